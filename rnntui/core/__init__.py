@@ -1,0 +1,1 @@
+"""The engine: corpus, models, training, probes, sampling, checkpoints. torch, numpy and stdlib only."""

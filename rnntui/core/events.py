@@ -1,0 +1,104 @@
+"""The engine's event stream: small frozen dataclasses, no tensors.
+
+The trainer yields these; the CLI prints them, the TUI turns each into a Textual message. Arrays are
+small float32 numpy copies; events holding arrays compare by identity (eq=False), so they are safe to
+put in a Textual reactive.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnntui.core.config import TrainConfig
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    config: TrainConfig  # the resolved configuration (vocab size, run name filled in)
+    vocab: str  # the model's characters, sorted
+    n_params: int  # trainable parameters
+    device: str  # the torch device the run uses, e.g. "cpu" or "cuda:0"
+    run_dir: str  # folder of latest.pt / best.pt ("" when not saving)
+    start_step: int  # 0, or the step a resumed run continues from
+    total_steps: int | None  # target steps, None for a time budget
+    steps_per_epoch: int  # optimiser steps per pass over the training split
+    train_chars: int  # characters in the training split
+    val_chars: int  # characters in the validation split
+    history_steps: tuple[int, ...] = ()  # loss history carried over by a resumed run
+    history_loss: tuple[float, ...] = ()
+    val_history: tuple[tuple[int, float], ...] = ()  # (step, val_loss) carried over
+    initial_loss: float = 0.0  # ln(vocab): the loss of a uniform guess
+
+
+@dataclass(frozen=True, slots=True)
+class StepMetrics:
+    step: int  # optimiser steps done
+    epoch: float  # passes over the training split, fractional
+    loss: float  # mean training loss of the last logged step (nats per char)
+    lr: float  # learning rate used by that step
+    grad_norm: float  # global gradient norm before clipping
+    chars_per_s: float  # training throughput since the previous metrics event
+    elapsed_s: float  # wall time of this invocation spent training
+    progress: float  # fraction of the budget done, 0..1 (steps, epochs or minutes)
+    eta_s: float | None  # estimated seconds left, None when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class EvalMetrics:
+    step: int
+    val_loss: float  # mean cross-entropy over the validation windows (nats per char)
+    val_bpc: float  # the same in bits per char
+    best_val_loss: float  # best so far in this run, this one included
+    full: bool  # True when the whole validation split was covered
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProbeSnapshot:
+    step: int
+    # Gradient flow over one BPTT window, from a step-by-step diagnostic pass on the training batch.
+    grad_total: np.ndarray  # (layers, T) ||dL/dh_t||: total gradient through the recurrence
+    grad_last: np.ndarray  # (layers, T) ||d loss_T / dh_t||: how much of the last loss reaches back to t
+    # Hidden states over a fixed probe text.
+    text: str  # the probe text, one column per character
+    hidden: np.ndarray  # (layers, len(text), H) h_t in [-1, 1]
+    cell: np.ndarray | None = None  # (layers, len(text), H) c_t for an LSTM, else None
+    clip: float = 0.0  # the clipping threshold, for the gradient-norm chart
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    step: int
+    prime: str
+    text: str  # generated continuation (without the prime)
+    temperature: float
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointSaved:
+    step: int
+    path: str
+    kind: str  # "latest" or "best"
+    wall_time: float  # time.time() when written
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    step: int
+    paused: bool  # True when training just paused, False when it resumed
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    step: int
+    reason: str  # "completed", "stopped", "diverged" or "error"
+    message: str  # one line for a user, e.g. which setting to lower
+    train_loss: float | None  # last training loss
+    val_loss: float | None  # final validation loss (whole split) when one was run
+    best_val_loss: float | None
+    latest_path: str | None = None
+    best_path: str | None = None
+    elapsed_s: float = 0.0
+
+
+Event = RunStarted | StepMetrics | EvalMetrics | ProbeSnapshot | Sample | CheckpointSaved | Paused | RunFinished
