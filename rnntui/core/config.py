@@ -12,8 +12,12 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("cosine", "step", "constant")
 
 
-class ConfigError(ValueError):
-    """A setting is out of range; the message is one line meant for a user."""
+class RnntuiError(Exception):
+    """Any error caused by the user's input: the message is one line meant for a user, no traceback."""
+
+
+class ConfigError(RnntuiError):
+    """A setting is out of range."""
 
 
 # -----------------------------------------------------------------------------

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnntui.core.config import RnntuiError
 
-class CorpusError(ValueError):
+
+class CorpusError(RnntuiError):
     """The text cannot be used; the message is one line naming the file and the reason."""
 
 
