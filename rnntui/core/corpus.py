@@ -162,7 +162,7 @@ class Streams:
     """
 
     def __init__(self, data: np.ndarray, batch: int, seq_len: int, device: torch.device):
-        batch = max(1, min(batch, (len(data) - 1) // seq_len))
+        batch = max(1, min(batch, len(data) // (seq_len + 1)))  # every stream holds >= one window
         length = len(data) // batch
         # kept in the corpus's compact dtype (uint8 for most texts); each window is widened on use
         cols = torch.from_numpy(np.ascontiguousarray(data[: batch * length]))

@@ -1,0 +1,259 @@
+"""The command line: `rnntui [CORPUS]` opens the TUI; train, sample, inspect and corpora run headless.
+
+Errors caused by input are one line on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from dataclasses import fields, replace
+from typing import Any, Sequence
+
+COMMANDS = ("train", "sample", "inspect", "corpora")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage + message
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _fail(message: str) -> int:
+    print(f"rnntui: error: {message}", file=sys.stderr)
+    return 2
+
+
+# -----------------------------------------------------------------------------
+# argument parsers
+
+
+def _train_parser() -> _Parser:
+    p = _Parser(prog="rnntui train", description="Train a character model without the TUI.")
+    p.add_argument("corpus", nargs="?", help="built-in corpus name or a text file (default with --resume: the checkpoint's)")
+    a = p.add_argument
+    a("--model", dest="kind", choices=("rnn", "lstm", "gru"), help="recurrent cell (default lstm)")
+    a("--hidden", type=int, help="units per layer (default 256)")
+    a("--layers", type=int, help="stacked layers (default 2)")
+    a("--embed", type=int, help="embedding size (default 64)")
+    a("--dropout", type=float, help="dropout (default 0)")
+    a("--seq-len", type=int, help="BPTT window (default 64)")
+    a("--batch-size", type=int, help="parallel streams (default 64)")
+    a("--lr", type=float, help="peak learning rate (default 5e-3)")
+    a("--clip", type=float, help="gradient clipping by global norm (default 1.0; 0 disables)")
+    a("--val-frac", type=float, help="validation fraction at the end of the text (default 0.1)")
+    a("--seed", type=int, help="random seed (default 1337)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="total optimiser steps of the run")
+    budget.add_argument("--epochs", type=float, help="total passes over the training split")
+    budget.add_argument("--minutes", type=float, help="wall-clock minutes for this invocation")
+    a("--eval-every", type=int, help="steps between validation passes (default 250)")
+    a("--schedule", choices=("cosine", "step", "constant"), help="lr decay after warm-up (default cosine)")
+    a("--device", choices=("auto", "cpu", "cuda", "mps"), help="default auto: cuda, then mps, then cpu")
+    a("--bf16", action="store_true", default=None, help="bf16 autocast (CUDA only)")
+    a("--run-name", help="folder name under --out-dir (default: model and corpus)")
+    a("--out-dir", help="where run folders go (default ./checkpoints)")
+    a("--resume", metavar="CHECKPOINT", help="continue a run from its latest.pt or best.pt")
+    a("--metrics", metavar="FILE.jsonl", help="append one JSON object per step/eval event")
+    a("--no-samples", action="store_true", help="do not print samples while training")
+    return p
+
+
+def _sample_parser() -> _Parser:
+    p = _Parser(prog="rnntui sample", description="Generate text from a checkpoint.")
+    p.add_argument("checkpoint")
+    p.add_argument("--prime", default="", help="text to start from")
+    p.add_argument("--temperature", type=float, default=1.0, help="> 0; lower is more conservative")
+    p.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest characters (0: all)")
+    p.add_argument("--length", type=int, default=500, help="characters to generate")
+    p.add_argument("--seed", type=int, default=None, help="random seed for reproducible samples")
+    p.add_argument("--argmax", action="store_true", help="always take the likeliest character")
+    return p
+
+
+def _inspect_parser() -> _Parser:
+    p = _Parser(prog="rnntui inspect", description="Explore a model's hidden states over a text.")
+    p.add_argument("checkpoint")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--text", help="text to run the model over")
+    g.add_argument("--file", help="file whose text to run the model over")
+    return p
+
+
+def _tui_parser() -> _Parser:
+    p = _Parser(prog="rnntui", description="Watch a character-level RNN, LSTM or GRU learn. Commands: "
+                "train, sample, inspect, corpora (rnntui COMMAND -h).")
+    p.add_argument("corpus", nargs="?", default=None, help="built-in corpus or text file (default: python)")
+    p.add_argument("--checkpoint", help="open a checkpoint to continue training or generate from it")
+    return p
+
+
+# -----------------------------------------------------------------------------
+# train
+
+
+def _train_config(args: argparse.Namespace):
+    from rnntui.core.checkpoints import config_of, load_checkpoint
+    from rnntui.core.config import ModelConfig, TrainConfig
+
+    base = config_of(load_checkpoint(args.resume)) if args.resume else TrainConfig(model=ModelConfig())
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    model_names = {f.name for f in fields(ModelConfig)}
+    model = replace(base.model, **{k: v for k, v in given.items() if k in model_names})
+    run = {k.replace("-", "_"): v for k, v in given.items() if k in {f.name for f in fields(TrainConfig)} and k != "model"}
+    if any(k in given for k in ("steps", "epochs", "minutes")):  # a new budget replaces the old one
+        base = replace(base, steps=None, epochs=None, minutes=None)
+    elif not args.resume:
+        run["epochs"] = 1.0  # default budget: one pass over the training split
+    if args.resume and "run_name" not in given:
+        from pathlib import Path
+
+        run.setdefault("run_name", Path(args.resume).resolve().parent.name)
+        run.setdefault("out_dir", str(Path(args.resume).resolve().parent.parent))
+    return replace(base, model=model, **run)
+
+
+def cmd_train(argv: Sequence[str]) -> int:
+    args = _train_parser().parse_args(argv)
+    if not args.corpus and not args.resume:
+        return _fail("train needs a CORPUS (a built-in name or a text file); see rnntui corpora")
+    from rnntui.core.config import RnntuiError
+
+    try:
+        cfg = _train_config(args)
+        from rnntui.core.engine import Trainer
+        from rnntui.cli_progress import TrainProgress
+
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: (stop.set(), signal.signal(signal.SIGINT, signal.SIG_DFL)))
+        metrics = open(args.metrics, "a", encoding="utf-8") if args.metrics else None
+        try:
+            with TrainProgress(show_samples=not args.no_samples) as progress:
+                for event in Trainer(cfg, resume=args.resume).run(stop=stop):
+                    progress.update(event)
+                    if metrics is not None:
+                        _write_metric(metrics, event)
+        finally:
+            if metrics is not None:
+                metrics.close()
+        return progress.exit_code
+    except RnntuiError as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+
+
+def _write_metric(f: Any, event: Any) -> None:
+    from rnntui.core.events import EvalMetrics, StepMetrics
+
+    if isinstance(event, StepMetrics):
+        row = {"type": "step", "step": event.step, "epoch": round(event.epoch, 5), "loss": event.loss,
+               "lr": event.lr, "grad_norm": event.grad_norm, "chars_per_s": round(event.chars_per_s, 1),
+               "elapsed_s": round(event.elapsed_s, 3)}
+    elif isinstance(event, EvalMetrics):
+        row = {"type": "eval", "step": event.step, "val_loss": event.val_loss, "val_bpc": event.val_bpc}
+    else:
+        return
+    f.write(json.dumps(row) + "\n")
+    f.flush()
+
+
+# -----------------------------------------------------------------------------
+# sample, inspect, corpora
+
+
+def cmd_sample(argv: Sequence[str]) -> int:
+    args = _sample_parser().parse_args(argv)
+    from rnntui.core.config import RnntuiError
+
+    try:
+        from rnntui.core.checkpoints import load_checkpoint
+        from rnntui.core.sampling import Sampler
+
+        sampler = Sampler.from_checkpoint(load_checkpoint(args.checkpoint))
+        unknown = sampler.unknown_chars(args.prime)
+        if unknown:
+            print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {unknown!r}", file=sys.stderr)
+        stream = sampler.stream(args.prime, temperature=args.temperature, top_k=args.top_k,
+                                length=args.length, seed=args.seed, argmax=args.argmax)
+        out = sys.stdout
+        out.write(args.prime)
+        for ch in stream:
+            out.write(ch)
+        out.write("\n")
+        out.flush()
+        return 0
+    except RnntuiError as e:
+        return _fail(str(e))
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_inspect(argv: Sequence[str]) -> int:
+    args = _inspect_parser().parse_args(argv)
+    from rnntui.core.config import RnntuiError
+
+    text = args.text
+    try:
+        from rnntui.core.checkpoints import load_checkpoint
+
+        load_checkpoint(args.checkpoint)  # fail fast with a one-line message, before the TUI opens
+        if args.file:
+            from rnntui.core.corpus import read_text
+
+            text = read_text(args.file)
+    except RnntuiError as e:
+        return _fail(str(e))
+    from rnntui.ui.app import run_tui
+
+    return run_tui(inspect_checkpoint=args.checkpoint, inspect_text=text)
+
+
+def cmd_corpora(argv: Sequence[str]) -> int:
+    _Parser(prog="rnntui corpora", description="List the built-in corpora.").parse_args(argv)
+    from rnntui.core.builtin import BUILTIN, resolve_corpus
+    from rnntui.core.config import RnntuiError
+    from rnntui.core.corpus import read_text
+
+    print(f"{'name':<10} {'chars':>10} {'vocab':>6}  file")
+    for name in BUILTIN:
+        try:
+            if name == "python":
+                print("(building the python corpus from the standard library on first use...)", file=sys.stderr)
+            path = resolve_corpus(name)
+            text = read_text(path)
+            print(f"{name:<10} {len(text):>10,} {len(set(text)):>6}  {path}")
+        except RnntuiError as e:
+            print(f"{name:<10} {'-':>10} {'-':>6}  unavailable: {e}")
+    print("Any UTF-8 text file works too: rnntui train PATH")
+    return 0
+
+
+# -----------------------------------------------------------------------------
+# entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        cmd = {"train": cmd_train, "sample": cmd_sample, "inspect": cmd_inspect, "corpora": cmd_corpora}[argv[0]]
+        return cmd(argv[1:])
+    args = _tui_parser().parse_args(argv)
+    if args.checkpoint:
+        from rnntui.core.checkpoints import load_checkpoint
+        from rnntui.core.config import RnntuiError
+
+        try:
+            load_checkpoint(args.checkpoint)
+        except RnntuiError as e:
+            return _fail(str(e))
+    from rnntui.ui.app import run_tui
+
+    return run_tui(corpus=args.corpus, checkpoint=args.checkpoint)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

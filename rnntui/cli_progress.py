@@ -1,0 +1,89 @@
+"""What `rnntui train` prints: a Rich progress bar with loss, chars/s and ETA, samples as they come, and a
+closing summary of losses and checkpoint paths."""
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rnntui.core import events as ev
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m:02d}:{s:02d}"
+
+
+class TrainProgress:
+    """Consumes engine events; a context manager around a live progress bar on stderr."""
+
+    def __init__(self, show_samples: bool = True):
+        self.console = Console(stderr=True)
+        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+        self.show_samples = show_samples
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
+            console=self.console, transient=False,
+        )
+        self.task = None
+        self.exit_code = 0
+        self.last_val: float | None = None
+
+    def __enter__(self) -> "TrainProgress":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, e: ev.Event) -> None:
+        p = self.progress
+        if isinstance(e, ev.RunStarted):
+            c = e.config
+            m = c.model
+            self.console.print(
+                f"[bold]{c.run_name}[/]: {m.kind} {m.layers}x{m.hidden} (embed {m.embed}), "
+                f"{e.n_params:,} parameters on {e.device}; {e.train_chars:,} train / {e.val_chars:,} val chars, "
+                f"vocab {len(e.vocab)}, {e.steps_per_epoch} steps per epoch"
+                + (f"; resuming from step {e.start_step}" if e.start_step else ""))
+            self.task = p.add_task("train", total=1.0, completed=0.0, info="starting", eta="--:--")
+        elif isinstance(e, ev.StepMetrics) and self.task is not None:
+            val = f"  val {self.last_val:.3f}" if self.last_val is not None else ""
+            info = (f"step {e.step}  ep {e.epoch:.2f}  loss {e.loss:.3f}{val}  "
+                    f"{e.chars_per_s / 1000:.1f}k chars/s")
+            p.update(self.task, completed=e.progress, info=info, eta=_eta(e.eta_s))
+        elif isinstance(e, ev.EvalMetrics):
+            self.last_val = e.val_loss
+        elif isinstance(e, ev.Sample) and self.show_samples:
+            p.console.print(f"[dim]--- sample at step {e.step} (temperature {e.temperature}) ---[/]")
+            p.console.print(e.text, markup=False, highlight=False)
+        elif isinstance(e, ev.RunFinished):
+            self._finish(e)
+
+    def _finish(self, e: ev.RunFinished) -> None:
+        if self.task is not None and e.reason == "completed":
+            self.progress.update(self.task, completed=1.0)
+        self.progress.stop()
+        ln2 = math.log(2)
+        lines = [f"{e.reason}: {e.message} ({e.elapsed_s:.1f} s)"]
+        if e.train_loss is not None:
+            lines.append(f"train loss {e.train_loss:.4f} nats/char ({e.train_loss / ln2:.4f} bits/char)")
+        if e.val_loss is not None:
+            lines.append(f"val loss   {e.val_loss:.4f} nats/char ({e.val_loss / ln2:.4f} bits/char), "
+                         f"perplexity {math.exp(e.val_loss):.2f}")
+        if e.best_val_loss is not None:
+            lines.append(f"best val   {e.best_val_loss:.4f} nats/char")
+        if e.latest_path:
+            lines.append(f"latest checkpoint: {e.latest_path}")
+        if e.best_path:
+            lines.append(f"best checkpoint:   {e.best_path}")
+        print("\n".join(lines), flush=True)
+        if e.reason == "diverged":
+            print(f"rnntui: error: {e.message}", file=sys.stderr)
+            self.exit_code = 1

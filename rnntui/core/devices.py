@@ -1,0 +1,42 @@
+"""Device choice: auto picks CUDA, then Apple MPS, then the CPU."""
+from __future__ import annotations
+
+import torch
+
+from rnntui.core.config import RnntuiError
+
+
+class DeviceError(RnntuiError):
+    """The requested device is not present on this machine."""
+
+
+def _mps_ok() -> bool:
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
+def available_devices() -> list[str]:
+    """Devices this machine can train on, best first."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if _mps_ok():
+        found.append("mps")
+    return found + ["cpu"]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device(available_devices()[0])
+    if name not in ("cpu", "cuda", "mps"):
+        raise DeviceError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+    if name not in available_devices():
+        raise DeviceError(f"device {name!r} is not available here (available: {', '.join(available_devices())})")
+    return torch.device(name)
+
+
+def sync(device: torch.device) -> None:
+    """Wait for queued kernels, so wall-clock timings mean something on a GPU."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()

@@ -1,0 +1,187 @@
+"""The training engine: events, stop, pause, exact resume, divergence, budgets."""
+import math
+import threading
+import time
+
+import pytest
+import torch
+
+from rnntui.core import events as ev
+from rnntui.core.checkpoints import load_checkpoint, model_from_checkpoint
+from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
+from rnntui.core.corpus import corpus_from_text
+from rnntui.core.engine import Trainer
+from rnntui.core.history import History
+from rnntui.core.schedule import Budget, lr_at
+
+TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
+
+
+def tiny_cfg(tmp_path, **kw) -> TrainConfig:
+    base = dict(corpus="mem", model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8), seq_len=16,
+                batch_size=4, lr=1e-2, steps=20, eval_every=10, eval_windows=2, log_every=5, probe_hz=0,
+                sample_every_s=0, out_dir=str(tmp_path), run_name="run", device="cpu", warmup=3)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def run(cfg, resume=None, stop=None, pause=None, stop_after=None):
+    stop = stop or threading.Event()
+    events = []
+    for e in Trainer(cfg, resume=resume, corpus=corpus_from_text("mem", TEXT, cfg.val_frac)).run(stop, pause):
+        events.append(e)
+        if stop_after is not None and isinstance(e, ev.StepMetrics) and e.step >= stop_after:
+            stop.set()
+    return events
+
+
+def of(events, cls):
+    return [e for e in events if isinstance(e, cls)]
+
+
+def test_event_stream_shape(tmp_path):
+    events = run(tiny_cfg(tmp_path))
+    assert isinstance(events[0], ev.RunStarted) and isinstance(events[-1], ev.RunFinished)
+    start = events[0]
+    assert start.n_params > 0 and start.device == "cpu" and start.vocab == "".join(sorted(set(TEXT)))
+    assert math.isclose(start.initial_loss, math.log(len(start.vocab)))
+    steps = [e.step for e in of(events, ev.StepMetrics)]
+    assert steps == [5, 10, 15, 20]  # every log_every steps, and always the last
+    evals = of(events, ev.EvalMetrics)
+    assert [e.full for e in evals] == [False, True] and evals[-1].step == 20
+    assert math.isclose(evals[-1].val_bpc, evals[-1].val_loss / math.log(2))
+    fin = events[-1]
+    assert fin.reason == "completed" and fin.step == 20 and fin.val_loss == evals[-1].val_loss
+    assert (tmp_path / "run" / "latest.pt").exists() and (tmp_path / "run" / "best.pt").exists()
+
+
+def test_loss_goes_down(tmp_path):
+    events = run(tiny_cfg(tmp_path, steps=80, lr=2e-2, log_every=10, save=False))
+    losses = [e.loss for e in of(events, ev.StepMetrics)]
+    assert losses[-1] < losses[0] - 0.5
+
+
+def test_probes_and_samples_are_emitted(tmp_path):
+    events = run(tiny_cfg(tmp_path, probe_hz=1000, probe_budget=1.0, sample_every_s=0.001, save=False, steps=6))
+    probes = of(events, ev.ProbeSnapshot)
+    assert probes, "no probe snapshot"
+    p = probes[0]
+    assert p.grad_total.shape == (2, 16) and p.grad_last.shape == (2, 16)
+    assert p.hidden.shape == (2, len(p.text), 16) and p.cell is not None
+    assert p.hidden.dtype.name == "float32" and not isinstance(p.hidden, torch.Tensor)
+    samples = of(events, ev.Sample)
+    assert samples and len(samples[0].text) == 160
+
+
+def test_stop_event_ends_run_and_saves_latest(tmp_path):
+    events = run(tiny_cfg(tmp_path, steps=1000), stop_after=5)
+    fin = events[-1]
+    assert fin.reason == "stopped" and fin.step < 1000
+    ckpt = load_checkpoint(fin.latest_path)
+    assert ckpt["step"] == fin.step
+
+
+def test_pause_blocks_until_cleared(tmp_path):
+    pause, stop = threading.Event(), threading.Event()
+    pause.set()
+    got = []
+
+    def consume():
+        for e in Trainer(tiny_cfg(tmp_path, save=False), corpus=corpus_from_text("mem", TEXT)).run(stop, pause):
+            got.append(e)
+
+    t = threading.Thread(target=consume)
+    t.start()
+    time.sleep(1.0)
+    assert any(isinstance(e, ev.Paused) and e.paused for e in got)
+    assert not of(got, ev.StepMetrics)  # no training while paused
+    pause.clear()
+    t.join(30)
+    assert not t.is_alive() and isinstance(got[-1], ev.RunFinished) and got[-1].reason == "completed"
+    assert any(isinstance(e, ev.Paused) and not e.paused for e in got)
+
+
+def _weights(path):
+    return load_checkpoint(path)["model"]
+
+
+@pytest.mark.parametrize("kind,dropout", [("lstm", 0.0), ("gru", 0.3)])
+def test_resume_is_exact(tmp_path, kind, dropout):
+    """N steps, save, resume for M more == N+M steps in one go, bit for bit (dropout RNG included)."""
+    m = ModelConfig(kind=kind, hidden=16, layers=2, embed=8, dropout=dropout)
+    kw = dict(model=m, schedule="constant", log_every=1)
+    one = run(tiny_cfg(tmp_path / "one", steps=24, **kw))
+    run(tiny_cfg(tmp_path / "two", steps=12, **kw))
+    two = run(tiny_cfg(tmp_path / "two", steps=24, **kw),
+              resume=str(tmp_path / "two" / "run" / "latest.pt"))
+    assert two[0].start_step == 12
+    a, b = _weights(one[-1].latest_path), _weights(two[-1].latest_path)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [e.loss for e in of(one, ev.StepMetrics) if e.step > 12] == [e.loss for e in of(two, ev.StepMetrics)]
+    assert one[-1].val_loss == two[-1].val_loss
+
+
+def test_resume_after_stop_with_cosine_schedule(tmp_path):
+    """Stopped mid-run (Ctrl+C) and resumed to the same total: identical to the uninterrupted run."""
+    one = run(tiny_cfg(tmp_path / "one", steps=20, log_every=1))
+    run(tiny_cfg(tmp_path / "two", steps=20, log_every=1), stop_after=7)
+    two = run(tiny_cfg(tmp_path / "two", steps=20, log_every=1), resume=str(tmp_path / "two" / "run" / "latest.pt"))
+    a, b = _weights(one[-1].latest_path), _weights(two[-1].latest_path)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_carries_history(tmp_path):
+    run(tiny_cfg(tmp_path, steps=10))
+    events = run(tiny_cfg(tmp_path, steps=20), resume=str(tmp_path / "run" / "latest.pt"))
+    start = events[0]
+    assert start.history_steps and start.history_steps[-1] == 10 and start.val_history
+
+
+def test_divergence_stops_and_keeps_last_good_checkpoint(tmp_path):
+    cfg = tiny_cfg(tmp_path, steps=10)
+    run(cfg)
+    good = _weights(tmp_path / "run" / "latest.pt")
+    events = run(tiny_cfg(tmp_path, steps=40, lr=5.0, clip=0.0, warmup=0, log_every=1),
+                 resume=str(tmp_path / "run" / "latest.pt"))
+    fin = events[-1]
+    assert fin.reason == "diverged" and "--lr" in fin.message
+    after = _weights(tmp_path / "run" / "latest.pt")
+    assert all(torch.equal(good[k], after[k]) for k in good)
+
+
+def test_request_save_and_snapshot(tmp_path):
+    trainer = Trainer(tiny_cfg(tmp_path, steps=30, log_every=1), corpus=corpus_from_text("mem", TEXT))
+    assert trainer.snapshot() is None
+    saved = []
+    for e in trainer.run():
+        if isinstance(e, ev.StepMetrics) and e.step == 3:
+            trainer.request_save()
+            snap = trainer.snapshot()
+            model, vocab, cfg = model_from_checkpoint(snap)
+            assert snap["step"] == 3 and cfg.model.hidden == 16
+        if isinstance(e, ev.CheckpointSaved):
+            saved.append(e)
+    assert saved[0].step == 3 and saved[0].kind == "latest"
+
+
+def test_bad_config_raises_before_first_event(tmp_path):
+    with pytest.raises(ConfigError):
+        next(iter(Trainer(tiny_cfg(tmp_path, lr=-1.0), corpus=corpus_from_text("mem", TEXT)).run()))
+
+
+def test_history_is_bounded():
+    h = History(cap=64)
+    for i in range(100_000):
+        h.add(i, float(i))
+    assert len(h.steps) < 64 and h.steps == sorted(h.steps)
+    assert abs(h.values[-1] - h.steps[-1]) < h.stride  # means of recent points
+
+
+def test_schedule_warmup_and_decay(tmp_path):
+    cfg = tiny_cfg(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1)
+    assert lr_at(cfg, 0, 0.0) == pytest.approx(0.1)
+    assert lr_at(cfg, 10, 0.0) == pytest.approx(1.0)
+    assert lr_at(cfg, 50, 0.5) == pytest.approx(0.55)
+    assert lr_at(cfg, 99, 1.0) == pytest.approx(0.1)
+    assert Budget.of(TrainConfig(epochs=2.5), steps_per_epoch=10).total_steps == 25
+    assert Budget.of(TrainConfig(minutes=1), 10).done(5, 61.0)
