@@ -118,6 +118,9 @@ def cmd_train(argv: Sequence[str]) -> int:
     args = _train_parser().parse_args(argv)
     if not args.corpus and not args.resume:
         return _fail("train needs a CORPUS (a built-in name or a text file); see rnntui corpora")
+    # First Ctrl+C: stop at the next step boundary and save latest.pt. A second one interrupts.
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: (stop.set(), signal.signal(signal.SIGINT, signal.default_int_handler)))
     from rnntui.core.config import RnntuiError
 
     try:
@@ -125,8 +128,6 @@ def cmd_train(argv: Sequence[str]) -> int:
         from rnntui.core.engine import Trainer
         from rnntui.cli_progress import TrainProgress
 
-        stop = threading.Event()
-        signal.signal(signal.SIGINT, lambda *_: (stop.set(), signal.signal(signal.SIGINT, signal.SIG_DFL)))
         metrics = open(args.metrics, "a", encoding="utf-8") if args.metrics else None
         try:
             with TrainProgress(show_samples=not args.no_samples) as progress:
@@ -238,9 +239,17 @@ def cmd_corpora(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in COMMANDS:
-        cmd = {"train": cmd_train, "sample": cmd_sample, "inspect": cmd_inspect, "corpora": cmd_corpora}[argv[0]]
-        return cmd(argv[1:])
+    try:
+        if argv and argv[0] in COMMANDS:
+            cmd = {"train": cmd_train, "sample": cmd_sample, "inspect": cmd_inspect, "corpora": cmd_corpora}[argv[0]]
+            return cmd(argv[1:])
+        return _tui(argv)
+    except KeyboardInterrupt:
+        print("rnntui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _tui(argv: list[str]) -> int:
     args = _tui_parser().parse_args(argv)
     if args.checkpoint:
         from rnntui.core.checkpoints import load_checkpoint

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if p.is_dir():
         raise CheckpointError(f"{p}: is a directory; give the .pt file (e.g. {p / 'latest.pt'})")
     try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we report below
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         # weights_only refuses any pickle that would import or call code
         first = str(e).strip().splitlines()[0] if str(e).strip() else "unsupported content"

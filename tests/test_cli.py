@@ -1,0 +1,166 @@
+"""The headless CLI as a user runs it: train, sample, corpora, and every bad input -> one line, exit 2."""
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnntui.cli import main
+from rnntui.core.checkpoints import CheckpointError, load_checkpoint
+
+TINY = str(Path(__file__).resolve().parents[1] / "corpora" / "tiny.txt")
+SMALL = ["--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
+         "--device", "cpu", "--no-samples"]
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ck")
+    metrics = out / "m.jsonl"
+    code = main(["train", TINY, "--steps", "30", "--out-dir", str(out), "--eval-every", "10",
+                 "--metrics", str(metrics), *SMALL])
+    assert code == 0
+    return out / "lstm-1x16-tiny", metrics
+
+
+def test_train_writes_checkpoints_and_metrics(trained, capsys):
+    run_dir, metrics = trained
+    assert (run_dir / "latest.pt").exists() and (run_dir / "best.pt").exists()
+    rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+    steps = [r for r in rows if r["type"] == "step"]
+    evals = [r for r in rows if r["type"] == "eval"]
+    assert steps[-1]["step"] == 30 and evals[-1]["step"] == 30
+    assert set(steps[0]) == {"type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s"}
+    assert set(evals[0]) == {"type", "step", "val_loss", "val_bpc"}
+    ckpt = load_checkpoint(run_dir / "latest.pt")
+    for key in ("model", "optimizer", "config", "vocab", "step", "rng", "history", "best_val_loss", "state"):
+        assert key in ckpt
+
+
+def test_train_prints_final_losses_and_paths(tmp_path, capsys):
+    assert main(["train", TINY, "--steps", "5", "--out-dir", str(tmp_path), *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "val loss" in out and "bits/char" in out and "latest checkpoint:" in out
+
+
+def test_sample_prints_only_text(trained):
+    run_dir, _ = trained
+    r = run_cli("sample", str(run_dir / "latest.pt"), "--prime", "The ", "--length", "50", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("The ") and len(r.stdout) == len("The ") + 50 + 1
+    again = run_cli("sample", str(run_dir / "latest.pt"), "--prime", "The ", "--length", "50", "--seed", "3")
+    assert again.stdout == r.stdout
+
+
+def test_sample_flags_unknown_prime_chars(trained):
+    run_dir, _ = trained
+    r = run_cli("sample", str(run_dir / "latest.pt"), "--prime", "Zé", "--length", "5")
+    assert r.returncode == 0 and "é" in r.stderr and "not in the vocabulary" in r.stderr
+
+
+def test_resume_continues_to_total_steps(trained, tmp_path, capsys):
+    run_dir, _ = trained
+    assert main(["train", "--resume", str(run_dir / "latest.pt"), "--steps", "40", "--run-name", "more",
+                 "--out-dir", str(tmp_path), "--no-samples"]) == 0
+    assert load_checkpoint(tmp_path / "more" / "latest.pt")["step"] == 40
+
+
+def test_corpora_lists_builtins(tmp_path):
+    env = {**os.environ, "RNNTUI_CACHE": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "rnntui", "corpora"], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0
+    for name in ("python", "tiny", "brackets"):
+        assert name in r.stdout
+
+
+# -----------------------------------------------------------------------------
+# bad input: one line on stderr, exit 2, no traceback
+
+
+def _bad(tmp_path, name, content: bytes | None):
+    p = tmp_path / name
+    if content is not None:
+        p.write_bytes(content)
+    return p
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("missing.txt", None, "no such file"),
+    ("empty.txt", b"", "empty"),
+    ("bin.txt", b"\x00\x01\x02" * 100, "not a text file"),
+    ("latin1.txt", "caf\xe9 ".encode("latin-1") * 100, "not UTF-8"),
+    ("short.txt", b"hello", "too short"),
+])
+def test_train_bad_corpus(tmp_path, name, content, reason):
+    p = _bad(tmp_path, name, content)
+    r = run_cli("train", str(p), "--steps", "1", "--out-dir", str(tmp_path))
+    assert r.returncode == 2
+    assert reason in r.stderr and str(p) in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_train_directory_and_bad_values(tmp_path):
+    r = run_cli("train", str(tmp_path), "--steps", "1")
+    assert r.returncode == 2 and "directory" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("train", TINY, "--lr", "-1", "--out-dir", str(tmp_path))
+    assert r.returncode == 2 and "lr" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("train", TINY, "--steps", "1", "--minutes", "1")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_bad_checkpoints_are_refused_without_running_code(tmp_path, trained):
+    run_dir, _ = trained
+    good = (run_dir / "latest.pt").read_bytes()
+    cases = {
+        "garbage.pt": b"not a checkpoint at all" * 10,
+        "truncated.pt": good[: len(good) // 2],
+        "evil.pt": pickle.dumps(Evil()),
+    }
+    evil_zip = tmp_path / "evil_zip.pt"
+    torch.save({"format": "rnntui-checkpoint", "x": Evil()}, evil_zip)
+    torch.save({"hello": torch.zeros(2)}, tmp_path / "foreign.pt")
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    for name in [*cases, "evil_zip.pt", "foreign.pt"]:
+        with pytest.raises(CheckpointError):
+            load_checkpoint(tmp_path / name)
+        r = run_cli("sample", str(tmp_path / name), cwd=tmp_path)
+        assert r.returncode == 2, (name, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, (name, r.stderr)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_sample_bad_values(trained):
+    run_dir, _ = trained
+    r = run_cli("sample", str(run_dir / "latest.pt"), "--temperature", "0")
+    assert r.returncode == 2 and "temperature" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_saves_latest(tmp_path):
+    p = subprocess.Popen([sys.executable, "-m", "rnntui", "train", TINY, "--steps", "100000", "--out-dir",
+                          str(tmp_path), *SMALL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    latest = tmp_path / "lstm-1x16-tiny" / "latest.pt"
+    time.sleep(4.0)  # past start-up: torch imported, training under way or about to be
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert "stopped" in out and latest.exists()
+    assert "Traceback" not in err
+    assert 0 < load_checkpoint(latest)["step"] < 100000
