@@ -215,14 +215,14 @@ def cmd_inspect(argv: Sequence[str]) -> int:
 
 def cmd_corpora(argv: Sequence[str]) -> int:
     _Parser(prog="rnntui corpora", description="List the built-in corpora.").parse_args(argv)
-    from rnntui.core.builtin import BUILTIN, resolve_corpus
+    from rnntui.core.builtin import BUILTIN, cache_dir, resolve_corpus
     from rnntui.core.config import RnntuiError
     from rnntui.core.corpus import read_text
 
     print(f"{'name':<10} {'chars':>10} {'vocab':>6}  file")
     for name in BUILTIN:
         try:
-            if name == "python":
+            if name == "python" and not (cache_dir() / "python.txt").exists():
                 print("(building the python corpus from the standard library on first use...)", file=sys.stderr)
             path = resolve_corpus(name)
             text = read_text(path)
