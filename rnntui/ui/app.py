@@ -1,0 +1,290 @@
+"""The rnntui Textual app: screens, key bindings, command palette, and routing of engine events.
+
+Import cost matters here: this module imports Textual and the stdlib-only parts of rnntui.core (config,
+events); torch loads later, inside thread workers, after the first frame is on screen.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.worker import Worker, WorkerFailed, WorkerState
+
+from rnntui.core.config import RnntuiError, TrainConfig
+from rnntui.core.events import CheckpointSaved, RunFinished
+from rnntui.ui.messages import EngineEvent
+from rnntui.ui.screens.dialogs import QuitDialog
+from rnntui.ui.screens.generate import GenerateScreen
+from rnntui.ui.screens.help import HelpScreen
+from rnntui.ui.screens.setup import SetupScreen
+from rnntui.ui.screens.train import TrainScreen
+from rnntui.ui.state import RunState
+from rnntui.ui.worker import SamplerFactory, TrainerFactory, TrainSession
+
+
+class ScreenCommands(Provider):
+    """The command palette lists every described key binding of the current screen and the app."""
+
+    def _commands(self) -> list[tuple[str, object]]:
+        seen, out = set(), []
+        for active in self.screen.active_bindings.values():
+            b = active.binding
+            if b.description and b.action not in seen and not b.system and b.action != "command_palette":
+                seen.add(b.action)
+                out.append((b.description, partial(self.app.run_action, b.action, active.node)))
+        return out
+
+    async def discover(self) -> Hits:
+        for name, callback in self._commands():
+            yield DiscoveryHit(name, callback)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback in self._commands():
+            if (score := matcher.match(name)) > 0:
+                yield Hit(score, matcher.highlight(name), callback)
+
+
+class RnntuiApp(App[int]):
+    CSS_PATH = "rnntui.tcss"
+    TITLE = "rnntui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # screen classes: stacked panels below 100 cols
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Dark/light"),
+    ]
+
+    def __init__(self, corpus: str | None = None, checkpoint: str | None = None,
+                 inspect_checkpoint: str | None = None, inspect_text: str | None = None,
+                 trainer_factory: TrainerFactory | None = None, sampler_factory: SamplerFactory | None = None):
+        super().__init__()
+        self.corpus, self.checkpoint = corpus, checkpoint  # preselected on the setup screen
+        self.inspect_checkpoint, self.inspect_text = inspect_checkpoint, inspect_text
+        self.trainer_factory = trainer_factory  # None: the real engine (tests pass a fake)
+        self.sampler_factory = sampler_factory  # None: the real Sampler
+        self.session: TrainSession | None = None  # the current or last training run
+        self.state = RunState()  # what the dashboard shows
+        self.ckpt: dict | None = None  # a checkpoint opened on the setup screen
+        self.ckpt_path: str | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(SetupScreen(self.corpus, self.checkpoint))
+        if self.inspect_checkpoint:
+            self.load_for_inspect(self.inspect_checkpoint)
+
+    def on_unmount(self) -> None:
+        """However the app ends, the training thread must end too (threads cannot be killed)."""
+        if self.session is not None:
+            self.session.stop.set()
+            self.session.pause.clear()
+
+    # ---- phase -----------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.session is not None and self.session.running
+
+    @property
+    def phase(self) -> str:
+        st = self.state
+        if self.session is None:
+            return "idle"
+        if st.finished is not None:
+            return st.finished.reason
+        if not self.running:
+            return "failed" if self.session.worker and self.session.worker.state == WorkerState.ERROR else "idle"
+        if self.session.stop.is_set():
+            return "stopping"
+        if st.started is None:
+            return "loading"
+        return "paused" if st.paused or self.session.pause.is_set() else "training"
+
+    # ---- training --------------------------------------------------------------------------------
+
+    def start_run(self, cfg: TrainConfig, resume: str | None = None) -> None:
+        if self.running:
+            self.notify("a run is already going: stop it first (x)", severity="warning")
+            return
+        self.session = TrainSession(cfg, resume, self.trainer_factory)
+        self.state = RunState()
+        post = lambda event: self.post_message(EngineEvent(event))  # noqa: E731  (thread-safe)
+        self.session.worker = self.run_worker(partial(self.session.run, post), thread=True, group="train",
+                                              name="train", exit_on_error=False)
+        if not isinstance(self.screen, TrainScreen):
+            self.switch_screen(TrainScreen())
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        self.state.apply(event)
+        if isinstance(event, RunFinished):
+            if event.reason in ("diverged", "error"):
+                self.notify(event.message, title=f"training {event.reason}", severity="error", timeout=15)
+            else:
+                where = f" · saved {event.latest_path}" if event.latest_path else ""
+                self.notify(f"{event.message}{where}", title=f"training {event.reason}")
+        elif isinstance(event, CheckpointSaved) and self.session and self.session.save_asked:
+            self.session.save_asked = False
+            self.notify(f"saved {event.path}", timeout=4)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker errors become notifications; the app keeps running."""
+        if event.state != WorkerState.ERROR:
+            return
+        err = event.worker.error
+        if isinstance(err, RnntuiError):
+            text = str(err)
+        elif isinstance(err, MemoryError):
+            text = "out of memory: lower the batch size, the sequence length or the hidden size"
+        else:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            text = f"{type(err).__name__}: {first}"[:300]
+        title = {"train": "training failed", "generate": "generation failed"}.get(event.worker.group, "error")
+        self.notify(text, title=title, severity="error", timeout=15, markup=False)
+
+    def action_start(self) -> None:
+        """Start again after a run ended: continue from its latest.pt when it saved one."""
+        if self.running:
+            self.notify("already training", timeout=2)
+            return
+        if self.session is None:
+            self.action_setup()
+            return
+        latest = self.state.finished.latest_path if self.state.finished else None
+        if latest and Path(latest).exists():
+            self.start_run(replace(self.session.cfg, out_dir=str(Path(latest).parent.parent)), resume=latest)
+        else:
+            self.start_run(self.session.cfg, self.session.resume)
+
+    def action_pause(self) -> None:
+        if not self.running:
+            self.notify("not training", timeout=2)
+        elif self.session.pause.is_set():
+            self.session.pause.clear()
+        else:
+            self.session.pause.set()
+
+    def action_stop(self) -> None:
+        if self.running:
+            self.session.stop.set()
+            self.notify("stopping after this step (latest.pt is saved)", timeout=3)
+
+    def action_save(self) -> None:
+        if not self.running or self.session.trainer is None:
+            self.notify("nothing to save: no run in progress", timeout=2)
+            return
+        self.session.save_asked = True
+        self.session.trainer.request_save()
+        self.notify("saving at the next step…", timeout=2)
+
+    def action_setup(self) -> None:
+        if self.running:
+            self.notify("stop the run first (x)", severity="warning")
+        elif not isinstance(self.screen, SetupScreen):
+            self.switch_screen(SetupScreen(self.corpus, self.checkpoint))
+
+    # ---- generation and inspection ---------------------------------------------------------------
+
+    def weights_source(self) -> tuple[object, str, str] | None:
+        """(source callable, vocabulary, title) for the current run, else the opened checkpoint."""
+        if self.session is not None and self.session.trainer is not None and self.state.started:
+            return self.session.snapshot, self.state.started.vocab, "live weights: each Generate copies the current step"
+        if self.ckpt is not None:
+            ckpt = self.ckpt
+            return (lambda: ckpt), ckpt["vocab"], f"{self.ckpt_path} (step {ckpt.get('step', 0):,})"
+        return None
+
+    def action_generate(self) -> None:
+        self.open_generate()
+
+    def open_generate(self) -> None:
+        source = self.weights_source()
+        if source is None:
+            self.notify("no model yet: start training or open a checkpoint", severity="warning")
+        elif not isinstance(self.screen, GenerateScreen):
+            self.push_screen(GenerateScreen(*source))
+
+    def action_inspect(self) -> None:
+        self.open_inspect()
+
+    def open_inspect(self, ckpt: dict | None = None, text: str | None = None) -> None:
+        from rnntui.ui.screens.inspect import InspectScreen  # the inspector pulls in its own widgets
+
+        if ckpt is None:
+            snap = self.session.snapshot() if self.session is not None and self.session.trainer else None
+            ckpt = snap or self.ckpt
+        if ckpt is None:
+            self.notify("no model yet: start training or open a checkpoint", severity="warning")
+            return
+        self.push_screen(InspectScreen(ckpt, text))
+
+    def load_for_inspect(self, path: str) -> None:
+        def body() -> None:
+            from rnntui.ui.worker import load_checkpoint
+
+            ckpt = load_checkpoint(path)  # a CheckpointError is reported by on_worker_state_changed
+            self.call_from_thread(self._inspect_loaded, path, ckpt)
+
+        self.notify(f"loading {path}…", timeout=2)
+        self.run_worker(body, thread=True, group="load", name="load", exit_on_error=False)
+
+    def _inspect_loaded(self, path: str, ckpt: dict) -> None:
+        self.ckpt, self.ckpt_path = ckpt, path
+        self.open_inspect(ckpt, self.inspect_text)
+
+    # ---- export, theme, help, quit ---------------------------------------------------------------
+
+    def action_export(self) -> None:
+        folder = self.state.run_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        svg = self.save_screenshot(f"dashboard-{stamp}.svg", str(folder))
+        self.state.write_jsonl(folder / f"metrics-{stamp}.jsonl")
+        self.state.write_csv(folder / f"metrics-{stamp}.csv")
+        self.notify(f"exported {Path(svg).name} and metrics-{stamp}.jsonl/.csv to {folder}", timeout=8)
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        if not self.running:
+            self.exit(0)
+            return
+
+        def chosen(save: bool | None) -> None:
+            if save:  # waiting happens in an async worker so the screen keeps repainting meanwhile
+                self.run_worker(self.stop_and_exit(), group="quit", exit_on_error=False)
+
+        self.push_screen(QuitDialog(), chosen)
+
+    async def stop_and_exit(self) -> None:
+        """Stop the run, wait for the worker (the engine validates and writes latest.pt), then exit."""
+        self.notify("stopping: validating and saving latest.pt…", timeout=60)
+        self.session.stop.set()
+        self.session.pause.clear()
+        try:
+            await self.session.worker.wait()
+        except WorkerFailed:
+            pass  # already reported by on_worker_state_changed
+        self.exit(0)
+
+
+def run_tui(corpus: str | None = None, checkpoint: str | None = None, inspect_checkpoint: str | None = None,
+            inspect_text: str | None = None) -> int:
+    """Run the app; returns the process exit code."""
+    app = RnntuiApp(corpus, checkpoint, inspect_checkpoint, inspect_text)
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_tui())

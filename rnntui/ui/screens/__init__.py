@@ -1,0 +1,1 @@
+"""Screens: setup, the training dashboard, generation, help and dialogs (the inspector lives in inspect.py)."""

@@ -1,0 +1,334 @@
+"""The Inspect screen: run a model once over a text (in a thread worker) and explore what it computed.
+
+The screen owns the user's choices (cursor, layer, h/c, selected unit, ranking, marked range) and turns
+them into one immutable View after every key; the widgets only draw that View. Rankings ("find neurons")
+use rnntui.core.features, which is numpy only, so nothing here imports torch outside the worker.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+
+import numpy as np
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import WorkerState, get_current_worker
+
+from rnntui.core.config import RnntuiError
+from rnntui.core.features import FEATURES, FeatureError, correlation, rank, selection_scores, text_feature
+from rnntui.ui.widgets.inspect_heatmap import InspectHeatmap
+from rnntui.ui.widgets.inspect_panels import AnatomyPanel, PredPanel, StepPanel, UnitList
+from rnntui.ui.widgets.inspect_text import InspectText
+from rnntui.ui.widgets.inspect_view import View
+
+SORTS = ("variance", "feature", "index")  # s cycles the unit order through these
+PROGRESS_S = 0.1  # at most ten progress updates a second from the worker
+
+
+class InspectProgress(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done, self.total = done, total  # model steps run so far, of all
+
+
+class InspectLoaded(Message):
+    def __init__(self, inspection) -> None:
+        super().__init__()
+        self.inspection = inspection  # rnntui.core.inspect.Inspection (numpy arrays only)
+
+
+class InspectScreen(Screen):
+    AUTO_FOCUS = ""  # nothing: keys go to the screen's bindings; only the input line ever takes focus
+    BINDINGS = [
+        Binding("left", "move(-1)", "char"),
+        Binding("right", "move(1)", "char", show=False),
+        Binding("ctrl+left", "word(-1)", "word", show=False),
+        Binding("ctrl+right", "word(1)", "word", show=False),
+        Binding("home", "edge(0)", "start", show=False),
+        Binding("end", "edge(1)", "end", show=False),
+        Binding("up", "unit_step(-1)", "unit"),
+        Binding("down", "unit_step(1)", "unit", show=False),
+        Binding("pageup", "unit_page(-1)", "page", show=False),
+        Binding("pagedown", "unit_page(1)", "page", show=False),
+        Binding("u", "ask('unit')", "unit #"),
+        Binding("f", "find", "find"),
+        Binding("slash", "ask('regex')", "regex"),
+        Binding("m", "mark", "mark range"),
+        Binding("plus,equals_sign", "threshold(0.05)", "threshold", show=False),
+        Binding("minus", "threshold(-0.05)", "threshold", show=False),
+        Binding("s", "sort", "sort"),
+        Binding("l", "layer", "layer"),
+        Binding("c", "cell", "h/c"),
+        Binding("escape", "back", "back"),
+    ]
+
+    def __init__(self, source: dict, text: str | None = None) -> None:
+        super().__init__()
+        self.source = source  # checkpoint-format dict: load_checkpoint(path) or Trainer.snapshot()
+        self.text = text  # text to run over; None: a slice of the checkpoint corpus's validation split
+        self.view: View | None = None  # everything the widgets draw; None until the worker is done
+        self.sort = "variance"  # one of SORTS
+        self.feature = "quotes"  # the feature of the last find (a key of FEATURES)
+        self.found = False  # a find has run, so the "feature" sort has something to sort by
+        self.pattern = ""  # regular expression of the regex feature
+        self.anchor: int | None = None  # text position where an unfinished range mark started
+        self.asking = ""  # what the open input is for: "unit" or "regex"
+        self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("running the model over the text…", id="ins-status")
+        yield InspectText(id="ins-text")
+        with Horizontal(id="ins-mid"):
+            yield StepPanel(id="ins-step")
+            yield PredPanel(id="ins-pred")
+            yield AnatomyPanel(id="ins-anatomy")
+        with Horizontal(id="ins-bottom"):
+            yield InspectHeatmap(id="ins-heatmap")
+            yield UnitList(id="ins-units")
+        box = Input(id="ins-input")
+        box.display = False  # hidden (so never focused) until u or / asks for a value
+        yield box
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "inspect"
+        for wid, title in (("#ins-text", "text"), ("#ins-step", "at the cursor"), ("#ins-pred", "next char"),
+                           ("#ins-anatomy", "step anatomy"), ("#ins-heatmap", "units x chars"),
+                           ("#ins-units", "units")):
+            self.query_one(wid).border_title = title
+        self.run_model()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 32, "-compact")
+
+    # ---- the model run (thread worker) ------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
+    def run_model(self) -> None:
+        from rnntui.core.inspect import inspect_checkpoint  # imports torch: only ever in this thread
+
+        worker = get_current_worker()
+        last = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            if time.monotonic() - last >= PROGRESS_S:
+                last = time.monotonic()
+                self.post_message(InspectProgress(done, total))
+
+        ins = inspect_checkpoint(self.source, self.text, stop=worker.cancelled_event, progress=progress)
+        if ins is not None:
+            self.post_message(InspectLoaded(ins))
+
+    def on_inspect_progress(self, msg: InspectProgress) -> None:
+        if self.view is None:
+            self.query_one("#ins-status", Static).update(f"running the model… {msg.done:,}/{msg.total:,} steps")
+
+    def on_worker_state_changed(self, event) -> None:
+        if event.worker.group == "inspect" and event.state == WorkerState.ERROR:
+            err = event.worker.error
+            msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
+            self.query_one("#ins-status", Static).update(f"cannot inspect: {msg}")
+
+    def on_inspect_loaded(self, msg: InspectLoaded) -> None:
+        ins = msg.inspection
+        self.words = np.array([m.start() for m in re.finditer(r"\w+", ins.text)], dtype=np.int64)
+        cfg = self.source.get("config", {}).get("model", {})
+        cut = f" (first {len(ins.text):,} of {ins.total_chars:,})" if len(ins.text) < ins.total_chars else ""
+        skipped = f" · skipped (not in vocab): {ins.skipped!r}" if ins.skipped else ""
+        self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {self.source.get('step', 0):,}"
+        self.query_one("#ins-status", Static).update(
+            f"{cfg.get('kind', ins.kind)} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
+            f"mean loss {ins.mean_loss():.3f} nats{skipped}")
+        empty = View(ins=ins, cursor=0, layer=0, state="h", unit=0, order=np.arange(ins.hidden),
+                     scores=None, ranking="")
+        self.view = empty
+        self._rerank(select_top=True)
+
+    # ---- turning choices into a View ----------------------------------------------------------------
+
+    def _show(self, view: View) -> None:
+        self.view = view
+        self.query_one("#ins-text", InspectText).border_title = (
+            f"text · unit u{view.unit} layer {view.layer} {view.state} · colour -{view.scale:.3g}..+{view.scale:.3g}"
+            f" · strip: surprise")
+        self.query_one("#ins-units", UnitList).border_title = view.ranking
+        for w in self.query("#ins-text, #ins-step, #ins-pred, #ins-anatomy, #ins-heatmap, #ins-units"):
+            w.show(view)
+
+    def _rerank(self, select_top: bool = False) -> None:
+        """Recompute the unit order for the current sort, layer and state."""
+        v = self.view
+        acts = v.acts  # (T, H)
+        if self.sort == "feature" and self.found:
+            try:
+                order, scores, label = self._feature_ranking(v, acts)
+            except FeatureError as e:
+                self.notify(str(e), severity="warning")
+                self.sort, self.found = "variance", False
+                return self._rerank(select_top)
+        elif self.sort == "index":
+            order, scores, label = np.arange(acts.shape[1]), None, "units by index"
+        else:
+            scores = acts.var(axis=0)
+            order, label = np.argsort(-scores, kind="stable"), "units by variance"
+        unit = int(order[0]) if select_top else v.unit
+        self._show(replace(v, order=order, scores=scores, ranking=label, unit=unit))
+
+    def _feature_ranking(self, v: View, acts: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        ins = v.ins
+        span = v.selection
+        feat = text_feature(ins.text, self.feature, self.pattern, span)[ins.pos_of]  # (T,) in step space
+        if self.feature == "range":
+            scores = selection_scores(acts, feat > 0, v.threshold)
+            label = f"match {span[0]}-{span[1] - 1} · threshold {v.threshold:.2f} (+/-)"
+        else:
+            scores = correlation(acts, feat)
+            label = f"r with {FEATURES[self.feature]}" + (f" /{self.pattern}/" if self.feature == "regex" else "")
+        return rank(scores), scores, label
+
+    # ---- actions: time cursor -------------------------------------------------------------------------
+
+    def _cursor(self, pos: int) -> None:
+        if self.view is None:
+            return
+        pos = max(0, min(pos, len(self.view.ins.text) - 1))
+        sel = self.view.selection
+        if self.anchor is not None:  # an unfinished mark follows the cursor
+            sel = (min(self.anchor, pos), max(self.anchor, pos) + 1)
+        self._show(replace(self.view, cursor=pos, selection=sel))
+
+    def action_move(self, delta: int) -> None:
+        if self.view is not None:
+            self._cursor(self.view.cursor + delta)
+
+    def action_word(self, direction: int) -> None:
+        if self.view is None:
+            return
+        cur, w = self.view.cursor, self.words
+        if direction > 0:
+            i = int(np.searchsorted(w, cur, side="right"))
+            self._cursor(int(w[i]) if i < len(w) else len(self.view.ins.text) - 1)
+        else:
+            i = int(np.searchsorted(w, cur, side="left")) - 1
+            self._cursor(int(w[i]) if i >= 0 else 0)
+
+    def action_edge(self, end: int) -> None:
+        if self.view is not None:
+            self._cursor(len(self.view.ins.text) - 1 if end else 0)
+
+    # ---- actions: units -------------------------------------------------------------------------------
+
+    def _select_rank(self, k: int) -> None:
+        v = self.view
+        k = max(0, min(k, len(v.order) - 1))
+        self._show(replace(v, unit=int(v.order[k])))
+
+    def action_unit_step(self, delta: int) -> None:
+        if self.view is not None:
+            self._select_rank(self.view.rank_index + delta)
+
+    def action_unit_page(self, direction: int) -> None:
+        if self.view is not None:
+            page = max(1, self.query_one("#ins-units").content_size.height)
+            self._select_rank(self.view.rank_index + direction * page)
+
+    def action_sort(self) -> None:
+        if self.view is not None:
+            sorts = [s for s in SORTS if s != "feature" or self.found]
+            self.sort = sorts[(sorts.index(self.sort) + 1) % len(sorts)] if self.sort in sorts else sorts[0]
+            self._rerank()
+
+    def action_layer(self) -> None:
+        if self.view is not None:
+            self.view = replace(self.view, layer=(self.view.layer + 1) % self.view.ins.layers)
+            self._rerank()
+
+    def action_cell(self) -> None:
+        if self.view is None:
+            return
+        if self.view.ins.c is None:
+            self.notify("only an LSTM has a cell state c", severity="warning")
+            return
+        self.view = replace(self.view, state="c" if self.view.state == "h" else "h")
+        self._rerank()
+
+    # ---- actions: find neurons --------------------------------------------------------------------------
+
+    def run_find(self, feature: str) -> None:
+        """Rank units by the feature and select the best one."""
+        self.feature, self.found, self.sort = feature, True, "feature"
+        self._rerank(select_top=True)
+
+    def action_find(self) -> None:
+        if self.view is None:
+            return
+        names = [n for n in FEATURES if (n != "regex" or self.pattern) and (n != "range" or self.view.selection)]
+        nxt = names[(names.index(self.feature) + 1) % len(names)] if self.found and self.feature in names else names[0]
+        self.run_find(nxt)
+
+    def action_mark(self) -> None:
+        if self.view is None:
+            return
+        if self.anchor is None:
+            self.anchor = self.view.cursor
+            self._cursor(self.view.cursor)
+            self.notify("marking: move the cursor, m again to finish")
+        else:
+            self.anchor = None
+            self.run_find("range")
+
+    def action_threshold(self, delta: float) -> None:
+        if self.view is not None:
+            self.view = replace(self.view, threshold=round(min(0.95, max(0.05, self.view.threshold + delta)), 2))
+            self._rerank()
+
+    # ---- the input line: a unit number or a regex ---------------------------------------------------------
+
+    def action_ask(self, what: str) -> None:
+        if self.view is None:
+            return
+        box = self.query_one("#ins-input", Input)
+        self.asking = what
+        box.placeholder = (f"unit number 0-{self.view.ins.hidden - 1}, enter" if what == "unit"
+                           else "regular expression, enter (e.g. [0-9]+)")
+        box.value = self.pattern if what == "regex" else ""
+        box.display = True
+        box.focus()
+
+    def _close_input(self) -> None:
+        box = self.query_one("#ins-input", Input)
+        box.display = False
+        self.asking = ""
+        self.set_focus(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value, what = event.value.strip(), self.asking
+        self._close_input()
+        if what == "unit":
+            if not value.isdigit() or int(value) >= self.view.ins.hidden:
+                self.notify(f"no unit {value!r}: 0-{self.view.ins.hidden - 1}", severity="warning")
+                return
+            self._show(replace(self.view, unit=int(value)))
+        elif what == "regex" and value:
+            try:
+                re.compile(value)
+            except re.error as e:
+                self.notify(f"bad regular expression: {e}", severity="error")
+                return
+            self.pattern = value
+            self.run_find("regex")
+
+    def action_back(self) -> None:
+        if self.asking:
+            self._close_input()
+        else:
+            self.app.pop_screen()

@@ -1,0 +1,282 @@
+"""Setup screen: pick a corpus and a model, or open a checkpoint; invalid values are refused at the field.
+
+Corpus statistics, the device list and checkpoints load in thread workers (they import torch), so the
+screen paints at once and fills in.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.suggester import Suggester
+from textual.validation import Integer, Number
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+
+from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
+
+BUILTIN_LABELS = {"python": "python (the stdlib's source)", "tiny": "tiny (2 KB, quick demos)",
+                  "brackets": "brackets (nested structure)"}  # rnntui.core.builtin.BUILTIN, without torch
+
+# field id -> (label, validators, input type); every value is refused at the field with the reason
+FIELDS = {
+    "hidden": ("hidden", [Integer(1, 8192, "hidden: a whole number 1-8192")], "integer"),
+    "layers": ("layers", [Integer(1, 16, "layers: a whole number 1-16")], "integer"),
+    "embed": ("embedding", [Integer(1, 8192, "embedding: a whole number 1-8192")], "integer"),
+    "dropout": ("dropout", [Number(0, 0.95, "dropout: a number in 0-0.95")], "number"),
+    "seq_len": ("seq len", [Integer(2, 100_000, "seq len: a whole number 2-100000")], "integer"),
+    "batch": ("batch size", [Integer(1, 100_000, "batch size: a whole number 1-100000")], "integer"),
+    "lr": ("learning rate", [Number(1e-7, 1.0, "learning rate: a number in (0, 1]")], "number"),
+    "clip": ("grad clip", [Number(0, 1000, "clip: a number >= 0 (0 disables)")], "number"),
+    "steps": ("budget steps", [Integer(1, 10**9, "steps: a whole number >= 1, or empty")], "integer"),
+    "minutes": ("or minutes", [Number(0.01, 10**6, "minutes: a number > 0, or empty")], "number"),
+}
+OPTIONAL = {"steps", "minutes"}  # empty means: no budget of that kind
+
+
+class PathSuggester(Suggester):
+    """Completes file and folder names as the user types a path."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        head, tail = os.path.split(os.path.expanduser(value))
+        try:
+            names = sorted(n for n in os.listdir(head or ".") if n.startswith(tail) and not n.startswith("."))
+        except OSError:
+            return None
+        if not names or names[0] == tail:
+            return None
+        full = os.path.join(head, names[0]) if head else names[0]
+        return value[: len(value) - len(tail)] + names[0] + ("/" if os.path.isdir(full) else "")
+
+
+def model_values(m: ModelConfig) -> dict[str, str]:
+    return {"hidden": str(m.hidden), "layers": str(m.layers), "embed": str(m.embed), "dropout": f"{m.dropout:g}"}
+
+
+class SetupScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start training", priority=True),
+        Binding("ctrl+o", "focus_checkpoint", "Open checkpoint"),
+    ]
+
+    def __init__(self, corpus: str | None = None, checkpoint: str | None = None) -> None:
+        super().__init__()
+        self.corpus = corpus  # preselected corpus (a built-in name or a path) from the command line
+        self.checkpoint = checkpoint  # preselected checkpoint path from the command line
+
+    # ---- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        cpu = suggested_model("cpu")
+        defaults = TrainConfig(model=cpu)
+        values = model_values(cpu) | {"seq_len": str(defaults.seq_len), "batch": str(defaults.batch_size),
+                                      "lr": f"{defaults.lr:g}", "clip": f"{defaults.clip:g}", "steps": "",
+                                      "minutes": ""}
+        builtin = self.corpus if self.corpus in BUILTIN_LABELS else "python"
+        path = "" if self.corpus in BUILTIN_LABELS or self.corpus is None else self.corpus
+        yield Header()
+        with VerticalScroll(id="setup"):
+            yield Button("Start training  (ctrl+s)", id="start", variant="primary")
+            with Horizontal(id="setup-cols"):
+                with Vertical(id="corpus-col", classes="setup-box") as box:
+                    box.border_title = "corpus"
+                    yield Select([(v, k) for k, v in BUILTIN_LABELS.items()], value=builtin, allow_blank=False,
+                                 id="corpus-builtin")
+                    yield Input(path, placeholder="or a UTF-8 text file: type a path (tab completes)",
+                                suggester=PathSuggester(), id="corpus-path")
+                    yield Static("loading corpus…", id="corpus-info")
+                    yield Static("", id="corpus-preview")
+                with Vertical(id="model-col", classes="setup-box") as box:
+                    box.border_title = "model and training"
+                    with Horizontal(classes="field"):
+                        yield Label("kind", classes="field-label")
+                        yield Select([(k, k) for k in MODEL_KINDS], value=cpu.kind, allow_blank=False, id="kind")
+                    yield Static("", classes="why")
+                    for key, (label, validators, kind) in FIELDS.items():
+                        with Horizontal(classes="field"):
+                            yield Label(label, classes="field-label")
+                            yield Input(values[key], type=kind, validators=validators, id=key,
+                                        valid_empty=key in OPTIONAL,
+                                        placeholder="empty: until stopped" if key == "steps" else "")
+                        yield Static("", id=f"{key}-why", classes="why")
+                    with Horizontal(classes="field"):
+                        yield Label("device", classes="field-label")
+                        yield Select([("auto (finding devices…)", "auto")], value="auto", allow_blank=False,
+                                     id="device")
+            with Vertical(id="ckpt-box", classes="setup-box") as box:
+                box.border_title = "or open a checkpoint"
+                yield Input(self.checkpoint or "", placeholder="path to a .pt checkpoint (tab completes), enter loads",
+                            suggester=PathSuggester(), id="ckpt-path")
+                yield Static("", id="ckpt-info")
+                with Horizontal(id="ckpt-buttons"):
+                    yield Button("Continue training", id="resume", disabled=True)
+                    yield Button("Generate", id="generate", disabled=True)
+                    yield Button("Inspect", id="inspect", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#start", Button).focus()
+        self.load_corpus_info(self.corpus_name())
+        self.find_devices()
+        if self.checkpoint:
+            self.load_ckpt(self.checkpoint)
+
+    # ---- corpus --------------------------------------------------------------------------------
+
+    def corpus_name(self) -> str:
+        path = self.query_one("#corpus-path", Input).value.strip()
+        return os.path.expanduser(path) if path else str(self.query_one("#corpus-builtin", Select).value)
+
+    @on(Select.Changed, "#corpus-builtin")
+    def _builtin_changed(self) -> None:
+        self.query_one("#corpus-path", Input).value = ""
+        self.load_corpus_info(self.corpus_name())
+
+    @on(Input.Submitted, "#corpus-path")
+    def _path_submitted(self) -> None:
+        self.load_corpus_info(self.corpus_name())
+
+    @work(thread=True, exclusive=True, group="corpus-info", exit_on_error=False)
+    def load_corpus_info(self, name: str) -> None:
+        from rnntui.core.config import RnntuiError
+        from rnntui.core.corpus import load_corpus
+
+        self.app.call_from_thread(self._show_corpus, f"loading {name}…", "")
+        try:
+            c = load_corpus(name)
+        except RnntuiError as e:
+            self.app.call_from_thread(self._show_corpus, f"cannot use this corpus: {e}", "")
+            return
+        info = f"{len(c.data):,} chars · vocabulary {len(c.vocab)} · {len(c.train):,} train / {len(c.val):,} val"
+        self.app.call_from_thread(self._show_corpus, info, c.preview(600))
+
+    def _show_corpus(self, info: str, preview: str) -> None:
+        self.query_one("#corpus-info", Static).update(Text(info))
+        self.query_one("#corpus-preview", Static).update(Text(preview))
+
+    # ---- devices -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="devices", exit_on_error=False)
+    def find_devices(self) -> None:
+        from rnntui.core.devices import available_devices
+
+        self.app.call_from_thread(self._show_devices, available_devices())
+
+    def _show_devices(self, devices: list[str]) -> None:
+        select = self.query_one("#device", Select)
+        select.set_options([(f"auto ({devices[0]})", "auto")] + [(d, d) for d in devices])
+        select.value = "auto"
+        if devices[0] != "cpu" and not self.app.ckpt:  # a GPU affords a bigger default network
+            for key, value in model_values(suggested_model(devices[0])).items():
+                self.query_one(f"#{key}", Input).value = value
+
+    # ---- validation ----------------------------------------------------------------------------
+
+    @on(Input.Changed)
+    def _show_reason(self, event: Input.Changed) -> None:
+        if event.input.id in FIELDS:
+            why = self.query_one(f"#{event.input.id}-why", Static)
+            result = event.validation_result
+            why.update("" if result is None or result.is_valid else "↳ " + result.failure_descriptions[0])
+
+    def read_config(self) -> TrainConfig | None:
+        """The form as a TrainConfig, or None after pointing the user at the first refused field."""
+        for key in FIELDS:
+            field = self.query_one(f"#{key}", Input)
+            result = field.validate(field.value)
+            if result is not None and not result.is_valid:
+                field.focus()
+                self.notify(result.failure_descriptions[0], severity="error")
+                return None
+        v = {key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS}
+        model = ModelConfig(kind=str(self.query_one("#kind", Select).value), hidden=int(v["hidden"]),
+                            layers=int(v["layers"]), embed=int(v["embed"]), dropout=float(v["dropout"]))
+        cfg = TrainConfig(corpus=self.corpus_name(), model=model, seq_len=int(v["seq_len"]),
+                          batch_size=int(v["batch"]), lr=float(v["lr"]), clip=float(v["clip"]),
+                          steps=int(v["steps"]) if v["steps"] else None,
+                          minutes=float(v["minutes"]) if v["minutes"] else None,
+                          device=str(self.query_one("#device", Select).value))
+        try:
+            cfg.validate()
+        except ConfigError as e:
+            self.notify(str(e), severity="error")
+            return None
+        return cfg
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def action_focus_checkpoint(self) -> None:
+        self.query_one("#ckpt-path", Input).focus()
+
+    @on(Input.Submitted, "#ckpt-path")
+    def _ckpt_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.load_ckpt(os.path.expanduser(event.value.strip()))
+
+    @work(thread=True, exclusive=True, group="ckpt", exit_on_error=False)
+    def load_ckpt(self, path: str) -> None:
+        from rnntui.core.config import RnntuiError
+        from rnntui.ui.worker import load_checkpoint
+
+        self.app.call_from_thread(self.query_one("#ckpt-info", Static).update, f"loading {path}…")
+        try:
+            ckpt = load_checkpoint(path)
+        except RnntuiError as e:
+            self.app.call_from_thread(self._ckpt_failed, str(e))
+            return
+        self.app.call_from_thread(self._ckpt_loaded, path, ckpt)
+
+    def _ckpt_failed(self, message: str) -> None:
+        self.query_one("#ckpt-info", Static).update(Text(f"cannot open: {message}"))
+        self.notify(message, severity="error")
+
+    def _ckpt_loaded(self, path: str, ckpt: dict) -> None:
+        self.app.ckpt, self.app.ckpt_path = ckpt, path
+        cfg = config_from_dict(ckpt["config"])
+        m = cfg.model
+        self.query_one("#ckpt-info", Static).update(
+            f"{m.kind} {m.layers}x{m.hidden} · step {ckpt.get('step', 0):,} · vocabulary {len(ckpt['vocab'])}"
+            f" · corpus {cfg.corpus}")
+        for key, value in model_values(m).items():  # continuing keeps the checkpoint's architecture
+            self.query_one(f"#{key}", Input).value = value
+        self.query_one("#kind", Select).value = m.kind
+        if cfg.corpus in BUILTIN_LABELS:
+            self.query_one("#corpus-builtin", Select).value = cfg.corpus
+        else:
+            self.query_one("#corpus-path", Input).value = cfg.corpus
+        self.load_corpus_info(self.corpus_name())
+        for button in self.query("#ckpt-buttons Button"):
+            button.disabled = False
+        self.query_one("#resume", Button).focus()
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    def action_start(self) -> None:
+        cfg = self.read_config()
+        if cfg is not None:
+            self.app.start_run(cfg)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            self.action_start()
+        elif event.button.id == "resume":
+            cfg = self.read_config()
+            if cfg is not None:
+                out_dir = str(Path(self.app.ckpt_path).resolve().parent.parent)
+                self.app.start_run(replace(cfg, out_dir=out_dir), resume=self.app.ckpt_path)
+        elif event.button.id == "generate":
+            self.app.open_generate()
+        elif event.button.id == "inspect":
+            self.app.open_inspect()

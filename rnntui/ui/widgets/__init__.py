@@ -1,0 +1,1 @@
+"""Thin widgets: each holds one immutable snapshot and render() builds a pure Rich renderable from it."""

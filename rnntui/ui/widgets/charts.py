@@ -1,0 +1,85 @@
+"""The dashboard's chart panels: loss, gradient flow over the BPTT window, and the global gradient norm.
+
+Each widget keeps the last snapshot it was given and redraws only when a new one differs by identity;
+the renderables downsample to the panel's width, so drawing cost does not grow with the run.
+"""
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from rnntui.core.events import ProbeSnapshot
+from rnntui.ui.renderables.gradflow import GradFlow
+from rnntui.ui.renderables.linechart import LossChart, NormChart
+
+
+def waiting(what: str) -> Text:
+    return Text(what, style="dim italic")
+
+
+class LossPanel(Widget):
+    """Training loss (raw and EMA-smoothed) and validation points against step."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.data: tuple | None = None  # (train_steps, train_loss, val_steps, val_loss), tuples
+        self.smoothing = 0.9  # EMA factor of the smoothed curve; [ and ] change it
+        self.log_y = False  # log-scale y axis; l toggles it
+
+    def show(self, data: tuple) -> None:
+        self.data = data
+        self.refresh()
+
+    def set_view(self, smoothing: float | None = None, log_y: bool | None = None) -> None:
+        if smoothing is not None:
+            self.smoothing = min(0.995, max(0.0, smoothing))
+        if log_y is not None:
+            self.log_y = log_y
+        self.border_subtitle = f"smoothing {self.smoothing:.2f} [ ]  ·  {'log' if self.log_y else 'linear'} l"
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        if not self.data or not self.data[0]:
+            return waiting("loss appears after the first logged steps")
+        steps, loss, vsteps, vloss = self.data
+        return LossChart(steps, loss, vsteps, vloss, smoothing=self.smoothing, log_y=self.log_y,
+                         height=max(3, self.content_size.height))
+
+
+class GradFlowPanel(Widget):
+    """Per-timestep gradient norms over the BPTT window, one layer at a time or all."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.probe: ProbeSnapshot | None = None
+        self.layer_index: int | None = None  # None: every layer; v on the heatmap selects one
+
+    def show(self, probe: ProbeSnapshot | None) -> None:
+        if probe is not self.probe:
+            self.probe = probe
+            self.refresh()
+
+    def render(self) -> RenderableType:
+        if self.probe is None:
+            return waiting("gradient flow appears with the first probe")
+        return GradFlow(self.probe.grad_total, self.probe.grad_last,
+                        height=max(3, self.content_size.height), layer=self.layer_index)
+
+
+class NormPanel(Widget):
+    """The global gradient norm before clipping over time, with the clip threshold drawn."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.data: tuple | None = None  # (steps, norms, clip)
+
+    def show(self, data: tuple) -> None:
+        self.data = data
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        if not self.data or not self.data[0]:
+            return waiting("gradient norm appears after the first logged steps")
+        steps, norms, clip = self.data
+        return NormChart(steps, norms, clip, height=max(3, self.content_size.height))

@@ -1,0 +1,161 @@
+"""The inspector's read-outs at the time cursor: the state of every layer, the next-character predictions,
+the anatomy of the step, and the ranked unit list. Each widget holds the screen's View and renders text.
+"""
+from __future__ import annotations
+
+import numpy as np
+from rich.console import RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from rnntui.ui.widgets.inspect_text import shown_char
+from rnntui.ui.widgets.inspect_view import View
+
+BLOCKS = " ▏▎▍▌▋▊▉█"
+HI = Style(reverse=True, bold=True)
+
+
+def bar(frac: float, width: int) -> str:
+    """A horizontal bar of width cells filled to frac (eighth-cell resolution)."""
+    eighths = int(round(max(0.0, min(1.0, frac)) * width * 8))
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (BLOCKS[part] if part else "")).ljust(width)
+
+
+def quoted(ch: str) -> str:
+    return "'␣'" if ch == " " else f"'{shown_char(ch)}'"
+
+
+class ViewWidget(Widget):
+    """Holds the View; redraws when it is replaced."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.view: View | None = None
+
+    def show(self, view: View) -> None:
+        if view is not self.view:
+            self.view = view
+            self.refresh()
+
+    def render(self) -> RenderableType:
+        return self.build(self.view) if self.view is not None else Text("")
+
+    def build(self, v: View) -> RenderableType:
+        raise NotImplementedError
+
+
+# -----------------------------------------------------------------------------
+# the cursor: where we are, how well it was predicted, each layer's state
+
+
+class StepPanel(ViewWidget):
+    def build(self, v: View) -> RenderableType:
+        ins, t = v.ins, v.step
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append(f"{quoted(ins.text[v.cursor])} @{v.cursor} ", style="bold")
+        if v.skipped:
+            out.append("not in vocab: skipped\n", style="black on yellow")
+        else:
+            p, loss = float(ins.p_char[t]), float(ins.loss[t])
+            out.append("first step\n" if not np.isfinite(p) else f"P {p:.3f} loss {loss:.2f} nats\n")
+        for layer in range(ins.layers):
+            h = ins.h[layer, t]  # (H,)
+            out.append(f"L{layer} h ", style="bold" if layer == v.layer else "dim")
+            out.append(f"|h| {np.abs(h).mean():.2f} ▲u{h.argmax()} {h.max():+.2f} ▼u{h.argmin()} {h.min():+.2f} "
+                       f"sat {np.mean(np.abs(h) > 0.9):.0%}\n")
+            if ins.gate_mean:
+                out.append("   ")
+                if ins.c is not None:
+                    out.append(f"|c| {np.abs(ins.c[layer, t]).mean():.2f} ")
+                out.append(" ".join(f"{g} {m[layer, t]:.2f}" for g, m in ins.gate_mean.items()) + "\n")
+        out.rstrip()
+        return out
+
+
+class PredPanel(ViewWidget):
+    """Top-5 next-character predictions after the cursor step, the actual next character marked."""
+
+    def build(self, v: View) -> RenderableType:
+        ins, t = v.ins, v.step
+        nxt = ins.vocab.index(ins.text[ins.pos_of[t + 1]]) if t + 1 < ins.steps else -1
+        table = Table.grid(padding=(0, 1))
+        for _ in range(3):
+            table.add_column(no_wrap=True)
+        width = max(4, self.content_size.width - 14)
+        for cid, p in zip(ins.top_ids[t], ins.top_p[t]):
+            mark = "◀" if cid == nxt else ""
+            table.add_row(quoted(ins.vocab[cid]), f"{p:.2f}", Text(bar(float(p), width) + mark, style="cyan"))
+        if nxt >= 0 and nxt not in ins.top_ids[t]:
+            p = float(ins.p_char[t + 1])
+            table.add_row(quoted(ins.vocab[nxt]), f"{p:.2f}", Text("actual next", style="red"))
+        return table
+
+
+# -----------------------------------------------------------------------------
+# the anatomy of one step: how much of the new state comes from the input and how much from the past
+
+
+EQUATIONS = {
+    "rnn": "h = tanh(W_xh x + b + W_hh h' + b)",
+    "lstm": "c = f*c' + i*g, h = o*tanh(c)",
+    "gru": "h = z*h' + (1-z)*n",
+}
+PARTS = {"rnn": ("|W_xh x+b| in", "|W_hh h'+b| rec"), "lstm": ("|i*g| written", "|f*c'| kept"),
+         "gru": ("|(1-z)*n| new", "|z*h'| kept")}  # ' marks the previous step
+
+
+class AnatomyPanel(ViewWidget):
+    def build(self, v: View) -> RenderableType:
+        ins, t, L, u = v.ins, v.step, v.layer, v.unit
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append(f"L{L} {EQUATIONS[ins.kind]}\n", style="bold")
+        x, h = float(ins.from_input[L, t]), float(ins.from_state[L, t])
+        total = x + h or 1.0
+        width = max(4, self.content_size.width - 26)
+        for (label, val), style in zip(zip(PARTS[ins.kind], (x, h)), ("green", "magenta")):
+            out.append(f"{label:<14}{val:6.2f} {val / total:4.0%} ")
+            out.append(bar(val / total, width) + "\n", style=style)
+        sat = f"|h|>.9 {np.mean(np.abs(ins.h[L, :, u]) > 0.9):.0%} of steps"
+        if ins.kind == "rnn":
+            px, ph = float(ins.pre_x[L, t, u]), float(ins.pre_h[L, t, u])
+            out.append(f"u{u}: tanh({px:+.2f} {ph:+.2f}) = tanh({px + ph:+.2f}) = {ins.h[L, t, u]:+.3f}\n")
+            out.append(f"u{u} {sat}")
+        else:
+            c = f" c {ins.c[L, t, u]:+.2f}" if ins.c is not None else ""
+            out.append(f"u{u}: h {ins.h[L, t, u]:+.3f}{c}  {sat}")
+        for g in ins.gate_low:  # saturation: this unit's gate, then the layer's average
+            lo, hi = ins.gate_low[g][L], ins.gate_high[g][L]
+            out.append(f"\n{g} <.1 {lo[u]:.0%} >.9 {hi[u]:.0%} (layer {lo.mean():.0%} {hi.mean():.0%})")
+        return out
+
+
+# -----------------------------------------------------------------------------
+# the ranked unit list
+
+
+class UnitList(ViewWidget):
+    """Units in the current order with their scores; the selected one highlighted and kept in view."""
+
+    def build(self, v: View) -> RenderableType:
+        rows = max(1, self.content_size.height)
+        k = v.rank_index
+        first = max(0, min(k - rows // 2, len(v.order) - rows))
+        scores = v.scores
+        top = float(np.abs(scores).max()) if scores is not None and len(scores) else 1.0
+        width = max(3, self.content_size.width - 18)
+        out = Text(no_wrap=True, overflow="crop", end="")
+        for i, unit in enumerate(v.order[first : first + rows]):
+            line = Text(f"{first + i + 1:>3}. u{unit:<4}")
+            if scores is not None:
+                s = float(scores[unit])
+                line.append(f"{s:+.2f} ")
+                line.append(bar(abs(s) / (top or 1.0), width), style="red" if s > 0 else "blue")
+            if unit == v.unit:
+                line.stylize(HI)
+            out.append_text(line)
+            if i < rows - 1 and first + i + 1 < len(v.order):
+                out.append("\n")
+        return out

@@ -1,0 +1,77 @@
+"""Status panel: step, epoch and progress, throughput, time, device, size, losses, last checkpoint."""
+from __future__ import annotations
+
+import math
+import time
+
+from rich.console import RenderableType
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from rnntui.ui.state import RunState
+
+
+def duration(s: float | None) -> str:
+    if s is None or not math.isfinite(s):
+        return "–"
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def loss_text(nats: float | None) -> str:
+    return "–" if nats is None else f"{nats:.3f} ({nats / math.log(2):.2f} bpc)"
+
+
+class StatusPanel(Widget):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.state: RunState | None = None
+        self.phase = "idle"  # what the app is doing: loading, training, paused, stopping, finished, idle
+
+    def show(self, state: RunState, phase: str) -> None:
+        self.state, self.phase = state, phase
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        st = self.state
+        if st is None or st.started is None:
+            return Text(f"{self.phase}…" if self.phase == "loading" else "no run: press s to start",
+                        style="italic")
+        rs, m, ev = st.started, st.metrics, st.eval
+        step = m.step if m else rs.start_step
+        target = f" / {rs.total_steps:,}" if rs.total_steps else ""
+        rows: list[tuple[str, RenderableType]] = [("state", Text(self.phase, style="bold"))]
+        rows.append(("step", f"{step:,}{target}"))
+        epoch = m.epoch if m else step / max(1, rs.steps_per_epoch)
+        rows.append(("epoch", f"{epoch:.2f}"))
+        rows.append(("done", ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18)))
+        rows.append(("speed", f"{m.chars_per_s:,.0f} chars/s" if m else "–"))
+        rows.append(("time", f"{duration(m.elapsed_s if m else 0)}  eta {duration(m.eta_s if m else None)}"))
+        rows.append(("device", rs.device))
+        cfg = rs.config
+        rows.append(("model", f"{cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden} · {rs.n_params:,} p"))
+        rows.append(("train", loss_text(m.loss if m else None)))
+        rows.append(("val", loss_text(ev.val_loss if ev else None)))
+        rows.append(("best", loss_text(ev.best_val_loss if ev else None)))
+        saved = "–"
+        if st.saved is not None:
+            saved = f"{time.strftime('%H:%M:%S', time.localtime(st.saved.wall_time))} {st.saved.kind} @{st.saved.step}"
+        rows.append(("saved", saved))
+        # a wide panel (the stacked layout below 100 columns) takes two columns to stay short
+        columns = 2 if self.content_size.width >= 70 else 1
+        per = -(-len(rows) // columns)
+        grids = []
+        for c in range(columns):
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(no_wrap=True, overflow="ellipsis")
+            for label, value in rows[c * per:(c + 1) * per]:
+                grid.add_row(label, value)
+            grids.append(grid)
+        if columns == 1:
+            return grids[0]
+        outer = Table.grid(padding=(0, 3))
+        outer.add_row(*grids)
+        return outer
