@@ -12,6 +12,8 @@ import threading
 from dataclasses import fields, replace
 from typing import Any, Sequence
 
+from rnntui.core.config import SCHEDULES
+
 COMMANDS = ("train", "sample", "inspect", "corpora")
 
 
@@ -39,7 +41,7 @@ def _train_parser() -> _Parser:
     a("--embed", type=int, help="embedding size (default 64)")
     a("--dropout", type=float, help="dropout (default 0)")
     a("--seq-len", type=int, help="BPTT window (default 64)")
-    a("--batch-size", type=int, help="parallel streams (default 64)")
+    a("--batch-size", type=int, help="parallel streams (default 32)")
     a("--lr", type=float, help="peak learning rate (default 5e-3)")
     a("--clip", type=float, help="gradient clipping by global norm (default 1.0; 0 disables)")
     a("--val-frac", type=float, help="validation fraction at the end of the text (default 0.1)")
@@ -49,9 +51,10 @@ def _train_parser() -> _Parser:
     budget.add_argument("--epochs", type=float, help="total passes over the training split")
     budget.add_argument("--minutes", type=float, help="wall-clock minutes for this invocation")
     a("--eval-every", type=int, help="steps between validation passes (default 250)")
-    a("--schedule", choices=("cosine", "step", "constant"), help="lr decay after warm-up (default cosine)")
+    a("--schedule", choices=SCHEDULES, help="lr schedule after warm-up (default wsd: constant, then a linear decay over the last 30%%)")
     a("--device", choices=("auto", "cpu", "cuda", "mps"), help="default auto: cuda, then mps, then cpu")
-    a("--bf16", action="store_true", default=None, help="bf16 autocast (CUDA only)")
+    a("--bf16", action=argparse.BooleanOptionalAction, default=None,
+      help="bf16 autocast (default: on for a GPU with native bf16, off on the CPU)")
     a("--run-name", help="folder name under --out-dir (default: model and corpus)")
     a("--out-dir", help="where run folders go (default ./checkpoints)")
     a("--resume", metavar="CHECKPOINT", help="continue a run from its latest.pt or best.pt")

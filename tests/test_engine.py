@@ -178,10 +178,24 @@ def test_history_is_bounded():
 
 
 def test_schedule_warmup_and_decay(tmp_path):
-    cfg = tiny_cfg(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1)
+    cfg = tiny_cfg(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1, schedule="cosine")
     assert lr_at(cfg, 0, 0.0) == pytest.approx(0.1)
     assert lr_at(cfg, 10, 0.0) == pytest.approx(1.0)
     assert lr_at(cfg, 50, 0.5) == pytest.approx(0.55)
     assert lr_at(cfg, 99, 1.0) == pytest.approx(0.1)
+    wsd = tiny_cfg(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1, schedule="wsd")
+    assert lr_at(wsd, 50, 0.6) == pytest.approx(1.0)  # flat until 70% of the budget
+    assert lr_at(wsd, 90, 0.85) == pytest.approx(0.55)  # then linear down to min_lr_frac
+    assert lr_at(wsd, 99, 1.0) == pytest.approx(0.1)
+    step = tiny_cfg(tmp_path, lr=1.0, warmup=0, schedule="step")
+    assert [lr_at(step, 0, p) for p in (0.1, 0.6, 0.8, 0.95)] == [1.0, 0.5, 0.25, 0.125]
     assert Budget.of(TrainConfig(epochs=2.5), steps_per_epoch=10).total_steps == 25
     assert Budget.of(TrainConfig(minutes=1), 10).done(5, 61.0)
+
+
+@pytest.mark.parametrize("bf16", [True, False])
+def test_bf16_autocast_on_cpu_with_probes(tmp_path, bf16):
+    events = run(tiny_cfg(tmp_path, bf16=bf16, steps=6, probe_hz=1000, probe_budget=1.0, save=False))
+    assert events[0].config.bf16 is bf16
+    probe = of(events, ev.ProbeSnapshot)[0]
+    assert probe.hidden.dtype.name == "float32" and math.isfinite(events[-1].val_loss)

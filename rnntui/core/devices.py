@@ -40,3 +40,13 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+def native_bf16(device: torch.device) -> bool:
+    """The default for bf16 autocast: on for a CUDA GPU that computes bf16 natively (compute 8.0+).
+
+    On a CPU with AVX512-BF16 (this project's 2-core machine), autocast runs the fused LSTM about 1.5x
+    faster, but in a 1.6-minute tiny-shakespeare run it reached no better validation loss than fp32
+    (1.626 vs 1.606-1.616), so the CPU stays fp32 unless --bf16 asks for it.
+    """
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()

@@ -21,7 +21,7 @@ from rnntui.core import events as ev
 from rnntui.core.checkpoints import CheckpointError, config_of, load_checkpoint, save_checkpoint
 from rnntui.core.config import ConfigError, TrainConfig, config_to_dict
 from rnntui.core.corpus import Corpus, Streams, Vocab, bits_per_char, check_windows, load_corpus
-from rnntui.core.devices import resolve_device
+from rnntui.core.devices import native_bf16, resolve_device
 from rnntui.core.history import History
 from rnntui.core.models import CharModel, State, detach_state, loss_fn
 from rnntui.core.schedule import Budget, lr_at
@@ -100,15 +100,16 @@ class Trainer:
                                run_name=self.cfg.run_name or Path(self.resume).resolve().parent.name)
         self.cfg.validate()
         device = resolve_device(self.cfg.device)
-        if self.cfg.bf16 and device.type != "cuda":
-            raise ConfigError("bf16 autocast needs a CUDA device")
+        if self.cfg.bf16 and device.type == "mps":
+            raise ConfigError("bf16 autocast is not supported on mps; use --no-bf16")
         vocab = Vocab(ckpt["vocab"]) if ckpt is not None else None
         corpus = self._corpus or load_corpus(self.cfg.corpus, self.cfg.val_frac, vocab=vocab)
         if vocab is not None and corpus.vocab.chars != vocab.chars:
             raise CheckpointError("corpus vocabulary differs from the checkpoint's")
         check_windows(corpus, self.cfg.seq_len, self.cfg.batch_size)
         model_cfg = replace(self.cfg.model, vocab_size=len(corpus.vocab))
-        self.cfg = replace(self.cfg, model=model_cfg, run_name=self.cfg.run_name or run_name_for(self.cfg))
+        bf16 = native_bf16(device) if self.cfg.bf16 is None else self.cfg.bf16
+        self.cfg = replace(self.cfg, model=model_cfg, bf16=bf16, run_name=self.cfg.run_name or run_name_for(self.cfg))
         return ckpt, corpus, device
 
     def run(self, stop: threading.Event | None = None, pause: threading.Event | None = None) -> Iterator[ev.Event]:
@@ -124,7 +125,8 @@ class Trainer:
         budget = Budget.of(cfg, train.windows)
         run_dir = Path(cfg.out_dir) / cfg.run_name
         latest_path, best_path = run_dir / "latest.pt", run_dir / "best.pt"
-        autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cfg.bf16 else _null
+        # weights, optimiser state and the loss stay fp32; autocast runs the matmuls in bf16
+        autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else _null
 
         losses = History()
         val_hist: list[tuple[int, float]] = []
@@ -300,15 +302,18 @@ class Trainer:
                 yield ev.Sample(step, "", text, 0.8)
                 probe_s += time.perf_counter() - s0
 
-        # ---- the end: a full validation pass, then latest.pt ----
+        # ---- the end: a validation pass, then latest.pt ----
+        # A completed run is scored on the whole validation split. A stopped one (Ctrl+C, quit) gets the
+        # capped pass, so the user does not wait on a large split before latest.pt is written.
         val_loss = None
         latest = best_p = None
         if reason != "diverged":
-            val_loss = evaluate(model, val, None, autocast)
+            full = reason == "completed"
+            val_loss = evaluate(model, val, None if full else cfg.eval_windows, autocast)
             val_hist.append((step, val_loss))
             improved = val_loss < best
             best = min(best, val_loss)
-            yield ev.EvalMetrics(step, val_loss, bits_per_char(val_loss), best, full=True)
+            yield ev.EvalMetrics(step, val_loss, bits_per_char(val_loss), best, full=full)
             if improved and (e := save(best_path, "best")):
                 yield e
             if (e := save(latest_path, "latest")):

@@ -56,7 +56,8 @@ class CharModel(nn.Module):
 
 
 def detach_state(state: State) -> State:
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+    """Cut the graph; keep the carried state in fp32 (under bf16 autocast the kernel returns bf16)."""
+    return tuple(s.detach().float() for s in state) if isinstance(state, tuple) else state.detach().float()
 
 
 def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -47,6 +47,8 @@ def lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
     low = cfg.lr * cfg.min_lr_frac
     if cfg.schedule == "cosine":
         return low + (cfg.lr - low) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    if cfg.schedule == "wsd":  # warm-up, stable, then a linear decay over the last 30% of the budget
+        return cfg.lr if progress < 0.7 else low + (cfg.lr - low) * (1.0 - progress) / 0.3
     if cfg.schedule == "step":  # halve at 50%, 75% and 90% of the budget
         return cfg.lr * 0.5 ** sum(progress >= m for m in (0.5, 0.75, 0.9))
     return cfg.lr
