@@ -176,7 +176,9 @@ class SetupScreen(Screen):
     def _show_devices(self, devices: list[str]) -> None:
         select = self.query_one("#device", Select)
         select.set_options([(f"auto ({devices[0]})", "auto")] + [(d, d) for d in devices])
-        select.value = "auto"
+        with select.prevent(Select.Changed):  # re-select so the shown label is the new one, not the stale
+            select.value = devices[-1]
+            select.value = "auto"
         if devices[0] != "cpu" and not self.app.ckpt:  # a GPU affords a bigger default network
             for key, value in model_values(suggested_model(devices[0])).items():
                 self.query_one(f"#{key}", Input).value = value

@@ -46,7 +46,9 @@ class StatusPanel(Widget):
         rows.append(("step", f"{step:,}{target}"))
         epoch = m.epoch if m else step / max(1, rs.steps_per_epoch)
         rows.append(("epoch", f"{epoch:.2f}"))
-        rows.append(("done", ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18)))
+        open_ended = rs.total_steps is None and cfg_budget_open(rs)
+        rows.append(("done", Text("until stopped", style="dim") if open_ended
+                     else ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18)))
         rows.append(("speed", f"{m.chars_per_s:,.0f} chars/s" if m else "–"))
         rows.append(("time", f"{duration(m.elapsed_s if m else 0)}  eta {duration(m.eta_s if m else None)}"))
         rows.append(("device", rs.device))
@@ -75,3 +77,9 @@ class StatusPanel(Widget):
         outer = Table.grid(padding=(0, 3))
         outer.add_row(*grids)
         return outer
+
+
+def cfg_budget_open(rs) -> bool:
+    """No steps, epochs or minutes: the run trains until the user stops it."""
+    c = rs.config
+    return c.steps is None and c.epochs is None and c.minutes is None
