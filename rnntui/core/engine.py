@@ -168,6 +168,16 @@ class Trainer:
             save_checkpoint(path, checkpoint())
             return ev.CheckpointSaved(step, str(path), kind, time.time())
 
+        def record_eval(v: float, full: bool) -> Iterator[ev.Event]:
+            """Keep a validation result, report it, and write best.pt when it improved."""
+            nonlocal best
+            val_hist.append((step, v))
+            improved = v < best
+            best = min(best, v)
+            yield ev.EvalMetrics(step, v, bits_per_char(v), best, full=full)
+            if improved and (e := save(best_path, "best")):
+                yield e
+
         yield ev.RunStarted(
             config=cfg, vocab=corpus.vocab.chars, n_params=model.n_params(), device=str(device),
             run_dir=str(run_dir) if cfg.save else "", start_step=start_step, total_steps=budget.total_steps,
@@ -274,13 +284,7 @@ class Trainer:
 
             # ---- validation ----
             if cfg.eval_every and step % cfg.eval_every == 0 and not at_end:
-                v = evaluate(model, val, cfg.eval_windows, autocast)
-                val_hist.append((step, v))
-                improved = v < best
-                best = min(best, v)
-                yield ev.EvalMetrics(step, v, bits_per_char(v), best, full=False)
-                if improved and (e := save(best_path, "best")):
-                    yield e
+                yield from record_eval(evaluate(model, val, cfg.eval_windows, autocast), full=False)
 
             # ---- probes: time-based, and never more than probe_budget of the wall time ----
             now = time.perf_counter()
@@ -310,12 +314,7 @@ class Trainer:
         if reason != "diverged":
             full = reason == "completed"
             val_loss = evaluate(model, val, None if full else cfg.eval_windows, autocast)
-            val_hist.append((step, val_loss))
-            improved = val_loss < best
-            best = min(best, val_loss)
-            yield ev.EvalMetrics(step, val_loss, bits_per_char(val_loss), best, full=full)
-            if improved and (e := save(best_path, "best")):
-                yield e
+            yield from record_eval(val_loss, full)
             if (e := save(latest_path, "latest")):
                 yield e
             if cfg.save:

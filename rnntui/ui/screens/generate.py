@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.validation import Integer
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
+from rnntui.ui.forms import all_valid
 from rnntui.ui.messages import GenChunk
 from rnntui.ui.widgets.temperature import TemperatureSlider
 from rnntui.ui.worker import GenRequest, generate
@@ -91,13 +92,8 @@ class GenerateScreen(Screen):
             Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
 
     def request(self) -> GenRequest | None:
-        for key in ("length", "topk", "seed"):
-            field = self.query_one(f"#{key}", Input)
-            result = field.validate(field.value)
-            if result is not None and not result.is_valid:
-                field.focus()
-                self.notify(result.failure_descriptions[0], severity="error")
-                return None
+        if not all_valid(self, ("length", "topk", "seed")):
+            return None
         compare = self.query_one("#compare", Checkbox).value
         argmax = self.query_one("#argmax", Checkbox).value
         temps = SIDE_BY_SIDE if compare and not argmax else (self.query_one(TemperatureSlider).value,)

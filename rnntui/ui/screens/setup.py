@@ -20,6 +20,7 @@ from textual.validation import Integer, Number
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
+from rnntui.ui.forms import all_valid
 
 BUILTIN_LABELS = {"python": "python (the stdlib's source)", "tiny": "tiny (2 KB, quick demos)",
                   "brackets": "brackets (nested structure)"}  # rnntui.core.builtin.BUILTIN, without torch
@@ -194,13 +195,8 @@ class SetupScreen(Screen):
 
     def read_config(self) -> TrainConfig | None:
         """The form as a TrainConfig, or None after pointing the user at the first refused field."""
-        for key in FIELDS:
-            field = self.query_one(f"#{key}", Input)
-            result = field.validate(field.value)
-            if result is not None and not result.is_valid:
-                field.focus()
-                self.notify(result.failure_descriptions[0], severity="error")
-                return None
+        if not all_valid(self, FIELDS):
+            return None
         v = {key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS}
         model = ModelConfig(kind=str(self.query_one("#kind", Select).value), hidden=int(v["hidden"]),
                             layers=int(v["layers"]), embed=int(v["embed"]), dropout=float(v["dropout"]))
