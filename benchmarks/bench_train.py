@@ -56,15 +56,16 @@ def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
 def engine_run(cfg: TrainConfig, corpus, seconds: float) -> tuple[float, int]:
     """chars/s of Trainer.run over a time budget (validation off, so only training and probes count)."""
     run_cfg = TrainConfig(**{**cfg.__dict__, "minutes": seconds / 60.0, "steps": None})
-    steps, elapsed, probes = 0, 0.0, 0
+    logged: list[ev.StepMetrics] = []
+    probes = 0
     for e in Trainer(run_cfg, corpus=corpus).run(threading.Event()):
         if isinstance(e, ev.StepMetrics):
-            first = first if steps else (e.step, e.elapsed_s)
-            steps, elapsed = e.step, e.elapsed_s
+            logged.append(e)
         elif isinstance(e, ev.ProbeSnapshot):
             probes += 1
     # measure from the first logged step so model construction and warm-up are excluded, as in bare_loop
-    return (steps - first[0]) * cfg.batch_size * cfg.seq_len / (elapsed - first[1]), probes
+    a, b = logged[0], logged[-1]
+    return (b.step - a.step) * cfg.batch_size * cfg.seq_len / (b.elapsed_s - a.elapsed_s), probes
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnntui.core.builtin import BUILTIN, build_python_corpus, generate_brackets, resolve_corpus
-from rnntui.core.corpus import (Corpus, CorpusError, Streams, Vocab, check_windows, corpus_from_text,
+from rnntui.core.corpus import (CorpusError, Streams, Vocab, check_windows, corpus_from_text,
                                 load_corpus, read_text)
 
 

@@ -23,7 +23,7 @@ from rnntui.core.config import ConfigError, TrainConfig, config_to_dict
 from rnntui.core.corpus import Corpus, Streams, Vocab, bits_per_char, check_windows, load_corpus
 from rnntui.core.devices import native_bf16, resolve_device
 from rnntui.core.history import History
-from rnntui.core.models import CharModel, State, detach_state, loss_fn
+from rnntui.core.models import CharModel, detach_state, loss_fn
 from rnntui.core.schedule import Budget, lr_at
 
 DIVERGE_FACTOR = 1.5  # a loss above 1.5x ln(V), worse than a uniform guess, counts as diverged

@@ -94,7 +94,7 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
     """
     cfg = model.cfg
     B, T = x.shape
-    H, L = cfg.hidden, cfg.layers
+    L = cfg.layers
     if state is None:
         state = model.init_state(B, x.device)
     h0 = state[0] if isinstance(state, tuple) else state

@@ -83,7 +83,7 @@ class Sampler:
                 return [r / 2, z / 2, n]
             return parts
 
-        self._P = P = {"rnn": H, "lstm": 4 * H, "gru": 4 * H}[kind]
+        self._P = {"rnn": H, "lstm": 4 * H, "gru": 4 * H}[kind]
         self._W, self._b = [], []  # layer l > 0: (P, 2H) product with [h_{l-1}; h_l], bias (P,)
         for l in range(L):
             wi, wh = rows(w[f"rnn.weight_ih_l{l}"]), rows(w[f"rnn.weight_hh_l{l}"])
