@@ -35,7 +35,7 @@ def _train_parser() -> _Parser:
     p = _Parser(prog="rnntui train", description="Train a character model without the TUI.")
     p.add_argument("corpus", nargs="?", help="built-in corpus name or a text file (default with --resume: the checkpoint's)")
     a = p.add_argument
-    a("--model", dest="kind", choices=("rnn", "lstm", "gru"), help="recurrent cell (default lstm)")
+    a("--model", dest="kind", choices=("rnn", "lstm", "gru"), help="recurrent cell (default gru)")
     a("--hidden", type=int, help="units per layer (default 256)")
     a("--layers", type=int, help="stacked layers (default 2)")
     a("--embed", type=int, help="embedding size (default 64)")

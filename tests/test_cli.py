@@ -15,7 +15,7 @@ from rnntui.cli import main
 from rnntui.core.checkpoints import CheckpointError, load_checkpoint
 
 TINY = str(Path(__file__).resolve().parents[1] / "corpora" / "tiny.txt")
-SMALL = ["--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
+SMALL = ["--model", "lstm", "--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
          "--device", "cpu", "--no-samples"]
 
 

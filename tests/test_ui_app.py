@@ -24,7 +24,7 @@ def make_app(trainer=FakeTrainer) -> RnntuiApp:
 
 
 def small_cfg(tmp_path, **kw) -> TrainConfig:
-    return TrainConfig(corpus="tiny", model=ModelConfig(hidden=8, layers=2), seq_len=16, batch_size=4,
+    return TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=8, layers=2), seq_len=16, batch_size=4,
                        out_dir=str(tmp_path), **kw)
 
 
