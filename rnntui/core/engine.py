@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.checkpoints import CheckpointError, config_of, load_checkpoint, save_checkpoint
+from rnntui.core.checkpoints import FORMAT, VERSION, CheckpointError, config_of, load_checkpoint, save_checkpoint
 from rnntui.core.config import ConfigError, TrainConfig, config_to_dict
 from rnntui.core.corpus import Corpus, Streams, Vocab, bits_per_char, check_windows, load_corpus
 from rnntui.core.devices import native_bf16, resolve_device
@@ -83,7 +83,7 @@ class Trainer:
         with self._lock:
             weights = {k: v.detach().to("cpu", copy=True) for k, v in self._model.state_dict().items()}
             step = self._step
-        return {"format": "rnntui-checkpoint", "version": 1, "model": weights,
+        return {"format": FORMAT, "version": VERSION, "model": weights,
                 "config": config_to_dict(self.cfg), "vocab": self._vocab.chars, "step": step}
 
     def request_save(self) -> None:
