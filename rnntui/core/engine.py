@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import torch
 
@@ -22,8 +23,11 @@ from rnntui.core.checkpoints import FORMAT, VERSION, CheckpointError, config_of,
 from rnntui.core.config import ConfigError, TrainConfig, config_to_dict
 from rnntui.core.corpus import Corpus, Streams, Vocab, bits_per_char, check_windows, load_corpus
 from rnntui.core.devices import native_bf16, resolve_device
+from rnntui.core.evaluation import evaluate
 from rnntui.core.history import History
 from rnntui.core.models import CharModel, detach_state, loss_fn
+from rnntui.core.probes import gradient_flow, hidden_states, probe_text_ids
+from rnntui.core.sampling import Sampler
 from rnntui.core.schedule import Budget, lr_at
 
 DIVERGE_FACTOR = 1.5  # a loss above 1.5x ln(V), worse than a uniform guess, counts as diverged
@@ -33,30 +37,6 @@ def run_name_for(cfg: TrainConfig) -> str:
     stem = Path(cfg.corpus).stem or "corpus"
     m = cfg.model
     return f"{m.kind}-{m.layers}x{m.hidden}-{stem}"
-
-
-@torch.no_grad()
-def evaluate(model: CharModel, streams: Streams, max_windows: int | None, autocast: Any) -> float:
-    """Mean cross-entropy per character over the validation streams, state carried across windows.
-
-    max_windows=None covers the whole split, the short tail window included.
-    """
-    was_training = model.training
-    model.eval()
-    T, L = streams.seq_len, streams.streams.size(1)
-    state, total, count = None, torch.zeros((), device=streams.streams.device), 0
-    starts = range(0, L - 1, T)
-    if max_windows is not None:
-        starts = starts[:max_windows]
-    for s in starts:
-        chunk = streams.streams[:, s : min(s + T + 1, L)].long()  # (B, <=T+1)
-        x, y = chunk[:, :-1], chunk[:, 1:]
-        with autocast():
-            logits, state = model(x, state)
-        total += loss_fn(logits, y) * y.numel()
-        count += y.numel()
-    model.train(was_training)
-    return total.item() / max(count, 1)
 
 
 # -----------------------------------------------------------------------------
@@ -126,7 +106,7 @@ class Trainer:
         run_dir = Path(cfg.out_dir) / cfg.run_name
         latest_path, best_path = run_dir / "latest.pt", run_dir / "best.pt"
         # weights, optimiser state and the loss stay fp32; autocast runs the matmuls in bf16
-        autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else _null
+        autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext
 
         losses = History()
         val_hist: list[tuple[int, float]] = []
@@ -186,10 +166,7 @@ class Trainer:
             initial_loss=initial_loss,
         )
 
-        from rnntui.core.probes import gradient_flow, hidden_states  # noqa: E402  (probes import models)
-        from rnntui.core.sampling import Sampler
-
-        probe_ids = self._probe_ids(corpus, device)
+        probe_ids = probe_text_ids(corpus, cfg.probe_text, device)
         model.train()
         t0 = time.perf_counter()
         paused_s = probe_s = 0.0
@@ -327,27 +304,3 @@ class Trainer:
             message = f"finished at step {step}"
         yield ev.RunFinished(step, reason, message, train_loss, val_loss, None if math.isinf(best) else best,
                              latest, best_p, elapsed())
-
-    def _probe_ids(self, corpus: Corpus, device: torch.device) -> torch.Tensor:
-        """The fixed text of the hidden-state heatmap: cfg.probe_text, else 96 chars of validation."""
-        if self.cfg.probe_text:
-            ids, _ = corpus.vocab.encode_known(self.cfg.probe_text)
-            if ids:
-                return torch.tensor(ids, dtype=torch.long, device=device)
-        val = corpus.val
-        nl = corpus.vocab.index.get("\n")
-        start = 0
-        if nl is not None:  # start at a line start so the text reads naturally
-            hits = (val[: max(1, len(val) - 96)] == nl).nonzero()[0]
-            start = int(hits[0]) + 1 if len(hits) else 0
-        return torch.from_numpy(val[start : start + 96].astype("int64")).to(device)
-
-
-class _null:
-    """A do-nothing context manager standing in for autocast when bf16 is off."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return False

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rnntui.core.corpus import Corpus
 from rnntui.core.models import CharModel, State, detach_state, unroll
 
 # -----------------------------------------------------------------------------
@@ -71,3 +72,24 @@ def hidden_states(model: CharModel, ids: torch.Tensor) -> tuple[np.ndarray, np.n
     return (h.float().cpu().numpy(),
             c.float().cpu().numpy() if c is not None else None)
 
+
+# -----------------------------------------------------------------------------
+# the fixed text of the hidden-state heatmap
+
+
+def probe_text_ids(corpus: Corpus, text: str, device: torch.device, length: int = 96) -> torch.Tensor:
+    """`text`'s known characters as ids, or, when it is empty, `length` chars of validation text.
+
+    The slice starts at a line start so the heatmap's text reads naturally.
+    """
+    if text:
+        ids, _ = corpus.vocab.encode_known(text)
+        if ids:
+            return torch.tensor(ids, dtype=torch.long, device=device)
+    val = corpus.val
+    nl = corpus.vocab.index.get("\n")
+    start = 0
+    if nl is not None:
+        hits = (val[: max(1, len(val) - length)] == nl).nonzero()[0]
+        start = int(hits[0]) + 1 if len(hits) else 0
+    return torch.from_numpy(val[start : start + length].astype("int64")).to(device)
