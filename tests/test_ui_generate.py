@@ -78,6 +78,12 @@ async def test_seed_characters_outside_the_vocabulary_are_flagged(tmp_path):
         await pilot.pause()
         flagged = str(gen.query_one("#unknown").render())
         assert "'WORLD'" in flagged or "WORLD" in flagged
+        gen.query_one("#length").value = "10"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: not gen.running)
+        shown = gen.query_one("#gen-text-0").render()
+        assert str(shown) == "hello " + "xy" * 5  # the usable seed, dim, then the continuation
+        assert any("dim" in str(span.style) for span in shown.spans)
         gen.query_one("#prime").value = "hello"
         await pilot.pause()
         assert "vocabulary" not in str(gen.query_one("#unknown").render())

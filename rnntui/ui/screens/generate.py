@@ -42,6 +42,7 @@ class GenerateScreen(Screen):
         self.run_id = 0  # bumped per generation; chunks of older runs are dropped
         self.stop = threading.Event()  # set to cancel the current generation
         self.texts: list[str] = []  # output so far, one per pane
+        self.seed_text = ""  # the known characters of the seed, shown dim ahead of each continuation
         self.running = False
 
     def compose(self) -> ComposeResult:
@@ -111,9 +112,10 @@ class GenerateScreen(Screen):
         self.stop = threading.Event()
         self.run_id += 1
         await self._layout(len(req.temperatures))
+        self.seed_text = "".join(c for c in req.prime if c in self.vocab)  # what the sampler primes with
         for i, t in enumerate(req.temperatures):
             self.query_one(f"#gen-pane-{i}").border_title = "argmax" if req.argmax else f"T {t:.2f}"
-            self.query_one(f"#gen-text-{i}", Static).update("")
+            self.query_one(f"#gen-text-{i}", Static).update(self._pane_text(""))
         self._set_running(True)
         body = partial(generate, self.post_message, self.source, req, self.run_id, self.stop,
                        self.app.sampler_factory)
@@ -151,10 +153,13 @@ class GenerateScreen(Screen):
         if msg.run != self.run_id or msg.pane >= len(self.texts):
             return
         self.texts[msg.pane] += msg.text
-        self.query_one(f"#gen-text-{msg.pane}", Static).update(Text(self.texts[msg.pane]))
+        self.query_one(f"#gen-text-{msg.pane}", Static).update(self._pane_text(self.texts[msg.pane]))
         self.query_one(f"#gen-pane-{msg.pane}").scroll_end(animate=False)
         if msg.done and msg.pane == len(self.texts) - 1:
             self._set_running(False)
+
+    def _pane_text(self, generated: str) -> Text:
+        return Text.assemble((self.seed_text, "dim"), generated)
 
     def on_worker_state_changed(self, event) -> None:
         if event.worker.group == "generate" and event.worker.is_finished:  # errors: the app notifies
