@@ -8,6 +8,7 @@ Prints chars/s for both and the ratio (target: engine >= 97% of bare).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import threading
 import time
@@ -17,12 +18,14 @@ import torch
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.corpus import Streams, load_corpus
+from rnntui.core.devices import native_bf16
 from rnntui.core.engine import Trainer
 from rnntui.core.models import CharModel, detach_state, loss_fn
 
 
 def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
-    """The reference: the same model, data and optimiser, nothing else."""
+    """The reference: the same model, data, optimiser and autocast, nothing else."""
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if cfg.bf16 else contextlib.nullcontext
     torch.manual_seed(cfg.seed)
     model = CharModel(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -30,8 +33,9 @@ def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
     state, step, chars = None, 0, 0
     for _ in range(3):  # warm-up steps, not timed
         x, y = streams.window(step)
-        logits, state = model(x, state)
-        loss = loss_fn(logits, y)
+        with autocast():
+            logits, state = model(x, state)
+            loss = loss_fn(logits, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -40,8 +44,9 @@ def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         x, y = streams.window(step)
-        logits, state = model(x, state)
-        loss = loss_fn(logits, y)
+        with autocast():
+            logits, state = model(x, state)
+            loss = loss_fn(logits, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
@@ -71,19 +76,22 @@ def engine_run(cfg: TrainConfig, corpus, seconds: float) -> tuple[float, int]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus")
-    p.add_argument("--model", default="lstm")
+    p.add_argument("--model", default="gru")
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--seq-len", type=int, default=64)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                   help="bf16 autocast in both loops (default: the engine's, on where the CPU has native bf16)")
     a = p.parse_args()
     corpus = load_corpus(a.corpus)
+    bf16 = native_bf16(torch.device("cpu")) if a.bf16 is None else a.bf16
     cfg = TrainConfig(corpus=a.corpus, model=ModelConfig(kind=a.model, hidden=a.hidden, layers=a.layers,
                       vocab_size=len(corpus.vocab)), seq_len=a.seq_len, batch_size=a.batch_size,
-                      eval_every=0, sample_every_s=15.0, save=False, device="cpu")
-    print(f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, "
+                      eval_every=0, sample_every_s=15.0, save=False, device="cpu", bf16=bf16)
+    print(f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, bf16 {bf16}, "
           f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement")
     bare, eng = [], []
     for r in range(a.rounds):

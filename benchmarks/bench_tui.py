@@ -88,7 +88,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="training seconds per phase")
     ap.add_argument("--key-every", type=float, default=0.5,
                     help="seconds between key presses (each one redraws the loss chart)")
-    ap.add_argument("--kind", default="lstm")
+    ap.add_argument("--kind", default="gru")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--seq-len", type=int, default=64)
@@ -98,6 +98,7 @@ def main() -> None:
                       seq_len=args.seq_len, batch_size=args.batch_size, minutes=args.seconds / 60, save=False,
                       device="cpu", eval_every=0)
     print(f"config: {args.kind} {args.layers}x{args.hidden}, seq {args.seq_len}, batch {args.batch_size}, "
+          f"bf16 autocast as the engine defaults (on where the CPU has native bf16), "
           f"{args.seconds:g} s per phase, a key every {args.key_every:g} s, corpus {args.corpus}")
     # Headless runs in a child process: torch ops in this process's main thread would leave an OpenMP
     # team behind that competes with the app's training thread (measured: 26k -> 18k chars/s), a cost

@@ -43,6 +43,7 @@ def _train_parser() -> _Parser:
     a("--seq-len", type=int, help="BPTT window (default 64)")
     a("--batch-size", type=int, help="parallel streams (default 32)")
     a("--lr", type=float, help="peak learning rate (default 5e-3)")
+    a("--weight-decay", type=float, help="AdamW weight decay (default 0.1)")
     a("--clip", type=float, help="gradient clipping by global norm (default 1.0; 0 disables)")
     a("--val-frac", type=float, help="validation fraction at the end of the text (default 0.1)")
     a("--seed", type=int, help="random seed (default 1337)")
@@ -54,7 +55,7 @@ def _train_parser() -> _Parser:
     a("--schedule", choices=SCHEDULES, help="lr schedule after warm-up (default wsd: constant, then a linear decay over the last 30%%)")
     a("--device", choices=("auto", "cpu", "cuda", "mps"), help="default auto: cuda, then mps, then cpu")
     a("--bf16", action=argparse.BooleanOptionalAction, default=None,
-      help="bf16 autocast (default: on for a GPU with native bf16, off on the CPU)")
+      help="bf16 autocast (default: on where the GPU or CPU computes bf16 natively)")
     a("--run-name", help="folder name under --out-dir (default: model and corpus)")
     a("--out-dir", help="where run folders go (default ./checkpoints)")
     a("--resume", metavar="CHECKPOINT", help="continue a run from its latest.pt or best.pt")

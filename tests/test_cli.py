@@ -116,6 +116,8 @@ def test_train_directory_and_bad_values(tmp_path):
     assert r.returncode == 2 and "directory" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = run_cli("train", TINY, "--lr", "-1", "--out-dir", str(tmp_path))
     assert r.returncode == 2 and "lr" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_cli("train", TINY, "--weight-decay", "-0.1", "--out-dir", str(tmp_path))
+    assert r.returncode == 2 and "weight-decay" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = run_cli("train", TINY, "--steps", "1", "--minutes", "1")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
 

@@ -199,3 +199,13 @@ def test_bf16_autocast_on_cpu_with_probes(tmp_path, bf16):
     assert events[0].config.bf16 is bf16
     probe = of(events, ev.ProbeSnapshot)[0]
     assert probe.hidden.dtype.name == "float32" and math.isfinite(events[-1].val_loss)
+
+
+def test_bf16_default_follows_the_hardware(monkeypatch):
+    from rnntui.core import devices
+
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": True})
+    assert devices.native_bf16(torch.device("cpu"))  # native bf16 instructions: autocast on
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": False, "avx2": True})
+    assert not devices.native_bf16(torch.device("cpu"))  # emulated bf16 is slower than fp32: off
+    assert not devices.native_bf16(torch.device("mps"))

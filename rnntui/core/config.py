@@ -56,7 +56,7 @@ class TrainConfig:
     seq_len: int = 64  # BPTT window: timesteps per training window
     batch_size: int = 32  # parallel contiguous streams (32 beat 64 per CPU minute: more updates)
     lr: float = 5e-3  # peak learning rate of AdamW
-    weight_decay: float = 0.0  # AdamW decoupled weight decay
+    weight_decay: float = 0.1  # AdamW decoupled weight decay, on every parameter (1.6-min val 1.49 vs 1.51 without)
     clip: float = 1.0  # clip the global gradient norm to this (0 disables clipping)
     val_frac: float = 0.1  # last fraction of the corpus held out for validation
     seed: int = 1337  # seeds weights, dropout and the sampling during training
@@ -76,7 +76,7 @@ class TrainConfig:
     sample_len: int = 160  # characters per sample during training
     checkpoint_minutes: float = 2.0  # minutes between periodic saves of latest.pt
     device: str = "auto"  # auto, cpu, cuda or mps
-    bf16: bool | None = None  # bf16 autocast; None: on for a GPU with native bf16, off on the CPU
+    bf16: bool | None = None  # bf16 autocast; None: on where the GPU or CPU computes bf16 natively
     run_name: str = ""  # folder under out_dir; empty: derived from model and corpus
     out_dir: str = "checkpoints"  # where run folders are written
     save: bool = True  # write checkpoints at all (tests and benchmarks turn this off)
@@ -89,6 +89,8 @@ class TrainConfig:
             raise ConfigError("batch-size must be between 1 and 100000")
         if not (self.lr > 0 and self.lr < 10):
             raise ConfigError("lr must be in (0, 10)")
+        if not 0.0 <= self.weight_decay < 10:
+            raise ConfigError("weight-decay must be in [0, 10)")
         if self.clip < 0:
             raise ConfigError("clip must be >= 0")
         if not 0.0 < self.val_frac < 0.9:

@@ -43,10 +43,16 @@ def sync(device: torch.device) -> None:
 
 
 def native_bf16(device: torch.device) -> bool:
-    """The default for bf16 autocast: on for a CUDA GPU that computes bf16 natively (compute 8.0+).
+    """The default for bf16 autocast: on where the hardware computes bf16 natively.
 
-    On a CPU with AVX512-BF16 (this project's 2-core machine), autocast runs the fused LSTM about 1.5x
-    faster, but in a 1.6-minute tiny-shakespeare run it reached no better validation loss than fp32
-    (1.626 vs 1.606-1.616), so the CPU stays fp32 unless --bf16 asks for it.
+    That is a CUDA GPU with bf16 support (compute 8.0+), or a CPU with AVX512-BF16 or AMX-BF16 (this
+    project's 2-core machine has AVX512-BF16: there the default GRU trains about 1.6x faster under
+    autocast, and in a 1.6-minute tiny-shakespeare run reaches 1.45-1.47 against fp32's 1.49). Without
+    those instructions bf16 is emulated and slower than fp32, so it stays off. MPS: off.
     """
-    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        caps = getattr(torch.cpu, "get_capabilities", dict)()  # torch >= 2.8
+        return bool(caps.get("avx512_bf16") or caps.get("amx_bf16"))
+    return False

@@ -1,0 +1,16 @@
+"""Shared test set-up.
+
+The engine's default turns bf16 autocast on where the CPU computes bf16 natively (AVX512-BF16 or AMX).
+Tests pin fp32 instead, so they compute the same on every CPU, the CI machine's included; the bf16 path
+has its own tests that ask for it explicitly. (CLI tests run in a subprocess keep the real default.)
+"""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fp32_by_default():
+    with pytest.MonkeyPatch.context() as mp:  # session-wide, so module-scoped fixtures see it too
+        mp.setattr("rnntui.core.engine.native_bf16", lambda device: False)
+        yield
