@@ -82,6 +82,19 @@ async def test_setup_start_builds_the_config_from_the_form(tmp_path):
         app.session.stop.set()
 
 
+async def test_a_corpus_file_named_on_the_command_line_is_kept(tmp_path):
+    text = tmp_path / "mine.txt"
+    text.write_text("a small corpus of my own, long enough to be read. " * 40)
+    app = RnntuiApp(corpus=str(text), trainer_factory=LongTrainer, sampler_factory=FakeSampler.from_checkpoint)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await wait_for(pilot, lambda: "2,000 chars" in str(app.screen.query_one("#corpus-info").render()))
+        assert app.screen.corpus_name() == str(text)
+        app.screen.query_one("#corpus-builtin").value = "brackets"  # a real change of built-in: path cleared
+        await wait_for(pilot, lambda: app.screen.corpus_name() == "brackets")
+        assert app.screen.query_one("#corpus-path").value == ""
+
+
 # -----------------------------------------------------------------------------
 # training controls and panels
 

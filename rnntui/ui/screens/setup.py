@@ -75,6 +75,8 @@ class SetupScreen(Screen):
         super().__init__()
         self.corpus = corpus  # preselected corpus (a built-in name or a path) from the command line
         self.checkpoint = checkpoint  # preselected checkpoint path from the command line
+        # the built-in corpus Select's value as last seen, to tell a real change from its first report
+        self.builtin_shown = corpus if corpus in BUILTIN_LABELS else "python"
 
     # ---- layout --------------------------------------------------------------------------------
 
@@ -84,7 +86,7 @@ class SetupScreen(Screen):
         values = model_values(cpu) | {"seq_len": str(defaults.seq_len), "batch": str(defaults.batch_size),
                                       "lr": f"{defaults.lr:g}", "clip": f"{defaults.clip:g}", "steps": "",
                                       "minutes": ""}
-        builtin = self.corpus if self.corpus in BUILTIN_LABELS else "python"
+        builtin = self.builtin_shown
         path = "" if self.corpus in BUILTIN_LABELS or self.corpus is None else self.corpus
         yield Header()
         with VerticalScroll(id="setup"):
@@ -140,7 +142,12 @@ class SetupScreen(Screen):
         return os.path.expanduser(path) if path else str(self.query_one("#corpus-builtin", Select).value)
 
     @on(Select.Changed, "#corpus-builtin")
-    def _builtin_changed(self) -> None:
+    def _builtin_changed(self, event: Select.Changed) -> None:
+        # The Select also reports its initial value once mounted; only a real change of built-in corpus
+        # clears the path, or a file named on the command line would be dropped before the user sees it.
+        if event.value == self.builtin_shown:
+            return
+        self.builtin_shown = event.value
         self.query_one("#corpus-path", Input).value = ""
         self.load_corpus_info(self.corpus_name())
 
