@@ -106,6 +106,17 @@ async def test_find_neurons_ranks_and_jumps():
         assert s.view.threshold == pytest.approx(0.55)
 
 
+async def test_a_feature_that_never_changes_is_explained():
+    app = Host(checkpoint("gru"), "x = 12\ny = 3\n" * 6)  # no quotes, no brackets
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = await loaded(app, pilot)
+        await pilot.press("f")
+        assert s.view.ranking == "r with inside quotes · constant over this text, all r = 0"
+        assert "does not change over this text" in " | ".join(n.message for n in app._notifications)
+        await pilot.press("f")  # cycling goes on to the next feature
+        assert s.view.ranking.startswith("r with bracket depth")
+
+
 async def test_escape_closes_the_input_then_leaves():
     app = Host(checkpoint("rnn"), TEXT)
     async with app.run_test(size=(80, 24)) as pilot:  # the small terminal: compact layout

@@ -43,6 +43,9 @@ class InspectLoaded(Message):
         self.inspection = inspection  # rnntui.core.inspect.Inspection (numpy arrays only)
 
 
+CONSTANT_NOTE = "constant over this text, all r = 0"  # ranking label suffix when a feature never changes
+
+
 class InspectScreen(Screen):
     AUTO_FOCUS = ""  # nothing: keys go to the screen's bindings; only the input line ever takes focus
     BINDINGS = [
@@ -192,6 +195,8 @@ class InspectScreen(Screen):
         else:
             scores = correlation(acts, feat)
             label = f"r with {FEATURES[self.feature]}" + (f" /{self.pattern}/" if self.feature == "regex" else "")
+            if feat.size and feat.min() == feat.max():  # nothing to track: every r is 0, say why
+                label += f" · {CONSTANT_NOTE}"
         return rank(scores), scores, label
 
     # ---- actions: time cursor -------------------------------------------------------------------------
@@ -266,6 +271,9 @@ class InspectScreen(Screen):
         """Rank units by the feature and select the best one."""
         self.feature, self.found, self.sort = feature, True, "feature"
         self._rerank(select_top=True)
+        if self.view is not None and self.view.ranking.endswith(CONSTANT_NOTE):
+            self.notify(f"{FEATURES[feature]} does not change over this text, so no unit can track it; "
+                        "f tries the next feature", severity="warning")
 
     def action_find(self) -> None:
         if self.view is None:
