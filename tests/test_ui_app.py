@@ -119,7 +119,7 @@ async def test_start_pause_resume_stop_and_panels_update(tmp_path):
         assert "paused" in status and f"{step:,}" in status and "5,000 chars/s" in status
         assert "lstm 2x8" in status and "12,345" in status
         newest = app.state.samples[-1].step
-        assert f"step {newest}" in text_of(app.screen.query_one(SamplesPanel).render()).splitlines()[0]
+        assert f"step {newest}" in text_of(app.screen.query_one(SamplesPanel).content()).splitlines()[0]
         assert app.screen.query_one("#loss").data[0][-1] == step  # loss history reached the chart
         assert app.screen.query_one("#heatmap").probe is app.state.probe is not None
         await pilot.press("p")

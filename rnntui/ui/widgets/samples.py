@@ -1,28 +1,38 @@
-"""Samples generated during training, newest first, each stamped with the step it came from."""
+"""Samples generated during training, newest first, each stamped with the step it came from.
+
+The whole kept history (see state.MAX_SAMPLES) is in a scrolling panel: the newest sample is on top, and
+the mouse wheel goes back to earlier ones to see how the text improved.
+"""
 from __future__ import annotations
 
-from rich.console import RenderableType
 from rich.text import Text
-from textual.widget import Widget
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from rnntui.core.events import Sample
 
+EMPTY = Text("samples appear every few seconds during training", style="dim italic")
 
-class SamplesPanel(Widget):
+
+class SamplesPanel(VerticalScroll, can_focus=False):  # not focusable: the dashboard's keys stay the screen's
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.samples: tuple[Sample, ...] = ()  # oldest first, as received
 
+    def compose(self) -> ComposeResult:
+        yield Static(EMPTY, id="samples-text")
+
     def show(self, samples: tuple[Sample, ...]) -> None:
         if samples != self.samples:
             self.samples = samples
-            self.refresh()
+            self.query_one("#samples-text", Static).update(self.content())
 
-    def render(self) -> RenderableType:
+    def content(self) -> Text:
         if not self.samples:
-            return Text("samples appear every few seconds during training", style="dim italic")
+            return EMPTY
         out = Text()
-        for s in reversed(self.samples[-8:]):  # newest first: it is the one to compare against
+        for s in reversed(self.samples):  # newest first: it is the one to compare against
             out.append(f"step {s.step:,} · T {s.temperature:g}\n", style="bold reverse")
             out.append(s.text.rstrip("\n") + "\n")
         return out
