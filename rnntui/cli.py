@@ -110,6 +110,8 @@ def _train_config(args: argparse.Namespace):
         base = replace(base, steps=None, epochs=None, minutes=None)
     elif not args.resume:
         run["epochs"] = 1.0  # default budget: one pass over the training split
+    if args.resume and "bf16" not in given:
+        run["bf16"] = None  # the checkpoint holds the old machine's resolved choice; follow this one's hardware
     if args.resume and "run_name" not in given:
         from pathlib import Path
 

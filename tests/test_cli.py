@@ -76,6 +76,14 @@ def test_resume_continues_to_total_steps(trained, tmp_path, capsys):
     assert load_checkpoint(tmp_path / "more" / "latest.pt")["step"] == 40
 
 
+def test_resume_leaves_bf16_to_this_machine_unless_given(trained):
+    from rnntui.cli import _train_config, _train_parser
+
+    ckpt = str(trained[0] / "latest.pt")
+    assert _train_config(_train_parser().parse_args(["--resume", ckpt])).bf16 is None  # auto, re-resolved
+    assert _train_config(_train_parser().parse_args(["--resume", ckpt, "--bf16"])).bf16 is True
+
+
 def test_corpora_lists_builtins(tmp_path):
     env = {**os.environ, "RNNTUI_CACHE": str(tmp_path)}
     r = subprocess.run([sys.executable, "-m", "rnntui", "corpora"], capture_output=True, text=True, env=env,
