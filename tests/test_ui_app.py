@@ -95,6 +95,26 @@ async def test_a_corpus_file_named_on_the_command_line_is_kept(tmp_path):
         assert app.screen.query_one("#corpus-path").value == ""
 
 
+async def test_opening_a_checkpoint_selects_its_builtin_corpus_over_a_typed_path(tmp_path):
+    from rnntui.core.checkpoints import FORMAT, VERSION, save_checkpoint
+    from rnntui.core.config import config_to_dict
+    from rnntui.core.corpus import load_corpus
+    from rnntui.core.models import CharModel
+
+    vocab = load_corpus("tiny").vocab
+    model = ModelConfig(kind="gru", hidden=8, layers=1, embed=4, vocab_size=len(vocab))
+    ckpt = tmp_path / "run" / "latest.pt"
+    save_checkpoint(ckpt, {"format": FORMAT, "version": VERSION, "model": CharModel(model).state_dict(),
+                           "config": config_to_dict(TrainConfig(corpus="python", model=model)),
+                           "vocab": vocab.chars, "step": 7})
+    app = RnntuiApp(corpus=str(tmp_path / "mine.txt"), checkpoint=str(ckpt), trainer_factory=LongTrainer,
+                    sampler_factory=FakeSampler.from_checkpoint)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await wait_for(pilot, lambda: "step 7" in str(app.screen.query_one("#ckpt-info").render()))
+        assert app.screen.corpus_name() == "python"  # the checkpoint's corpus, not the path typed before
+
+
 # -----------------------------------------------------------------------------
 # training controls and panels
 

@@ -257,7 +257,9 @@ class SetupScreen(Screen):
             self.query_one(f"#{key}", Input).value = value
         self.query_one("#kind", Select).value = m.kind
         if cfg.corpus in BUILTIN_LABELS:
+            self.builtin_shown = cfg.corpus  # set here, so the Select's report of it is not a user's change
             self.query_one("#corpus-builtin", Select).value = cfg.corpus
+            self.query_one("#corpus-path", Input).value = ""
         else:
             self.query_one("#corpus-path", Input).value = cfg.corpus
         self.load_corpus_info(self.corpus_name())
