@@ -127,7 +127,7 @@ class LongTrainer(FakeTrainer):
 async def test_start_pause_resume_stop_and_panels_update(tmp_path):
     app = make_app(LongTrainer)
     async with app.run_test(size=(120, 40)) as pilot:
-        await start(pilot, app, small_cfg(tmp_path))
+        await start(pilot, app, small_cfg(tmp_path, bf16=True))
         await wait_for(pilot, lambda: app.state.metrics is not None and app.state.metrics.step >= 60)
         await pilot.press("p")
         await wait_for(pilot, lambda: app.state.paused)
@@ -137,7 +137,7 @@ async def test_start_pause_resume_stop_and_panels_update(tmp_path):
         assert app.state.metrics.step == step
         status = text_of(app.screen.query_one(StatusPanel).render())
         assert "paused" in status and f"{step:,}" in status and "5,000 chars/s" in status
-        assert "lstm 2x8" in status and "12,345" in status
+        assert "lstm 2x8" in status and "12,345" in status and "cpu · bf16" in status
         newest = app.state.samples[-1].step
         assert f"step {newest}" in text_of(app.screen.query_one(SamplesPanel).content()).splitlines()[0]
         assert app.screen.query_one("#loss").data[0][-1] == step  # loss history reached the chart

@@ -51,8 +51,8 @@ class StatusPanel(Widget):
                      else ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18)))
         rows.append(("speed", f"{m.chars_per_s:,.0f} chars/s" if m else "–"))
         rows.append(("time", f"{duration(m.elapsed_s if m else 0)}  eta {duration(m.eta_s if m else None)}"))
-        rows.append(("device", rs.device))
         cfg = rs.config
+        rows.append(("device", f"{rs.device} · bf16" if cfg.bf16 else rs.device))  # bf16: autocast is on
         rows.append(("model", f"{cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden} · {rs.n_params:,} p"))
         rows.append(("train", loss_text(m.loss if m else None)))
         rows.append(("val", loss_text(ev.val_loss if ev else None)))
