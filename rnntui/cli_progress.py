@@ -48,7 +48,8 @@ class TrainProgress:
             m = c.model
             self.console.print(
                 f"[bold]{c.run_name}[/]: {m.kind} {m.layers}x{m.hidden} (embed {m.embed}), "
-                f"{e.n_params:,} parameters on {e.device}{' (bf16 autocast)' if c.bf16 else ''}; {e.train_chars:,} train / {e.val_chars:,} val chars, "
+                f"{e.n_params:,} parameters on {e.device}{' (bf16 autocast)' if c.bf16 else ''}; "
+                f"{e.train_chars:,} train / {e.val_chars:,} val chars, "
                 f"vocab {len(e.vocab)}, {e.steps_per_epoch:,} step{'' if e.steps_per_epoch == 1 else 's'} per epoch"
                 + (f"; resuming from step {e.start_step}" if e.start_step else ""))
             self.task = p.add_task("train", total=1.0, completed=0.0, info="starting", eta="--:--")
