@@ -5,7 +5,6 @@ Errors caused by input are one line on stderr and exit status 2, never a traceba
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -59,7 +58,12 @@ def _train_parser() -> _Parser:
     a("--run-name", help="folder name under --out-dir (default: model and corpus)")
     a("--out-dir", help="where run folders go (default ./checkpoints)")
     a("--resume", metavar="CHECKPOINT", help="continue a run from its latest.pt or best.pt")
-    a("--metrics", metavar="FILE.jsonl", help="append one JSON object per step/eval event")
+    a("--metrics", metavar="FILE.jsonl", help="also append the step and eval records to this file (the run "
+      "folder's metrics.jsonl has them all)")
+    a("--val-chars", type=int, help="characters of the closing validation, spread over the split (default "
+      "500000; 0: the whole split)")
+    a("--overwrite", action="store_true", help="replace a run already in the run folder (default: pick a fresh name)")
+    a("--force-corpus", action="store_true", help="with --resume: continue on a corpus other than the checkpoint's")
     a("--no-samples", action="store_true", help="do not print samples while training")
     return p
 
@@ -120,50 +124,81 @@ def _train_config(args: argparse.Namespace):
     return replace(base, model=model, **run)
 
 
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl+C, timeout/docker stop/schedulers, a closed terminal
+
+
+class _StopOnSignal:
+    """The first Ctrl+C, SIGTERM or SIGHUP stops training at the next step boundary (latest.pt is saved);
+    a second one cuts the closing validation short, and the save still happens. The exit status of a
+    stopped run is 128 + the signal's number (130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.signum = 0
+        self.trainer = None
+        for name in STOP_SIGNALS:
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if signum == getattr(signal, "SIGHUP", None):
+            _silence_terminal()  # the terminal is gone: writing to it would fail mid-save
+        if not self.stop.is_set():
+            self.signum = signum
+            self.stop.set()
+            return
+        if self.trainer is not None:
+            self.trainer.hurry()
+        print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum if self.signum else 130
+
+
+def _silence_terminal() -> None:
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+    except OSError:
+        pass
+
+
 def cmd_train(argv: Sequence[str]) -> int:
     args = _train_parser().parse_args(argv)
     if not args.corpus and not args.resume:
         return _fail("train needs a CORPUS (a built-in name or a text file); see rnntui corpora")
-    # First Ctrl+C: stop at the next step boundary and save latest.pt. A second one interrupts.
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: (stop.set(), signal.signal(signal.SIGINT, signal.default_int_handler)))
+    signals = _StopOnSignal()
     from rnntui.core.config import RnntuiError
 
+    metrics = None
     try:
         cfg = _train_config(args)
-        from rnntui.core.engine import Trainer
         from rnntui.cli_progress import TrainProgress
+        from rnntui.core.engine import Trainer
+        from rnntui.core.records import MetricsLog
 
-        metrics = open(args.metrics, "a", encoding="utf-8") if args.metrics else None
-        try:
-            with TrainProgress(show_samples=not args.no_samples) as progress:
-                for event in Trainer(cfg, resume=args.resume).run(stop=stop):
-                    progress.update(event)
-                    if metrics is not None:
-                        _write_metric(metrics, event)
-        finally:
-            if metrics is not None:
-                metrics.close()
+        metrics = MetricsLog(args.metrics, kinds=("step", "eval")) if args.metrics else None
+        trainer = Trainer(cfg, resume=args.resume, overwrite=args.overwrite, force_corpus=args.force_corpus)
+        signals.trainer = trainer
+        with TrainProgress(show_samples=not args.no_samples) as progress:
+            for event in trainer.run(stop=signals.stop):
+                progress.update(event)
+                if metrics is not None:
+                    metrics.write(event)
+        if progress.reason == "stopped":
+            return signals.exit_code
         return progress.exit_code
     except RnntuiError as e:
         return _fail(str(e))
     except OSError as e:
         return _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
-
-
-def _write_metric(f: Any, event: Any) -> None:
-    from rnntui.core.events import EvalMetrics, StepMetrics
-
-    if isinstance(event, StepMetrics):
-        row = {"type": "step", "step": event.step, "epoch": round(event.epoch, 5), "loss": event.loss,
-               "lr": event.lr, "grad_norm": event.grad_norm, "chars_per_s": round(event.chars_per_s, 1),
-               "elapsed_s": round(event.elapsed_s, 3)}
-    elif isinstance(event, EvalMetrics):
-        row = {"type": "eval", "step": event.step, "val_loss": event.val_loss, "val_bpc": event.val_bpc}
-    else:
-        return
-    f.write(json.dumps(row) + "\n")
-    f.flush()
+    finally:
+        if metrics is not None:
+            metrics.close()
 
 
 # -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class TrainProgress:
         )
         self.task = None
         self.exit_code = 0
+        self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
 
     def __enter__(self) -> "TrainProgress":
@@ -44,6 +45,8 @@ class TrainProgress:
     def update(self, e: ev.Event) -> None:
         p = self.progress
         if isinstance(e, ev.RunStarted):
+            if e.notice:
+                self.console.print(f"[yellow]note:[/] {e.notice}", highlight=False)
             c = e.config
             m = c.model
             self.console.print(
@@ -58,6 +61,8 @@ class TrainProgress:
             info = (f"step {e.step}  ep {e.epoch:.2f}  loss {e.loss:.3f}{val}  "
                     f"{e.chars_per_s / 1000:.1f}k chars/s")
             p.update(self.task, completed=e.progress, info=info, eta=_eta(e.eta_s))
+        elif isinstance(e, ev.Validating) and self.task is not None:
+            p.update(self.task, info=f"step {e.step}  validating {e.done}/{e.total} windows")
         elif isinstance(e, ev.EvalMetrics):
             self.last_val = e.val_loss
         elif isinstance(e, ev.Sample) and self.show_samples:
@@ -67,6 +72,7 @@ class TrainProgress:
             self._finish(e)
 
     def _finish(self, e: ev.RunFinished) -> None:
+        self.reason = e.reason
         if self.task is not None and e.reason == "completed":
             self.progress.update(self.task, completed=1.0)
         self.progress.stop()

@@ -41,8 +41,9 @@ def test_train_writes_checkpoints_and_metrics(trained, capsys):
     steps = [r for r in rows if r["type"] == "step"]
     evals = [r for r in rows if r["type"] == "eval"]
     assert steps[-1]["step"] == 30 and evals[-1]["step"] == 30
-    assert set(steps[0]) == {"type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s"}
-    assert set(evals[0]) == {"type", "step", "val_loss", "val_bpc"}
+    assert set(steps[0]) == {"type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s",
+                             "chars_seen", "wall_s"}
+    assert set(evals[0]) == {"type", "step", "val_loss", "val_bpc", "full"}
     ckpt = load_checkpoint(run_dir / "latest.pt")
     for key in ("model", "optimizer", "config", "vocab", "step", "rng", "history", "best_val_loss", "state"):
         assert key in ckpt
@@ -163,14 +164,32 @@ def test_sample_bad_values(trained):
     assert r.returncode == 2 and "temperature" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_ctrl_c_saves_latest(tmp_path):
+def wait_for_steps(run_dir: Path, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    """Block until the run's own log has a step record: training is under way (no sleep-timing)."""
+    deadline = time.monotonic() + timeout
+    log = run_dir / "metrics.jsonl"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"train exited early: {proc.communicate()[1]}")
+        if log.exists() and '"type": "step"' in log.read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError("no step record within the timeout")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_saves_latest_and_exits_non_zero(tmp_path, sig):
     p = subprocess.Popen([sys.executable, "-m", "rnntui", "train", TINY, "--steps", "100000", "--out-dir",
-                          str(tmp_path), *SMALL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    latest = tmp_path / "lstm-1x16-tiny" / "latest.pt"
-    time.sleep(4.0)  # past start-up: torch imported, training under way or about to be
-    p.send_signal(signal.SIGINT)
+                          str(tmp_path), *SMALL], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    run_dir = tmp_path / "lstm-1x16-tiny"
+    wait_for_steps(run_dir, p)
+    p.send_signal(sig)
     out, err = p.communicate(timeout=60)
-    assert p.returncode == 0, err
-    assert "stopped" in out and latest.exists()
+    assert p.returncode == 128 + sig, err  # 130, 143, 129: a script can tell it from a completed run
     assert "Traceback" not in err
-    assert 0 < load_checkpoint(latest)["step"] < 100000
+    assert 0 < load_checkpoint(run_dir / "latest.pt")["step"] < 100000
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["state"] == "stopped" and info["steps"] == load_checkpoint(run_dir / "latest.pt")["step"]
+    if sig != signal.SIGHUP:  # SIGHUP means the terminal is gone: the output goes nowhere
+        assert "stopped" in out

@@ -158,7 +158,7 @@ def test_request_save_and_snapshot(tmp_path):
             trainer.request_save()
             snap = trainer.snapshot()
             model, vocab, cfg = model_from_checkpoint(snap)
-            assert snap["step"] == 3 and cfg.model.hidden == 16
+            assert snap.step == 3 and cfg.model.hidden == 16 and snap.vocab == vocab.chars
         if isinstance(e, ev.CheckpointSaved):
             saved.append(e)
     assert saved[0].step == 3 and saved[0].kind == "latest"
@@ -195,7 +195,9 @@ def test_schedule_warmup_and_decay(tmp_path):
 
 @pytest.mark.parametrize("bf16", [True, False])
 def test_bf16_autocast_on_cpu_with_probes(tmp_path, bf16):
-    events = run(tiny_cfg(tmp_path, bf16=bf16, steps=6, probe_hz=1000, probe_budget=1.0, save=False))
+    # a GRU: oneDNN runs it under bf16 autocast on every x86 CPU (its LSTM kernel needs native bf16)
+    gru = ModelConfig(kind="gru", hidden=16, layers=2, embed=8)
+    events = run(tiny_cfg(tmp_path, model=gru, bf16=bf16, steps=6, probe_hz=1000, probe_budget=1.0, save=False))
     assert events[0].config.bf16 is bf16
     probe = of(events, ev.ProbeSnapshot)[0]
     assert probe.hidden.dtype.name == "float32" and math.isfinite(events[-1].val_loss)
@@ -209,3 +211,9 @@ def test_bf16_default_follows_the_hardware(monkeypatch):
     monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": False, "avx2": True})
     assert not devices.native_bf16(torch.device("cpu"))  # emulated bf16 is slower than fp32: off
     assert not devices.native_bf16(torch.device("mps"))
+
+
+def test_forced_bf16_lstm_on_a_cpu_without_native_bf16_is_one_line(tmp_path):
+    # conftest makes every CPU read as non-native: the oneDNN LSTM kernel would fail mid-run
+    with pytest.raises(ConfigError, match="--no-bf16"):
+        run(tiny_cfg(tmp_path, bf16=True, steps=2, save=False))

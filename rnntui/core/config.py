@@ -67,7 +67,8 @@ class TrainConfig:
     warmup: int = 30  # linear warm-up steps
     min_lr_frac: float = 0.05  # the schedule decays to this fraction of lr at the end of the budget
     eval_every: int = 250  # steps between validation passes (0: only at the end)
-    eval_windows: int = 40  # cap on windows per intermediate validation (final pass covers all)
+    eval_windows: int = 40  # cap on windows per intermediate validation (and the pass of a stopped run)
+    val_chars: int = 500_000  # characters of the closing validation, spread evenly over the split (0: all)
     log_every: int = 10  # steps between metrics events (each one is a device sync)
     probe_hz: float = 2.0  # most probe snapshots per second (0 disables probes)
     probe_budget: float = 0.02  # most fraction of wall time spent on probes
@@ -108,6 +109,8 @@ class TrainConfig:
             raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}")
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}")
+        if self.val_chars < 0:
+            raise ConfigError("val-chars must be >= 0 (0: the whole validation split)")
         if self.warmup < 0 or self.eval_every < 0 or self.eval_windows < 1 or self.log_every < 1:
             raise ConfigError("warmup/eval-every must be >= 0, eval-windows/log-every >= 1")
 

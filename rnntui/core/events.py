@@ -29,6 +29,9 @@ class RunStarted:
     history_loss: tuple[float, ...] = ()
     val_history: tuple[tuple[int, float], ...] = ()  # (step, val_loss) carried over
     initial_loss: float = 0.0  # ln(vocab): the loss of a uniform guess
+    wall_s: float = 0.0  # training wall time of earlier invocations (a resumed run's clock starts here)
+    chars_seen: int = 0  # training characters consumed by earlier invocations
+    notice: str = ""  # one line the user should read first, e.g. that the run folder was renamed
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class StepMetrics:
     elapsed_s: float  # wall time of this invocation spent training
     progress: float  # fraction of the budget done, 0..1 (steps, epochs or minutes)
     eta_s: float | None  # estimated seconds left, None when unknown
+    chars_seen: int = 0  # training characters consumed by the run so far, over all invocations
+    wall_s: float = 0.0  # training wall time of the run so far, over all invocations
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,19 @@ class CheckpointSaved:
 
 
 @dataclass(frozen=True, slots=True)
+class Loading:
+    done: int  # bytes of the corpus read so far
+    total: int  # bytes in the corpus file
+
+
+@dataclass(frozen=True, slots=True)
+class Validating:
+    step: int
+    done: int  # validation windows done in this pass
+    total: int  # windows the pass covers
+
+
+@dataclass(frozen=True, slots=True)
 class Paused:
     step: int
     paused: bool  # True when training just paused, False when it resumed
@@ -101,4 +119,4 @@ class RunFinished:
     elapsed_s: float = 0.0
 
 
-Event = RunStarted | StepMetrics | EvalMetrics | ProbeSnapshot | Sample | CheckpointSaved | Paused | RunFinished
+Event = Loading | Validating | RunStarted | StepMetrics | EvalMetrics | ProbeSnapshot | Sample | CheckpointSaved | Paused | RunFinished

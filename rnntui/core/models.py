@@ -55,9 +55,18 @@ class CharModel(nn.Module):
         return logits, state
 
 
+def map_state(fn, state: State, as_list: bool = False):
+    """Apply fn to h (and c): the one place that knows a state is h or (h, c), as word_language_model's
+    repackage_hidden does. as_list=True returns [h] or [h, c], the checkpoint's plain layout."""
+    if isinstance(state, tuple):
+        out = tuple(fn(s) for s in state)
+        return list(out) if as_list else out
+    return [fn(state)] if as_list else fn(state)
+
+
 def detach_state(state: State) -> State:
     """Cut the graph; keep the carried state in fp32 (under bf16 autocast the kernel returns bf16)."""
-    return tuple(s.detach().float() for s in state) if isinstance(state, tuple) else state.detach().float()
+    return map_state(lambda s: s.detach().float(), state)
 
 
 def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from rnntui.core.corpus import Corpus
-from rnntui.core.models import CharModel, State, detach_state, unroll
+from rnntui.core.models import CharModel, State, detach_state, map_state, unroll
 
 # -----------------------------------------------------------------------------
 # gradient flow over one BPTT window
@@ -37,7 +37,7 @@ def gradient_flow(model: CharModel, x: torch.Tensor, y: torch.Tensor,
     if state is not None:
         state = detach_state(state)
         # the batch is run twice (see below), so the state is too
-        state = tuple(s.repeat(1, 2, 1) for s in state) if isinstance(state, tuple) else state.repeat(1, 2, 1)
+        state = map_state(lambda s: s.repeat(1, 2, 1), state)
     with torch.enable_grad(), torch.autocast(x.device.type, enabled=False):
         # Rows are independent, so one pass over the batch stacked twice yields both curves from a single
         # backward: rows [0, B) carry the window's mean loss, rows [B, 2B) only the last step's loss.

@@ -112,9 +112,11 @@ class Sampler:
     @classmethod
     def from_checkpoint(cls, ckpt: dict[str, Any]) -> "Sampler":
         """From a checkpoint dict: "model" state_dict (any dtype or device), "config", "vocab"."""
-        cfg = config_from_dict(ckpt["config"])
-        weights = {k: v.detach().float().cpu().numpy() for k, v in ckpt["model"].items()}
-        return cls(weights, cfg.model, Vocab(ckpt["vocab"]))
+        from rnntui.core.checkpoints import weights_of
+
+        snap = weights_of(ckpt)
+        weights = {k: v.detach().float().cpu().numpy() for k, v in snap.weights.items()}
+        return cls(weights, snap.config.model, Vocab(snap.vocab))
 
     @classmethod
     def from_model(cls, model: "CharModel", vocab: Vocab) -> "Sampler":

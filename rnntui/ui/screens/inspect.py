@@ -143,12 +143,14 @@ class InspectScreen(Screen):
     def on_inspect_loaded(self, msg: InspectLoaded) -> None:
         ins = msg.inspection
         self.words = np.array([m.start() for m in re.finditer(r"\w+", ins.text)], dtype=np.int64)
-        cfg = self.source.get("config", {}).get("model", {})
+        from rnntui.core.checkpoints import weights_of  # torch is loaded by now: the inspection ran
+
+        step = weights_of(self.source).step
         cut = f" (first {len(ins.text):,} of {ins.total_chars:,})" if len(ins.text) < ins.total_chars else ""
         skipped = f" · skipped (not in vocab): {ins.skipped!r}" if ins.skipped else ""
-        self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {self.source.get('step', 0):,}"
+        self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {step:,}"
         self.query_one("#ins-status", Static).update(
-            f"{cfg.get('kind', ins.kind)} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
+            f"{ins.kind} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
             f"mean loss {ins.mean_loss():.3f} nats{skipped}")
         empty = View(ins=ins, cursor=0, layer=0, state="h", unit=0, order=np.arange(ins.hidden),
                      scores=None, ranking="")

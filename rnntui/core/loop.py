@@ -1,0 +1,270 @@
+"""The training loop's state and its parts: one optimiser step, logging, validation, probes, samples.
+
+`Trainer.run` (engine.py) reads as the loop itself; this object holds what the loop carries from step to
+step (model, optimiser, carried hidden state, accumulators, timers) with one method per concern. The hot
+path does no host sync: loss and gradient norm accumulate as device tensors and are read every
+cfg.log_every steps.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from contextlib import nullcontext
+from typing import Any, Callable, Iterator
+
+import torch
+
+from rnntui.core import events as ev
+from rnntui.core.checkpoints import Checkpoint, WeightsSnapshot, save_checkpoint
+from rnntui.core.config import TrainConfig
+from rnntui.core.corpus import Corpus, Streams, bits_per_char
+from rnntui.core.evaluation import iter_evaluate, total_windows, windows_for
+from rnntui.core.history import History
+from rnntui.core.models import CharModel, detach_state, loss_fn, map_state
+from rnntui.core.probes import gradient_flow, hidden_states, probe_text_ids
+from rnntui.core.runs import RunDir
+from rnntui.core.sampling import Sampler
+from rnntui.core.schedule import Budget, lr_at
+
+DIVERGE_FACTOR = 1.5  # a loss above 1.5x ln(V), worse than a uniform guess, counts as diverged
+PROBE_STREAMS = 8  # streams per gradient-flow probe: more streams, a steadier curve
+PROBE_FLOOR_STEPS = 200  # a probe at least every this many steps, whatever the time budget says...
+PROBE_FLOOR_S = 20.0  # ...or every this many seconds, whichever comes first
+VALIDATING_EVERY_S = 0.5  # progress events of a long validation pass
+
+
+class Diverged(Exception):
+    """The loss left the finite range or got worse than a uniform guess."""
+
+
+class TrainLoop:
+    def __init__(self, cfg: TrainConfig, corpus: Corpus, device: torch.device, run: RunDir | None,
+                 ckpt: Checkpoint | None, lock: threading.Lock):
+        self.cfg, self.corpus, self.device, self.run, self.lock = cfg, corpus, device, run, lock
+        torch.manual_seed(cfg.seed)
+        self.model = CharModel(cfg.model).to(device)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.train = Streams(corpus.train, cfg.batch_size, cfg.seq_len, device)
+        self.val = Streams(corpus.val, min(cfg.batch_size, 16), cfg.seq_len, device)
+        self.budget = Budget.of(cfg, self.train.windows)
+        self.plan_start = 0  # step where this learning-rate plan began
+        # weights, optimiser state and the loss stay fp32; autocast runs the matmuls in bf16
+        self.autocast: Callable[[], Any] = (
+            (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext)
+        self.losses, self.grad_norms = History(), History()
+        self.val_hist: list[tuple[int, float]] = []
+        self.step, self.best, self.state = 0, math.inf, None
+        self.chars0, self.wall0 = 0, 0.0  # earlier invocations' totals
+        if ckpt is not None:
+            self._restore(ckpt)
+        self.start_step = self.step
+        self.initial_loss = math.log(len(corpus.vocab))
+        self.probe_ids = probe_text_ids(corpus, cfg.probe_text, device)
+        self.clip = cfg.clip if cfg.clip > 0 else math.inf
+        # accumulators between log intervals (device tensors: no sync per step)
+        self.loss_acc = torch.zeros((), device=device)
+        self.gn_acc = torch.zeros((), device=device)
+        self.n_acc = 0
+        self.train_loss: float | None = None
+        self.x = self.y = self.state_in = None  # the last window, for the probes
+        # clocks: the budget counts training time only, not pauses
+        self.t0 = time.perf_counter()
+        self.paused_s = self.probe_s = 0.0
+        self.last_log_t, self.last_log_step = self.t0, self.step
+        self.last_probe = self.last_sample = -math.inf
+        self.last_probe_step = -(10**9)
+        self.last_save = self.t0
+
+    def _restore(self, ckpt: Checkpoint) -> None:
+        self.model.load_state_dict(ckpt.snapshot.weights)
+        if ckpt.optimizer is not None:
+            self.opt.load_state_dict(ckpt.optimizer)
+        self.step = ckpt.step
+        self.losses = History.from_dict(ckpt.history)
+        self.grad_norms = History.from_dict(ckpt.grad_history)
+        self.val_hist = list(ckpt.val_history)
+        self.best = ckpt.best_val_loss if ckpt.best_val_loss is not None else math.inf
+        self.chars0, self.wall0 = ckpt.chars_seen, ckpt.wall_s
+        # the same step budget continues the same plan exactly; a new one re-plans the decay from here
+        same = ckpt.plan_steps is not None and ckpt.plan_steps == self.budget.total_steps
+        self.plan_start = ckpt.plan_start if same else ckpt.step
+        if ckpt.rng.get("torch") is not None:
+            torch.set_rng_state(ckpt.rng["torch"])
+        if self.device.type == "cuda" and ckpt.rng.get("cuda") is not None:
+            torch.cuda.set_rng_state(ckpt.rng["cuda"], self.device)
+        if ckpt.state is not None and self.step % self.train.windows != 0:
+            saved = [s.to(self.device) for s in ckpt.state]
+            if saved[0].size(1) == self.train.batch:  # a different --batch-size starts the streams afresh
+                self.state = tuple(saved) if len(saved) == 2 else saved[0]
+
+    # ---- clocks and budget -----------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0 - self.paused_s
+
+    def done(self) -> bool:
+        return self.budget.done(self.step, self.elapsed())
+
+    def progress(self) -> float:
+        """Fraction of the current plan done: a resume that extends the budget plans from where it resumed."""
+        b = self.budget
+        if b.total_steps is not None:
+            span = max(1, b.total_steps - self.plan_start)
+            return min(1.0, max(0.0, (self.step - self.plan_start) / span))
+        return b.progress(self.step, self.elapsed())
+
+    def chars_seen(self) -> int:
+        return self.chars0 + (self.step - self.start_step) * self.train.batch * self.cfg.seq_len
+
+    # ---- one optimiser step ----------------------------------------------------------------------
+
+    def optimise(self) -> None:
+        k = self.step % self.train.windows
+        if k == 0:
+            self.state = None  # a new epoch starts each stream over: no carried state across the wrap
+        self.x, self.y = self.train.window(k)  # (B, T) each
+        self.state_in = self.state
+        lr = lr_at(self.cfg, self.step, self.progress())
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        self.lr = lr
+        with self.autocast():
+            logits, state = self.model(self.x, self.state)  # (B, T, V)
+            loss = loss_fn(logits, self.y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+        with self.lock:
+            self.opt.step()
+            self.step += 1
+        self.state = detach_state(state)
+        self.loss_acc += loss.detach()
+        self.gn_acc += gn.detach()
+        self.n_acc += 1
+
+    # ---- metrics, at log intervals only (each .item() is a device sync) --------------------------
+
+    def log_due(self, stopping: bool) -> bool:
+        return self.step % self.cfg.log_every == 0 or stopping or self.done()
+
+    def log(self) -> ev.StepMetrics:
+        train_loss = self.loss_acc.item() / self.n_acc
+        grad_norm = self.gn_acc.item() / self.n_acc
+        self.loss_acc.zero_()
+        self.gn_acc.zero_()
+        self.n_acc = 0
+        if not math.isfinite(train_loss) or not math.isfinite(grad_norm) or train_loss > DIVERGE_FACTOR * self.initial_loss:
+            raise Diverged(f"loss {train_loss:.3g} at step {self.step}: training diverged; lower --lr "
+                           f"(now {self.cfg.lr:g}) or --clip (now {self.cfg.clip:g}). The last good checkpoint is kept.")
+        self.train_loss = train_loss
+        self.losses.add(self.step, train_loss)
+        self.grad_norms.add(self.step, grad_norm)
+        now = time.perf_counter()
+        chars = (self.step - self.last_log_step) * self.train.batch * self.cfg.seq_len
+        cps = chars / max(now - self.last_log_t, 1e-9)
+        self.last_log_t, self.last_log_step = now, self.step
+        el = self.elapsed()
+        b = self.budget
+        if b.total_steps is not None:
+            eta = (b.total_steps - self.step) * self.train.batch * self.cfg.seq_len / max(cps, 1e-9)
+        else:
+            eta = max(0.0, b.seconds - el) if b.seconds is not None else None
+        return ev.StepMetrics(self.step, self.step / self.train.windows, train_loss, self.lr, grad_norm, cps, el,
+                              b.progress(self.step, el), eta, self.chars_seen(), self.wall0 + el)
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint:
+        weights = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        st = None if self.state is None else list(map_state(lambda s: s.detach().cpu(), self.state, as_list=True))
+        return Checkpoint(
+            snapshot=WeightsSnapshot(weights, self.cfg, self.corpus.vocab.chars, self.step),
+            optimizer=self.opt.state_dict(), state=st,
+            rng={"torch": torch.get_rng_state(),
+                 "cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None},
+            history=self.losses.to_dict(), grad_history=self.grad_norms.to_dict(), val_history=list(self.val_hist),
+            best_val_loss=None if math.isinf(self.best) else self.best, corpus=self.cfg.corpus,
+            corpus_fingerprint=self.corpus_fingerprint, plan_start=self.plan_start,
+            plan_steps=self.budget.total_steps, chars_seen=self.chars_seen(), wall_s=self.wall0 + self.elapsed(),
+        )
+
+    corpus_fingerprint = ""  # set by the Trainer
+
+    def save(self, kind: str) -> ev.CheckpointSaved | None:
+        if self.run is None:
+            return None
+        path = self.run.latest if kind == "latest" else self.run.best
+        save_checkpoint(path, self.checkpoint())
+        if kind == "latest":
+            self.last_save = time.perf_counter()
+        return ev.CheckpointSaved(self.step, str(path), kind, time.time())
+
+    def save_due(self) -> bool:
+        return time.perf_counter() - self.last_save >= self.cfg.checkpoint_minutes * 60
+
+    # ---- validation ------------------------------------------------------------------------------
+
+    def validate(self, max_windows: int | None, stop: threading.Event | None = None) -> Iterator[ev.Event]:
+        """One validation pass; keeps the result, reports it, and writes best.pt when it improved.
+
+        A set `stop` cuts the pass short: the windows done so far are scored."""
+        gen = iter_evaluate(self.model, self.val, max_windows, self.autocast, stop)
+        last, done = time.perf_counter(), 0
+        while True:
+            try:
+                done, total = next(gen)
+            except StopIteration as end:
+                v = end.value
+                break
+            if time.perf_counter() - last >= VALIDATING_EVERY_S:
+                last = time.perf_counter()
+                yield ev.Validating(self.step, done, total)
+        if v is None:
+            return
+        full = done == total_windows(self.val, None)  # the whole split was scored
+        self.val_hist.append((self.step, v))
+        improved = v < self.best
+        self.best = min(self.best, v)
+        self.last_val = v
+        yield ev.EvalMetrics(self.step, v, bits_per_char(v), self.best, full=full)
+        if improved and (e := self.save("best")):
+            yield e
+
+    last_val: float | None = None
+
+    def final_windows(self) -> int | None:
+        return windows_for(self.val, self.cfg.val_chars)
+
+    # ---- probes and samples: time-based, budgeted, with a floor no budget can starve ----------
+
+    def probe_due(self, now: float) -> bool:
+        cfg = self.cfg
+        if cfg.probe_hz <= 0:
+            return False
+        if self.last_probe == -math.inf:
+            return True
+        floor = self.step - self.last_probe_step >= PROBE_FLOOR_STEPS or now - self.last_probe >= PROBE_FLOOR_S
+        rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * self.elapsed()
+        return floor or rate_ok
+
+    def probe(self) -> ev.ProbeSnapshot:
+        t = time.perf_counter()
+        self.last_probe, self.last_probe_step = t, self.step
+        n = min(PROBE_STREAMS, self.x.size(0))
+        st = None if self.state_in is None else map_state(lambda s: s[:, :n], self.state_in)
+        g_total, g_last = gradient_flow(self.model, self.x[:n], self.y[:n], st)
+        hid, cell = hidden_states(self.model, self.probe_ids)
+        text = self.corpus.vocab.decode(self.probe_ids.tolist())
+        self.probe_s += time.perf_counter() - t
+        return ev.ProbeSnapshot(self.step, g_total, g_last, text, hid, cell, self.cfg.clip)
+
+    def sample_due(self, now: float) -> bool:
+        return self.cfg.sample_every_s > 0 and now - self.last_sample >= self.cfg.sample_every_s
+
+    def sample(self) -> ev.Sample:
+        self.last_sample = time.perf_counter()
+        with self.lock:
+            sampler = Sampler.from_model(self.model, self.corpus.vocab)
+        text = sampler.sample("", temperature=0.8, length=self.cfg.sample_len, seed=self.cfg.seed + self.step)
+        return ev.Sample(self.step, "", text, 0.8)

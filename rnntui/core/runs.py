@@ -1,0 +1,257 @@
+"""A run folder: one run's checkpoints, run.json and metrics.jsonl, as one typed contract.
+
+    checkpoints/gru-2x256-tiny/      RunDir
+        latest.pt  best.pt           checkpoints (rnntui.core.checkpoints)
+        run.json                     RunInfo: what the run is and where it stands
+        metrics.jsonl                one record per event (rnntui.core.records), append-only
+
+The CLI, the app, `runs`, `compare` and `watch` all go through this module: none of them builds a path or
+reads a run.json key by hand. Stdlib only, so listing runs never imports torch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_from_dict
+
+STATES = ("running", "completed", "stopped", "diverged", "failed")
+LATEST, BEST, INFO, METRICS = "latest.pt", "best.pt", "run.json", "metrics.jsonl"
+
+
+class RunDirError(RnntuiError):
+    """A run folder cannot be used: one line naming it."""
+
+
+def run_name_for(cfg: TrainConfig) -> str:
+    """The default folder name: cell, size and corpus, e.g. gru-2x256-tinyshakespeare."""
+    stem = Path(cfg.corpus).stem or "corpus"
+    m = cfg.model
+    return f"{m.kind}-{m.layers}x{m.hidden}-{stem}"
+
+
+# -----------------------------------------------------------------------------
+# run.json
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    name: str  # the folder's name
+    config: dict[str, Any]  # the resolved TrainConfig as a plain dict
+    corpus: str  # built-in name or the path the run was started with
+    corpus_fingerprint: str  # content hash of the encoded corpus (refuses resuming on other text)
+    created: float  # time.time() when the run began
+    updated: float  # time.time() of the last write
+    state: str  # one of STATES
+    steps: int  # optimiser steps done
+    chars_seen: int  # training characters consumed (steps x batch x seq_len, summed over resumes)
+    wall_s: float  # training wall time, summed over invocations
+    best_val_loss: float | None = None  # nats per char
+    final_val_loss: float | None = None  # the last end-of-invocation validation
+    n_params: int = 0  # trainable parameters
+    device: str = ""  # device of the latest invocation
+    pid: int = 0  # process writing the run while state is running
+    host: str = ""  # machine of that process
+    world_size: int = 1  # processes in a distributed run
+    message: str = ""  # one line: why it stopped, diverged or failed
+
+    @property
+    def train_config(self) -> TrainConfig:
+        return config_from_dict(self.config)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunInfo":
+        known = {f.name for f in fields(cls)}
+        info = cls(**{k: v for k, v in d.items() if k in known})
+        if info.state not in STATES or not isinstance(info.config, dict):
+            raise ValueError(f"bad run.json (state {info.state!r})")
+        return info
+
+    def alive(self) -> bool:
+        """True while a process on this machine is still training the run (or one elsewhere may be)."""
+        if self.state != "running":
+            return False
+        if self.host and self.host != socket.gethostname():
+            return True  # cannot tell from here: trust the file
+        return _pid_alive(self.pid)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# -----------------------------------------------------------------------------
+# the folder
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path  # the run's folder: <out_dir>/<run_name>
+
+    @classmethod
+    def of(cls, out_dir: str | os.PathLike, name: str) -> "RunDir":
+        return cls(Path(out_dir) / name)
+
+    @classmethod
+    def of_config(cls, cfg: TrainConfig) -> "RunDir":
+        return cls.of(cfg.out_dir, cfg.run_name or run_name_for(cfg))
+
+    @classmethod
+    def of_checkpoint(cls, path: str | os.PathLike) -> "RunDir":
+        """The run folder holding a checkpoint file."""
+        return cls(Path(path).resolve().parent)
+
+    # ---- paths
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def out_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def latest(self) -> Path:
+        return self.path / LATEST
+
+    @property
+    def best(self) -> Path:
+        return self.path / BEST
+
+    @property
+    def info_path(self) -> Path:
+        return self.path / INFO
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / METRICS
+
+    def checkpoint(self) -> Path | None:
+        """The checkpoint to continue, generate or inspect from: latest.pt, else best.pt."""
+        for p in (self.latest, self.best):
+            if p.is_file():
+                return p
+        return None
+
+    def is_run(self) -> bool:
+        """The folder holds a run (a log or a checkpoint): a new run must not write into it."""
+        return any(p.is_file() for p in (self.info_path, self.latest, self.best, self.metrics))
+
+    # ---- run.json
+
+    def read_info(self) -> RunInfo | None:
+        """run.json, or None when it is missing or unreadable (a run from before the log existed)."""
+        try:
+            return RunInfo.from_dict(json.loads(self.info_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write_info(self, info: RunInfo) -> None:
+        """Atomically: temp file, fsync, rename, fsync the folder."""
+        atomic_write_bytes(self.info_path, (json.dumps(info.to_dict(), indent=1) + "\n").encode())
+
+    # ---- before a run writes here
+
+    def prepare(self) -> None:
+        """Create the folder, prove it is writable, and remove temp files left by killed saves.
+
+        Called before the first step, so an unwritable --out-dir is found in a second, not after the
+        training."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            probe = self.path / f".write-test{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise RunDirError(f"{self.path}: cannot write here ({e.strerror or e})") from None
+        remove_stale_temps(self.path)
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete `.NAME.tmpPID` files whose writer is gone (a save killed mid-write)."""
+    removed = []
+    for p in folder.glob(".*.tmp*"):
+        pid = p.name.rsplit(".tmp", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+    return removed
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a small file atomically; a full disk raises RunDirError naming the file."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as e:
+        raise RunDirError(f"{path}: {e.strerror or e}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename durable: fsync the folder (a no-op where the OS cannot open folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -----------------------------------------------------------------------------
+# choosing the folder of a new run
+
+
+def fresh_run_dir(out_dir: str | os.PathLike, name: str) -> RunDir:
+    """`name`, or `name-2`, `name-3`, ... : the first that holds no run yet."""
+    run = RunDir.of(out_dir, name)
+    n = 2
+    while run.is_run():
+        run = RunDir.of(out_dir, f"{name}-{n}")
+        n += 1
+    return run
+
+
+def check_name(name: str) -> None:
+    if not name or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:
+        raise ConfigError(f"run name {name!r} must be a plain folder name")
+
+
+def new_info(run: RunDir, cfg_dict: dict[str, Any], corpus: str, fingerprint: str, n_params: int,
+             device: str, world_size: int = 1) -> RunInfo:
+    now = time.time()
+    return RunInfo(name=run.name, config=cfg_dict, corpus=corpus, corpus_fingerprint=fingerprint,
+                   created=now, updated=now, state="running", steps=0, chars_seen=0, wall_s=0.0,
+                   n_params=n_params, device=device, pid=os.getpid(), host=socket.gethostname(),
+                   world_size=world_size)
