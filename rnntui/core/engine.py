@@ -24,6 +24,7 @@ from rnntui.core.config import ConfigError, TrainConfig, config_to_dict
 from rnntui.core.corpus import Corpus, Vocab, check_windows, load_corpus
 from rnntui.core.devices import native_bf16, resolve_device
 from rnntui.core.loop import Diverged, TrainLoop
+from rnntui.core.memory import check_fits
 from rnntui.core.records import MetricsLog, ProbeThinner
 from rnntui.core.runs import RunDir, check_name, fresh_run_dir, new_info, run_name_for
 
@@ -101,6 +102,7 @@ class Trainer:
         if vocab is not None and corpus.vocab.chars != vocab.chars:
             raise CheckpointError("corpus vocabulary differs from the checkpoint's")
         check_windows(corpus, cfg.seq_len, cfg.batch_size)
+        check_fits(cfg.model, len(corpus.vocab), cfg.batch_size, cfg.seq_len, str(device))
         model_cfg = replace(cfg.model, vocab_size=len(corpus.vocab))
         self.cfg = replace(cfg, model=model_cfg, bf16=bf16, run_name=cfg.run_name or run_name_for(cfg))
         self.device = device
