@@ -77,6 +77,32 @@ class RnntuiApp(App[int]):
         self.push_screen(SetupScreen(self.corpus, self.checkpoint))
         if self.inspect_checkpoint:
             self.load_for_inspect(self.inspect_checkpoint)
+        self._catch_stop_signals()
+
+    def _catch_stop_signals(self) -> None:
+        """SIGTERM (timeout, docker stop) and SIGHUP (the terminal window closed) save as quitting does."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                try:
+                    loop.add_signal_handler(getattr(signal, name), self.on_stop_signal, getattr(signal, name))
+                except (NotImplementedError, RuntimeError, ValueError):
+                    pass  # not the main thread (tests), or a platform without them
+
+    def on_stop_signal(self, signum: int) -> None:
+        import signal
+
+        if signum == getattr(signal, "SIGHUP", None):
+            from rnntui.cli import _silence_terminal
+
+            _silence_terminal()  # the terminal is gone: the app's output goes nowhere while it saves
+        if self.running:
+            self.run_worker(self.stop_and_exit(), group="quit", exit_on_error=False)
+        else:
+            self.exit(0)
 
     def on_unmount(self) -> None:
         """However the app ends, the training thread must end too (threads cannot be killed)."""
