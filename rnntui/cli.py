@@ -116,11 +116,12 @@ def _train_config(args: argparse.Namespace):
         run["epochs"] = 1.0  # default budget: one pass over the training split
     if args.resume and "bf16" not in given:
         run["bf16"] = None  # the checkpoint holds the old machine's resolved choice; follow this one's hardware
-    if args.resume and "run_name" not in given:
-        from pathlib import Path
+    if args.resume and "run_name" not in given:  # continue in the checkpoint's own run folder
+        from rnntui.core.runs import RunDir
 
-        run.setdefault("run_name", Path(args.resume).resolve().parent.name)
-        run.setdefault("out_dir", str(Path(args.resume).resolve().parent.parent))
+        folder = RunDir.of_checkpoint(args.resume)
+        run.setdefault("run_name", folder.name)
+        run.setdefault("out_dir", str(folder.out_dir))
     return replace(base, model=model, **run)
 
 

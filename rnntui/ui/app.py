@@ -93,16 +93,20 @@ class RnntuiApp(App[int]):
                     pass  # not the main thread (tests), or a platform without them
 
     def on_stop_signal(self, signum: int) -> None:
+        import os
         import signal
 
         if signum == getattr(signal, "SIGHUP", None):
             from rnntui.cli import _silence_terminal
 
             _silence_terminal()  # the terminal is gone: the app's output goes nowhere while it saves
+        hangup = signum == getattr(signal, "SIGHUP", None)
         if self.running:
-            self.run_worker(self.stop_and_exit(), group="quit", exit_on_error=False)
+            self.run_worker(self.stop_and_exit(128 + signum, hard=hangup), group="quit", exit_on_error=False)
+        elif hangup:
+            os._exit(128 + signum)
         else:
-            self.exit(0)
+            self.exit(128 + signum)
 
     def on_unmount(self) -> None:
         """However the app ends, the training thread must end too (threads cannot be killed)."""
@@ -292,8 +296,13 @@ class RnntuiApp(App[int]):
 
         self.push_screen(QuitDialog(), chosen)
 
-    async def stop_and_exit(self) -> None:
-        """Stop the run, wait for the worker (the engine validates and writes latest.pt), then exit."""
+    async def stop_and_exit(self, code: int = 0, hard: bool = False) -> None:
+        """Stop the run, wait for the worker (the engine validates and writes latest.pt), then exit.
+
+        hard=True (the terminal is gone) ends the process once latest.pt is written: Textual's orderly
+        exit would wait forever to restore a terminal that no longer exists."""
+        import os
+
         self.notify("stopping: validating and saving latest.pt…", timeout=60)
         self.session.stop.set()
         self.session.pause.clear()
@@ -301,7 +310,9 @@ class RnntuiApp(App[int]):
             await self.session.worker.wait()
         except WorkerFailed:
             pass  # already reported by on_worker_state_changed
-        self.exit(0)
+        if hard:
+            os._exit(code)
+        self.exit(code)
 
 
 def run_tui(corpus: str | None = None, checkpoint: str | None = None, inspect_checkpoint: str | None = None,
