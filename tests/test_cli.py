@@ -164,10 +164,17 @@ def test_sample_bad_values(trained):
 
 
 def test_ctrl_c_saves_latest(tmp_path):
+    metrics = tmp_path / "m.jsonl"
     p = subprocess.Popen([sys.executable, "-m", "rnntui", "train", TINY, "--steps", "100000", "--out-dir",
-                          str(tmp_path), *SMALL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          str(tmp_path), "--metrics", str(metrics), *SMALL],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     latest = tmp_path / "lstm-1x16-tiny" / "latest.pt"
-    time.sleep(4.0)  # past start-up: torch imported, training under way or about to be
+    deadline = time.monotonic() + 60
+    # Handshake, not a guess at start-up time: signal once the first step record is written (training runs).
+    while not (metrics.exists() and '"type": "step"' in metrics.read_text()):
+        assert p.poll() is None, p.communicate()[1]
+        assert time.monotonic() < deadline, "no step record within 60 s"
+        time.sleep(0.05)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err

@@ -23,11 +23,14 @@ def cache_dir() -> Path:
 # python: the standard library's .py files, a deterministic selection
 
 
-def build_python_corpus(target_chars: int = PYTHON_TARGET_CHARS) -> str:
+def build_python_corpus(target_chars: int | None = None) -> str:
     """Concatenate stdlib modules in sorted path order, skipping tests and generated tables.
 
     Sorted order and a fixed cap make the corpus the same on every machine with the same Python.
+    target_chars None: PYTHON_TARGET_CHARS, read at call time (so a test or a caller can change it).
     """
+    if target_chars is None:
+        target_chars = PYTHON_TARGET_CHARS
     root = Path(sysconfig.get_paths()["stdlib"])
     skip = ("test", "tests", "idle_test", "site-packages", "lib2to3", "encodings", "pydoc_data", "__pycache__")
     parts, total = [], 0
