@@ -14,6 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from rnntui.core.config import ConfigError, TrainConfig
+from rnntui.core.units import unknown_chars
 from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
 )
@@ -112,7 +113,7 @@ class FakeSampler:
         return cls(ckpt["vocab"])
 
     def unknown_chars(self, prime: str) -> str:
-        return "".join(dict.fromkeys(c for c in prime if c not in self.vocab))
+        return unknown_chars(self.vocab, prime)
 
     def stream(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
                seed: int | None = None, argmax: bool = False, stop: threading.Event | None = None):
