@@ -11,6 +11,7 @@ import threading
 from dataclasses import fields, replace
 from typing import Any, Sequence
 
+from rnntui import version
 from rnntui.core.config import SCHEDULES
 
 COMMANDS = ("train", "sample", "inspect", "corpora")
@@ -94,6 +95,7 @@ def _tui_parser() -> _Parser:
                 "train, sample, inspect, corpora (rnntui COMMAND -h).")
     p.add_argument("corpus", nargs="?", default=None, help="built-in corpus or text file (default: python)")
     p.add_argument("--checkpoint", help="open a checkpoint to continue training or generate from it")
+    p.add_argument("--version", action="version", version=f"rnntui {version()}")
     return p
 
 

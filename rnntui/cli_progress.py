@@ -9,13 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rnntui.core import events as ev
-
-
-def _eta(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "--:--"
-    m, s = divmod(int(seconds), 60)
-    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m:02d}:{s:02d}"
+from rnntui.core.units import bits_per_char, format_duration
 
 
 class TrainProgress:
@@ -60,7 +54,7 @@ class TrainProgress:
             val = f"  val {self.last_val:.3f}" if self.last_val is not None else ""
             info = (f"step {e.step}  ep {e.epoch:.2f}  loss {e.loss:.3f}{val}  "
                     f"{e.chars_per_s / 1000:.1f}k chars/s")
-            p.update(self.task, completed=e.progress, info=info, eta=_eta(e.eta_s))
+            p.update(self.task, completed=e.progress, info=info, eta=format_duration(e.eta_s, missing="--:--"))
         elif isinstance(e, ev.Validating) and self.task is not None:
             p.update(self.task, info=f"step {e.step}  validating {e.done}/{e.total} windows")
         elif isinstance(e, ev.EvalMetrics):
@@ -76,12 +70,11 @@ class TrainProgress:
         if self.task is not None and e.reason == "completed":
             self.progress.update(self.task, completed=1.0)
         self.progress.stop()
-        ln2 = math.log(2)
         lines = [f"{e.reason}: {e.message} ({e.elapsed_s:.1f} s)"]
         if e.train_loss is not None:
-            lines.append(f"train loss {e.train_loss:.4f} nats/char ({e.train_loss / ln2:.4f} bits/char)")
+            lines.append(f"train loss {e.train_loss:.4f} nats/char ({bits_per_char(e.train_loss):.4f} bits/char)")
         if e.val_loss is not None:
-            lines.append(f"val loss   {e.val_loss:.4f} nats/char ({e.val_loss / ln2:.4f} bits/char), "
+            lines.append(f"val loss   {e.val_loss:.4f} nats/char ({bits_per_char(e.val_loss):.4f} bits/char), "
                          f"perplexity {math.exp(e.val_loss):.2f}")
         if e.best_val_loss is not None:
             lines.append(f"best val   {e.best_val_loss:.4f} nats/char")

@@ -14,3 +14,11 @@ def _fp32_by_default():
     with pytest.MonkeyPatch.context() as mp:  # session-wide, so module-scoped fixtures see it too
         mp.setattr("rnntui.core.engine.native_bf16", lambda device: False)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _record_notifications(monkeypatch):
+    """Pilot tests read what the app told the user through fake_engine.notifications(app)."""
+    from fake_engine import record_notifications
+
+    record_notifications(monkeypatch)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
 from rnntui.core.config import ConfigError, TrainConfig
+from rnntui.core.units import unknown_chars
 from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
 )
@@ -90,6 +93,13 @@ class FakeTrainer:
                           latest_path=run_dir + "/latest.pt")
 
 
+class LongTrainer(FakeTrainer):
+    """Runs until stopped: for tests about the controls and screens around a run, not its end."""
+
+    steps = 100_000
+    delay = 0.01
+
+
 class FakeSampler:
     """Streams a fixed pattern one character at a time, slowly enough to cancel mid-way."""
 
@@ -103,7 +113,7 @@ class FakeSampler:
         return cls(ckpt["vocab"])
 
     def unknown_chars(self, prime: str) -> str:
-        return "".join(dict.fromkeys(c for c in prime if c not in self.vocab))
+        return unknown_chars(self.vocab, prime)
 
     def stream(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
                seed: int | None = None, argmax: bool = False, stop: threading.Event | None = None):
@@ -114,6 +124,38 @@ class FakeSampler:
                 return
             time.sleep(self.delay)
             yield "ab"[i % 2] if temperature < 1 else "xy"[i % 2]
+
+
+# -----------------------------------------------------------------------------
+# notifications, recorded through App.notify (public) instead of Textual's private app._notifications
+
+
+@dataclass(frozen=True)
+class Note:
+    message: str
+    title: str
+    severity: str
+
+
+_NOTES: "weakref.WeakKeyDictionary[object, list[Note]]" = weakref.WeakKeyDictionary()
+
+
+def record_notifications(monkeypatch) -> None:
+    """Wrap App.notify so each app's notifications are kept, in order, for notifications(app)."""
+    from textual.app import App
+
+    original = App.notify
+
+    def notify(self, message, *, title="", severity="information", **kw):
+        _NOTES.setdefault(self, []).append(Note(str(message), str(title), str(severity)))
+        return original(self, message, title=title, severity=severity, **kw)
+
+    monkeypatch.setattr(App, "notify", notify)
+
+
+def notifications(app) -> list[Note]:
+    """Every notification the app has shown so far (widgets' and screens' notify() go through App.notify)."""
+    return _NOTES.get(app, [])
 
 
 async def wait_for(pilot, condition, timeout: float = 10.0, step: float = 0.05) -> None:

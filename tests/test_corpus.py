@@ -106,12 +106,18 @@ def test_brackets_generator_is_deterministic_and_balanced():
 
 
 def test_python_corpus_is_deterministic_and_cached(tmp_path, monkeypatch):
+    from rnntui.core import builtin
+
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path))
     small = build_python_corpus(target_chars=50_000)
     assert small == build_python_corpus(target_chars=50_000)
     assert "def " in small and small.isascii()
-    monkeypatch.setattr("rnntui.core.builtin.PYTHON_TARGET_CHARS", 50_000)
-    monkeypatch.setattr("rnntui.core.builtin.build_python_corpus", lambda target_chars=50_000: small)
+    monkeypatch.setattr("rnntui.core.builtin.PYTHON_TARGET_CHARS", 50_000)  # read when the build runs
+    builds = []
+    real_build = builtin.build_python_corpus
+    monkeypatch.setattr("rnntui.core.builtin.build_python_corpus",
+                        lambda *a, **kw: builds.append(1) or real_build(*a, **kw))
     path = resolve_corpus("python")
-    assert path == tmp_path / "python.txt" and path.read_text() == small
-    assert resolve_corpus("python") == path  # cached
+    assert path == tmp_path / "python.txt" and path.read_text() == small  # built at the patched size
+    assert len(builds) == 1
+    assert resolve_corpus("python") == path and len(builds) == 1  # cached: the second call built nothing

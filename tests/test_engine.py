@@ -1,7 +1,6 @@
 """The training engine: events, stop, pause, exact resume, divergence, budgets."""
 import math
 import threading
-import time
 
 import pytest
 import torch
@@ -85,16 +84,26 @@ def test_pause_blocks_until_cleared(tmp_path):
     pause, stop = threading.Event(), threading.Event()
     pause.set()
     got = []
+    paused, saved_while_paused = threading.Event(), threading.Event()
+    trainer = Trainer(tiny_cfg(tmp_path), corpus=corpus_from_text("mem", TEXT))
 
     def consume():
-        for e in Trainer(tiny_cfg(tmp_path, save=False), corpus=corpus_from_text("mem", TEXT)).run(stop, pause):
+        for e in trainer.run(stop, pause):
             got.append(e)
+            if isinstance(e, ev.Paused) and e.paused:
+                paused.set()
+            if isinstance(e, ev.CheckpointSaved) and pause.is_set():
+                saved_while_paused.set()
 
     t = threading.Thread(target=consume)
     t.start()
-    time.sleep(1.0)
-    assert any(isinstance(e, ev.Paused) and e.paused for e in got)
+    assert paused.wait(30)
+    # Handshake: a save asked for while paused is served by the paused loop itself, so once it arrives
+    # the trainer has been idling in the pause, and no step can have run before it.
+    trainer.request_save()
+    assert saved_while_paused.wait(30)
     assert not of(got, ev.StepMetrics)  # no training while paused
+    assert of(got, ev.CheckpointSaved)[0].step == 0
     pause.clear()
     t.join(30)
     assert not t.is_alive() and isinstance(got[-1], ev.RunFinished) and got[-1].reason == "completed"

@@ -9,7 +9,7 @@ import time
 
 from rich.console import Console
 
-from fake_engine import FakeSampler, FakeTrainer, wait_for
+from fake_engine import FakeSampler, FakeTrainer, LongTrainer, notifications, wait_for
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
 from rnntui.core.events import RunFinished
 from rnntui.ui.app import RnntuiApp
@@ -41,7 +41,7 @@ async def start(pilot, app: RnntuiApp, cfg: TrainConfig) -> None:
 
 
 def messages(app: RnntuiApp) -> str:
-    return " | ".join(n.message for n in app._notifications)
+    return " | ".join(n.message for n in notifications(app))
 
 
 # -----------------------------------------------------------------------------
@@ -119,11 +119,6 @@ async def test_opening_a_checkpoint_selects_its_builtin_corpus_over_a_typed_path
 # training controls and panels
 
 
-class LongTrainer(FakeTrainer):
-    steps = 100_000  # runs until stopped
-    delay = 0.01
-
-
 async def test_start_pause_resume_stop_and_panels_update(tmp_path):
     app = make_app(LongTrainer)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -150,7 +145,7 @@ async def test_start_pause_resume_stop_and_panels_update(tmp_path):
         await pilot.press("x")
         await wait_for(pilot, lambda: app.state.finished is not None)
         assert app.state.finished.reason == "stopped" and app.phase == "stopped"
-        assert "training stopped" in " ".join(n.title for n in app._notifications)
+        assert "training stopped" in " ".join(n.title for n in notifications(app))
 
 
 async def test_redraw_rate_is_bounded_not_per_event(tmp_path):
@@ -187,8 +182,12 @@ async def test_worker_error_becomes_a_notification_and_the_app_keeps_running(tmp
         await start(pilot, app, small_cfg(tmp_path))
         await wait_for(pilot, lambda: "too short" in messages(app))
         assert app.phase == "failed" and app.is_running
-        await pilot.press("s")  # and it can start again
-        await wait_for(pilot, lambda: app.session.worker.is_finished)
+        failed = app.session
+        await pilot.press("s")  # and it can start again: a new session, whose run fails the same way
+        await wait_for(pilot, lambda: app.session is not failed and app.session.worker is not None
+                       and app.session.worker.is_finished)
+        assert app.session.cfg == failed.cfg and app.phase == "failed"
+        assert messages(app).count("too short") == 2
 
 
 async def test_diverged_run_is_reported_as_an_error(tmp_path):
@@ -202,7 +201,7 @@ async def test_diverged_run_is_reported_as_an_error(tmp_path):
 
         app.post_message(EngineEvent(RunFinished(5, "diverged", "loss became NaN: lower the lr", None, None, None)))
         await wait_for(pilot, lambda: "lower the lr" in messages(app))
-        assert any(n.severity == "error" for n in app._notifications)
+        assert any(n.severity == "error" for n in notifications(app))
 
 
 # -----------------------------------------------------------------------------

@@ -1,17 +1,12 @@
 """Pilot tests of the generation panel with a fake sampler: streaming, cancel, side by side, flags."""
 from __future__ import annotations
 
-from fake_engine import FakeSampler, FakeTrainer, wait_for
+from fake_engine import FakeSampler, LongTrainer, notifications, wait_for
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.ui.app import RnntuiApp
 from rnntui.ui.screens.generate import GenerateScreen
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
-
-
-class LongTrainer(FakeTrainer):
-    steps = 100_000  # runs until stopped, slowly: these tests are about the panel
-    delay = 0.05
 
 
 class SlowSampler(FakeSampler):
@@ -77,7 +72,7 @@ async def test_seed_characters_outside_the_vocabulary_are_flagged(tmp_path):
         gen.query_one("#prime").value = "hello WORLD"
         await pilot.pause()
         flagged = str(gen.query_one("#unknown").render())
-        assert "'WORLD'" in flagged or "WORLD" in flagged
+        assert "not in the vocabulary" in flagged and "'WORLD'" in flagged  # each unknown character, once
         gen.query_one("#length").value = "10"
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: not gen.running)
@@ -97,4 +92,4 @@ async def test_generate_without_a_model_says_so():
         app.open_generate()
         await pilot.pause()
         assert not isinstance(app.screen, GenerateScreen)
-        assert any("no model yet" in n.message for n in app._notifications)
+        assert any("no model yet" in n.message for n in notifications(app))

@@ -8,6 +8,7 @@ import torch
 from textual.app import App
 from textual.worker import WorkerFailed
 
+from fake_engine import notifications
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
 from rnntui.core.corpus import Vocab
 from rnntui.core.features import correlation, inside_quotes
@@ -112,7 +113,7 @@ async def test_a_feature_that_never_changes_is_explained():
         s = await loaded(app, pilot)
         await pilot.press("f")
         assert s.view.ranking == "r with inside quotes · constant over this text, all r = 0"
-        assert "does not change over this text" in " | ".join(n.message for n in app._notifications)
+        assert "does not change over this text" in " | ".join(n.message for n in notifications(app))
         await pilot.press("f")  # cycling goes on to the next feature
         assert s.view.ranking.startswith("r with bracket depth")
 

@@ -1,5 +1,6 @@
-"""Built-in corpora: small texts shipped in corpora/, a generated bracket/quote corpus, and `python`,
-assembled on the user's machine from the standard library's own source (never committed)."""
+"""Built-in corpora: small texts shipped inside the package (rnntui/corpora/, package data, so a wheel
+carries them), a generated bracket/quote corpus, and `python`, assembled on the user's machine from the
+standard library's own source (never committed)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from rnntui.core.corpus import CorpusError
 
-REPO_CORPORA = Path(__file__).resolve().parents[2] / "corpora"  # shipped texts (editable install)
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "corpora"  # rnntui/corpora/: in the checkout and installed
 PYTHON_TARGET_CHARS = 3_000_000  # a few MB: enough to learn from, quick to build
 
 
@@ -23,11 +24,14 @@ def cache_dir() -> Path:
 # python: the standard library's .py files, a deterministic selection
 
 
-def build_python_corpus(target_chars: int = PYTHON_TARGET_CHARS) -> str:
+def build_python_corpus(target_chars: int | None = None) -> str:
     """Concatenate stdlib modules in sorted path order, skipping tests and generated tables.
 
     Sorted order and a fixed cap make the corpus the same on every machine with the same Python.
+    target_chars None: PYTHON_TARGET_CHARS, read at call time (so a test or a caller can change it).
     """
+    if target_chars is None:
+        target_chars = PYTHON_TARGET_CHARS
     root = Path(sysconfig.get_paths()["stdlib"])
     skip = ("test", "tests", "idle_test", "site-packages", "lib2to3", "encodings", "pydoc_data", "__pycache__")
     parts, total = [], 0
@@ -109,7 +113,7 @@ def generate_brackets(n_chars: int = 300_000, seed: int = 0) -> str:
 
 SHIPPED = {
     "tiny": "tiny.txt",  # ~2 KB of prose written for this project: tests and quick demos
-    "brackets": "brackets.txt",  # generate_brackets(), committed so it needs no build
+    "brackets": "brackets.txt",  # generate_brackets() with its defaults, shipped so it needs no build
 }
 BUILTIN = ("python", *SHIPPED)
 
@@ -119,14 +123,8 @@ def resolve_corpus(name: str) -> Path:
     if name == "python":
         return python_corpus_path()
     if name in SHIPPED and not Path(name).exists():
-        path = REPO_CORPORA / SHIPPED[name]
-        if path.exists():
-            return path
-        if name == "brackets":  # a non-editable install without corpora/: generate it into the cache
-            path = cache_dir() / "brackets.txt"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(generate_brackets(), encoding="utf-8")
-            return path
-        raise CorpusError(f"{name}: built-in corpus file {path} is missing")
+        path = SHIPPED_DIR / SHIPPED[name]
+        if not path.exists():  # only a broken install gets here: the files are package data
+            raise CorpusError(f"{name}: built-in corpus file {path} is missing; reinstall rnntui")
+        return path
     return Path(name)

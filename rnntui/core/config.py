@@ -4,7 +4,8 @@ Stdlib only: the CLI, the engine and the TUI all build these, and checkpoints st
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 MODEL_KINDS = ("rnn", "lstm", "gru")
@@ -21,6 +22,123 @@ class ConfigError(RnntuiError):
 
 
 # -----------------------------------------------------------------------------
+# limits and help: the one table that config.validate, the setup form and the CLI's help all read
+
+
+@dataclass(frozen=True)
+class Limit:
+    help: str  # what the setting does, for --help and the form (the default is added by describe())
+    lo: float | None = None  # smallest allowed value (None: no lower bound)
+    hi: float | None = None  # largest allowed value (None: no upper bound, only finite)
+    lo_open: bool = False  # True: lo itself is refused (x > lo rather than x >= lo)
+    hi_open: bool = False  # True: hi itself is refused (x < hi rather than x <= hi)
+    integer: bool = False  # whole numbers only
+    choices: tuple[str, ...] = ()  # for text settings: the allowed values
+
+    def phrase(self) -> str:
+        """What is allowed, in a few words: 'a whole number 1-8192', 'a number in [0, 1)'."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.integer:
+            if self.hi is None:
+                return f"a whole number >= {self.lo:g}" if self.lo is not None else "a whole number"
+            return f"a whole number {int(self.lo)}-{int(self.hi)}"
+        if self.lo is not None and self.hi is not None:
+            return f"a number in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}{')' if self.hi_open else ']'}"
+        if self.lo is not None:
+            return f"a number {'>' if self.lo_open else '>='} {self.lo:g}"
+        return "a finite number"
+
+    def allows(self, value: Any) -> bool:
+        if self.choices:
+            return value in self.choices
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if self.integer and not isinstance(value, int):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):  # (ints may exceed a float: no isfinite)
+            return False
+        if self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo):
+            return False
+        return self.hi is None or (value < self.hi if self.hi_open else value <= self.hi)
+
+
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit seed; beyond it is an OverflowError
+
+# ModelConfig and TrainConfig field name -> its limit. Fields not listed here (names, paths, flags)
+# are checked by validate() alone.
+LIMITS: dict[str, Limit] = {
+    # model
+    "kind": Limit("recurrent cell", choices=MODEL_KINDS),
+    "embed": Limit("embedding size", 1, 8192, integer=True),
+    "hidden": Limit("units per layer", 1, 8192, integer=True),
+    "layers": Limit("stacked layers", 1, 16, integer=True),
+    "dropout": Limit("dropout between layers and before the output", 0, 1, hi_open=True),
+    # run
+    "seq_len": Limit("BPTT window: timesteps per training window", 1, 100_000, integer=True),
+    "batch_size": Limit("parallel streams", 1, 100_000, integer=True),
+    "lr": Limit("peak learning rate", 0, 10, lo_open=True, hi_open=True),
+    "weight_decay": Limit("AdamW weight decay", 0, 10, hi_open=True),
+    "clip": Limit("gradient clipping by global norm; 0 disables", 0),
+    "val_frac": Limit("validation fraction at the end of the text", 0, 0.9, lo_open=True, hi_open=True),
+    "seed": Limit("random seed", 0, MAX_SEED, integer=True),
+    "steps": Limit("total optimiser steps of the run", 1, integer=True),
+    "epochs": Limit("total passes over the training split", 0, lo_open=True),
+    "minutes": Limit("wall-clock minutes for this invocation", 0, lo_open=True),
+    "schedule": Limit("lr schedule after warm-up", choices=SCHEDULES),
+    "warmup": Limit("linear warm-up steps", 0, integer=True),
+    "min_lr_frac": Limit("the schedule ends at this fraction of lr", 0, 1),
+    "eval_every": Limit("steps between validation passes; 0: only at the end", 0, integer=True),
+    "eval_windows": Limit("windows per intermediate validation", 1, integer=True),
+    "val_chars": Limit("characters of the closing validation, spread over the split; 0: the whole split", 0,
+                       integer=True),
+    "log_every": Limit("steps between metrics events", 1, integer=True),
+    "probe_hz": Limit("most probe snapshots per second; 0 disables", 0),
+    "probe_budget": Limit("most fraction of wall time spent on probes", 0, 1),
+    "sample_every_s": Limit("seconds between samples while training; 0 disables", 0),
+    "sample_len": Limit("characters per sample while training", 1, integer=True),
+    "checkpoint_minutes": Limit("minutes between periodic saves of latest.pt", 0, lo_open=True),
+    "device": Limit("auto: cuda, then mps, then cpu", choices=DEVICES),
+}
+
+
+def flag(name: str) -> str:
+    """The setting's name as the command line spells it (without the dashes): seq_len -> seq-len."""
+    return "model" if name == "kind" else name.replace("_", "-")
+
+
+def check(name: str, value: Any) -> None:
+    """Raise ConfigError, in one line, if value is not allowed for the setting `name`."""
+    limit = LIMITS[name]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _not_finite(name, value)
+    if not limit.allows(value):
+        raise ConfigError(f"{flag(name)} must be {limit.phrase()}, not {value!r}")
+
+
+def _not_finite(name: str, value: float) -> ConfigError:
+    # one message for nan and inf in any float setting: `--clip nan` would silently disable clipping
+    # (every comparison with nan is False) and `--minutes inf` would never end
+    return ConfigError(f"{flag(name)} must be a finite number, not {value}")
+
+
+def default(name: str) -> Any:
+    """The default of a ModelConfig or TrainConfig field."""
+    for cls in (ModelConfig, TrainConfig):
+        for f in fields(cls):
+            if f.name == name and f.name != "model":
+                return f.default if f.default is not MISSING else f.default_factory()
+    raise KeyError(name)
+
+
+def describe(name: str) -> str:
+    """Help text for a setting with its default: describe('hidden') -> 'units per layer (default 256)'."""
+    value = default(name)
+    shown = f"{value:g}" if isinstance(value, float) else value
+    return LIMITS[name].help + ("" if value is None else f" (default {shown})")
+
+
+# -----------------------------------------------------------------------------
 # model
 
 
@@ -34,15 +152,7 @@ class ModelConfig:
     dropout: float = 0.0  # dropout between layers and before the output head
 
     def validate(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ConfigError(f"model must be one of {', '.join(MODEL_KINDS)}, not {self.kind!r}")
-        for name in ("embed", "hidden", "layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
-        if self.hidden > 8192 or self.embed > 8192 or self.layers > 16:
-            raise ConfigError("model too large: hidden/embed at most 8192, layers at most 16")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError("dropout must be in [0, 1)")
+        _check_fields(self)
 
 
 # -----------------------------------------------------------------------------
@@ -84,35 +194,23 @@ class TrainConfig:
 
     def validate(self) -> None:
         self.model.validate()
-        if self.seq_len < 1 or self.seq_len > 100_000:
-            raise ConfigError("seq-len must be between 1 and 100000")
-        if self.batch_size < 1 or self.batch_size > 100_000:
-            raise ConfigError("batch-size must be between 1 and 100000")
-        if not (self.lr > 0 and self.lr < 10):
-            raise ConfigError("lr must be in (0, 10)")
-        if not 0.0 <= self.weight_decay < 10:
-            raise ConfigError("weight-decay must be in [0, 10)")
-        if self.clip < 0:
-            raise ConfigError("clip must be >= 0")
-        if not 0.0 < self.val_frac < 0.9:
-            raise ConfigError("val-frac must be in (0, 0.9)")
+        _check_fields(self)
         given = [x for x in (self.steps, self.epochs, self.minutes) if x is not None]
         if len(given) > 1:
             raise ConfigError("give only one of --steps, --epochs, --minutes")
-        if self.steps is not None and self.steps < 1:
-            raise ConfigError("steps must be at least 1")
-        if self.epochs is not None and not self.epochs > 0:
-            raise ConfigError("epochs must be > 0")
-        if self.minutes is not None and not self.minutes > 0:
-            raise ConfigError("minutes must be > 0")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}")
-        if self.device not in DEVICES:
-            raise ConfigError(f"device must be one of {', '.join(DEVICES)}")
-        if self.val_chars < 0:
-            raise ConfigError("val-chars must be >= 0 (0: the whole validation split)")
-        if self.warmup < 0 or self.eval_every < 0 or self.eval_windows < 1 or self.log_every < 1:
-            raise ConfigError("warmup/eval-every must be >= 0, eval-windows/log-every >= 1")
+
+
+def _check_fields(cfg: ModelConfig | TrainConfig) -> None:
+    """Every float must be finite (nan would silently disable a comparison, inf never ends), then
+    every field in LIMITS must lie within it. Optional settings (None) are not checked."""
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _not_finite(f.name, value)
+    for f in fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.name in LIMITS and value is not None:
+            check(f.name, value)
 
 
 # -----------------------------------------------------------------------------
@@ -129,11 +227,6 @@ def config_from_dict(d: dict[str, Any]) -> TrainConfig:
     model = ModelConfig(**{k: v for k, v in dict(d.pop("model", {})).items() if k in known_model})
     known = {f.name for f in fields(TrainConfig)}
     return TrainConfig(model=model, **{k: v for k, v in d.items() if k in known})
-
-
-def with_model(cfg: TrainConfig, **changes: Any) -> TrainConfig:
-    """Copy of cfg with some ModelConfig fields changed."""
-    return replace(cfg, model=replace(cfg.model, **changes))
 
 
 def suggested_model(device: str) -> ModelConfig:

@@ -1,7 +1,6 @@
 """Corpus loading, the character vocabulary, the train/val split and the batch streams."""
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ import numpy as np
 import torch
 
 from rnntui.core.config import RnntuiError
+from rnntui.core.units import bits_per_char  # noqa: F401 (re-exported: the engine imports it from here)
 
 
 class CorpusError(RnntuiError):
@@ -177,5 +177,3 @@ class Streams:
         return chunk[:, :-1], chunk[:, 1:]
 
 
-def bits_per_char(nats: float) -> float:
-    return nats / math.log(2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from rnntui.core.config import RnntuiError
+from rnntui.core.config import DEVICES, RnntuiError
 
 
 class DeviceError(RnntuiError):
@@ -27,19 +27,11 @@ def available_devices() -> list[str]:
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device(available_devices()[0])
-    if name not in ("cpu", "cuda", "mps"):
-        raise DeviceError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+    if name not in DEVICES:
+        raise DeviceError(f"unknown device {name!r}: use {', '.join(DEVICES)}")
     if name not in available_devices():
         raise DeviceError(f"device {name!r} is not available here (available: {', '.join(available_devices())})")
     return torch.device(name)
-
-
-def sync(device: torch.device) -> None:
-    """Wait for queued kernels, so wall-clock timings mean something on a GPU."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 def native_bf16(device: torch.device) -> bool:

@@ -94,12 +94,11 @@ def layer_weights(model: CharModel, layer: int) -> tuple[torch.Tensor, ...]:
             getattr(r, f"bias_ih_l{layer}"), getattr(r, f"bias_hh_l{layer}"))
 
 
-def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record_gates: bool = False,
-           retain: bool = False) -> Unrolled:
+def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record_gates: bool = False) -> Unrolled:
     """Run the model step by step. Dropout is not applied (use in eval-like diagnostics).
 
-    With retain=True every h_t (and c_t) keeps its .grad after backward, giving dL/dh_t through the
-    recurrence, the quantity a fused kernel hides.
+    Every h_t (and c_t) is returned as its own tensor, so autograd.grad can give dL/dh_t through the
+    recurrence, the quantity a fused kernel hides (see probes.py).
     """
     cfg = model.cfg
     B, T = x.shape
@@ -143,10 +142,6 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
                 if record_gates:
                     for k, v in (("r", r), ("z", z), ("n", n)):
                         g_rec.setdefault(k, []).append(v)
-            if retain and h.requires_grad:
-                h.retain_grad()
-                if c is not None:
-                    c.retain_grad()
             h_list.append(h)
             if c is not None:
                 c_list.append(c)

@@ -22,7 +22,7 @@ class Budget:
             return cls(None, cfg.minutes * 60.0)
         return cls(None, None)  # open-ended: runs until stopped, lr stays at its peak after warm-up
 
-    def progress(self, step: int, elapsed_s: float, start_step: int = 0) -> float:
+    def progress(self, step: int, elapsed_s: float) -> float:
         """Fraction of the budget used, 0..1 (0 when open-ended)."""
         if self.total_steps is not None:
             return min(1.0, step / self.total_steps)

@@ -161,6 +161,16 @@ def waiting(width: int, height: int, message: str = "waiting for data") -> list[
     return out
 
 
+class Waiting:
+    """A renderable empty chart: blank at the size it is given, with a dim message centred (waiting())."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __rich_console__(self, console, options):
+        yield from waiting(options.max_width, options.height or 3, self.message)
+
+
 def x_labels(lo: float, hi: float, w: int) -> str:
     """First, middle and last x value under a plot of w columns (the middle only when it fits)."""
     a = fmt_compact(lo)

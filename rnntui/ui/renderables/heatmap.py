@@ -15,12 +15,12 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 
+from rnntui.core.units import visible_char
 from rnntui.ui.renderables.axes import DIM, waiting
 from rnntui.ui.renderables.colors import LEVELS, NAN_LEVEL, cell_style, quantize, swatch_style, text_style
 
 _PLAIN = Style.null()
 _CURSOR = Style(bold=True, reverse=True)
-_VISIBLE = {"\n": "⏎", "\t": "→", " ": "·", "\r": "␍", "\x7f": "␡"}
 _CELLS: dict[tuple[int, int], Segment] = {}  # (level, run length) -> Segment: segments are immutable
 
 
@@ -29,17 +29,6 @@ def _cells(level: int, n: int) -> Segment:
     building a Segment costs more than looking one up."""
     seg = _CELLS[level, n] = Segment(" " * n, cell_style(level))
     return seg
-
-
-def visible_char(ch: str) -> tuple[str, bool]:
-    """(one-cell glyph, is_marker): control characters, spaces and wide characters made visible."""
-    if ch in _VISIBLE:
-        return _VISIBLE[ch], True
-    if ord(ch) < 32:
-        return chr(0x2400 + ord(ch)), True  # the Unicode "control pictures" block: ␀ ␁ ...
-    if cell_len(ch) != 1:
-        return "□", True  # wide or zero-width: would break the one-column-per-character grid
-    return ch, False
 
 
 def _fmt_bound(v: float) -> str:

@@ -11,11 +11,11 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from rnntui.core.units import bits_per_char
 from rnntui.ui.renderables.axes import (
     DIM, Frame, braille, line_pixels, parse_style, style_runs, waiting, x_labels, y_ticks,
 )
 
-LN2 = math.log(2.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,9 +273,9 @@ class LossChart(LineChart):
                 legend.append(" (").append("ema", parse_style(EMA_STYLE)).append(f" {last_ema:.2f})")
             legend.append("  ")
         if last_val is not None:
-            legend.append("● ", parse_style(VAL_STYLE)).append(f"val {last_val:.2f} ({last_val / LN2:.2f} bpc)")
+            legend.append("● ", parse_style(VAL_STYLE)).append(f"val {last_val:.2f} ({bits_per_char(last_val):.2f} bpc)")
         super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label="step",
-                         right_axis=lambda v: f"{v / LN2:.2f}", right_label="bpc", legend=legend)
+                         right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=legend)
 
 
 class NormChart(LineChart):

@@ -16,27 +16,27 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import Suggester
-from textual.validation import Integer, Number
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
-from rnntui.ui.forms import all_valid
+from rnntui.ui.forms import all_valid, limit_field
 
 BUILTIN_LABELS = {"python": "python (the stdlib's source)", "tiny": "tiny (2 KB, quick demos)",
                   "brackets": "brackets (nested structure)"}  # rnntui.core.builtin.BUILTIN, without torch
 
-# field id -> (label, validators, input type); every value is refused at the field with the reason
+# field id -> (label, validators, input type); every value is refused at the field with the reason, from
+# the same limits config.validate() applies
 FIELDS = {
-    "hidden": ("hidden", [Integer(1, 8192, "hidden: a whole number 1-8192")], "integer"),
-    "layers": ("layers", [Integer(1, 16, "layers: a whole number 1-16")], "integer"),
-    "embed": ("embedding", [Integer(1, 8192, "embedding: a whole number 1-8192")], "integer"),
-    "dropout": ("dropout", [Number(0, 0.95, "dropout: a number in 0-0.95")], "number"),
-    "seq_len": ("seq len", [Integer(2, 100_000, "seq len: a whole number 2-100000")], "integer"),
-    "batch": ("batch size", [Integer(1, 100_000, "batch size: a whole number 1-100000")], "integer"),
-    "lr": ("learning rate", [Number(1e-7, 1.0, "learning rate: a number in (0, 1]")], "number"),
-    "clip": ("grad clip", [Number(0, 1000, "clip: a number >= 0 (0 disables)")], "number"),
-    "steps": ("budget steps", [Integer(1, 10**9, "steps: a whole number >= 1, or empty")], "integer"),
-    "minutes": ("or minutes", [Number(0.01, 10**6, "minutes: a number > 0, or empty")], "number"),
+    "hidden": limit_field("hidden", "hidden"),
+    "layers": limit_field("layers", "layers"),
+    "embed": limit_field("embed", "embedding"),
+    "dropout": limit_field("dropout", "dropout"),
+    "seq_len": limit_field("seq_len", "seq len"),
+    "batch": limit_field("batch_size", "batch size"),
+    "lr": limit_field("lr", "learning rate"),
+    "clip": limit_field("clip", "grad clip", said="clip (0 disables)"),
+    "steps": limit_field("steps", "budget steps", optional=True, said="steps"),
+    "minutes": limit_field("minutes", "or minutes", optional=True, said="minutes"),
 }
 OPTIONAL = {"steps", "minutes"}  # empty means: no budget of that kind
 

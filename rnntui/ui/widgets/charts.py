@@ -6,16 +6,12 @@ the renderables downsample to the panel's width, so drawing cost does not grow w
 from __future__ import annotations
 
 from rich.console import RenderableType
-from rich.text import Text
 from textual.widget import Widget
 
 from rnntui.core.events import ProbeSnapshot
+from rnntui.ui.renderables.axes import Waiting
 from rnntui.ui.renderables.gradflow import GradFlow
 from rnntui.ui.renderables.linechart import LossChart, NormChart
-
-
-def waiting(what: str) -> Text:
-    return Text(what, style="dim italic")
 
 
 class LossPanel(Widget):
@@ -41,7 +37,7 @@ class LossPanel(Widget):
 
     def render(self) -> RenderableType:
         if not self.data or not self.data[0]:
-            return waiting("loss appears after the first logged steps")
+            return Waiting("loss appears after the first logged steps")
         steps, loss, vsteps, vloss = self.data
         return LossChart(steps, loss, vsteps, vloss, smoothing=self.smoothing, log_y=self.log_y,
                          height=max(3, self.content_size.height))
@@ -62,7 +58,7 @@ class GradFlowPanel(Widget):
 
     def render(self) -> RenderableType:
         if self.probe is None:
-            return waiting("gradient flow appears with the first probe")
+            return Waiting("gradient flow appears with the first probe")
         return GradFlow(self.probe.grad_total, self.probe.grad_last,
                         height=max(3, self.content_size.height), layer=self.layer_index)
 
@@ -80,6 +76,6 @@ class NormPanel(Widget):
 
     def render(self) -> RenderableType:
         if not self.data or not self.data[0]:
-            return waiting("gradient norm appears after the first logged steps")
+            return Waiting("gradient norm appears after the first logged steps")
         steps, norms, clip = self.data
         return NormChart(steps, norms, clip, height=max(3, self.content_size.height))

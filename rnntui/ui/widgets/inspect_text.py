@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from rnntui.core.units import visible_char
 from rnntui.ui.renderables.colors import NAN_LEVEL, quantize, text_style
 from rnntui.ui.widgets.inspect_view import View
 
@@ -29,14 +30,11 @@ STRIP_STYLES = (Style(color="green"), Style(color="yellow"), Style(color="red", 
 
 
 def shown_char(ch: str) -> str:
-    """A printable stand-in for whitespace and control characters."""
-    if ch == "\n":
-        return "↵"
-    if ch == "\t":
-        return "→"
-    if not ch.isprintable():
-        return "·"
-    return ch
+    """A printable stand-in for whitespace and control characters, from the shared glyph map. Spaces
+    and wide characters stay themselves: this is running text, not a one-column-per-character grid."""
+    if ch == " " or (ch.isprintable() and not ch.isspace()):
+        return ch
+    return visible_char(ch)[0]
 
 
 def row_starts(text: str, width: int) -> np.ndarray:

@@ -1,7 +1,6 @@
 """Status panel: step, epoch and progress, throughput, time, device, size, losses, last checkpoint."""
 from __future__ import annotations
 
-import math
 import time
 
 from rich.console import RenderableType
@@ -10,18 +9,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
+from rnntui.core.units import bits_per_char, format_duration
 from rnntui.ui.state import RunState
 
 
-def duration(s: float | None) -> str:
-    if s is None or not math.isfinite(s):
-        return "–"
-    s = int(s)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def loss_text(nats: float | None) -> str:
-    return "–" if nats is None else f"{nats:.3f} ({nats / math.log(2):.2f} bpc)"
+    return "–" if nats is None else f"{nats:.3f} ({bits_per_char(nats):.2f} bpc)"
 
 
 class StatusPanel(Widget):
@@ -50,7 +43,7 @@ class StatusPanel(Widget):
         rows.append(("done", Text("until stopped", style="dim") if open_ended
                      else ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18)))
         rows.append(("speed", f"{m.chars_per_s:,.0f} chars/s" if m else "–"))
-        rows.append(("time", f"{duration(m.elapsed_s if m else 0)}  eta {duration(m.eta_s if m else None)}"))
+        rows.append(("time", f"{format_duration(m.elapsed_s if m else 0)}  eta {format_duration(m.eta_s if m else None)}"))
         cfg = rs.config
         rows.append(("device", f"{rs.device} · bf16" if cfg.bf16 else rs.device))  # bf16: autocast is on
         rows.append(("model", f"{cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden} · {rs.n_params:,} p"))
