@@ -7,7 +7,7 @@ import random
 import sysconfig
 from pathlib import Path
 
-from rnntui.core.corpus import CorpusError
+from rnntui.core.corpus_read import CorpusError
 
 REPO_CORPORA = Path(__file__).resolve().parents[2] / "corpora"  # shipped texts (editable install)
 PYTHON_TARGET_CHARS = 3_000_000  # a few MB: enough to learn from, quick to build

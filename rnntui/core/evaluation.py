@@ -5,8 +5,8 @@ from typing import Any
 
 import torch
 
-from rnntui.core.corpus import Streams
 from rnntui.core.models import CharModel, loss_fn
+from rnntui.core.streams import Streams
 
 
 @torch.no_grad()
