@@ -33,8 +33,9 @@ def entry(key: FileKey) -> tuple[Path, Path]:
     return d / f"{stem}.npy", d / f"{stem}.json"
 
 
-def _crc(ids: np.ndarray) -> int:
-    crc, step = 0, 1 << 24
+def _crc(chars: str, ids: np.ndarray) -> int:
+    """CRC-32 of the vocabulary and the ids together: a sidecar that does not belong to its .npy fails."""
+    crc, step = zlib.crc32(chars.encode("utf-8", "surrogatepass")), 1 << 24
     for s in range(0, len(ids), step):  # in slices, so a memory-mapped array is never copied whole
         crc = zlib.crc32(memoryview(np.ascontiguousarray(ids[s : s + step])).cast("B"), crc)
     return crc
@@ -57,7 +58,7 @@ def load(key: FileKey) -> tuple[str, np.ndarray] | None:
         if dtype != np.dtype(np.uint8 if len(chars) <= 256 else np.int32) or not isinstance(n, int):
             return None
         ids = np.load(npy, mmap_mode="r", allow_pickle=False)
-        if ids.shape != (n,) or ids.dtype != dtype or _crc(ids) != crc:
+        if ids.shape != (n,) or ids.dtype != dtype or _crc(chars, ids) != crc:
             return None
         return chars, ids
     except Exception:  # noqa: BLE001 - any unreadable or malformed entry is simply not used
@@ -73,7 +74,7 @@ def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
     npy, meta_path = entry(key)
     tmps = [p.with_name(f".{p.name}.tmp{os.getpid()}") for p in (npy, meta_path)]
     meta = {"format": FORMAT, "key": asdict(key), "chars": chars, "n": int(len(ids)),
-            "dtype": ids.dtype.name, "crc32": _crc(ids)}
+            "dtype": ids.dtype.name, "crc32": _crc(chars, ids)}
     try:
         npy.parent.mkdir(parents=True, exist_ok=True)
         meta_path.unlink(missing_ok=True)  # no moment where an old sidecar describes a new .npy

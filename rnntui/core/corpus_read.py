@@ -147,7 +147,14 @@ def pieces(p: Path, key: FileKey, progress: Progress | None = None, done: int = 
     except OSError as e:
         raise CorpusError(f"{p}: cannot read ({e.strerror or e})") from None
     with f:
-        carry, offset, first, read = b"", 0, True, 0
+        try:
+            head = f.read(SNIFF)
+            sniff_encoding(p, head, key.size)
+            read = len(BOM) if head.startswith(BOM) else 0  # offsets in messages count after the BOM
+            f.seek(read)
+        except OSError as e:
+            raise CorpusError(f"{p}: cannot read ({e.strerror or e})") from None
+        carry, offset = b"", 0
         while True:
             try:
                 data = f.read(CHUNK)
@@ -155,11 +162,6 @@ def pieces(p: Path, key: FileKey, progress: Progress | None = None, done: int = 
                 raise CorpusError(f"{p}: cannot read ({e.strerror or e})") from None
             read += len(data)
             buf = carry + data if carry else data
-            if first:
-                sniff_encoding(p, buf[:SNIFF], key.size)
-                if buf.startswith(BOM):
-                    buf = buf[len(BOM):]
-                first = False
             cut = _cut(buf) if data else len(buf)
             piece, carry = buf[:cut], buf[cut:]
             if b"\x00" in piece:
