@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from rnntui.core.builtin import BUILTIN, build_python_corpus, generate_brackets, resolve_corpus
-from rnntui.core.corpus import (CorpusError, Streams, Vocab, check_windows, corpus_from_text,
+from rnntui.core.corpus import (CorpusError, Vocab, check_windows, corpus_from_text,
                                 load_corpus, read_text)
+from rnntui.core.streams import Streams
 
 
 def test_vocab_is_sorted_set_and_round_trips():
@@ -416,9 +417,9 @@ def test_corpus_module_does_not_import_torch_and_streams_still_resolve():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert out.stdout.split() == ["False", "True"]
-    from rnntui.core import streams
+    from rnntui.core import corpus
 
-    assert Streams is streams.Streams
+    assert corpus.Streams is Streams  # the old import path still works until every caller moved
 
 
 def test_probe_text_looks_for_a_line_start_in_a_bounded_prefix():

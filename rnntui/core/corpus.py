@@ -149,10 +149,8 @@ def encode_file(p: Path, progress: Progress | None = None) -> tuple[str, np.ndar
     seen, n = np.zeros(0x110000, dtype=bool), 0  # one flag per Unicode code point
     for piece, offset in pieces(p, key, progress, 0, 2 * key.size):
         c = codes(p, piece, offset)  # (n,) code points
-        if c.dtype == np.uint8:
-            seen[:256] |= np.bincount(c, minlength=256) > 0
-        else:
-            seen[c] = True
+        counts = np.bincount(c)  # (max code + 1,): faster than seen[c] = True, and as small
+        seen[: len(counts)] |= counts > 0
         n += len(c)
     chars = "".join(map(chr, np.flatnonzero(seen)))
     if n == 0:
@@ -167,7 +165,7 @@ def encode_file(p: Path, progress: Progress | None = None) -> tuple[str, np.ndar
         c = codes(p, piece, offset)
         if at + len(c) > n:
             raise changed(p, key.size, -1)
-        np.take(lut, c, out=ids[at : at + len(c)])
+        np.take(lut, c, out=ids[at : at + len(c)], mode="clip")  # clip: no bounds pass (codes < 0x110000)
         at += len(c)
     after = file_key(p)
     if at != n or after != key:  # a rewrite of the same size still moves the mtime
