@@ -220,7 +220,7 @@ def test_second_load_reads_no_text_and_memory_maps_the_ids(tmp_path, cache, monk
     assert opened == []
     assert isinstance(second.data, np.memmap) and not second.data.flags.writeable
     assert np.array_equal(first.data, second.data) and first.vocab.chars == second.vocab.chars
-    p.write_text("the cat sat on the mat\n" * 200)  # same content, new mtime: read again
+    os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 1_000_000))  # touched: read again
     load_corpus(str(p))
     assert len(opened) == 2  # both passes
 
@@ -431,3 +431,33 @@ def test_probe_text_looks_for_a_line_start_in_a_bounded_prefix():
     text = "a" * 100_000 + "\n" + "b" * 200  # the first newline lies beyond the bounded look
     late = corpus_from_text("y", text, val_frac=0.999)
     assert late.vocab.decode(probe_text_ids(late, "", torch.device("cpu"), length=5)) == "aaaaa"
+
+
+def test_a_killed_save_leaves_no_temp_file_behind_for_long(tmp_path, cache):
+    p = tmp_path / "t.txt"
+    p.write_text("hello there\n" * 20)
+    encode_file(p)
+    (npy,) = cache.glob("*.npy")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # a pid that has exited
+    stale = cache / f".{npy.name}.tmp{dead}-1"
+    live = cache / f".{npy.name}.tmp{os.getpid()}-99"  # a save in progress in a live process
+    stale.write_bytes(b"half an array")
+    live.write_bytes(b"being written")
+    p.write_text("hello again\n" * 20)  # a new version (a new mtime too): encoded and saved again
+    os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 1_000_000))
+    encode_file(p)
+    assert not stale.exists() and live.exists()
+
+
+def test_a_file_replaced_with_its_old_size_and_mtime_is_still_read_again(tmp_path, cache):
+    # rsync -t or cp -p: same size, same mtime, other content; the inode and ctime tell it apart
+    p, q = tmp_path / "t.txt", tmp_path / "new.txt"
+    p.write_text("aaaa\n" * 50)
+    st = p.stat()
+    assert load_corpus(str(p)).vocab.chars == "\na"
+    q.write_text("bbbb\n" * 50)
+    os.utime(q, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(q, p)
+    assert p.stat().st_mtime_ns == st.st_mtime_ns and p.stat().st_size == st.st_size
+    assert load_corpus(str(p)).vocab.chars == "\nb"

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import zlib
 from dataclasses import asdict
 from pathlib import Path
@@ -72,11 +73,13 @@ def load(key: FileKey) -> tuple[str, np.ndarray] | None:
 def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
     """Write the entry; on any OS error (read-only, full disk) remove the leftovers, warn once, go on."""
     npy, meta_path = entry(key)
-    tmps = [p.with_name(f".{p.name}.tmp{os.getpid()}") for p in (npy, meta_path)]
+    tag = f"{os.getpid()}-{threading.get_ident()}"  # two loads in one process (setup screen + run)
+    tmps = [p.with_name(f".{p.name}.tmp{tag}") for p in (npy, meta_path)]
     meta = {"format": FORMAT, "key": asdict(key), "chars": chars, "n": int(len(ids)),
             "dtype": ids.dtype.name, "crc32": _crc(chars, ids)}
     try:
         npy.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(npy, meta_path)
         meta_path.unlink(missing_ok=True)  # no moment where an old sidecar describes a new .npy
         with open(tmps[0], "wb") as f:
             np.lib.format.write_array(f, ids, allow_pickle=False)
@@ -97,3 +100,16 @@ def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
             print(f"rnntui: warning: cannot cache the encoded corpus in {folder} ({e.strerror or e}); "
                   "it will be read again next time", file=sys.stderr)
         return False
+
+
+def _remove_stale(*paths: Path) -> None:
+    """Temp files a killed save left behind (up to the ids' size): removed once their process is gone."""
+    for path in paths:
+        for tmp in path.parent.glob(f".{path.name}.tmp*"):
+            pid = tmp.name.rsplit(".tmp", 1)[1].split("-")[0]
+            try:
+                os.kill(int(pid), 0)  # signal 0: does that process still exist?
+            except ProcessLookupError:
+                tmp.unlink(missing_ok=True)
+            except (ValueError, OSError):
+                pass  # not our name, or another user's live process: leave it

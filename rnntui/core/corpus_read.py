@@ -33,11 +33,14 @@ class CorpusError(RnntuiError):
 
 @dataclass(frozen=True)
 class FileKey:
-    """What identifies one version of a file: a changed size or mtime means changed content."""
+    """What identifies one version of a file: a changed size or mtime means changed content. The inode
+    and ctime catch what those miss: a file replaced by rename, or copied in with its old mtime kept."""
 
     path: str  # resolved absolute path
     size: int  # bytes
     mtime_ns: int  # modification time, nanoseconds
+    ctime_ns: int  # status change time: moves on every write, and cannot be set back by touch or rsync
+    inode: int  # st_ino: a new file under the same name is another file
 
 
 def file_key(p: Path) -> FileKey:
@@ -59,7 +62,7 @@ def file_key(p: Path) -> FileKey:
         raise CorpusError(f"{p}: is not a regular file; a corpus must be a text file")
     if st.st_size == 0:
         raise CorpusError(f"{p}: file is empty")
-    return FileKey(str(p.resolve()), st.st_size, st.st_mtime_ns)
+    return FileKey(str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def sniff_encoding(p: Path, head: bytes, size: int) -> None:
