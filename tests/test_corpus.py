@@ -307,7 +307,7 @@ def test_a_full_disk_while_caching_leaves_no_temp_file(tmp_path, cache, monkeypa
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np.lib.format, "write_array", full)
+    monkeypatch.setattr(corpus_cache, "_write_npy", full)
     monkeypatch.setattr(corpus_cache, "_warned", set())
     p = tmp_path / "t.txt"
     p.write_text("hello there\n" * 20)
@@ -461,3 +461,13 @@ def test_a_file_replaced_with_its_old_size_and_mtime_is_still_read_again(tmp_pat
     os.replace(q, p)
     assert p.stat().st_mtime_ns == st.st_mtime_ns and p.stat().st_size == st.st_size
     assert load_corpus(str(p)).vocab.chars == "\nb"
+
+
+def test_building_a_builtin_corpus_in_an_unwritable_cache_is_one_line(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("RNNTUI_CACHE", str(blocker / "cache"))
+    monkeypatch.setattr("rnntui.core.builtin.build_python_corpus", lambda target_chars=0: "x = 1\n" * 100)
+    with pytest.raises(CorpusError, match=r"python: cannot build the corpus in .*RNNTUI_CACHE") as e:
+        resolve_corpus("python")
+    assert "\n" not in str(e.value)

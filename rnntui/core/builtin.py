@@ -56,11 +56,27 @@ def python_corpus_path() -> Path:
     text = build_python_corpus()
     if not text:
         raise CorpusError("python: no standard-library sources found to build the corpus from")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        _unlink(tmp)
+        raise _unwritable("python", path.parent, e) from None
     return path
+
+
+def _unwritable(name: str, folder: Path, e: OSError) -> CorpusError:
+    return CorpusError(f"{name}: cannot build the corpus in {folder} ({e.strerror or e}); "
+                       "set RNNTUI_CACHE to a writable folder")
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 # -----------------------------------------------------------------------------
@@ -125,8 +141,14 @@ def resolve_corpus(name: str) -> Path:
         if name == "brackets":  # a non-editable install without corpora/: generate it into the cache
             path = cache_dir() / "brackets.txt"
             if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(generate_brackets(), encoding="utf-8")
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp.write_text(generate_brackets(), encoding="utf-8")
+                    os.replace(tmp, path)  # atomically, like python.txt: no half file is ever used
+                except OSError as e:
+                    _unlink(tmp)
+                    raise _unwritable(name, path.parent, e) from None
             return path
         raise CorpusError(f"{name}: built-in corpus file {path} is missing")
     return Path(name)

@@ -70,6 +70,15 @@ def load(key: FileKey) -> tuple[str, np.ndarray] | None:
 # writing an entry: atomically, and never at the cost of the load
 
 
+def _write_npy(f, ids: np.ndarray) -> None:
+    """The .npy format, data written in slices by plain file writes: a full disk raises ENOSPC with its
+    message (numpy's tofile says only "requested and written"), and no second copy is ever made."""
+    np.lib.format.write_array_header_1_0(f, np.lib.format.header_data_from_array_1_0(ids))
+    step = 1 << 24
+    for s in range(0, len(ids), step):
+        f.write(memoryview(np.ascontiguousarray(ids[s : s + step])).cast("B"))
+
+
 def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
     """Write the entry; on any OS error (read-only, full disk) remove the leftovers, warn once, go on."""
     npy, meta_path = entry(key)
@@ -82,7 +91,7 @@ def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
         _remove_stale(npy, meta_path)
         meta_path.unlink(missing_ok=True)  # no moment where an old sidecar describes a new .npy
         with open(tmps[0], "wb") as f:
-            np.lib.format.write_array(f, ids, allow_pickle=False)
+            _write_npy(f, ids)
         os.replace(tmps[0], npy)
         with open(tmps[1], "w", encoding="utf-8") as f:
             json.dump(meta, f)
