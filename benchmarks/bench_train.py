@@ -17,10 +17,11 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.corpus import Streams, load_corpus
+from rnntui.core.corpus import load_corpus
 from rnntui.core.devices import native_bf16
 from rnntui.core.engine import Trainer
 from rnntui.core.models import CharModel, detach_state, loss_fn
+from rnntui.core.streams import Streams
 
 
 def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:

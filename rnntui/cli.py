@@ -261,7 +261,7 @@ def cmd_corpora(argv: Sequence[str]) -> int:
     _Parser(prog="rnntui corpora", description="List the built-in corpora.").parse_args(argv)
     from rnntui.core.builtin import BUILTIN, cache_dir, resolve_corpus
     from rnntui.core.config import RnntuiError
-    from rnntui.core.corpus import read_text
+    from rnntui.core.corpus import corpus_info
 
     print(f"{'name':<10} {'chars':>10} {'vocab':>6}  file")
     for name in BUILTIN:
@@ -269,8 +269,8 @@ def cmd_corpora(argv: Sequence[str]) -> int:
             if name == "python" and not (cache_dir() / "python.txt").exists():
                 print("(building the python corpus from the standard library on first use...)", file=sys.stderr)
             path = resolve_corpus(name)
-            text = read_text(path)
-            print(f"{name:<10} {len(text):>10,} {len(set(text)):>6}  {path}")
+            info = corpus_info(str(path))  # streamed and cached: no whole text held in Python
+            print(f"{name:<10} {info.chars:>10,} {info.vocab:>6}  {path}")
         except RnntuiError as e:
             print(f"{name:<10} {'-':>10} {'-':>6}  unavailable: {e}")
     print("Any UTF-8 text file works too: rnntui train PATH")

@@ -8,7 +8,7 @@ import random
 import sysconfig
 from pathlib import Path
 
-from rnntui.core.corpus import CorpusError
+from rnntui.core.corpus_read import CorpusError
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "corpora"  # rnntui/corpora/: in the checkout and installed
 PYTHON_TARGET_CHARS = 3_000_000  # a few MB: enough to learn from, quick to build
@@ -60,11 +60,27 @@ def python_corpus_path() -> Path:
     text = build_python_corpus()
     if not text:
         raise CorpusError("python: no standard-library sources found to build the corpus from")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        _unlink(tmp)
+        raise _unwritable("python", path.parent, e) from None
     return path
+
+
+def _unwritable(name: str, folder: Path, e: OSError) -> CorpusError:
+    return CorpusError(f"{name}: cannot build the corpus in {folder} ({e.strerror or e}); "
+                       "set RNNTUI_CACHE to a writable folder")
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 # -----------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""Corpus loading, the character vocabulary, the train/val split and the batch streams."""
+"""Corpus loading, the character vocabulary and the train/val split.
+
+A corpus file is streamed (corpus_read) in two bounded passes, one for the vocabulary and one for the
+ids, so loading a file of N bytes needs about N bytes of ids (4N beyond 256 distinct characters) and a
+few MB more; the ids are then cached as a memory-mapped .npy (corpus_cache) so the next start reads none
+of the text. This module does not import torch: the batch streams live in `streams`.
+"""
 from __future__ import annotations
 
 import os
@@ -6,14 +12,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from rnntui.core.config import RnntuiError
-from rnntui.core.units import bits_per_char  # noqa: F401 (re-exported: the engine imports it from here)
+from rnntui.core import corpus_cache
+from rnntui.core.builtin import resolve_corpus
+from rnntui.core.corpus_read import (CorpusError, Progress, changed, check_memory, codes, decode, file_key,
+                                     pieces)
+
+__all__ = ["CorpusError", "Vocab", "Corpus", "CorpusInfo", "read_text", "corpus_from_text", "load_corpus",
+           "corpus_info", "check_windows", "bits_per_char", "Streams"]
+from rnntui.core.units import bits_per_char  # noqa: F401 (re-exported for old imports)
 
 
-class CorpusError(RnntuiError):
-    """The text cannot be used; the message is one line naming the file and the reason."""
+def __getattr__(name: str):
+    # `Streams` moved to rnntui.core.streams (it needs torch); imported only when asked for by this name
+    if name == "Streams":
+        from rnntui.core.streams import Streams
+
+        return Streams
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -----------------------------------------------------------------------------
@@ -21,26 +37,10 @@ class CorpusError(RnntuiError):
 
 
 def read_text(path: str | os.PathLike) -> str:
-    """Read a UTF-8 text file (BOM accepted, CRLF normalised) or raise CorpusError."""
+    """Read a UTF-8 text file (BOM accepted, CRLF normalised) or raise CorpusError. For short texts."""
     p = Path(path)
-    if not p.exists():
-        raise CorpusError(f"{p}: no such file")
-    if p.is_dir():
-        raise CorpusError(f"{p}: is a directory, not a text file")
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise CorpusError(f"{p}: cannot read ({e.strerror or e})") from None
-    if not raw:
-        raise CorpusError(f"{p}: file is empty")
-    if b"\x00" in raw:
-        raise CorpusError(f"{p}: not a text file (contains NUL bytes)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"{p}: not UTF-8 text (undecodable byte at offset {e.start})") from None
-    del raw
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    key = file_key(p)
+    return "".join(decode(p, piece, offset) for piece, offset in pieces(p, key))
 
 
 # -----------------------------------------------------------------------------
@@ -132,12 +132,99 @@ def corpus_from_text(name: str, text: str, val_frac: float = 0.1, vocab: Vocab |
     return Corpus(name=name, vocab=vocab, data=data, val_frac=val_frac)
 
 
-def load_corpus(name: str, val_frac: float = 0.1, vocab: Vocab | None = None) -> Corpus:
-    """A built-in corpus by name, or any text file by path."""
-    from rnntui.core.builtin import resolve_corpus  # builtin imports this module
+# -----------------------------------------------------------------------------
+# loading a file: two streamed passes, then the cache
 
+
+def encode_file(p: Path, progress: Progress | None = None) -> tuple[str, np.ndarray]:
+    """(vocabulary chars, ids) of a text file: from the cache when it holds this version of the file,
+    else streamed in two passes and cached. `progress(done, total)` counts bytes over both passes
+    (total = twice the file's size) and is not called on a cache hit, which reads no text."""
+    key = file_key(p)
+    hit = corpus_cache.load(key)
+    if hit is not None:
+        return hit
+    check_memory(p, key.size, key.size, 1)  # up front: at least one byte per char... or the file is wider
+    # pass 1: which characters occur, and how many characters there are
+    seen, n = np.zeros(0x110000, dtype=bool), 0  # one flag per Unicode code point
+    for piece, offset in pieces(p, key, progress, 0, 2 * key.size):
+        c = codes(p, piece, offset)  # (n,) code points
+        counts = np.bincount(c)  # (max code + 1,): faster than seen[c] = True, and as small
+        seen[: len(counts)] |= counts > 0
+        n += len(c)
+    chars = "".join(map(chr, np.flatnonzero(seen)))
+    if n == 0:
+        raise CorpusError(f"{p}: file is empty")
+    vocab = Vocab(chars)
+    check_memory(p, key.size, n, vocab.dtype.itemsize)
+    # pass 2: code point -> id through one lookup table, written straight into the ids
+    lut = np.zeros(0x110000, dtype=vocab.dtype)  # (0x110000,)
+    lut[vocab._codes] = np.arange(len(vocab), dtype=vocab.dtype)
+    ids, at = np.empty(n, dtype=vocab.dtype), 0  # (N,)
+    for piece, offset in pieces(p, key, progress, key.size, 2 * key.size):
+        c = codes(p, piece, offset)
+        if at + len(c) > n:
+            raise changed(p, key.size, -1)
+        np.take(lut, c, out=ids[at : at + len(c)], mode="clip")  # clip: no bounds pass (codes < 0x110000)
+        at += len(c)
+    after = file_key(p)
+    if at != n or after != key:  # a rewrite of the same size still moves the mtime
+        raise changed(p, key.size, after.size)
+    corpus_cache.save(key, chars, ids)
+    return chars, ids
+
+
+def _recode(name: str, ids: np.ndarray, own: Vocab, target: Vocab) -> np.ndarray:
+    """Ids under the file's own vocabulary -> ids under a checkpoint's; unknown characters are an error."""
+    missing = np.array([ch not in target for ch in own.chars])  # (V_own,)
+    if missing.any():
+        step = 1 << 24
+        for s in range(0, len(ids), step):  # the first unknown one in text order, as the message says
+            hits = np.flatnonzero(missing[ids[s : s + step]])
+            if len(hits):
+                bad = own.chars[int(ids[s + hits[0]])]
+                raise CorpusError(f"{name}: character {bad!r} is not in the checkpoint's vocabulary")
+    lut = np.array([target.index[ch] for ch in own.chars], dtype=target.dtype)  # (V_own,)
+    check_memory(Path(name), len(ids), len(ids), target.dtype.itemsize)
+    return lut[ids]
+
+
+def load_corpus(name: str, val_frac: float = 0.1, vocab: Vocab | None = None,
+                progress: Progress | None = None) -> Corpus:
+    """A built-in corpus by name, or any text file by path, encoded in bounded memory (see encode_file).
+
+    With a fixed vocab (a resumed run), characters outside it are an error. `progress(bytes_done,
+    bytes_total)` is called after every chunk read (both passes: total is twice the file's size).
+    """
     path = resolve_corpus(name)
-    return corpus_from_text(str(path) if path.name != name else name, read_text(path), val_frac, vocab)
+    label = str(path) if path.name != name else name
+    chars, ids = encode_file(path, progress)
+    if vocab is None:
+        vocab = Vocab(chars)
+    elif vocab.chars != chars:
+        ids = _recode(label, ids, Vocab(chars), vocab)
+    return Corpus(name=label, vocab=vocab, data=ids, val_frac=val_frac)
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """What the setup screen and `rnntui corpora` show about a corpus, without keeping its ids."""
+
+    name: str  # as load_corpus names it
+    path: Path  # the file
+    chars: int  # characters in the whole text
+    vocab: int  # distinct characters
+    n_train: int  # characters in the training split
+    n_val: int  # characters in the validation split
+    preview: str  # the first characters of the text
+
+
+def corpus_info(name: str, val_frac: float = 0.1, progress: Progress | None = None,
+                preview_chars: int = 600) -> CorpusInfo:
+    """Statistics of a corpus through the cache: a first call encodes it (bounded), later ones are instant."""
+    c = load_corpus(name, val_frac, progress=progress)
+    return CorpusInfo(c.name, resolve_corpus(name), len(c.data), len(c.vocab), len(c.train), len(c.val),
+                      c.preview(preview_chars))
 
 
 def check_windows(corpus: Corpus, seq_len: int, batch_size: int) -> None:
@@ -148,32 +235,3 @@ def check_windows(corpus: Corpus, seq_len: int, batch_size: int) -> None:
             f"{corpus.name}: too short ({len(corpus.data)} chars) for one training window of "
             f"{seq_len} chars with val-frac {corpus.val_frac}; use a longer text or a smaller --seq-len"
         )
-
-
-# -----------------------------------------------------------------------------
-# batch streams for truncated BPTT
-
-
-class Streams:
-    """The split cut into B contiguous streams, walked T steps at a time.
-
-    Window k of every stream follows window k-1 directly, so the hidden state at the end of one window is
-    the right initial state for the next one (truncated BPTT with carried state).
-    """
-
-    def __init__(self, data: np.ndarray, batch: int, seq_len: int, device: torch.device):
-        batch = max(1, min(batch, len(data) // (seq_len + 1)))  # every stream holds >= one window
-        length = len(data) // batch
-        # kept in the corpus's compact dtype (uint8 for most texts); each window is widened on use
-        cols = torch.from_numpy(np.ascontiguousarray(data[: batch * length]))
-        self.streams = cols.view(batch, length).to(device)  # (B, L)
-        self.batch, self.seq_len = batch, seq_len
-        self.windows = (length - 1) // seq_len  # windows per epoch
-
-    def window(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs and targets of window k (mod one epoch): (B, T) each."""
-        s = (k % self.windows) * self.seq_len
-        chunk = self.streams[:, s : s + self.seq_len + 1].long()  # (B, T+1)
-        return chunk[:, :-1], chunk[:, 1:]
-
-

@@ -7,8 +7,8 @@ from typing import Any, Generator
 
 import torch
 
-from rnntui.core.corpus import Streams
 from rnntui.core.models import CharModel, loss_fn
+from rnntui.core.streams import Streams
 
 
 def windows_for(streams: Streams, chars: int) -> int | None:

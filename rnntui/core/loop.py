@@ -18,7 +18,9 @@ import torch
 from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint, WeightsSnapshot, save_checkpoint
 from rnntui.core.config import TrainConfig
-from rnntui.core.corpus import Corpus, Streams, bits_per_char
+from rnntui.core.corpus import Corpus
+from rnntui.core.streams import Streams
+from rnntui.core.units import bits_per_char
 from rnntui.core.evaluation import iter_evaluate, total_windows, windows_for
 from rnntui.core.history import History
 from rnntui.core.models import CharModel, detach_state, loss_fn, map_state

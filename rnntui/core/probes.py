@@ -80,7 +80,8 @@ def hidden_states(model: CharModel, ids: torch.Tensor) -> tuple[np.ndarray, np.n
 def probe_text_ids(corpus: Corpus, text: str, device: torch.device, length: int = 96) -> torch.Tensor:
     """`text`'s known characters as ids, or, when it is empty, `length` chars of validation text.
 
-    The slice starts at a line start so the heatmap's text reads naturally.
+    The slice starts at a line start so the heatmap's text reads naturally: the first one within the
+    split's first 64K characters (a bounded look, whatever the corpus's size).
     """
     if text:
         ids, _ = corpus.vocab.encode_known(text)
@@ -90,6 +91,6 @@ def probe_text_ids(corpus: Corpus, text: str, device: torch.device, length: int 
     nl = corpus.vocab.index.get("\n")
     start = 0
     if nl is not None:
-        hits = (val[: max(1, len(val) - length)] == nl).nonzero()[0]
+        hits = (val[: min(max(1, len(val) - length), 1 << 16)] == nl).nonzero()[0]
         start = int(hits[0]) + 1 if len(hits) else 0
     return torch.from_numpy(val[start : start + length].astype("int64")).to(device)

@@ -157,17 +157,29 @@ class SetupScreen(Screen):
 
     @work(thread=True, exclusive=True, group="corpus-info", exit_on_error=False)
     def load_corpus_info(self, name: str) -> None:
+        from textual.worker import get_current_worker
+
         from rnntui.core.config import RnntuiError
-        from rnntui.core.corpus import load_corpus
+        from rnntui.core.corpus import corpus_info
+
+        worker, shown = get_current_worker(), [-1]
+
+        def progress(done: int, total: int) -> None:  # a large file's first load: say how far it is
+            pct = 100 * done // max(total, 1)
+            if pct != shown[0] and not worker.is_cancelled:
+                shown[0] = pct
+                self.app.call_from_thread(self._show_corpus, f"loading {name}… {pct}%", "")
 
         self.app.call_from_thread(self._show_corpus, f"loading {name}…", "")
         try:
-            c = load_corpus(name)
+            c = corpus_info(name, progress=progress)  # bounded memory; instant once cached
         except RnntuiError as e:
             self.app.call_from_thread(self._show_corpus, f"cannot use this corpus: {e}", "")
             return
-        info = f"{len(c.data):,} chars · vocabulary {len(c.vocab)} · {len(c.train):,} train / {len(c.val):,} val"
-        self.app.call_from_thread(self._show_corpus, info, c.preview(600))
+        if worker.is_cancelled:
+            return
+        info = f"{c.chars:,} chars · vocabulary {c.vocab} · {c.n_train:,} train / {c.n_val:,} val"
+        self.app.call_from_thread(self._show_corpus, info, c.preview)
 
     def _show_corpus(self, info: str, preview: str) -> None:
         self.query_one("#corpus-info", Static).update(Text(info))
