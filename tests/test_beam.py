@@ -39,6 +39,7 @@ def test_scores_are_summed_log_probs_under_the_model(kind, layers):
     for b in beams:
         assert len(b.text) == 40
         assert b.logprob == pytest.approx(model_logprob(model, "fe", b.text), abs=1e-3)
+        assert sum(b.char_logprobs) == pytest.approx(b.logprob) and len(b.char_logprobs) == 40
         assert b.bits_per_char == pytest.approx(-b.logprob / math.log(2) / 40)
 
 
@@ -83,4 +84,4 @@ def test_bad_arguments():
     for width in (0, 33):
         with pytest.raises(ConfigError, match="beam width"):
             beam_search(sampler, "a", width=width, length=5)
-    assert beam_search(sampler, "a", width=3, length=0) == [Beam("", 0.0, False)]
+    assert beam_search(sampler, "a", width=3, length=0) == [Beam("", 0.0, False, ())]

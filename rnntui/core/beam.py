@@ -28,6 +28,7 @@ class Beam:
     text: str  # the continuation (the prime not included)
     logprob: float  # sum of ln p(char | everything before it) over the text, at temperature 1
     finished: bool  # ended with the stop string (False: reached the length)
+    char_logprobs: tuple[float, ...] = ()  # ln p of each character of the text, in order
 
     @property
     def bits_per_char(self) -> float:
@@ -65,31 +66,34 @@ def beam_search(sampler: Sampler, prime: str = "", width: int = 8, length: int =
     cs = None if state.cs is None else state.cs[None].copy()  # (B, L, H)
     logits = state.logits[None].astype(np.float64)  # (B, V)
     texts: list[str] = [""]
+    lps: list[tuple[float, ...]] = [()]  # per-character log-probs of each live beam
     scores = np.zeros(1)  # (B,) summed log-probs of the live beams
     done: list[Beam] = []
     chars = sampler.vocab.chars
     for t in range(length):
         if cancel is not None and cancel.is_set():
             break
-        total = (scores[:, None] + log_softmax(logits)).ravel()  # (B*V,)
+        logp = log_softmax(logits)  # (B, V)
+        total = (scores[:, None] + logp).ravel()  # (B*V,)
         best = np.argsort(-total, kind="stable")[: width - len(done) if stop else width]  # ties: lower index
         beam_of, char_of = np.divmod(best, V)
-        live_b, live_c, new_texts, new_scores = [], [], [], []
+        live_b, live_c, new_texts, new_scores, new_lps = [], [], [], [], []
         for b, c, s in zip(beam_of.tolist(), char_of.tolist(), total[best].tolist()):
-            text = texts[b] + chars[c]
+            text, lp = texts[b] + chars[c], lps[b] + (float(logp[b, c]),)
             if stop and text.endswith(stop):
-                done.append(Beam(text, s, True))
+                done.append(Beam(text, s, True, lp))
             else:
                 live_b.append(b)
                 live_c.append(c)
                 new_texts.append(text)
                 new_scores.append(s)
-        texts, scores = new_texts, np.array(new_scores)
+                new_lps.append(lp)
+        texts, scores, lps = new_texts, np.array(new_scores), new_lps
         if not texts or (stop and len(done) >= width):
             break
         if t + 1 < length:  # the last character needs no step
             idx = np.array(live_b)
             hs, cs, logits = sampler.step_batch(hs[idx], None if cs is None else cs[idx], np.array(live_c))
-    beams = done + [Beam(text, float(s), False) for text, s in zip(texts, scores)]
+    beams = done + [Beam(text, float(s), False, lp) for text, s, lp in zip(texts, scores, lps)]
     beams.sort(key=lambda b: -b.rank_score(length_norm))  # sort is stable: equal scores keep their order
     return beams[:width]
