@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -20,51 +19,24 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.validation import Integer
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+from textual.worker import WorkerState
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
-from rnntui.core.config import RnntuiError
 from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
 from rnntui.ui.renderables.confidence import legend
+from rnntui.ui.screens.generate_step import StepMode
+from rnntui.ui.widgets.gen_controls import FIELDS, MAX_SEED, GenControls, GenSettings
 from rnntui.ui.widgets.gen_panes import GenPane, StepPanel
 from rnntui.ui.widgets.temperature import TemperatureSlider
 
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
-MAX_SEED = 2**31 - 1
 
 
-@dataclass
-class GenSettings:
-    """The panel's settings, kept by the app so they survive closing and reopening the panel."""
-
-    prime: str = ""  # seed text
-    temperature: float = 1.0  # slider value
-    length: str = "400"  # characters per pane (as typed)
-    topk: str = "0"  # top-k, 0: off
-    seed: str = "0"  # RNG seed (as typed)
-    last_seed: int | None = None  # the seed the last Generate used: pressing again draws a new one
-    argmax: bool = False  # greedy sampling
-    compare: bool = False  # side by side 0.5 / 1.0 / 1.5
-    colour: bool = True  # colour characters by probability
-    beam: str = "8"  # beam width
-    length_norm: bool = False  # rank ended beams per character
-    beam_newline: bool = False  # beams end at a newline
-    ngram: str = "8"  # n of the copy check
-
-
-FIELDS = (("length", "length", 1, 100_000), ("topk", "top-k (0: off)", 0, 100_000),
-          ("seed", "RNG seed (new each Generate; type one to repeat)", 0, MAX_SEED),
-          ("beam", "beam width", 1, 32), ("ngram", "copy check n-gram", 1, 64))
-CHECKS = (("argmax", "argmax (greedy)"), ("compare", "side by side 0.5 / 1.0 / 1.5"),
-          ("colour", "colour by probability"), ("length_norm", "beams: length-normalised"),
-          ("beam_newline", "beams end at a newline"))
-
-
-class GenerateScreen(Screen):
+class GenerateScreen(StepMode, Screen):
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", priority=True),
         Binding("ctrl+e", "beam", "Beam search", priority=True),
@@ -96,25 +68,9 @@ class GenerateScreen(Screen):
         return [p.text for p in self.query(GenPane)]
 
     def compose(self) -> ComposeResult:
-        s = self.settings
         yield Header()
         with Horizontal(id="gen"):
-            with VerticalScroll(id="gen-controls") as box:
-                box.border_title = "settings"
-                yield Label("seed text")
-                yield Input(s.prime, placeholder="text to continue (empty: a new line)", id="prime")
-                yield Static("", id="unknown")
-                yield Label("temperature  (←/→ when focused)")
-                yield TemperatureSlider(s.temperature, id="temp")
-                for key, label, lo, hi in FIELDS:
-                    yield Label(label)
-                    yield Input(getattr(s, key), type="integer", id=key,
-                                validators=[Integer(lo, hi, f"{label}: a whole number {lo}-{hi:,}")])
-                for key, label in CHECKS:
-                    yield Checkbox(label, getattr(s, key), id=key)
-                with Horizontal(id="gen-buttons"):
-                    yield Button("Generate", id="go", variant="primary")
-                    yield Button("Cancel", id="cancel", disabled=True)
+            yield GenControls(self.settings, id="gen-controls")
             with Vertical(id="gen-right"):
                 yield Static(legend(True), id="gen-legend")
                 yield Horizontal(id="gen-out")
@@ -123,6 +79,7 @@ class GenerateScreen(Screen):
 
     async def on_mount(self) -> None:
         self.sub_title = self.title_text
+        self.query_one("#gen-controls").border_title = "settings"
         await self._layout(1)
         self.query_one("#gen-legend").display = self.settings.colour
         self.query_one("#gen-step").display = False
@@ -178,18 +135,10 @@ class GenerateScreen(Screen):
             self._restep()
 
     def _sync(self) -> GenSettings:
-        """Read every control into the settings (Changed messages may still be on their way)."""
-        s = self.settings
-        s.prime = self.query_one("#prime", Input).value
-        s.temperature = self.query_one(TemperatureSlider).value
-        for key, *_ in FIELDS:
-            setattr(s, key, self.query_one(f"#{key}", Input).value)
-        for key, _ in CHECKS:
-            setattr(s, key, self.query_one(f"#{key}", Checkbox).value)
-        return s
+        return self.query_one(GenControls).sync()
 
     def _value(self, key: str) -> int:
-        return int(self.query_one(f"#{key}", Input).value)
+        return self.query_one(GenControls).value(key)
 
     def _next_seed(self) -> int:
         """The typed seed, unless it is the one the last Generate used: then a new one, shown in the field."""
@@ -282,68 +231,6 @@ class GenerateScreen(Screen):
             if isinstance(msg.report, str) and msg.pane == 0:
                 self.notify(msg.report, timeout=4, markup=False)
 
-    # ---- step mode -------------------------------------------------------------------------------
-
-    async def action_step_mode(self) -> None:
-        if self.stepper is not None or self.has_class("-stepping"):
-            await self._leave_step_mode()
-            return
-        if not all_valid(self, ("topk", "seed")):
-            return
-        s = self._sync()
-        run = self._new_run()
-        (pane,) = await self._layout(1)
-        seed = self._next_seed()
-        pane.reset(f"step mode · seed {seed}", "".join(c for c in s.prime if c in self.vocab),
-                   self._settings_dict(mode="step", temperature=s.temperature, top_k=self._value("topk"), seed=seed))
-        self.add_class("-stepping")
-        panel = self.query_one(StepPanel)
-        panel.view = None
-        panel.display = True
-        panel.focus()
-        body = partial(gw.stepper, self.post_message, self.source, s.prime, s.temperature, self._value("topk"),
-                       seed, run)
-        self.run_worker(body, thread=True, group="generate", name="stepper", exit_on_error=False)
-
-    def on_stepper_ready(self, msg: gw.StepperReady) -> None:
-        if msg.run == self.run_id and self.has_class("-stepping"):
-            self.stepper = msg.stepper
-            self.query_one(StepPanel).show(self.stepper.view())
-
-    def _restep(self) -> None:
-        """Show the stepper's state: the text so far in the pane, the candidates in the chart."""
-        topk = self._value("topk") if all_valid(self, ("topk",)) else 0
-        try:
-            self.stepper.set_sampling(self.settings.temperature, topk)
-        except RnntuiError as e:
-            self.notify(str(e), severity="warning", timeout=3)
-        self.query_one(GenPane).set_text(self.stepper.text, self.stepper.probs)
-        self.query_one(StepPanel).show(self.stepper.view())
-
-    def on_step_panel_take(self, msg: StepPanel.Take) -> None:
-        if self.stepper is None or not msg.char:
-            return
-        try:
-            self.stepper.choose(msg.char)
-        except RnntuiError as e:
-            self.notify(str(e), severity="warning", timeout=3)
-            return
-        self._restep()
-
-    def on_step_panel_undo(self, _msg: StepPanel.Undo) -> None:
-        if self.stepper is not None and self.stepper.undo():
-            self._restep()
-
-    async def _leave_step_mode(self, check: bool = True) -> None:
-        if not self.has_class("-stepping"):
-            return
-        self.stepper = None
-        self.remove_class("-stepping")
-        self.query_one(StepPanel).display = False
-        self.query_one("#prime").focus()
-        if check:
-            self._copy_check()
-
     # ---- keeping the text ------------------------------------------------------------------------
 
     def _pane(self) -> GenPane:
@@ -414,9 +301,11 @@ class GenerateScreen(Screen):
     async def _submitted(self) -> None:
         await self.action_generate()
 
-    def on_worker_state_changed(self, event) -> None:
+    async def on_worker_state_changed(self, event) -> None:
         if event.worker.group == "generate" and event.worker.is_finished:  # errors: the app notifies
             self._set_running(False)
+            if event.worker.name == "stepper" and event.worker.state == WorkerState.ERROR:
+                await self._leave_step_mode(check=False)  # no weights: no step mode (the app says why)
 
     def on_screen_resume(self) -> None:
         self.query_one("#prime").focus()
