@@ -73,11 +73,10 @@ def ngram_hashes(ids: np.ndarray, n: int, start: int = 0, stop: int | None = Non
     """Hashes of the n-grams starting at start..stop-1: (stop - start,) uint64."""
     stop = len(ids) - n + 1 if stop is None else stop
     h = np.zeros(max(0, stop - start), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(n):
-            h *= BASE
-            h += ids[start + j : stop + j].astype(np.uint64) + np.uint64(1)
-        return _mix(h)
+    for j in range(n):  # array arithmetic wraps modulo 2**64 silently, as a hash should
+        h *= BASE
+        h += ids[start + j : stop + j].astype(np.uint64) + np.uint64(1)
+    return _mix(h)
 
 
 def _pos_bits(count: int) -> int:
@@ -152,8 +151,13 @@ class CopyIndex:
 
     def encode(self, text: str) -> np.ndarray:
         """Generated text -> ids; characters the corpus lacks get an id that matches nothing."""
-        V = len(self.vocab)
-        return np.fromiter((self.vocab.index.get(c, V) for c in text), dtype=np.int64, count=len(text))
+        if not hasattr(self, "_codes"):  # the vocabulary's code points, sorted, and their ids
+            codes = np.array([ord(c) for c in self.vocab.chars], dtype=np.uint32)
+            self._order = np.argsort(codes)
+            self._codes = codes[self._order]
+        q = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # (T,) code points
+        at = np.minimum(np.searchsorted(self._codes, q), len(self._codes) - 1)
+        return np.where(self._codes[at] == q, self._order[at], len(self.vocab)).astype(np.int64)
 
     # ---- the check
 
@@ -166,8 +170,10 @@ class CopyIndex:
         h = ngram_hashes(g, n)  # (count,)
         h >>= self.bits
         h <<= self.bits
-        lo = np.searchsorted(self.keys, h, side="left")  # (count,) the range of equal hashes
-        hi = np.searchsorted(self.keys, h | mask, side="right")
+        order = np.argsort(h)  # sorted needles walk the index in order: far fewer cache misses
+        lo, hi = np.empty(count, np.int64), np.empty(count, np.int64)
+        lo[order] = np.searchsorted(self.keys, h[order], side="left")  # (count,) the range of equal hashes
+        hi[order] = np.searchsorted(self.keys, h[order] | mask, side="right")
         hit = hi > lo
         # verify the first occurrence of every hit against the text (vectorised), then the rare rest
         first = (np.asarray(self.keys[np.minimum(lo, len(self.keys) - 1)]) & mask).astype(np.int64)
@@ -178,7 +184,9 @@ class CopyIndex:
         starts = np.flatnonzero(same)
         spans = _runs(starts, n)
         longest, at, where = 0, 0, 0
-        for a, end in spans:  # a copied span lies inside one run of copied n-grams
+        for a, end in sorted(spans, key=lambda s: s[0] - s[1]):  # a copied span lies inside one run
+            if end - a <= longest:
+                break  # runs come longest first: no later one can hold a longer span
             for i in range(a, end - n + 1):
                 if end - i <= longest:
                     break  # nothing starting here or later in the run can be longer
@@ -198,12 +206,13 @@ class CopyIndex:
         return pos[(win == g[i : i + self.n]).all(axis=1)]
 
     def _extend(self, g: np.ndarray, i: int, end: int, occ: np.ndarray) -> tuple[int, int]:
-        """The longest match of g[i:end] at any of occ: (length, position), in blocks of 256 characters."""
+        """The longest match of g[i:end] at any of occ: (length, position), in blocks that double from 16."""
         best, where, length = self.n, int(occ[0]), self.n
-        alive = occ
+        alive, block = occ, 16
         N = len(self.train)
         while alive.size and i + length < end:
-            w = min(256, end - i - length)
+            w = min(block, end - i - length)
+            block = min(2 * block, 1024)
             idx = alive[:, None] + length + np.arange(w)  # (K, w)
             ok = idx < N
             eq = (self.train[np.minimum(idx, N - 1)] == g[i + length : i + length + w]) & ok
