@@ -3,7 +3,8 @@
 The index holds one 64-bit key per n-gram position of the training text, sorted: the high bits are a
 hash of the n-gram, the low bits its position. A lookup is one np.searchsorted per generated n-gram
 (all at once); every hit is verified against the text, so hash collisions never count as copies. The
-longest copied span is found by extending verified hits character by character against the text.
+longest copied span is found by comparing against the text only the occurrences of the rarest n-gram
+of each candidate window, so common n-grams (in a 100 MB corpus, thousands of occurrences) stay cheap.
 
 Built once per corpus and n, vectorised (n passes of a polynomial hash over the whole text, one
 in-place sort), and cached in the cache directory keyed by the corpus file's path, size and mtime, the
@@ -24,7 +25,6 @@ from rnntui.core.corpus import Vocab, load_corpus
 DEFAULT_N = 8
 BASE = np.uint64(0x100000001B3)  # FNV prime: odd, so the polynomial hash mixes every character
 CHUNK = 1 << 22  # positions hashed per pass: bounds the temporaries to a few tens of MB
-MAX_OCCURRENCES = 4096  # occurrences of one n-gram extended when looking for the longest span
 FORMAT = 1  # bumped when the index layout changes, so old cache files are not read
 
 
@@ -184,17 +184,24 @@ class CopyIndex:
         starts = np.flatnonzero(same)
         spans = _runs(starts, n)
         longest, at, where = 0, 0, 0
+        counts = hi - lo  # (count,) occurrences of each n-gram's hash range: an upper bound
         for a, end in sorted(spans, key=lambda s: s[0] - s[1]):  # a copied span lies inside one run
             if end - a <= longest:
                 break  # runs come longest first: no later one can hold a longer span
             for i in range(a, end - n + 1):
-                if end - i <= longest:
-                    break  # nothing starting here or later in the run can be longer
-                occ = self._occurrences(g, i, lo[i], hi[i])[:MAX_OCCURRENCES]
-                if not occ.size:
+                T = max(n, longest + 1)  # only a span of T or more characters from i can be longer
+                if i + T > end:
+                    break
+                # any occurrence of g[i:i+T] holds one of its rarest n-gram at a fixed offset: only
+                # those few positions need comparing (exact, and cheap where common n-grams abound)
+                j = i + int(np.argmin(counts[i : i + T - n + 1]))
+                cand = self._occurrences(g, j, lo[j], hi[j]) - (j - i)
+                cand = cand[(cand >= 0) & (cand + T <= len(self.train))]
+                if not cand.size:
                     continue
-                length, p = self._extend(g, i, end, occ)
-                if length > longest:
+                cand = cand[(self.train[cand[:, None] + np.arange(T)] == g[i : i + T]).all(axis=1)]
+                if cand.size:
+                    length, p = self._extend(g, i, end, cand, T)
                     longest, at, where = length, i, p
         line = int(np.searchsorted(self.newlines, where)) + 1 if longest else 0
         return CopyReport(n, count, int(starts.size), longest, at, where, line, tuple(spans))
@@ -205,9 +212,10 @@ class CopyIndex:
         win = self.train[pos[:, None] + np.arange(self.n)]  # (K, n)
         return pos[(win == g[i : i + self.n]).all(axis=1)]
 
-    def _extend(self, g: np.ndarray, i: int, end: int, occ: np.ndarray) -> tuple[int, int]:
-        """The longest match of g[i:end] at any of occ: (length, position), in blocks that double from 16."""
-        best, where, length = self.n, int(occ[0]), self.n
+    def _extend(self, g: np.ndarray, i: int, end: int, occ: np.ndarray, length: int) -> tuple[int, int]:
+        """The longest match of g[i:end] at any of occ, all known to match `length` characters:
+        (length, position), compared in blocks that double from 16 characters."""
+        best, where = length, int(occ[0])
         alive, block = occ, 16
         N = len(self.train)
         while alive.size and i + length < end:

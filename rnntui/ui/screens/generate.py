@@ -29,7 +29,7 @@ from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
 from rnntui.ui.renderables.confidence import legend
 from rnntui.ui.screens.generate_step import StepMode
-from rnntui.ui.widgets.gen_controls import FIELDS, MAX_SEED, GenControls, GenSettings
+from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenSettings
 from rnntui.ui.widgets.gen_panes import GenPane, StepPanel
 from rnntui.ui.widgets.temperature import TemperatureSlider
 
@@ -39,13 +39,13 @@ SIDE_BY_SIDE = (0.5, 1.0, 1.5)
 class GenerateScreen(StepMode, Screen):
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", priority=True),
-        Binding("ctrl+e", "beam", "Beam search", priority=True),
-        Binding("ctrl+n", "step_mode", "Step mode", priority=True),
+        Binding("ctrl+e", "beam", "Beam", priority=True),
+        Binding("ctrl+n", "step_mode", "Step", priority=True),
         Binding("ctrl+o", "toggle_compare", "Side by side", priority=True),
         Binding("ctrl+k", "toggle_colour", "Colour", priority=True),
-        Binding("ctrl+y", "copy_pane", "Copy text", priority=True),
+        Binding("ctrl+y", "copy_pane", "Copy", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel_or_back", "Cancel/back", priority=True),
+        Binding("escape", "cancel_or_back", "Back", priority=True),
     ]
 
     def __init__(self, source: Callable[[], dict | None], vocab: str, title: str,
@@ -144,7 +144,7 @@ class GenerateScreen(StepMode, Screen):
         """The typed seed, unless it is the one the last Generate used: then a new one, shown in the field."""
         seed = self._value("seed")
         if self.settings.last_seed is not None and seed == self.settings.last_seed:
-            seed = random.randrange(MAX_SEED)
+            seed = random.randrange(100_000)  # short: easy to read off and type again
             self.query_one("#seed", Input).value = str(seed)
             self.settings.seed = str(seed)
         self.settings.last_seed = seed

@@ -38,7 +38,7 @@ class GenSettings:
 
 # (settings field / widget id, label, lowest, highest)
 FIELDS = (("length", "length", 1, 100_000), ("topk", "top-k (0: off)", 0, 100_000),
-          ("seed", "RNG seed (new each run; type one to repeat)", 0, MAX_SEED),
+          ("seed", "RNG seed (new each run)", 0, MAX_SEED),
           ("beam", "beam width (ctrl+e)", 1, 32), ("ngram", "copy check n-gram", 1, 64))
 CHECKS = (("argmax", "argmax (greedy)"), ("compare", "side by side 0.5 / 1.0 / 1.5"),
           ("colour", "colour by probability"), ("length_norm", "beams: length-normalised"),

@@ -51,7 +51,10 @@ class GenPane(VerticalScroll):
     def set_text(self, text: str, probs: list[float]) -> None:
         self.text, self.probs = text, list(probs)
         self.redraw()
-        self.scroll_end(animate=False)
+        if self.beams:
+            self.scroll_home(animate=False)  # the best beam is the first
+        else:
+            self.scroll_end(animate=False)
 
     def copied_spans(self) -> tuple[tuple[int, int], ...]:
         return getattr(self.report, "spans", ())
@@ -126,6 +129,7 @@ class StepPanel(Widget, can_focus=True):
         chars = [c.char for c in view.candidates]
         self.selected = chars.index(view.proposal) if view.proposal in chars else 0
         self.literal = False
+        self.border_title = f"next character · {view.step} chosen so far"
         self.refresh()
 
     def render(self) -> CandidateBars | Text:
