@@ -243,3 +243,24 @@ async def test_beam_search_and_copy_check_are_shown(ckpt, tmp_path):
         body = saved[0].read_text()
         assert "# mode: 'beam'" in body and "# width: 4" in body and "# step: 5" in body
         assert "best.pt" in body and want[0].text in body and "copied" in body
+
+
+async def test_step_mode_on_live_weights_during_training(tmp_path):
+    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8), seq_len=16,
+                      batch_size=4, steps=100_000, log_every=5, eval_every=10_000, out_dir=str(tmp_path),
+                      device="cpu")
+    app = RnntuiApp()  # the real engine and sampler
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+        app.start_run(cfg)
+        await wait_for(pilot, lambda: app.state.metrics is not None and app.state.metrics.step >= 5, timeout=60)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GenerateScreen))
+        gen = app.screen
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: gen.stepper is not None, timeout=30)
+        assert gen.stepper.sampler.cfg.kind == "lstm" and gen.stepper.sampler.cfg.layers == 2
+        await pilot.press("enter", "enter", "3", "backspace")
+        assert len(gen.stepper.text) == 2 and gen.texts == [gen.stepper.text]
+        assert app.running  # training went on meanwhile
+        app.session.stop.set()
