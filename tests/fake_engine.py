@@ -125,6 +125,11 @@ class FakeSampler:
             time.sleep(self.delay)
             yield "ab"[i % 2] if temperature < 1 else "xy"[i % 2]
 
+    def stream_scored(self, *args, **kwargs):
+        """As stream, with a made-up probability per character (the generation panel colours by it)."""
+        for i, ch in enumerate(self.stream(*args, **kwargs)):
+            yield ch, (0.95, 0.05)[i % 2]
+
 
 # -----------------------------------------------------------------------------
 # notifications, recorded through App.notify (public) instead of Textual's private app._notifications

@@ -193,3 +193,58 @@ def test_a_stop_signal_saves_latest_and_exits_non_zero(tmp_path, sig):
     assert info["state"] == "stopped" and info["steps"] == load_checkpoint(run_dir / "latest.pt")["step"]
     if sig != signal.SIGHUP:  # SIGHUP means the terminal is gone: the output goes nowhere
         assert "stopped" in out
+
+
+# -----------------------------------------------------------------------------
+# sample: beam search, copy check and their bad values
+
+
+def test_sample_beam_prints_the_best_beam_and_its_score(trained):
+    run_dir, _ = trained
+    ckpt = str(run_dir / "latest.pt")
+    r = run_cli("sample", ckpt, "--prime", "The ", "--length", "40", "--beam", "1")
+    greedy = run_cli("sample", ckpt, "--prime", "The ", "--length", "40", "--argmax")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == greedy.stdout  # width 1 is greedy decoding
+    wide = run_cli("sample", ckpt, "--prime", "The ", "--length", "40", "--beam", "4", "--beam-stop", "\\n",
+                   "--length-norm")
+    assert wide.returncode == 0, wide.stderr
+    assert wide.stdout.startswith("The ") and "bits/char" in wide.stderr and "log-prob" in wide.stderr
+    assert "\n" not in wide.stdout[:-1] or wide.stdout[:-1].endswith("\n")  # ends at the stop, if any
+
+
+def test_sample_copy_check_reports_on_stderr_only(trained):
+    run_dir, _ = trained
+    r = run_cli("sample", str(run_dir / "latest.pt"), "--length", "120", "--seed", "1", "--copy-check",
+                "--ngram", "4")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) == 121 and "copy check" not in r.stdout
+    line = [x for x in r.stderr.splitlines() if "copy check" in x]
+    assert len(line) == 1 and "4-grams" in line[0] and "copied" in line[0]
+
+
+def test_sample_copy_check_with_the_corpus_gone(trained, tmp_path):
+    run_dir, _ = trained
+    ckpt = torch.load(run_dir / "latest.pt", weights_only=False)
+    ckpt["config"]["corpus"] = str(tmp_path / "moved-away.txt")
+    torch.save(ckpt, tmp_path / "moved.pt")
+    r = run_cli("sample", str(tmp_path / "moved.pt"), "--length", "10", "--copy-check")
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "moved-away.txt" in r.stderr and "missing" in r.stderr
+
+
+@pytest.mark.parametrize("flags,word", [
+    (["--beam", "0"], "--beam"), (["--beam", "33"], "--beam"), (["--copy-check", "--ngram", "0"], "--ngram"),
+    (["--ngram", "5"], "--copy-check"), (["--temperature", "0"], "--temperature"),
+    (["--temperature", "-1"], "--temperature"), (["--temperature", "nan"], "--temperature"),
+    (["--top-k", "-1"], "--top-k"), (["--length", "-1"], "--length"), (["--seed", "-1"], "--seed"),
+    (["--seed", str(2**63 + 1)], "--seed"), (["--beam", "2", "--argmax"], "--argmax"),
+    (["--beam", "2", "--top-k", "3"], "--top-k"), (["--beam", "2", "--temperature", "0.5"], "--temperature"),
+    (["--length-norm"], "--beam"), (["--beam-stop", "x"], "--beam"), (["--beam", "3", "--beam-stop", ""], "--beam-stop"),
+])
+def test_sample_flag_bad_values_one_line_exit_2(trained, flags, word, capsys):
+    run_dir, _ = trained
+    code = main(["sample", str(run_dir / "latest.pt"), *flags])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("rnntui: error: ") and word in err

@@ -172,3 +172,86 @@ def test_bad_arguments_raise_config_error_at_call(sampler, kwargs, word):
 
 def test_tiny_temperature_is_greedy(sampler):
     assert sampler.sample("ab", temperature=1e-6, length=40, seed=0) == sampler.sample("ab", length=40, argmax=True)
+
+
+# -----------------------------------------------------------------------------
+# scored streams and step mode
+
+
+def torch_distribution(logits: np.ndarray, temperature: float, top_k: int) -> np.ndarray:
+    z = torch.tensor(logits, dtype=torch.float64) / temperature
+    if top_k:
+        kth = torch.topk(z, top_k).values[-1]
+        z = torch.where(z >= kth, z, torch.tensor(-float("inf"), dtype=torch.float64))
+    return torch.softmax(z, dim=-1).numpy()
+
+
+def test_stream_scored_gives_the_models_probabilities(model, sampler):
+    scored = list(sampler.stream_scored("ab", temperature=1.3, top_k=5, length=30, seed=4))
+    text = "".join(c for c, _ in scored)
+    assert text == sampler.sample("ab", temperature=1.3, top_k=5, length=30, seed=4)
+    logits = model_logits(model, VOCAB.encode("ab" + text).tolist())  # (T, V)
+    want = torch.softmax(torch.tensor(logits, dtype=torch.float64), dim=-1).numpy()
+    for t, (c, p) in enumerate(scored):
+        assert p == pytest.approx(want[1 + t, VOCAB.index[c]], rel=1e-4)
+
+
+@pytest.mark.parametrize("kind,layers", [("rnn", 1), ("lstm", 2), ("gru", 2)])
+@pytest.mark.parametrize("temperature,top_k", [(1.0, 0), (0.5, 0), (1.7, 4), (0.8, 1)])
+def test_step_mode_distribution_is_softmax_over_top_k(kind, layers, temperature, top_k):
+    from rnntui.core.stepping import Stepper
+
+    m = make_model(kind, layers=layers)
+    stepper = Stepper(Sampler.from_model(m, VOCAB), "ab(", temperature, top_k, seed=0)
+    for ch in "x = 'c'":
+        if ch in VOCAB:
+            stepper.choose(ch)
+    logits = model_logits(m, VOCAB.encode("ab(" + stepper.text).tolist())[-1]
+    p_model, p_chosen = stepper.distributions()
+    np.testing.assert_allclose(p_model, torch_distribution(logits, 1.0, 0), rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(p_chosen, torch_distribution(logits, temperature, top_k), rtol=1e-4, atol=1e-7)
+    view = stepper.view(10)
+    assert [c.p_model for c in view.candidates[:10]] == sorted((c.p_model for c in view.candidates[:10]), reverse=True)
+    assert view.proposal in {c.char for c in view.candidates} and p_chosen[VOCAB.index[view.proposal]] > 0
+    want_h = -(p_chosen[p_chosen > 0] * np.log2(p_chosen[p_chosen > 0])).sum()
+    assert view.entropy_chosen == pytest.approx(want_h, rel=1e-6)
+
+
+def test_step_mode_accepting_proposals_is_sampling_and_undo_is_exact(sampler):
+    from rnntui.core.stepping import Stepper
+
+    stepper = Stepper(sampler, "ab", 1.2, 0, seed=11)
+    for _ in range(5):
+        stepper.accept()
+    before = (stepper.text, stepper.state.hs.copy(), stepper.state.cs.copy(), stepper.state.logits.copy(),
+              stepper.rng.bit_generator.state, stepper.proposal, list(stepper.probs))
+    stepper.choose("x" if "x" in VOCAB else "a")  # a hand-picked character, then sampling on from it
+    stepper.accept()
+    stepper.choose("(")
+    for _ in range(3):
+        assert stepper.undo()
+    after = (stepper.text, stepper.state.hs, stepper.state.cs, stepper.state.logits,
+             stepper.rng.bit_generator.state, stepper.proposal, stepper.probs)
+    assert after[0] == before[0] and after[4] == before[4] and after[5] == before[5] and after[6] == before[6]
+    for a, b in zip(after[1:4], before[1:4]):
+        assert np.array_equal(a, b)
+    for _ in range(5):
+        assert stepper.undo()
+    assert not stepper.undo() and stepper.text == ""
+    with pytest.raises(ConfigError, match="vocabulary"):
+        stepper.choose("€")
+
+
+def test_changing_temperature_redraws_the_proposal_with_the_same_number(sampler):
+    from rnntui.core.stepping import Stepper
+
+    stepper = Stepper(sampler, "ab", 1.0, 0, seed=5)
+    stepper.set_sampling(1e-6, 0)
+    p_model, _ = stepper.distributions()
+    assert VOCAB.index[stepper.view().proposal] == int(np.argmax(p_model))
+    stepper.set_sampling(1.0, 0)
+    first = stepper.proposal
+    stepper.set_sampling(1.0, 0)
+    assert stepper.proposal == first
+    with pytest.raises(ConfigError):
+        stepper.set_sampling(0.0, 0)

@@ -182,6 +182,56 @@ class Sampler:
         logits += self._head_b
         return logits
 
+    def step_batch(self, hs: np.ndarray, cs: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
+        """Feed one character to each of B streams at once (beam search); returns new (hs, cs) and logits.
+
+        hs: (B, L*H), cs: (B, L, H) or None, ids: (B,). Inputs are not modified (beams get reordered
+        between steps, so each step works on fresh arrays). Returns (hs, cs, logits (B, V)).
+        """
+        kind, H, L = self.cfg.kind, self.cfg.hidden, self.cfg.layers
+        hs = hs.copy()
+        cs = cs.copy() if cs is not None else None
+        for l in range(L):
+            h = hs[:, l * H : (l + 1) * H]  # (B, H) view
+            if l == 0:
+                n = self._W0.shape[0]
+                pre = self._table[ids].copy()  # (B, P)
+                pre[:, :n] += h @ self._W0.T
+            else:
+                pre = hs[:, (l - 1) * H : (l + 1) * H] @ self._W[l - 1].T + self._b[l - 1]  # (B, P)
+            if kind == "rnn":
+                h[:] = np.tanh(pre)
+            elif kind == "lstm":
+                t = np.tanh(pre)
+                sig = t[:, : 3 * H] * 0.5 + 0.5
+                i, f, o, g = sig[:, :H], sig[:, H : 2 * H], sig[:, 2 * H :], t[:, 3 * H :]
+                cs[:, l] = f * cs[:, l] + i * g
+                h[:] = o * np.tanh(cs[:, l])
+            else:
+                rz = np.tanh(pre[:, : 2 * H]) * 0.5 + 0.5
+                r, z = rz[:, :H], rz[:, H:]
+                nn = np.tanh(pre[:, 3 * H :] + r * pre[:, 2 * H : 3 * H])
+                h[:] = nn + z * (h - nn)
+        logits = hs[:, (L - 1) * H :] @ self._head_w.T + self._head_b  # (B, V)
+        return hs, cs, logits
+
+    def copy_state(self, state: SamplerState) -> SamplerState:
+        """An independent copy (step mode keeps one per step so undo restores it exactly)."""
+        return SamplerState(hs=state.hs.copy(), cs=None if state.cs is None else state.cs.copy(),
+                            pre=np.empty_like(state.pre), logits=state.logits.copy())
+
+    def primed(self, prime: str) -> SamplerState:
+        """A state after feeding the prime's known characters (or "\n" when none and it is known)."""
+        state = self.new_state()
+        ids, _ = self.vocab.encode_known(prime)
+        if not ids and "\n" in self.vocab:
+            ids = [self.vocab.index["\n"]]
+        if not ids:  # nothing to start from: a uniform start (logits all zero)
+            state.logits[:] = 0.0
+        for idx in ids:
+            self.step(state, idx)
+        return state
+
     # ---- sampling
 
     def unknown_chars(self, prime: str) -> str:
@@ -212,8 +262,20 @@ class Sampler:
         """The whole continuation as one string (shorter if stop was set)."""
         return "".join(self.stream(prime, temperature, top_k, length, seed, argmax, stop))
 
+    def stream_scored(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
+                      seed: int | None = None, argmax: bool = False,
+                      stop: threading.Event | None = None) -> Iterator[tuple[str, float]]:
+        """As stream, with the probability the model gave each character (softmax at T 1, no top-k).
+
+        The same characters as stream() with the same arguments; a start character drawn without a
+        model prediction (no usable prime, no "\n" in the vocabulary) gets 1/V.
+        """
+        self.stream(prime, temperature, top_k, length, seed, argmax, stop)  # checks the arguments
+        return self._generate(prime, float(temperature), int(top_k), int(length), seed, argmax, stop,
+                              scored=True)
+
     def _generate(self, prime: str, temperature: float, top_k: int, length: int, seed: int | None,
-                  argmax: bool, stop: threading.Event | None) -> Iterator[str]:
+                  argmax: bool, stop: threading.Event | None, scored: bool = False) -> Iterator[Any]:
         rng = np.random.default_rng(seed)
         state = self.new_state()
         ids, _ = self.vocab.encode_known(prime)
@@ -222,7 +284,8 @@ class Sampler:
                 ids = [self.vocab.index["\n"]]
             else:
                 ids = [int(rng.integers(len(self.vocab)))]
-                yield self.vocab.chars[ids[0]]
+                ch = self.vocab.chars[ids[0]]
+                yield (ch, 1.0 / len(self.vocab)) if scored else ch
                 length -= 1
         logits = state.logits
         for idx in ids:
@@ -233,7 +296,11 @@ class Sampler:
             if stop is not None and stop.is_set():
                 return
             idx = int(np.argmax(logits)) if argmax else self._draw(logits, temperature, top_k, rng)
-            yield self.vocab.chars[idx]
+            if scored:
+                z = logits.astype(np.float64)
+                yield self.vocab.chars[idx], float(1.0 / np.exp(z - z[idx]).sum())  # softmax(z)[idx]
+            else:
+                yield self.vocab.chars[idx]
             if n + 1 < length:  # the last character needs no step
                 logits = self.step(state, idx)
 
@@ -249,3 +316,4 @@ class Sampler:
         # side="right": a zero-probability entry has cdf equal to its neighbour's and is never picked
         j = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), z.size - 1)
         return int(keep[j]) if keep is not None else j
+

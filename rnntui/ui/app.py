@@ -19,12 +19,13 @@ from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.events import CheckpointSaved, RunFinished
 from rnntui.ui.messages import EngineEvent
 from rnntui.ui.screens.dialogs import QuitDialog
-from rnntui.ui.screens.generate import GenerateScreen
+from rnntui.ui.screens.generate import GenerateScreen, GenSettings
 from rnntui.ui.screens.help import HelpScreen
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.state import RunState
-from rnntui.ui.worker import SamplerFactory, TrainerFactory, TrainSession
+from rnntui.ui.gen_worker import SamplerFactory
+from rnntui.ui.worker import TrainerFactory, TrainSession
 
 
 class ScreenCommands(Provider):
@@ -72,6 +73,7 @@ class RnntuiApp(App[int]):
         self.state = RunState()  # what the dashboard shows
         self.ckpt: dict | None = None  # a checkpoint opened on the setup screen
         self.ckpt_path: str | None = None
+        self.gen_settings = GenSettings()  # the generation panel's settings, kept between openings
 
     def on_mount(self) -> None:
         self.push_screen(SetupScreen(self.corpus, self.checkpoint))
@@ -237,7 +239,10 @@ class RnntuiApp(App[int]):
         if source is None:
             self.notify("no model yet: start training or open a checkpoint", severity="warning")
         elif not isinstance(self.screen, GenerateScreen):
-            self.push_screen(GenerateScreen(*source))
+            live = self.session is not None and self.session.trainer is not None and self.state.started
+            where = str(self.state.run_dir) if live or not self.ckpt_path else str(Path(self.ckpt_path).parent)
+            what = f"live weights of {where}" if live else str(self.ckpt_path)
+            self.push_screen(GenerateScreen(*source, settings=self.gen_settings, checkpoint=what, save_dir=where))
 
     def action_inspect(self) -> None:
         self.open_inspect()

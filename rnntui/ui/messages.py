@@ -12,14 +12,3 @@ class EngineEvent(Message):
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event  # the engine's frozen dataclass, never a tensor
-
-
-class GenChunk(Message):
-    """Generated text for one output pane, batched by the generation worker to bound the update rate."""
-
-    def __init__(self, pane: int, run: int, text: str, done: bool = False) -> None:
-        super().__init__()
-        self.pane = pane  # which side-by-side pane the text belongs to
-        self.run = run  # generation id, so chunks of a cancelled run are ignored
-        self.text = text  # new characters since the previous chunk
-        self.done = done  # True on the last chunk of the stream

@@ -7,15 +7,10 @@ post_message, which is thread-safe. Thread workers cannot be killed, so every lo
 from __future__ import annotations
 
 import threading
-import time
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 from rnntui.core.config import TrainConfig
 from rnntui.core.events import Event
-from rnntui.ui.messages import GenChunk
-
-GEN_UPDATE_S = 0.05  # generated text reaches the screen in chunks at most every 50 ms per pane
 
 
 class TrainerLike(Protocol):
@@ -25,19 +20,12 @@ class TrainerLike(Protocol):
 
 
 TrainerFactory = Callable[..., TrainerLike]  # (cfg, resume=path | None) -> trainer
-SamplerFactory = Callable[[dict], Any]  # checkpoint dict -> object with .stream(...)
 
 
 def real_trainer(cfg: TrainConfig, resume: str | None = None) -> TrainerLike:
     from rnntui.core.engine import Trainer  # imports torch: only ever called inside a worker thread
 
     return Trainer(cfg, resume=resume)
-
-
-def real_sampler(ckpt: dict) -> Any:
-    from rnntui.core.sampling import Sampler
-
-    return Sampler.from_checkpoint(ckpt)
 
 
 def load_checkpoint(path: str) -> dict:
@@ -76,39 +64,3 @@ class TrainSession:
     @property
     def running(self) -> bool:
         return self.worker is not None and self.worker.is_running
-
-
-# -----------------------------------------------------------------------------
-# generation
-
-
-@dataclass(frozen=True)
-class GenRequest:
-    prime: str  # seed text; characters outside the vocabulary are skipped by the sampler
-    temperatures: tuple[float, ...]  # one output pane per temperature, all from the same seed
-    length: int  # characters to generate per pane
-    top_k: int  # 0: no top-k filtering
-    seed: int  # RNG seed, so a regeneration with the same settings repeats
-    argmax: bool  # greedy decoding (temperature ignored)
-
-
-def generate(post: Callable[[GenChunk], None], source: Callable[[], dict | None], req: GenRequest,
-             run: int, stop: threading.Event, factory: SamplerFactory | None = None) -> None:
-    """Thread body: build a sampler from a fresh snapshot and stream each pane in turn, in bounded chunks."""
-    ckpt = source()
-    if ckpt is None:
-        raise RuntimeError("no weights yet: wait for the first training step")
-    sampler = (factory or real_sampler)(ckpt)
-    for pane, temperature in enumerate(req.temperatures):
-        buf: list[str] = []
-        last = time.monotonic()
-        for piece in sampler.stream(prime=req.prime, temperature=temperature, top_k=req.top_k,
-                                    length=req.length, seed=req.seed, argmax=req.argmax, stop=stop):
-            buf.append(piece)
-            if time.monotonic() - last >= GEN_UPDATE_S:
-                post(GenChunk(pane, run, "".join(buf)))
-                buf.clear()
-                last = time.monotonic()
-        post(GenChunk(pane, run, "".join(buf), done=True))
-        if stop.is_set():
-            return

@@ -1,136 +1,288 @@
-"""Generation panel: seed text, temperature slider, length, top-k, RNG seed, argmax; output streams in.
+"""Generation panel: sampling (one temperature or three side by side), beam search and step mode.
 
-Each Generate builds a sampler from a fresh snapshot in a thread worker (during training: a consistent copy
-of the current weights), so the text always reflects the model as it is now. With "side by side" the same
-seed is continued at 0.5 / 1.0 / 1.5 so the effect of temperature is visible at a glance.
+Each Generate / Beam / Step builds its sampler from a fresh snapshot in a thread worker (during training:
+a consistent copy of the current weights), so the text reflects the model as it is now. Every pane can be
+coloured by the probability the model gave each character, is checked for text copied from the training
+corpus once it is complete, and can be copied to the clipboard or saved with its settings.
+The settings live in the app's GenSettings, so they survive closing and reopening the panel.
 """
 from __future__ import annotations
 
+import random
 import threading
+import time
 from functools import partial
+from pathlib import Path
 from typing import Callable
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.validation import Integer
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+from textual.widget import Widget
+from textual.worker import WorkerState
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
+from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
-from rnntui.ui.messages import GenChunk
+from rnntui.ui.renderables.confidence import legend
+from rnntui.ui.screens.generate_step import StepMode
+from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenSettings
+from rnntui.ui.widgets.gen_panes import GenPane, StepPanel
 from rnntui.ui.widgets.temperature import TemperatureSlider
-from rnntui.ui.worker import GenRequest, generate
 
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
 
 
-class GenerateScreen(Screen):
+class GenerateScreen(StepMode, Screen):
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", priority=True),
-        Binding("escape", "cancel_or_back", "Cancel/back", priority=True),
-        Binding("ctrl+b", "toggle_compare", "Side by side", priority=True),
+        Binding("ctrl+e", "beam", "Beam", priority=True),
+        Binding("ctrl+n", "step_mode", "Step", priority=True),
+        Binding("ctrl+o", "toggle_compare", "Side by side", priority=True),
+        Binding("ctrl+k", "toggle_colour", "Colour", priority=True),
+        Binding("ctrl+y", "copy_pane", "Copy", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel_or_back", "Back", priority=True),
     ]
 
-    def __init__(self, source: Callable[[], dict | None], vocab: str, title: str) -> None:
+    def __init__(self, source: Callable[[], dict | None], vocab: str, title: str,
+                 settings: GenSettings | None = None, checkpoint: str = "", save_dir: str = "") -> None:
         super().__init__()
         self.source = source  # called in the worker: a checkpoint-format dict of the weights to sample
         self.vocab = set(vocab)  # to flag seed characters the model has never seen
         self.title_text = title  # where the weights come from, e.g. "live weights, step 1,200"
-        self.run_id = 0  # bumped per generation; chunks of older runs are dropped
+        self.settings = settings or GenSettings()  # the app's: written as the user edits
+        self.checkpoint = checkpoint or title  # recorded in saved files
+        self.save_dir = Path(save_dir) if save_dir else Path.cwd()
+        self.run_id = 0  # bumped per generation; messages of older runs are dropped
         self.stop = threading.Event()  # set to cancel the current generation
-        self.texts: list[str] = []  # output so far, one per pane
-        self.seed_text = ""  # the known characters of the seed, shown dim ahead of each continuation
+        self.origin: gw.Origin | None = None  # step and corpus of the weights behind the panes
         self.running = False
+        self.stepper = None  # core Stepper while in step mode
+
+    @property
+    def texts(self) -> list[str]:
+        return [p.text for p in self.query(GenPane)]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="gen"):
-            with VerticalScroll(id="gen-controls") as box:
-                box.border_title = "settings"
-                yield Label("seed text")
-                yield Input("", placeholder="text to continue (empty: a new line)", id="prime")
-                yield Static("", id="unknown")
-                yield Label("temperature  (←/→ when focused)")
-                yield TemperatureSlider(1.0, id="temp")
-                for key, label, value, lo, hi in (("length", "length", "400", 1, 100_000),
-                                                  ("topk", "top-k (0: off)", "0", 0, 100_000),
-                                                  ("seed", "RNG seed", "0", 0, 2**31 - 1)):
-                    yield Label(label)
-                    yield Input(value, type="integer", id=key,
-                                validators=[Integer(lo, hi, f"{label}: a whole number {lo}-{hi:,}")])
-                yield Checkbox("argmax (greedy)", id="argmax")
-                yield Checkbox("side by side 0.5 / 1.0 / 1.5", id="compare")
-                with Horizontal(id="gen-buttons"):
-                    yield Button("Generate", id="go", variant="primary")
-                    yield Button("Cancel", id="cancel", disabled=True)
-            yield Horizontal(id="gen-out")
+            yield GenControls(self.settings, id="gen-controls")
+            with Vertical(id="gen-right"):
+                yield Static(legend(True), id="gen-legend")
+                yield Horizontal(id="gen-out")
+                yield StepPanel(id="gen-step")
         yield Footer()
 
     async def on_mount(self) -> None:
         self.sub_title = self.title_text
+        self.query_one("#gen-controls").border_title = "settings"
         await self._layout(1)
+        self.query_one("#gen-legend").display = self.settings.colour
+        self.query_one("#gen-step").display = False
         self.query_one("#prime").focus()
 
     # ---- panes -----------------------------------------------------------------------------------
 
-    async def _layout(self, panes: int) -> None:
+    async def _layout(self, panes: int) -> list[GenPane]:
         out = self.query_one("#gen-out")
         if len(out.children) != panes:
             await out.remove_children()
-            await out.mount_all(VerticalScroll(Static("", id=f"gen-text-{i}"), id=f"gen-pane-{i}",
-                                               classes="gen-pane") for i in range(panes))
-        self.texts = [""] * panes
+            await out.mount_all(GenPane(i) for i in range(panes))
+        result = list(self.query(GenPane))
+        for p in result:
+            p.colour = self.settings.colour
+        return result
 
-    # ---- inputs ----------------------------------------------------------------------------------
+    def _new_run(self) -> int:
+        self.stop.set()  # a new generation replaces the one in progress
+        self.stop = threading.Event()
+        self.run_id += 1
+        self.origin = None
+        return self.run_id
 
-    @on(Input.Changed, "#prime")
-    def _flag_unknown(self, event: Input.Changed) -> None:
-        bad = "".join(dict.fromkeys(c for c in event.value if c not in self.vocab))
-        self.query_one("#unknown", Static).update(
-            Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
+    def _settings_dict(self, **extra) -> dict[str, object]:
+        return {"checkpoint": self.checkpoint, "seed text": self.settings.prime, **extra}
 
-    def request(self) -> GenRequest | None:
-        if not all_valid(self, ("length", "topk", "seed")):
-            return None
-        compare = self.query_one("#compare", Checkbox).value
-        argmax = self.query_one("#argmax", Checkbox).value
-        temps = SIDE_BY_SIDE if compare and not argmax else (self.query_one(TemperatureSlider).value,)
-        value = lambda key: int(self.query_one(f"#{key}", Input).value)  # noqa: E731
-        return GenRequest(prime=self.query_one("#prime", Input).value, temperatures=temps,
-                          length=value("length"), top_k=value("topk"), seed=value("seed"), argmax=argmax)
+    # ---- inputs: every edit is kept in the app's settings ----------------------------------------
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "prime":
+            self.settings.prime = event.value
+            bad = "".join(dict.fromkeys(c for c in event.value if c not in self.vocab))
+            self.query_one("#unknown", Static).update(
+                Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
+        elif event.input.id in {k for k, *_ in FIELDS}:
+            setattr(self.settings, event.input.id, event.value)
+
+    @on(Checkbox.Changed)
+    def _check_changed(self, event: Checkbox.Changed) -> None:
+        setattr(self.settings, event.checkbox.id, event.value)
+        if event.checkbox.id == "colour":
+            self.query_one("#gen-legend").display = event.value
+            for p in self.query(GenPane):
+                p.colour = event.value
+                p.redraw()
+
+    @on(TemperatureSlider.Changed)
+    def _temp_changed(self, event: TemperatureSlider.Changed) -> None:
+        self.settings.temperature = event.value
+        if self.stepper is not None:
+            self._restep()
+
+    def _sync(self) -> GenSettings:
+        return self.query_one(GenControls).sync()
+
+    def _value(self, key: str) -> int:
+        return self.query_one(GenControls).value(key)
+
+    def _next_seed(self) -> int:
+        """The typed seed, unless it is the one the last Generate used: then a new one, shown in the field."""
+        seed = self._value("seed")
+        if self.settings.last_seed is not None and seed == self.settings.last_seed:
+            seed = random.randrange(100_000)  # short: easy to read off and type again
+            self.query_one("#seed", Input).value = str(seed)
+            self.settings.seed = str(seed)
+        self.settings.last_seed = seed
+        return seed
+
+    # ---- sampling --------------------------------------------------------------------------------
+
+    async def action_generate(self) -> None:
+        if not all_valid(self, ("length", "topk", "seed", "ngram")):
+            return
+        await self._leave_step_mode(check=False)
+        s = self._sync()
+        temps = SIDE_BY_SIDE if s.compare and not s.argmax else (s.temperature,)
+        req = gw.GenRequest(prime=s.prime, temperatures=temps, length=self._value("length"),
+                            top_k=self._value("topk"), seed=self._next_seed(), argmax=s.argmax)
+        run = self._new_run()
+        seed_text = "".join(c for c in req.prime if c in self.vocab)  # what the sampler primes with
+        for pane, t in zip(await self._layout(len(temps)), temps):
+            mode = "argmax" if req.argmax else f"T {t:.2f}" + (f" · top-k {req.top_k}" if req.top_k else "")
+            pane.reset(f"{mode} · seed {req.seed}", seed_text, self._settings_dict(
+                mode="argmax" if req.argmax else "sample", temperature=t, top_k=req.top_k, seed=req.seed,
+                length=req.length))
+        self._set_running(True)
+        body = partial(gw.generate, self.post_message, self.source, req, run, self.stop, self.app.sampler_factory)
+        self.run_worker(body, thread=True, group="generate", name="generate", exit_on_error=False)
+
+    async def action_beam(self) -> None:
+        if not all_valid(self, ("length", "beam", "ngram")):
+            return
+        await self._leave_step_mode(check=False)
+        s, width, length = self._sync(), self._value("beam"), self._value("length")
+        run = self._new_run()
+        (pane,) = await self._layout(1)
+        stop_at = "\n" if s.beam_newline else ""
+        pane.reset(f"beam search · width {width}" + (" · per char" if s.length_norm else ""),
+                   "".join(c for c in s.prime if c in self.vocab),
+                   self._settings_dict(mode="beam", width=width, length=length, length_norm=s.length_norm,
+                                       ends_at_newline=s.beam_newline))
+        pane.query_one(Static).update(Text(f"searching {width} beams…", style="dim italic"))
+        self._set_running(True)
+        body = partial(gw.beam, self.post_message, self.source, s.prime, width, length, s.length_norm, stop_at,
+                       run, self.stop)
+        self.run_worker(body, thread=True, group="generate", name="beam", exit_on_error=False)
+
+    def on_gen_started(self, msg: gw.GenStarted) -> None:
+        if msg.run == self.run_id:
+            self.origin = msg.origin
+            for p in self.query(GenPane):
+                p.settings["step"] = msg.origin.step
+
+    def on_gen_chunk(self, msg: gw.GenChunk) -> None:
+        panes = list(self.query(GenPane))
+        if msg.run != self.run_id or msg.pane >= len(panes):
+            return
+        panes[msg.pane].add(msg.text, msg.probs)
+        if msg.done and msg.pane == len(panes) - 1:
+            self._set_running(False)
+            self._copy_check()
+
+    def on_beam_done(self, msg: gw.BeamDone) -> None:
+        if msg.run != self.run_id:
+            return
+        pane = self.query_one(GenPane)
+        pane.beams = msg.beams
+        pane.set_text(msg.beams[0].text, list(msg.beams[0].probs))
+        self._set_running(False)
+        self._copy_check()
+
+    # ---- copy check ------------------------------------------------------------------------------
+
+    def _copy_check(self) -> None:
+        panes = list(self.query(GenPane))
+        if self.origin is None or not any(p.text for p in panes) or not all_valid(self, ("ngram",)):
+            return
+        body = partial(gw.copy_check, self.post_message, self.origin, self._value("ngram"),
+                       [p.text for p in panes], self.run_id)
+        self.run_worker(body, thread=True, group="copycheck", name="copycheck", exit_on_error=False)
+
+    def on_copy_checked(self, msg: gw.CopyChecked) -> None:
+        panes = list(self.query(GenPane))
+        if msg.run == self.run_id and msg.pane < len(panes):
+            panes[msg.pane].report = msg.report
+            panes[msg.pane].redraw()
+            if isinstance(msg.report, str) and msg.pane == 0:
+                self.notify(msg.report, timeout=4, markup=False)
+
+    # ---- keeping the text ------------------------------------------------------------------------
+
+    def _pane(self) -> GenPane:
+        """The pane holding focus, else the first one."""
+        focused = self.focused
+        while focused is not None and not isinstance(focused, GenPane):
+            focused = focused.parent if isinstance(focused.parent, Widget) else None
+        return focused or self.query_one(GenPane)
+
+    def action_copy_pane(self) -> None:
+        pane = self._pane()
+        if not pane.text:
+            self.notify("nothing generated yet", timeout=2)
+            return
+        self.app.copy_to_clipboard(pane.seed_text + pane.text)
+        self.notify(f"copied {len(pane.seed_text + pane.text):,} characters ({pane.border_title})", timeout=3)
+
+    def action_save(self) -> None:
+        panes = [p for p in self.query(GenPane) if p.text]
+        if not panes:
+            self.notify("nothing generated yet", timeout=2)
+            return
+        path = self.save_dir / f"generated-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        try:
+            self.save_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(p.saved_block() for p in panes), encoding="utf-8")
+        except OSError as e:
+            self.notify(f"could not save: {e}", severity="error", timeout=6, markup=False)
+            return
+        self.notify(f"saved {len(panes)} pane(s) to {path}", timeout=6, markup=False)
 
     # ---- actions ---------------------------------------------------------------------------------
 
-    async def action_generate(self) -> None:
-        req = self.request()
-        if req is None:
-            return
-        self.stop.set()  # a regeneration replaces the stream in progress
-        self.stop = threading.Event()
-        self.run_id += 1
-        await self._layout(len(req.temperatures))
-        self.seed_text = "".join(c for c in req.prime if c in self.vocab)  # what the sampler primes with
-        for i, t in enumerate(req.temperatures):
-            self.query_one(f"#gen-pane-{i}").border_title = "argmax" if req.argmax else f"T {t:.2f}"
-            self.query_one(f"#gen-text-{i}", Static).update(self._pane_text(""))
-        self._set_running(True)
-        body = partial(generate, self.post_message, self.source, req, self.run_id, self.stop,
-                       self.app.sampler_factory)
-        self.run_worker(body, thread=True, group="generate", name="generate", exit_on_error=False)
-
-    def action_cancel_or_back(self) -> None:
-        if self.running:
+    async def action_cancel_or_back(self) -> None:
+        if self.has_class("-stepping"):
+            await self._leave_step_mode()
+        elif self.running:
             self.stop.set()
             self._set_running(False)
             self.notify("generation cancelled", timeout=2)
         else:
+            self._sync()
             self.dismiss()
 
-    def action_toggle_compare(self) -> None:
+    async def action_toggle_compare(self) -> None:
         box = self.query_one("#compare", Checkbox)
+        box.value = not box.value
+        self.settings.compare = box.value
+        await self.action_generate()  # one key: toggling shows the result
+
+    def action_toggle_colour(self) -> None:
+        box = self.query_one("#colour", Checkbox)
         box.value = not box.value
 
     def _set_running(self, running: bool) -> None:
@@ -142,28 +294,21 @@ class GenerateScreen(Screen):
         await self.action_generate()
 
     @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.action_cancel_or_back()
+    async def _cancel(self) -> None:
+        await self.action_cancel_or_back()
 
     @on(Input.Submitted)
     async def _submitted(self) -> None:
         await self.action_generate()
 
-    def on_gen_chunk(self, msg: GenChunk) -> None:
-        if msg.run != self.run_id or msg.pane >= len(self.texts):
-            return
-        self.texts[msg.pane] += msg.text
-        self.query_one(f"#gen-text-{msg.pane}", Static).update(self._pane_text(self.texts[msg.pane]))
-        self.query_one(f"#gen-pane-{msg.pane}").scroll_end(animate=False)
-        if msg.done and msg.pane == len(self.texts) - 1:
-            self._set_running(False)
-
-    def _pane_text(self, generated: str) -> Text:
-        return Text.assemble((self.seed_text, "dim"), generated)
-
-    def on_worker_state_changed(self, event) -> None:
+    async def on_worker_state_changed(self, event) -> None:
         if event.worker.group == "generate" and event.worker.is_finished:  # errors: the app notifies
             self._set_running(False)
+            if event.worker.name == "stepper" and event.worker.state == WorkerState.ERROR:
+                await self._leave_step_mode(check=False)  # no weights: no step mode (the app says why)
 
     def on_screen_resume(self) -> None:
         self.query_one("#prime").focus()
+
+    def on_unmount(self) -> None:
+        self.stop.set()  # a stream still running has no screen to go to

@@ -1,0 +1,172 @@
+"""Thread-worker bodies of the generation panel, and the messages they post back.
+
+Sampling, beam search, building a step-mode stepper and the copy check run in Textual thread workers
+(torch and the weights copy stay off the UI thread); results come back only through post_message, as
+plain strings, floats and frozen dataclasses. Every loop checks a stop Event: threads cannot be killed.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from textual.message import Message
+
+GEN_UPDATE_S = 0.05  # generated text reaches the screen in chunks at most every 50 ms per pane
+
+SamplerFactory = Callable[[dict], Any]  # checkpoint dict -> object with .stream_scored(...)
+
+
+def real_sampler(ckpt: dict) -> Any:
+    from rnntui.core.sampling import Sampler  # NumPy only, but keep the import off the UI's start-up
+
+    return Sampler.from_checkpoint(ckpt)
+
+
+# -----------------------------------------------------------------------------
+# requests and messages
+
+
+@dataclass(frozen=True)
+class GenRequest:
+    prime: str  # seed text; characters outside the vocabulary are skipped by the sampler
+    temperatures: tuple[float, ...]  # one output pane per temperature, all from the same seed
+    length: int  # characters to generate per pane
+    top_k: int  # 0: no top-k filtering
+    seed: int  # RNG seed: the same seed and settings repeat a text
+    argmax: bool  # greedy decoding (temperature ignored)
+
+
+@dataclass(frozen=True)
+class Origin:
+    step: int  # training step of the weights that generated
+    corpus: str  # the training corpus (built-in name or path), "" when the checkpoint does not say
+    val_frac: float  # its validation fraction: the copy check reads only the training split
+
+
+@dataclass(frozen=True)
+class BeamResult:
+    text: str  # one beam's continuation
+    probs: tuple[float, ...]  # the model's probability of each of its characters
+    logprob: float  # total natural-log probability
+    bits_per_char: float  # -logprob / ln 2 / length
+
+
+class GenStarted(Message):
+    def __init__(self, run: int, origin: Origin) -> None:
+        super().__init__()
+        self.run, self.origin = run, origin  # which generation; where its weights came from
+
+
+class GenChunk(Message):
+    """Generated text for one output pane, batched to bound the update rate."""
+
+    def __init__(self, pane: int, run: int, text: str, probs: tuple[float, ...], done: bool = False) -> None:
+        super().__init__()
+        self.pane = pane  # which side-by-side pane the text belongs to
+        self.run = run  # generation id, so chunks of a cancelled run are ignored
+        self.text = text  # new characters since the previous chunk
+        self.probs = probs  # the model's probability of each of them
+        self.done = done  # True on the last chunk of the stream
+
+
+class BeamDone(Message):
+    def __init__(self, run: int, beams: tuple[BeamResult, ...]) -> None:
+        super().__init__()
+        self.run, self.beams = run, beams  # best first
+
+
+class StepperReady(Message):
+    def __init__(self, run: int, stepper: Any) -> None:
+        super().__init__()
+        self.run, self.stepper = run, stepper  # a core Stepper: NumPy state, no tensors
+
+
+class CopyChecked(Message):
+    def __init__(self, run: int, pane: int, report: Any) -> None:
+        super().__init__()
+        self.run, self.pane, self.report = run, pane, report  # report: core CopyReport, or an error line
+
+
+# -----------------------------------------------------------------------------
+# bodies
+
+
+def _origin(ckpt: dict) -> Origin:
+    cfg = ckpt.get("config") or {}
+    return Origin(int(ckpt.get("step", 0) or 0), str(cfg.get("corpus") or ""), float(cfg.get("val_frac", 0.1)))
+
+
+def _weights(source: Callable[[], dict | None]) -> dict:
+    ckpt = source()
+    if ckpt is None:
+        raise RuntimeError("no weights yet: wait for the first training step")
+    return ckpt
+
+
+def generate(post: Callable[[Message], None], source: Callable[[], dict | None], req: GenRequest, run: int,
+             stop: threading.Event, factory: SamplerFactory | None = None) -> None:
+    """Build a sampler from a fresh snapshot and stream each pane in turn, in bounded chunks."""
+    ckpt = _weights(source)
+    post(GenStarted(run, _origin(ckpt)))
+    sampler = (factory or real_sampler)(ckpt)
+    for pane, temperature in enumerate(req.temperatures):
+        chars: list[str] = []
+        probs: list[float] = []
+        last = time.monotonic()
+        for ch, p in sampler.stream_scored(prime=req.prime, temperature=temperature, top_k=req.top_k,
+                                           length=req.length, seed=req.seed, argmax=req.argmax, stop=stop):
+            chars.append(ch)
+            probs.append(p)
+            if time.monotonic() - last >= GEN_UPDATE_S:
+                post(GenChunk(pane, run, "".join(chars), tuple(probs)))
+                chars.clear()
+                probs.clear()
+                last = time.monotonic()
+        post(GenChunk(pane, run, "".join(chars), tuple(probs), done=True))
+        if stop.is_set():
+            return
+
+
+def beam(post: Callable[[Message], None], source: Callable[[], dict | None], prime: str, width: int,
+         length: int, length_norm: bool, stop_at: str, run: int, stop: threading.Event) -> None:
+    """Beam search on a fresh snapshot (the real sampler: a fake one has no batched step)."""
+    import math
+
+    from rnntui.core.beam import beam_search
+
+    ckpt = _weights(source)
+    post(GenStarted(run, _origin(ckpt)))
+    beams = beam_search(real_sampler(ckpt), prime, width, length, length_norm, stop_at, cancel=stop)
+    if not stop.is_set():
+        post(BeamDone(run, tuple(BeamResult(b.text, tuple(math.exp(x) for x in b.char_logprobs), b.logprob,
+                                            b.bits_per_char) for b in beams)))
+
+
+def stepper(post: Callable[[Message], None], source: Callable[[], dict | None], prime: str, temperature: float,
+            top_k: int, seed: int, run: int) -> None:
+    from rnntui.core.stepping import Stepper
+
+    ckpt = _weights(source)
+    post(GenStarted(run, _origin(ckpt)))
+    post(StepperReady(run, Stepper(real_sampler(ckpt), prime, temperature, top_k, seed)))
+
+
+def copy_check(post: Callable[[Message], None], origin: Origin, n: int, texts: list[str], run: int) -> None:
+    """Build or load the corpus index (cached), then check each pane's text."""
+    from rnntui.core.config import RnntuiError
+    from rnntui.core.copycheck import CopyIndex
+
+    if not origin.corpus:
+        for pane in range(len(texts)):
+            post(CopyChecked(run, pane, "copy check: the weights do not say which corpus they learned"))
+        return
+    try:
+        index = CopyIndex.for_corpus(origin.corpus, origin.val_frac, n)
+    except (RnntuiError, OSError) as e:
+        for pane in range(len(texts)):
+            post(CopyChecked(run, pane, f"copy check: {e}"))
+        return
+    for pane, text in enumerate(texts):
+        post(CopyChecked(run, pane, index.check(text)))

@@ -1,0 +1,61 @@
+"""The step mode's chart: the likeliest next characters as horizontal bars, at temperature 1 and at the
+chosen temperature / top-k side by side, so the reshaping a temperature does is visible, with entropies.
+
+Takes a plain StepView (no arrays). Fills options.max_width; one row per candidate plus two header rows.
+"""
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.style import Style
+from rich.text import Text
+
+from rnntui.core.stepping import StepView
+
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+SHOWN = {"\n": "⏎", " ": "␣", "\t": "⇥"}
+
+
+def show_char(ch: str) -> str:
+    """A visible stand-in for whitespace, so every candidate has a glyph."""
+    return SHOWN.get(ch, ch if ch.isprintable() else "·")
+
+
+def bar(fraction: float, width: int) -> str:
+    """A bar of eighth blocks, fraction 0..1 of width cells, padded with spaces to width."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    s = "█" * full + (EIGHTHS[rest] if rest else "")
+    return s.ljust(width)
+
+
+class CandidateBars:
+    def __init__(self, view: StepView, selected: int = 0) -> None:
+        self.view = view  # the candidates at this step
+        self.selected = selected  # row highlighted by the arrow keys
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        v, width = self.view, options.max_width
+        chosen = f"T {v.temperature:.2f}" + (f", top-k {v.top_k}" if v.top_k else "")
+        head = Text.assemble(("entropy ", "dim"), (f"{v.entropy_model:.2f}", "bold"), (" bits at T 1 · ", "dim"),
+                             (f"{v.entropy_chosen:.2f}", "bold"), (f" bits at {chosen}", "dim"))
+        head.truncate(width, overflow="ellipsis")
+        yield head
+        bw = max(3, (width - 7 - 2 * 7 - 3) // 2)  # "10 ⏎  " + two bars with " 0.412" each + marker
+        cols = Text.assemble(("#  ch  ", "dim"), ("T 1".ljust(bw + 7), "bold"), (chosen[: bw + 7], "bold"))
+        cols.truncate(width, overflow="ellipsis")
+        yield cols
+        for i, c in enumerate(v.candidates):
+            key = str((i + 1) % 10) if i < 10 else " "
+            mark = "◂" if c.char == v.proposal else " "
+            row = Text.assemble(
+                (f"{key:>2} ", "dim"), (f"{show_char(c.char):<2}  ", "bold"),
+                (bar(c.p_model, bw), "#6c8ebf"), f" {c.p_model:5.3f} ",
+                (bar(c.p_chosen, bw), "#e08e3c"), f" {c.p_chosen:5.3f} ", (mark, "bold"))
+            if i == self.selected:
+                row.stylize("reverse")
+            row.truncate(width)
+            yield row
+        yield Text("")
+        yield Text("enter: take the selected row (◂ was sampled) · ↑↓ select · 1-9, 0: pick by number · any "
+                   "other key: type that character (\\ then a digit: the digit) · ⌫ undo · esc: leave",
+                   style=Style(dim=True))

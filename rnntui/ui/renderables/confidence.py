@@ -1,0 +1,74 @@
+"""Generated text coloured by the probability the model gave each character, and the legend of that scale.
+
+Five bands rather than a continuous ramp: a reader can tell "the model was sure" from "it hesitated" at a
+glance, and the legend names each band. Copied spans (the memorisation check) are underlined, so both
+marks can be on at once.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.text import Text
+
+# (upper bound of p, colour, legend label): hesitant (red) .. confident (green); readable on dark and light
+BANDS = (
+    (0.1, "#e8413c", "<.1"),
+    (0.3, "#f08c28", ".1-.3"),
+    (0.6, "#c8a800", ".3-.6"),
+    (0.9, "#5fae3c", ".6-.9"),
+    (1.01, "#1f9e89", ">.9"),
+)
+COPIED = "underline"  # style added to copied spans
+
+
+def band(p: float) -> int:
+    """The band index of a probability (NaN, unknown: the middle band)."""
+    if not p == p:  # NaN
+        return 2
+    for i, (hi, _, _) in enumerate(BANDS):
+        if p < hi:
+            return i
+    return len(BANDS) - 1
+
+
+def generated_text(prefix: str, text: str, probs: Sequence[float] = (), colour: bool = False,
+                   copied: Sequence[tuple[int, int]] = ()) -> Text:
+    """prefix (the seed, dim) + text; with colour each character is coloured by its probability.
+
+    Runs of characters in the same band share one span, so a long text stays a handful of spans. overflow
+    "fold" only splits a word longer than the whole line: lines wrap at spaces, not mid-identifier.
+    """
+    out = Text(prefix, style="dim", overflow="fold")
+    start = len(prefix)
+    out.append(text)
+    if colour and probs:
+        bands = [band(p) for p in probs[: len(text)]]
+        i = 0
+        while i < len(bands):
+            j = i
+            while j < len(bands) and bands[j] == bands[i]:
+                j += 1
+            out.stylize(BANDS[bands[i]][1], start + i, start + j)
+            i = j
+    for a, b in copied:
+        out.stylize(COPIED, start + a, start + b)
+    return out
+
+
+def legend(copy_marks: bool = False) -> Text:
+    """One line: "p(char)" and a swatch per band; with copy_marks, what the underline means."""
+    out = Text("p(char) ", style="dim")
+    for _, colour, label in BANDS:
+        out.append("█", style=colour)
+        out.append(f"{label} ")
+    if copy_marks:
+        out.append(" copied", style=COPIED)
+    return out
+
+
+def bits_per_char(probs: Sequence[float]) -> float | None:
+    """-mean log2 p over the characters: the text's cost under the model (None: no probabilities)."""
+    import math
+
+    ps = [p for p in probs if p == p and p > 0]
+    return -sum(math.log2(p) for p in ps) / len(ps) if ps else None
