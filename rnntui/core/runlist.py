@@ -218,3 +218,24 @@ def human_count(n: int) -> str:
             v = n / size
             return f"{v:.3g}{unit}" if v < 1000 else f"{v:.0f}{unit}"
     return str(n)
+
+
+def runs_table(runs: list[RunSummary]) -> str:
+    """The plain-text table `rnntui runs` prints: one row per run, in the order given."""
+    import time
+
+    head = ("name", "model", "corpus", "steps", "chars", "best val", "bpc", "wall", "state", "updated")
+    body = []
+    for r in runs:
+        corpus = Path(r.corpus).name if os.sep in r.corpus or "/" in r.corpus else r.corpus
+        body.append((
+            r.name, f"{r.model or '?'} {r.size}", corpus or "?", f"{r.steps:,}", human_count(r.chars_seen),
+            f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
+            f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
+            human_duration(r.wall_s), r.state,
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-"))
+    right = {3, 4, 5, 6, 7}  # numbers line up on the right
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+             for row in (head, *body)]
+    return "\n".join(lines)
