@@ -311,6 +311,15 @@ def test_list_runs_reads_new_old_and_killed_runs_and_skips_junk(runs_dir):
     assert list_runs(runs_dir / "missing") == [] and summary_of(runs_dir / "other") is None
 
 
+def test_listing_runs_with_logs_never_imports_torch(runs_dir):
+    code = ("import sys; from rnntui.core.runlist import list_runs; import rnntui.core.compare; "
+            f"rows = list_runs({str(runs_dir / 'lstm-1x16-tiny')!r}); "
+            "print(len(rows), rows[0].model, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.split() == ["1", "lstm", "False"], out.stderr[-500:]
+
+
 def test_runs_command_table_and_json(runs_dir, capsys):
     assert main(["runs", str(runs_dir)]) == 0
     lines = capsys.readouterr().out.splitlines()
