@@ -348,13 +348,18 @@ def cmd_runs(argv: Sequence[str]) -> int:
     if root.exists() and not root.is_dir():
         return _fail(f"{root}: not a folder (give the folder that holds run folders, e.g. checkpoints)")
     runs = list_runs(root)
-    if args.json:
-        print(json.dumps([r.to_json() for r in runs], indent=1))
-        return 0
-    if not runs:
-        print(f"no runs under {root} (train one: rnntui train tiny --steps 200)")
-        return 0
-    print(runs_table(runs))
+    try:
+        if args.json:
+            print(json.dumps([r.to_json() for r in runs], indent=1))
+        elif not runs:
+            print(f"no runs under {root} (train one: rnntui train tiny --steps 200)")
+        else:
+            print(runs_table(runs))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `rnntui runs | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
 
 

@@ -277,8 +277,8 @@ def runs_dir(tmp_path_factory):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     info = RunDir(killed).read_info()
-    RunDir(killed).write_info(replace(info, name="killed-run", state="running", pid=dead.pid,
-                                      updated=info.updated - 3600))
+    RunDir(killed).write_info(replace(info, name="killed-run", state="running", pid=dead.pid, steps=3,
+                                      chars_seen=0, updated=info.updated - 3600))  # run.json lagging the log
     (out / "notes.txt").write_text("not a run")
     (out / "empty").mkdir()
     (out / "other").mkdir()
@@ -301,7 +301,8 @@ def test_list_runs_reads_new_old_and_killed_runs_and_skips_junk(runs_dir):
     old = runs["gru-1x16-tiny"]  # listed from its checkpoint
     assert (old.model, old.hidden, old.steps, old.has_log, old.state) == ("gru", 16, 8, False, "unknown")
     assert old.best_val_loss is not None and old.chars_seen == 8 * 4 * 40 and old.n_params > 0
-    assert runs["killed-run"].state == "killed"
+    killed = runs["killed-run"]
+    assert killed.state == "killed" and (killed.steps, killed.chars_seen) == (8, 8 * 4 * 40)  # caught up from the log
     assert runs["broken"].state == "unknown" and "not a checkpoint" in runs["broken"].message
     order = [r.name for r in list_runs(runs_dir)]
     assert order.index("lstm-1x16-tiny") < order.index("rnn-1x16-tiny") < order.index("killed-run")
