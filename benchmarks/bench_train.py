@@ -3,18 +3,27 @@ of the same model, in the same process, alternating so machine noise hits both a
 
     python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --seconds 20 --rounds 4
 
-Prints chars/s for both and the ratio (target: engine >= 97% of bare).
+Each round times the bare loop, then the engine writing its run folder as `rnntui train` does (run.json,
+metrics.jsonl with every step, eval, probe and sample record, checkpoints) into a temporary directory,
+and (--engine both, the default) the engine with no run folder at all, in alternating order, so the cost
+of the log shows as its own ratio; the time spent inside the run-folder writer is also clocked directly
+(the throughput ratios swing by 10% or more on a shared machine; the writer's own time does not).
+Prints chars/s and the ratios (target: engine >= 97% of bare).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import statistics
+import tempfile
 import threading
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import torch
 
+from rnntui.core import engine as engine_mod
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.corpus import load_corpus
@@ -59,19 +68,47 @@ def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
     return chars / (time.perf_counter() - t0)
 
 
-def engine_run(cfg: TrainConfig, corpus, seconds: float) -> tuple[float, int]:
-    """chars/s of Trainer.run over a time budget (validation off, so only training and probes count)."""
-    run_cfg = TrainConfig(**{**cfg.__dict__, "minutes": seconds / 60.0, "steps": None})
+class WriterClock:
+    """Times the engine's run-folder writer (metrics.jsonl records, run.json rewrites) from outside: the
+    direct measure of what the log costs, immune to the machine noise that swamps a throughput ratio."""
+
+    def __init__(self) -> None:
+        self.seconds, self.calls = 0.0, 0
+        inner = engine_mod._RunWriter.write
+
+        def timed(writer, event):
+            t = time.perf_counter()
+            try:
+                return inner(writer, event)
+            finally:
+                self.seconds += time.perf_counter() - t
+                self.calls += 1
+
+        engine_mod._RunWriter.write = timed
+
+
+def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = None) -> tuple[float, int, int]:
+    """chars/s of Trainer.run over a time budget (validation off, so only training and probes count), the
+    probe snapshots it took, and the bytes of metrics.jsonl it wrote (out_dir: its run folder goes there;
+    None: no run folder, nothing written)."""
+    run_cfg = replace(cfg, minutes=seconds / 60.0, steps=None, save=out_dir is not None,
+                      out_dir=out_dir or cfg.out_dir, run_name="bench")
     logged: list[ev.StepMetrics] = []
-    probes = 0
+    probes, run_dir = 0, ""
     for e in Trainer(run_cfg, corpus=corpus).run(threading.Event()):
         if isinstance(e, ev.StepMetrics):
             logged.append(e)
         elif isinstance(e, ev.ProbeSnapshot):
             probes += 1
+        elif isinstance(e, ev.RunStarted):
+            run_dir = e.run_dir
+    log_bytes = (Path(run_dir) / "metrics.jsonl").stat().st_size if run_dir else 0
+    if len(logged) < 2:
+        raise SystemExit(f"bench_train: only {len(logged)} metrics event(s) in {seconds:.0f} s: the machine is "
+                         "too slow or too loaded for this model; give more --seconds or a smaller model")
     # measure from the first logged step so model construction and warm-up are excluded, as in bare_loop
     a, b = logged[0], logged[-1]
-    return (b.step - a.step) * cfg.batch_size * cfg.seq_len / (b.elapsed_s - a.elapsed_s), probes
+    return (b.step - a.step) * cfg.batch_size * cfg.seq_len / (b.elapsed_s - a.elapsed_s), probes, log_bytes
 
 
 def main() -> None:
@@ -86,24 +123,52 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=4)  # single rounds swing by ±8% on a shared 2-core machine
     p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                    help="bf16 autocast in both loops (default: the engine's, on where the CPU has native bf16)")
+    p.add_argument("--engine", choices=("log", "nolog", "both"), default="both",
+                   help="time the engine writing its run folder (log), with none (nolog), or both (default)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch threads for both loops (default: torch's; 1 is steadier on a loaded machine)")
     a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     corpus = load_corpus(a.corpus)
     bf16 = native_bf16(torch.device("cpu")) if a.bf16 is None else a.bf16
     cfg = TrainConfig(corpus=a.corpus, model=ModelConfig(kind=a.model, hidden=a.hidden, layers=a.layers,
                       vocab_size=len(corpus.vocab)), seq_len=a.seq_len, batch_size=a.batch_size,
-                      eval_every=0, sample_every_s=15.0, save=False, device="cpu", bf16=bf16)
+                      eval_every=0, sample_every_s=15.0, save=False, device="cpu", bf16=bf16,
+                      val_chars=20_000)  # the closing validation is not timed: keep it short
     print(f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, bf16 {bf16}, "
           f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement")
-    bare, eng = [], []
-    for r in range(a.rounds):
-        bare.append(bare_loop(cfg, corpus, a.seconds))
-        cps, probes = engine_run(cfg, corpus, a.seconds)
-        eng.append(cps)
-        print(f"round {r + 1}: bare {bare[-1]:,.0f} chars/s   engine {eng[-1]:,.0f} chars/s "
-              f"({probes} probe snapshots)   ratio {eng[-1] / bare[-1]:.3f}")
-    ratio = statistics.median(eng) / statistics.median(bare)
-    print(f"median: bare {statistics.median(bare):,.0f}  engine {statistics.median(eng):,.0f}  "
-          f"ratio {ratio:.3f}  {'PASS' if ratio >= 0.97 else 'FAIL'} (target >= 0.97)")
+    modes = ("log", "nolog") if a.engine == "both" else (a.engine,)
+    bare: list[float] = []
+    eng: dict[str, list[float]] = {m: [] for m in modes}
+    clock, log_s = WriterClock(), []
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        for r in range(a.rounds):
+            bare.append(bare_loop(cfg, corpus, a.seconds))
+            line = f"round {r + 1}: bare {bare[-1]:,.0f} chars/s"
+            for m in (modes if r % 2 == 0 else modes[::-1]):  # alternate the order: no mode always goes first
+                before = clock.seconds
+                cps, probes, log_bytes = engine_run(cfg, corpus, a.seconds, tmp if m == "log" else None)
+                eng[m].append(cps)
+                if m == "log":
+                    log_s.append(clock.seconds - before)
+                what = (f", {log_bytes / 1024:.0f} KB of metrics.jsonl, writer {log_s[-1] * 1000:.0f} ms"
+                        if m == "log" else "")
+                line += f"   engine/{m} {cps:,.0f} ({probes} probes{what}) ratio {cps / bare[-1]:.3f}"
+            print(line, flush=True)
+    med = statistics.median(bare)
+    print(f"median: bare {med:,.0f}" + "".join(f"  engine/{m} {statistics.median(v):,.0f}" for m, v in eng.items()))
+    for m, v in eng.items():
+        ratio = statistics.median(v) / med
+        print(f"engine/{m} vs bare: ratio {ratio:.3f}  {'PASS' if ratio >= 0.97 else 'FAIL'} (target >= 0.97)")
+    if log_s:
+        per_run = a.seconds + 0.0  # each engine run trains for this long (plus an untimed closing validation)
+        print(f"time in the run-folder writer: {', '.join(f'{x * 1000:.0f} ms' for x in log_s)} per {per_run:.0f} s "
+              f"run, i.e. {100 * statistics.median(log_s) / per_run:.2f}% of training time (median)")
+    if len(modes) == 2:
+        per_round = [x / y for x, y in zip(eng["log"], eng["nolog"])]
+        print(f"log vs nolog (the log's own cost), per round: {', '.join(f'{x:.3f}' for x in per_round)}; "
+              f"median {statistics.median(per_round):.3f}")
 
 
 if __name__ == "__main__":

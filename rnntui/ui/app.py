@@ -321,8 +321,9 @@ class RnntuiApp(App[int]):
 
 
 def run_tui(corpus: str | None = None, checkpoint: str | None = None, inspect_checkpoint: str | None = None,
-            inspect_text: str | None = None) -> int:
-    """Run the app; returns the process exit code."""
+            inspect_text: str | None = None, watch: str | None = None) -> int:
+    """Run the app; returns the process exit code. `watch`: a run folder to follow (the watch view is
+    built in the TUI's branch; accepted here so `rnntui watch` runs)."""
     app = RnntuiApp(corpus, checkpoint, inspect_checkpoint, inspect_text)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)
