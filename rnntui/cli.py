@@ -9,10 +9,10 @@ import signal
 import sys
 import threading
 from dataclasses import fields, replace
-from typing import Any, Sequence
+from typing import Sequence
 
 from rnntui import version
-from rnntui.core.config import SCHEDULES
+from rnntui.core.config import DEVICES, MODEL_KINDS, SCHEDULES, describe, flag
 
 COMMANDS = ("train", "sample", "inspect", "corpora", "runs", "compare", "watch")
 
@@ -37,38 +37,33 @@ def _add_model_options(p: argparse.ArgumentParser, cells: bool = False) -> None:
     if cells:
         a("--models", required=True, metavar="CELLS", help="comma-separated cells to train in turn, e.g. rnn,lstm,gru")
     else:
-        a("--model", dest="kind", choices=("rnn", "lstm", "gru"), help="recurrent cell (default gru)")
-    a("--hidden", type=int, help="units per layer (default 256)")
-    a("--layers", type=int, help="stacked layers (default 2)")
-    a("--embed", type=int, help="embedding size (default 64)")
-    a("--dropout", type=float, help="dropout (default 0)")
+        a("--model", dest="kind", choices=MODEL_KINDS, help=describe("kind"))
+    for name, kind in (("hidden", int), ("layers", int), ("embed", int), ("dropout", float)):
+        a(f"--{flag(name)}", type=kind, help=describe(name))
 
 
 def _add_optimiser_options(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
-    a("--seq-len", type=int, help="BPTT window (default 64)")
-    a("--batch-size", type=int, help="parallel streams (default 32)")
-    a("--lr", type=float, help="peak learning rate (default 5e-3)")
-    a("--weight-decay", type=float, help="AdamW weight decay (default 0.1)")
-    a("--clip", type=float, help="gradient clipping by global norm (default 1.0; 0 disables)")
-    a("--val-frac", type=float, help="validation fraction at the end of the text (default 0.1)")
-    a("--seed", type=int, help="random seed (default 1337)")
+    for name, kind in (("seq_len", int), ("batch_size", int), ("lr", float), ("weight_decay", float),
+                       ("clip", float), ("val_frac", float), ("seed", int)):
+        a(f"--{flag(name)}", type=kind, help=describe(name))
 
 
 def _add_budget_options(p: argparse.ArgumentParser, epochs: bool = True, required: bool = False) -> None:
     budget = p.add_mutually_exclusive_group(required=required)
-    budget.add_argument("--steps", type=int, help="total optimiser steps of the run")
+    budget.add_argument("--steps", type=int, help=describe("steps"))
     if epochs:
-        budget.add_argument("--epochs", type=float, help="total passes over the training split")
-    budget.add_argument("--minutes", type=float, help="wall-clock minutes for this invocation")
+        budget.add_argument("--epochs", type=float, help=describe("epochs"))
+    budget.add_argument("--minutes", type=float, help=describe("minutes"))
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     """How a run is scored, where it runs and where it is written."""
     a = p.add_argument
-    a("--eval-every", type=int, help="steps between validation passes (default 250)")
-    a("--schedule", choices=SCHEDULES, help="lr schedule after warm-up (default wsd: constant, then a linear decay over the last 30%%)")
-    a("--device", choices=("auto", "cpu", "cuda", "mps"), help="default auto: cuda, then mps, then cpu")
+    a("--eval-every", type=int, help=describe("eval_every"))
+    a("--schedule", choices=SCHEDULES, help=describe("schedule") + " (wsd: constant, then a linear decay over "
+      "the last 30%%)")
+    a("--device", choices=DEVICES, help=describe("device"))
     a("--bf16", action=argparse.BooleanOptionalAction, default=None,
       help="bf16 autocast (default: on where the GPU or CPU computes bf16 natively)")
 
@@ -86,43 +81,10 @@ def _train_parser() -> _Parser:
     a("--resume", metavar="CHECKPOINT", help="continue a run from its latest.pt or best.pt")
     a("--metrics", metavar="FILE.jsonl", help="also append the step and eval records to this file (the run "
       "folder's metrics.jsonl has them all)")
-    a("--val-chars", type=int, help="characters of the closing validation, spread over the split (default "
-      "500000; 0: the whole split)")
+    a("--val-chars", type=int, help=describe("val_chars"))
     a("--overwrite", action="store_true", help="replace a run already in the run folder (default: pick a fresh name)")
     a("--force-corpus", action="store_true", help="with --resume: continue on a corpus other than the checkpoint's")
     a("--no-samples", action="store_true", help="do not print samples while training")
-    return p
-
-
-def _compare_parser() -> _Parser:
-    p = _Parser(prog="rnntui compare", description="Train several cells with identical settings, budget, seed "
-                "and data, one after the other, and print how they compare (validation loss, speed, and how "
-                "much of the gradient each keeps 16 and 32 steps back).")
-    p.add_argument("corpus", help="built-in corpus name or a text file")
-    _add_model_options(p, cells=True)
-    _add_optimiser_options(p)
-    _add_budget_options(p, epochs=False, required=True)
-    _add_run_options(p)
-    a = p.add_argument
-    a("--run-name", help="prefix of the run folders: PREFIX-<cell> (default compare-<cell>-<corpus>)")
-    a("--out-dir", help="where run folders go (default ./checkpoints)")
-    a("--val-chars", type=int, help="characters of each closing validation (default 500000; 0: the whole split)")
-    a("--overwrite", action="store_true", help="replace earlier runs of the same names (default: fresh names)")
-    a("--no-samples", action="store_true", help="do not print samples while training")
-    return p
-
-
-def _runs_parser() -> _Parser:
-    p = _Parser(prog="rnntui runs", description="List the runs under a folder, newest first.")
-    p.add_argument("dir", nargs="?", default=None, metavar="DIR", help="folder of run folders (default checkpoints)")
-    p.add_argument("--json", action="store_true", help="print a JSON array, one object per run")
-    return p
-
-
-def _watch_parser() -> _Parser:
-    p = _Parser(prog="rnntui watch", description="Open the dashboard of a run another process is training "
-                "(or has trained), following its metrics.jsonl and run.json; never writes to the run.")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="the run's folder, e.g. checkpoints/gru-2x256-tiny")
     return p
 
 
@@ -408,139 +370,6 @@ def cmd_corpora(argv: Sequence[str]) -> int:
 
 
 # -----------------------------------------------------------------------------
-# runs, compare, watch (issue 9: runs that last)
-
-
-def cmd_runs(argv: Sequence[str]) -> int:
-    args = _runs_parser().parse_args(argv)
-    import json
-    from pathlib import Path
-
-    from rnntui.core.runlist import list_runs, runs_table
-
-    root = Path(args.dir or "checkpoints")
-    if args.dir is not None and not root.exists():
-        return _fail(f"{root}: no such folder")
-    if root.exists() and not root.is_dir():
-        return _fail(f"{root}: not a folder (give the folder that holds run folders, e.g. checkpoints)")
-    runs = list_runs(root)
-    try:
-        if args.json:
-            print(json.dumps([r.to_json() for r in runs], indent=1))
-        elif not runs:
-            print(f"no runs under {root} (train one: rnntui train tiny --steps 200)")
-        else:
-            print(runs_table(runs))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `rnntui runs | head`: the reader has what it wanted
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-    return 0
-
-
-def _cells(spec: str) -> list[str]:
-    from rnntui.core.config import MODEL_KINDS, ConfigError
-
-    cells = [c.strip().lower() for c in spec.split(",") if c.strip()]
-    for c in cells:
-        if c not in MODEL_KINDS:
-            raise ConfigError(f"--models: unknown cell {c!r} (choose among {', '.join(MODEL_KINDS)})")
-    if len(set(cells)) != len(cells):
-        raise ConfigError(f"--models names a cell twice ({spec})")
-    if len(cells) < 2:
-        raise ConfigError("--models needs at least two cells to compare, e.g. --models rnn,lstm")
-    return cells
-
-
-def cmd_compare(argv: Sequence[str]) -> int:
-    """Each cell in turn, with the whole machine to itself: same settings, seed, data and budget."""
-    args = _compare_parser().parse_args(argv)
-    from pathlib import Path
-
-    from rnntui.core.config import RnntuiError
-
-    signals = _StopOnSignal()
-    try:
-        from rnntui.cli_progress import TrainProgress
-        from rnntui.core import events as ev
-        from rnntui.core.compare import compare_row, format_table, sentence
-        from rnntui.core.corpus import load_corpus
-        from rnntui.core.engine import Trainer
-        from rnntui.core.records import read_log
-        from rnntui.core.runs import RunDir, check_name
-
-        cells = _cells(args.models)
-        stem = Path(args.corpus).stem or "corpus"
-        configs = []
-        for cell in cells:
-            name = f"{args.run_name}-{cell}" if args.run_name else f"compare-{cell}-{stem}"
-            check_name(name)
-            ns = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "models"},
-                                    kind=cell, resume=None)
-            ns.run_name = name
-            cfg = _train_config(ns)
-            cfg.validate()  # every run's settings checked before the first one trains
-            configs.append((cell, cfg))
-        corpus = load_corpus(configs[0][1].corpus, configs[0][1].val_frac)  # once: the same data for each
-        done: list[tuple[str, str]] = []  # (cell, run folder)
-        exit_code = 0
-        for i, (cell, cfg) in enumerate(configs):
-            print(f"[{i + 1}/{len(configs)}] {cell}", file=sys.stderr, flush=True)
-            trainer = Trainer(cfg, corpus=corpus, overwrite=args.overwrite)
-            signals.trainer = trainer
-            run_dir = ""
-            with TrainProgress(show_samples=not args.no_samples) as progress:
-                for event in trainer.run(stop=signals.stop):
-                    progress.update(event)
-                    if isinstance(event, ev.RunStarted):
-                        run_dir = event.run_dir
-            if run_dir:
-                done.append((cell, run_dir))
-            if progress.reason == "stopped":
-                exit_code = signals.exit_code
-                break
-            exit_code = exit_code or progress.exit_code
-        rows = [compare_row(cell, read_log(RunDir(Path(d)).metrics)) for cell, d in done]
-        if rows:
-            print()
-            print(format_table(rows))
-            print(sentence(rows))
-            print("runs: " + "  ".join(d for _, d in done))
-        if len(done) < len(configs):
-            print(f"rnntui: compare stopped after {len(done)} of {len(configs)} runs", file=sys.stderr)
-        return exit_code
-    except RnntuiError as e:
-        return _fail(str(e))
-    except OSError as e:
-        return _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
-
-
-def cmd_watch(argv: Sequence[str]) -> int:
-    args = _watch_parser().parse_args(argv)
-    from pathlib import Path
-
-    from rnntui.core.runs import RunDir
-
-    path = Path(args.run_dir)
-    if path.is_file() and RunDir(path.parent).is_run():
-        path = path.parent  # a file of the run (metrics.jsonl, latest.pt): its folder
-    run = RunDir(path)
-    if not path.exists():
-        return _fail(f"{path}: no such run folder")
-    if not path.is_dir():
-        return _fail(f"{path}: not a run folder (give the folder that holds run.json and metrics.jsonl)")
-    if not (run.info_path.is_file() or run.metrics.is_file()):
-        if run.checkpoint() is not None:
-            return _fail(f"{path}: has no run log to follow (a run from before run logs); "
-                         f"open it with: rnntui --checkpoint {run.checkpoint()}")
-        return _fail(f"{path}: not a run folder (no run.json or metrics.jsonl; rnntui runs lists the runs)")
-    from rnntui.ui.app import run_tui
-
-    return run_tui(watch=str(path))
-
-
-# -----------------------------------------------------------------------------
 # entry point
 
 
@@ -548,8 +377,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:
-            cmd = {"train": cmd_train, "sample": cmd_sample, "inspect": cmd_inspect, "corpora": cmd_corpora,
-                   "runs": cmd_runs, "compare": cmd_compare, "watch": cmd_watch}[argv[0]]
+            if argv[0] in ("runs", "compare", "watch"):
+                from rnntui import cli_runs
+
+                cmd = {"runs": cli_runs.cmd_runs, "compare": cli_runs.cmd_compare, "watch": cli_runs.cmd_watch}[argv[0]]
+            else:
+                cmd = {"train": cmd_train, "sample": cmd_sample, "inspect": cmd_inspect, "corpora": cmd_corpora}[argv[0]]
             return cmd(argv[1:])
         return _tui(argv)
     except KeyboardInterrupt:

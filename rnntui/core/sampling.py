@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from rnntui.core.config import ConfigError, ModelConfig, config_from_dict
+from rnntui.core.config import ConfigError, ModelConfig
 from rnntui.core.corpus import Vocab
 
 if TYPE_CHECKING:  # the sampler itself never needs torch

@@ -1,0 +1,184 @@
+"""The run commands: `rnntui runs`, `rnntui compare` and `rnntui watch` (runs that last, and comparing them).
+
+They share the train command's options and its signal handling (rnntui/cli.py); errors are one line on
+stderr and exit status 2, as everywhere on the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from rnntui.cli import (_add_budget_options, _add_model_options, _add_optimiser_options, _add_run_options, _fail,
+                        _Parser, _StopOnSignal, _train_config)
+from rnntui.core.config import describe
+
+# -----------------------------------------------------------------------------
+# argument parsers
+
+
+def _compare_parser() -> _Parser:
+    p = _Parser(prog="rnntui compare", description="Train several cells with identical settings, budget, seed "
+                "and data, one after the other, and print how they compare (validation loss, speed, and how "
+                "much of the gradient each keeps 16 and 32 steps back).")
+    p.add_argument("corpus", help="built-in corpus name or a text file")
+    _add_model_options(p, cells=True)
+    _add_optimiser_options(p)
+    _add_budget_options(p, epochs=False, required=True)
+    _add_run_options(p)
+    a = p.add_argument
+    a("--run-name", help="prefix of the run folders: PREFIX-<cell> (default compare-<cell>-<corpus>)")
+    a("--out-dir", help="where run folders go (default ./checkpoints)")
+    a("--val-chars", type=int, help=describe("val_chars"))
+    a("--overwrite", action="store_true", help="replace earlier runs of the same names (default: fresh names)")
+    a("--no-samples", action="store_true", help="do not print samples while training")
+    return p
+
+
+
+def _runs_parser() -> _Parser:
+    p = _Parser(prog="rnntui runs", description="List the runs under a folder, newest first.")
+    p.add_argument("dir", nargs="?", default=None, metavar="DIR", help="folder of run folders (default checkpoints)")
+    p.add_argument("--json", action="store_true", help="print a JSON array, one object per run")
+    return p
+
+
+
+def _watch_parser() -> _Parser:
+    p = _Parser(prog="rnntui watch", description="Open the dashboard of a run another process is training "
+                "(or has trained), following its metrics.jsonl and run.json; never writes to the run.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="the run's folder, e.g. checkpoints/gru-2x256-tiny")
+    return p
+
+
+# -----------------------------------------------------------------------------
+# the commands
+
+
+def cmd_runs(argv: Sequence[str]) -> int:
+    args = _runs_parser().parse_args(argv)
+    import json
+    from pathlib import Path
+
+    from rnntui.core.runlist import list_runs, runs_table
+
+    root = Path(args.dir or "checkpoints")
+    if args.dir is not None and not root.exists():
+        return _fail(f"{root}: no such folder")
+    if root.exists() and not root.is_dir():
+        return _fail(f"{root}: not a folder (give the folder that holds run folders, e.g. checkpoints)")
+    runs = list_runs(root)
+    try:
+        if args.json:
+            print(json.dumps([r.to_json() for r in runs], indent=1))
+        elif not runs:
+            print(f"no runs under {root} (train one: rnntui train tiny --steps 200)")
+        else:
+            print(runs_table(runs))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `rnntui runs | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    return 0
+
+
+def _cells(spec: str) -> list[str]:
+    from rnntui.core.config import MODEL_KINDS, ConfigError
+
+    cells = [c.strip().lower() for c in spec.split(",") if c.strip()]
+    for c in cells:
+        if c not in MODEL_KINDS:
+            raise ConfigError(f"--models: unknown cell {c!r} (choose among {', '.join(MODEL_KINDS)})")
+    if len(set(cells)) != len(cells):
+        raise ConfigError(f"--models names a cell twice ({spec})")
+    if len(cells) < 2:
+        raise ConfigError("--models needs at least two cells to compare, e.g. --models rnn,lstm")
+    return cells
+
+
+def cmd_compare(argv: Sequence[str]) -> int:
+    """Each cell in turn, with the whole machine to itself: same settings, seed, data and budget."""
+    args = _compare_parser().parse_args(argv)
+    from pathlib import Path
+
+    from rnntui.core.config import RnntuiError
+
+    signals = _StopOnSignal()
+    try:
+        from rnntui.cli_progress import TrainProgress
+        from rnntui.core import events as ev
+        from rnntui.core.compare import compare_row, format_table, sentence
+        from rnntui.core.corpus import load_corpus
+        from rnntui.core.engine import Trainer
+        from rnntui.core.records import read_log
+        from rnntui.core.runs import RunDir, check_name
+
+        cells = _cells(args.models)
+        stem = Path(args.corpus).stem or "corpus"
+        configs = []
+        for cell in cells:
+            name = f"{args.run_name}-{cell}" if args.run_name else f"compare-{cell}-{stem}"
+            check_name(name)
+            ns = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "models"},
+                                    kind=cell, resume=None)
+            ns.run_name = name
+            cfg = _train_config(ns)
+            cfg.validate()  # every run's settings checked before the first one trains
+            configs.append((cell, cfg))
+        corpus = load_corpus(configs[0][1].corpus, configs[0][1].val_frac)  # once: the same data for each
+        done: list[tuple[str, str]] = []  # (cell, run folder)
+        exit_code = 0
+        for i, (cell, cfg) in enumerate(configs):
+            print(f"[{i + 1}/{len(configs)}] {cell}", file=sys.stderr, flush=True)
+            trainer = Trainer(cfg, corpus=corpus, overwrite=args.overwrite)
+            signals.trainer = trainer
+            run_dir = ""
+            with TrainProgress(show_samples=not args.no_samples) as progress:
+                for event in trainer.run(stop=signals.stop):
+                    progress.update(event)
+                    if isinstance(event, ev.RunStarted):
+                        run_dir = event.run_dir
+            if run_dir:
+                done.append((cell, run_dir))
+            if progress.reason == "stopped":
+                exit_code = signals.exit_code
+                break
+            exit_code = exit_code or progress.exit_code
+        rows = [compare_row(cell, read_log(RunDir(Path(d)).metrics)) for cell, d in done]
+        if rows:
+            print()
+            print(format_table(rows))
+            print(sentence(rows))
+            print("runs: " + "  ".join(d for _, d in done))
+        if len(done) < len(configs):
+            print(f"rnntui: compare stopped after {len(done)} of {len(configs)} runs", file=sys.stderr)
+        return exit_code
+    except RnntuiError as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+
+
+def cmd_watch(argv: Sequence[str]) -> int:
+    args = _watch_parser().parse_args(argv)
+    from pathlib import Path
+
+    from rnntui.core.runs import RunDir
+
+    path = Path(args.run_dir)
+    if path.is_file() and RunDir(path.parent).is_run():
+        path = path.parent  # a file of the run (metrics.jsonl, latest.pt): its folder
+    run = RunDir(path)
+    if not path.exists():
+        return _fail(f"{path}: no such run folder")
+    if not path.is_dir():
+        return _fail(f"{path}: not a run folder (give the folder that holds run.json and metrics.jsonl)")
+    if not (run.info_path.is_file() or run.metrics.is_file()):
+        if run.checkpoint() is not None:
+            return _fail(f"{path}: has no run log to follow (a run from before run logs); "
+                         f"open it with: rnntui --checkpoint {run.checkpoint()}")
+        return _fail(f"{path}: not a run folder (no run.json or metrics.jsonl; rnntui runs lists the runs)")
+    from rnntui.ui.app import run_tui
+
+    return run_tui(watch=str(path))
