@@ -144,7 +144,7 @@ def encode_file(p: Path, progress: Progress | None = None) -> tuple[str, np.ndar
     hit = corpus_cache.load(key)
     if hit is not None:
         return hit
-    check_memory(p, key.size, key.size, 1)  # up front: at least one byte per char... or the file is wider
+    check_memory(p, key.size, key.size, 1)  # up front: one byte of ids per byte of text (checked again below)
     # pass 1: which characters occur, and how many characters there are
     seen, n = np.zeros(0x110000, dtype=bool), 0  # one flag per Unicode code point
     for piece, offset in pieces(p, key, progress, 0, 2 * key.size):
@@ -164,11 +164,11 @@ def encode_file(p: Path, progress: Progress | None = None) -> tuple[str, np.ndar
     for piece, offset in pieces(p, key, progress, key.size, 2 * key.size):
         c = codes(p, piece, offset)
         if at + len(c) > n:
-            raise changed(p, key.size, -1)
+            raise changed(p, key.size, file_key(p).size)
         np.take(lut, c, out=ids[at : at + len(c)], mode="clip")  # clip: no bounds pass (codes < 0x110000)
         at += len(c)
     after = file_key(p)
-    if at != n or after != key:  # a rewrite of the same size still moves the mtime
+    if at != n or after != key:  # a rewrite of the same size still moves the mtime and ctime
         raise changed(p, key.size, after.size)
     corpus_cache.save(key, chars, ids)
     return chars, ids

@@ -2,10 +2,10 @@
 on the same file reads none of its text.
 
 One entry per file path, in <cache dir>/corpora/: `<hash of path>.npy` (the ids) and `<hash>.json` (the
-vocabulary, the file's size and mtime it was made from, the ids' length, dtype and CRC-32). An entry is
-used only when every one of those agrees with the file as it is now and with the .npy as it is on disk;
-anything else (a changed file, a truncated or foreign .npy, a half-written sidecar) is ignored and the
-entry rebuilt. A cache that cannot be written (read-only, full) costs a warning line, never the load.
+vocabulary, the file version it was made from (path, size, mtime, ctime, inode), the ids' length, dtype
+and a CRC-32 of vocabulary and ids). An entry is used only when every one of those agrees with the file
+as it is now and with the .npy as it is on disk; anything else (a changed file, a truncated or foreign
+.npy, a half-written sidecar) is ignored and the entry rebuilt. A cache that cannot be written (read-only, full) costs a warning line, never the load.
 """
 from __future__ import annotations
 

@@ -181,8 +181,8 @@ def pieces(p: Path, key: FileKey, progress: Progress | None = None, done: int = 
 
 
 def changed(p: Path, before: int, after: int) -> CorpusError:
-    return CorpusError(f"{p}: changed while being read ({before:,} bytes, then {after:,}); "
-                       "load it again once it is complete")
+    what = "rewritten" if before == after else f"{before:,} bytes, then {after:,}"
+    return CorpusError(f"{p}: changed while being read ({what}); load it again once it is complete")
 
 
 def decode(p: Path, piece: bytes, offset: int) -> str:
