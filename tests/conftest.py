@@ -6,7 +6,17 @@ has its own tests that ask for it explicitly. (CLI tests run in a subprocess kee
 """
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Built corpora and cached ids go to a folder of the test session (CI sets its own), never ~/.cache."""
+    if "RNNTUI_CACHE" not in os.environ:
+        os.environ["RNNTUI_CACHE"] = str(tmp_path_factory.mktemp("rnntui-cache"))
+    yield
 
 
 @pytest.fixture(autouse=True, scope="session")
