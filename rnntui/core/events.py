@@ -29,6 +29,9 @@ class RunStarted:
     history_loss: tuple[float, ...] = ()
     val_history: tuple[tuple[int, float], ...] = ()  # (step, val_loss) carried over
     initial_loss: float = 0.0  # ln(vocab): the loss of a uniform guess
+    grad_norm_history: tuple[tuple[int, float], ...] = ()  # (step, grad norm) carried over by a resumed run
+    best_val_loss: float | None = None  # best validation loss of the run so far (a resumed run's)
+    last_saved_step: int | None = None  # step of the checkpoint a resumed run continues from
 
 
 @dataclass(frozen=True, slots=True)
