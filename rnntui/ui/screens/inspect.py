@@ -160,7 +160,7 @@ class InspectScreen(Screen):
     def _show(self, view: View) -> None:
         self.view = view
         self.query_one("#ins-text", InspectText).border_title = (
-            f"text · unit u{view.unit} layer {view.layer} {view.state} · colour -{view.scale:.3g}..+{view.scale:.3g}"
+            f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · colour -{view.scale:.3g}..+{view.scale:.3g}"
             f" · strip: surprise")
         self.query_one("#ins-units", UnitList).border_title = view.ranking
         for w in self.query("#ins-text, #ins-step, #ins-pred, #ins-anatomy, #ins-heatmap, #ins-units"):
@@ -338,5 +338,7 @@ class InspectScreen(Screen):
     def action_back(self) -> None:
         if self.asking:
             self._close_input()
+        elif getattr(self.app, "inspect_checkpoint", None) and len(self.app.screen_stack) <= 2:
+            self.app.exit(0)  # `rnntui inspect CKPT`: the inspector is the whole app, so esc leaves it
         else:
             self.app.pop_screen()
