@@ -204,7 +204,7 @@ class GradFlow:
     def _key(self, console: Console, layers: int, width: int) -> list[Segment]:
         key = Text()
         key.append("█ ", parse_style(BAR_STYLE)).append("‖∂loss_T/∂h_t‖  ")
-        key.append("▅ ", parse_style(TOTAL_STYLE)).append("total ‖∂L/∂h_t‖ (own scale)  ")
+        key.append("▅ ", parse_style(TOTAL_STYLE)).append("total (own scale)  ")
         if layers > 1:
             key.append(f"{self.layer_key}", "bold").append(f" layer {self.layer + 1}/{layers}  ")
         key.append(f"▲ horizon ({fmt_threshold(self.horizons[self.layer].threshold)})", DIM)

@@ -101,11 +101,13 @@ class Heatmap:
         half: bool = False,
         ramp: Ramp = DEFAULT_RAMP,
         order: str = "",
+        hints: bool = True,
     ) -> None:
         self.values = np.atleast_2d(np.asarray(values, dtype=np.float64))  # (U, T)
         self.text, self.row_offset, self.col_offset, self.max_rows = text, row_offset, col_offset, max_rows
         self.cursor, self.row_labels, self.vmin, self.vmax = cursor, row_labels, vmin, vmax
         self.half, self.ramp, self.order = half, ramp, order
+        self.hints = hints  # name the paging keys in the footer (a panel that names them elsewhere: False)
 
     def window(self, width: int, height: int | None) -> tuple[int, int, int, int, int]:
         """(first unit, units shown, first column, columns, label width) of what fits in width x height
@@ -204,19 +206,25 @@ class Heatmap:
 
     def _footer_texts(self, r0: int, units: int, c0: int, cols: int, width: int) -> list[Text]:
         """"units 0-23 of 256 (PgUp/PgDn)  chars 0-79 of 96 (←/→)" and the colour legend (1 or 2 lines).
-        With an order: "#1-24 of 256 by variance" (ranks; the labels name the units)."""
+        With an order: "#1-24 of 256 by variance" (ranks; the labels name the units); the order is left
+        out when it does not fit on one line with the legend."""
         U, T = self.values.shape
         if self.order:
             shown = f"#{r0 + 1}-{r0 + units} of {U} by {self.order}"
         else:
             shown = f"units {r0}-{r0 + units - 1} of {U}"
-        shown += " (PgUp/PgDn)" if units < U else ""
-        chars = f"chars {c0}-{c0 + max(cols, 1) - 1} of {T}" + (" (←/→)" if cols < T else "")
+        shown += " (PgUp/PgDn)" if units < U and self.hints else ""
+        chars = f"chars {c0}-{c0 + max(cols, 1) - 1} of {T}" + (" (←/→)" if cols < T and self.hints else "")
         legend = color_legend(self.vmin, self.vmax, ramp=self.ramp)
         # Styles go in spans: Text.render drops the base style of a Text that has no spans.
         one = Text().append(f"{shown}  {chars}  ", DIM).append_text(legend)
         if one.cell_len <= width:
             return [one]
+        if self.order:  # the title can name the order; one line more of units is worth more
+            short = shown.replace(f" by {self.order}", "")
+            one = Text().append(f"{short}  {chars}  ", DIM).append_text(legend)
+            if one.cell_len <= width:
+                return [one]
         return [Text().append(f"{shown}  {chars}", DIM), legend]
 
 

@@ -294,6 +294,6 @@ class NormChart(LineChart):
             legend.append("┄┄ ", parse_style(CLIP_STYLE)).append(label)
             finite = norms[np.isfinite(norms)]
             if len(finite):
-                legend.append(f" ({np.mean(finite > clip):.0%} of steps clipped)")
+                legend.append(f" · {np.mean(finite > clip):.0%} clipped")
         super().__init__([Series(np.asarray(steps), norms, NORM_STYLE, "grad norm")], height=height,
                          log_y=True, y_label="norm", x_label="step", hlines=hlines, legend=legend)

@@ -106,7 +106,7 @@ class HelpScreen(ModalScreen):
             yield Static(self.key_table())
             yield Static(about(), id="help-about")
             if type(self.under).__name__ == "TrainScreen":
-                yield Static(Text("the panels (h on a focused panel, or click it twice, opens its part)",
+                yield Static(Text("the panels (h on a focused panel, or a click on its title, opens its part)",
                                   style="bold"), classes="help-head")
                 for pid, (title, body) in PANELS.items():
                     yield Static(Text(title, style="bold"), id=f"help-{pid}", classes="help-title")

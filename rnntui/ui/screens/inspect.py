@@ -21,7 +21,9 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import WorkerState, get_current_worker
 
 from rnntui.core.config import RnntuiError
-from rnntui.core.features import FEATURES, FeatureError, correlation, rank, selection_scores, text_feature
+from rnntui.core.features import (
+    FEATURES, FeatureError, correlation, rank, selection_scores, text_feature, variance_order,
+)
 from rnntui.ui.widgets.inspect_heatmap import InspectHeatmap
 from rnntui.ui.widgets.inspect_panels import AnatomyPanel, PredPanel, StepPanel, UnitList
 from rnntui.ui.widgets.inspect_text import InspectText
@@ -181,7 +183,7 @@ class InspectScreen(Screen):
             order, scores, label = np.arange(acts.shape[1]), None, "units by index"
         else:
             scores = acts.var(axis=0)
-            order, label = np.argsort(-scores, kind="stable"), "units by variance"
+            order, label = variance_order(acts), "units by variance"
         unit = int(order[0]) if select_top else v.unit
         self._show(replace(v, order=order, scores=scores, ranking=label, unit=unit))
 

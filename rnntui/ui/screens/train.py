@@ -159,19 +159,9 @@ class TrainScreen(Screen):
         self.app.action_help(self.help_topic() or "gradflow")
 
     def on_click(self, event) -> None:
-        """A click on a panel (its title included) focuses it; a second click opens its explanation."""
+        """A click on a panel focuses it (Textual does that); a click on its title opens its explanation."""
         widget = event.widget
         while widget is not None and getattr(widget, "id", None) not in PANEL_IDS:
             widget = widget.parent
-        if widget is None:
-            return
-        if self.focused is widget:
+        if widget is not None and event.screen_y == widget.region.y:  # the top border, where the title is
             self.app.action_help(widget.id)
-        else:
-            widget.focus()
-
-    def action_page(self, direction: int) -> None:
-        self.query_one(HeatmapPanel).page(direction)
-
-    def action_chars(self, direction: int) -> None:
-        self.query_one(HeatmapPanel).scroll_chars(direction)

@@ -75,7 +75,8 @@ class HeatmapPanel(ProbePanel):
         scale = 1.0 if not self.cell else max(1.0, float(np.abs(acts).max()))
         return Heatmap(acts[:, order].T, self.probe.text, row_offset=self.row_offset,  # (H, T) in order
                        col_offset=self.col_offset, row_labels=[str(u) for u in order], vmin=-scale, vmax=scale,
-                       half=True, ramp=theme_ramp(self), order="" if self.order_by == "index" else self.order_by)
+                       half=True, ramp=theme_ramp(self), order="" if self.order_by == "index" else self.order_by,
+                       hints=False)  # the keys are in the subtitle
 
     def _window(self) -> tuple[int, int, int, int, int]:
         """(first unit, units shown, first char, chars shown, label width) at the panel's size."""
@@ -101,7 +102,7 @@ class HeatmapPanel(ProbePanel):
         keys = ["o order", "v layer"] if self.probe is None or self.probe.hidden.shape[0] > 1 else ["o order"]
         if self.probe is not None and self.probe.cell is not None:
             keys.append("c h/c")
-        return " · ".join(keys + ["h help"])
+        return " · ".join(keys + ["PgDn units", "←→ text", "h help"])
 
     # ---- view controls -------------------------------------------------------------------------
 
