@@ -385,3 +385,10 @@ def test_heatmap_ramp_comes_from_the_caller_and_legend_is_short():
     assert level_rgb(10, ramp=DEFAULT_RAMP) != level_rgb(10, ramp=light)
     out = render_text(Heatmap(values, "ab", vmin=-4.21087, vmax=4.21087), 80, 4)
     assert "-4.21" in out and "+4.21" in out and "4.2108" not in out
+
+
+def test_a_single_loss_point_gets_readable_ticks():
+    # the EMA of one point differs from it by a rounding error: the axis must not zoom into that
+    text = render_text(LossChart(np.array([10]), np.array([3.6889003753662108]), np.zeros(0), np.zeros(0)), 70, 12)
+    labels = tick_labels(text)
+    assert labels and all(len(f"{v:g}") <= 4 for v in labels), labels
