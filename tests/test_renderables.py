@@ -170,9 +170,9 @@ def test_ema_matches_tensorboard_debiased_smoothing():
 def test_gradflow_verdict_states_the_horizon_and_threshold():
     T = 64
     back = np.arange(T)[::-1]  # steps back from t at each index
-    decaying = 0.5**back  # (T,) halves with every step back: below 1e-3 at 10 steps back
+    decaying = 0.5**back  # (T,) halves with every step back: below 1e-6 at 20 steps back
     text = render_text(GradFlow(np.ones((1, T)), decaying[None], height=10), 120, 10)
-    assert "layer 1: gradient stays above 1e-3 of its value at t for 9 steps (memory horizon 9, vanishing)" in text
+    assert "layer 1: gradient stays above 1e-6 of its value at t for 19 steps (memory horizon 19, vanishing)" in text
     text = render_text(GradFlow(np.ones((2, T)), np.full((2, T), 0.3), height=14), 120, 14)
     assert "layer 1: " in text and "at least 63 steps" in text and "vanishing" not in text
     assert "layer 2: horizon at least 63 steps (healthy)" in text  # the other layer: a one-line summary
@@ -180,7 +180,7 @@ def test_gradflow_verdict_states_the_horizon_and_threshold():
     assert "exploding" in text
     # narrow: a shorter wording that keeps the number and the verdict
     text = render_text(GradFlow(np.ones((1, T)), decaying[None], height=10), 50, 10)
-    assert "layer 1: horizon 9 steps (vanishing)" in text
+    assert "layer 1: horizon 19 steps (vanishing)" in text
 
 
 def test_gradflow_uses_the_given_smoothed_horizons():
@@ -188,7 +188,7 @@ def test_gradflow_uses_the_given_smoothed_horizons():
     g = np.full((1, T), 0.3)
     smoothed = horizons((0.5 ** np.arange(T)[::-1])[None])
     text = render_text(GradFlow(np.ones((1, T)), g, height=8, horizons=smoothed), 120, 8)
-    assert "for 9 steps" in text and "at least" not in text
+    assert "for 19 steps" in text and "at least" not in text
 
 
 def test_gradflow_bars_use_eighths_so_adjacent_decades_differ():
