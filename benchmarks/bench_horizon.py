@@ -56,7 +56,7 @@ def main() -> None:
     p.add_argument("--probe-hz", type=float, default=1e9, help="1e9: probe every step")
     p.add_argument("--kinds", default=",".join(KINDS))
     args = p.parse_args()
-    thresholds = (THRESHOLD, 1e-4, 1e-6)
+    thresholds = tuple(sorted({THRESHOLD, 1e-3, 1e-4, 1e-6}, reverse=True))  # the app's, and others to compare
     ok = 0
     seeds = [int(s) for s in args.seeds.split(",")]
     for seed in seeds:

@@ -148,6 +148,12 @@ class TrainScreen(Screen):
         else:
             self._restamp()
 
+    def action_page(self, direction: int) -> None:
+        self.query_one(HeatmapPanel).page(direction)
+
+    def action_chars(self, direction: int) -> None:
+        self.query_one(HeatmapPanel).scroll_chars(direction)
+
     # ---- help about a panel -----------------------------------------------------------------------
 
     def help_topic(self) -> str | None:
