@@ -15,9 +15,11 @@ the probes land on (probes are time-based unless --probe-hz is huge).
 from __future__ import annotations
 
 import argparse
+import random
 import time
 
 from rnntui.core.config import ModelConfig, TrainConfig
+from rnntui.core.corpus import corpus_from_text
 from rnntui.core.engine import Trainer
 from rnntui.core.events import ProbeSnapshot, RunFinished
 from rnntui.core.horizon import THRESHOLD, HorizonSmoother, horizons
@@ -25,11 +27,22 @@ from rnntui.core.horizon import THRESHOLD, HorizonSmoother, horizons
 KINDS = ("rnn", "lstm", "gru")
 
 
-def tiny_config(kind: str, seed: int, corpus: str) -> TrainConfig:
-    """The settings tests/test_horizon.py uses: seconds per cell on a CPU."""
-    return TrainConfig(corpus=corpus, model=ModelConfig(kind=kind, hidden=32, layers=1, embed=16), seq_len=32,
+def copy_text(n_lines: int = 2000, seed: int = 0) -> str:
+    """tests/test_horizon.py's generated text: lines "Xabba...abX", the first character repeated 8 to 24
+    steps later, so predicting it needs memory."""
+    r = random.Random(seed)
+    lines = []
+    for _ in range(n_lines):
+        x = r.choice("ABCDEFGH")
+        lines.append(x + "".join(r.choice("ab") for _ in range(r.randint(8, 24))) + x)
+    return "\n".join(lines) + "\n"
+
+
+def tiny_config(kind: str, seed: int) -> TrainConfig:
+    """The settings tests/test_horizon.py uses (on copy_text())."""
+    return TrainConfig(corpus="copy", model=ModelConfig(kind=kind, hidden=32, layers=1, embed=16), seq_len=64,
                        batch_size=16, lr=1e-2, steps=200, seed=seed, save=False, probe_hz=1e9, probe_budget=1.0,
-                       sample_every_s=0, eval_every=0, log_every=50)
+                       sample_every_s=0, eval_every=0, log_every=50, device="cpu")
 
 
 def measure(cfg: TrainConfig, thresholds: tuple[float, ...]) -> tuple[list[list[int | None]], float, float]:
@@ -37,7 +50,8 @@ def measure(cfg: TrainConfig, thresholds: tuple[float, ...]) -> tuple[list[list[
     smoother = HorizonSmoother()
     t0 = time.perf_counter()
     loss = float("nan")
-    for e in Trainer(cfg).run():
+    corpus = corpus_from_text("copy", copy_text(), cfg.val_frac) if cfg.corpus == "copy" else None
+    for e in Trainer(cfg, corpus=corpus).run():
         if isinstance(e, ProbeSnapshot):
             smoother.add(e)
         elif isinstance(e, RunFinished):
@@ -52,7 +66,8 @@ def main() -> None:
     p.add_argument("--corpus", default="brackets")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--seeds", default="1337")
-    p.add_argument("--tiny", action="store_true", help="the test's tiny settings (ignores --steps)")
+    p.add_argument("--tiny", action="store_true",
+                   help="the test's tiny settings on its generated text (ignores --corpus and --steps)")
     p.add_argument("--probe-hz", type=float, default=1e9, help="1e9: probe every step")
     p.add_argument("--kinds", default=",".join(KINDS))
     args = p.parse_args()
@@ -63,7 +78,7 @@ def main() -> None:
         found = {}
         for kind in args.kinds.split(","):
             if args.tiny:
-                cfg = tiny_config(kind, seed, args.corpus)
+                cfg = tiny_config(kind, seed)
             else:
                 cfg = TrainConfig(corpus=args.corpus, model=ModelConfig(kind=kind), steps=args.steps, seed=seed,
                                   save=False, probe_hz=args.probe_hz, probe_budget=1.0, sample_every_s=0,
