@@ -199,7 +199,8 @@ def test_gradflow_bars_use_eighths_so_adjacent_decades_differ():
     # per timestep (5 columns each at 40 - labels wide), the column's total height in eighths
     heights = []
     for col in range(len(plot[0])):
-        heights.append(sum(" ▁▂▃▄▅▆▇█".index(row[col]) if row[col] in " ▁▂▃▄▅▆▇█" else 0 for row in plot))
+        blocks = " ▁▂▃▄▅▆▇█"
+        heights.append(sum(blocks.index(row[col]) if row[col] in blocks else 0 for row in plot))
     runs = [h for i, h in enumerate(heights) if i == 0 or h != heights[i - 1]]  # one entry per bar
     assert len(runs) == 6 and runs == sorted(runs)  # each decade taller than the last: 6 distinct heights
     assert "1e-2" in text_of_rows(lines) and "1e-4" in text_of_rows(lines)  # decades labelled

@@ -256,7 +256,8 @@ class RnntuiApp(App[int]):
     def save_and_report_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         try:
             folder = Path(path) if path else self.export_folder()
-            name = filename or f"{type(self.screen).__name__.removesuffix('Screen').lower()}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+            screen = type(self.screen).__name__.removesuffix("Screen").lower()
+            name = filename or f"{screen}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
             svg = self.save_screenshot(name, str(folder))
         except OSError as e:
             self.notify(f"cannot save the screenshot: {e.strerror or e}", severity="error")

@@ -93,7 +93,9 @@ class RunState:
             self.val_loss[:] = [v for _, v in event.val_history]
             # what a resumed run already knew: the status shows it rather than "–" until the next pass
             self.val_loss_last = event.val_history[-1][1] if event.val_history else None
-            best = [v for _, v in event.val_history] + ([event.best_val_loss] if event.best_val_loss is not None else [])
+            best = [v for _, v in event.val_history]
+            if event.best_val_loss is not None:
+                best.append(event.best_val_loss)
             self.best_val = min(best) if best else None
             self.saved_step = event.last_saved_step
         elif isinstance(event, RunFinished):

@@ -248,7 +248,8 @@ def colored_text(
     acts = np.asarray(activations, dtype=np.float64).ravel()[: len(text)]
     levels = quantize(acts, vmin, vmax)
     cuts = [0, *(np.flatnonzero(levels[1:] != levels[:-1]) + 1).tolist(), len(levels)]
-    spans = [Span(a, b, text_style(int(levels[a]), LEVELS, ramp)) for a, b in zip(cuts, cuts[1:]) if levels[a] != NAN_LEVEL]
+    spans = [Span(a, b, text_style(int(levels[a]), LEVELS, ramp))
+             for a, b in zip(cuts, cuts[1:]) if levels[a] != NAN_LEVEL]
     if cursor is not None and 0 <= cursor < len(text):
         spans.append(Span(cursor, cursor + 1, _CURSOR))
     return Text(text, spans=spans)

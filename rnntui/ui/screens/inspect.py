@@ -162,7 +162,8 @@ class InspectScreen(Screen):
     def _show(self, view: View) -> None:
         self.view = view
         self.query_one("#ins-text", InspectText).border_title = (
-            f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · colour -{view.scale:.3g}..+{view.scale:.3g}"
+            f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
+            f"colour -{view.scale:.3g}..+{view.scale:.3g}"
             f" · strip: surprise")
         self.query_one("#ins-units", UnitList).border_title = view.ranking
         for w in self.query("#ins-text, #ins-step, #ins-pred, #ins-anatomy, #ins-heatmap, #ins-units"):

@@ -59,7 +59,8 @@ class StatusPanel(Widget):
         rows.append(("best", loss_text(st.best_val)))
         saved = "–"
         if st.saved is not None:
-            saved = f"{st.saved.kind} @ step {st.saved.step:,} {time.strftime('%H:%M', time.localtime(st.saved.wall_time))}"
+            when = time.strftime("%H:%M", time.localtime(st.saved.wall_time))
+            saved = f"{st.saved.kind} @ step {st.saved.step:,} {when}"
         elif st.saved_step is not None:
             saved = f"@ step {st.saved_step:,} (resumed from)"
         rows.append(("saved", saved))
