@@ -580,3 +580,23 @@ async def test_palette_screenshot_saves_where_export_does(tmp_path, monkeypatch)
         folder = tmp_path / "fake"
         await wait_for(pilot, lambda: list(folder.glob("*.svg")))
         assert not (tmp_path / "home" / "Downloads").exists()
+
+
+async def test_heatmap_colours_follow_the_theme(tmp_path):
+    from rnntui.ui.widgets.hidden import HeatmapPanel, theme_ramp
+
+    app = make_app(LongTrainer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot, app, small_cfg(tmp_path))
+        await wait_for(pilot, lambda: app.state.probe is not None)
+        await pilot.pause(0.4)
+        heat = app.screen.query_one(HeatmapPanel)
+        app.theme = "textual-dark"
+        await pilot.pause()
+        neg, zero, pos = theme_ramp(heat)
+        assert sum(zero) < 150 and neg != pos  # dark theme: a dark zero
+        assert heat.heatmap().ramp == (neg, zero, pos)  # the renderable draws with it
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert sum(theme_ramp(heat)[1]) > 600  # light theme: zero is near-white, not near-black
+        app.session.stop.set()
