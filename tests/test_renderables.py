@@ -12,7 +12,8 @@ from rich.segment import Segment
 
 from rnntui.ui.renderables import GradFlow, Heatmap, HLine, LineChart, LossChart, NormChart, Series, colored_text
 from rnntui.ui.renderables.colors import NAN_LEVEL, level_rgb, quantize
-from rnntui.ui.renderables.gradflow import verdict
+from rnntui.core.horizon import horizons
+from rnntui.ui.renderables.colors import DEFAULT_RAMP
 from rnntui.ui.renderables.linechart import CLIP_STYLE, ema
 
 
@@ -131,7 +132,7 @@ def test_norm_chart_marks_the_clip_threshold_and_the_clipped_share():
     norms = np.where(steps % 2 == 0, 0.3, 3.0)
     chart = NormChart(steps, norms, clip=1.0, height=10)
     text = render_text(chart, 80, 10)
-    assert "clip 1.0" in text and "50% of steps clipped" in text
+    assert "clip 1.0 · 50% clipped" in text  # short enough not to be cut at a panel's width
     clip_color = chart.hlines[0].style
     assert clip_color == CLIP_STYLE
     rows_with_clip = [
@@ -166,18 +167,61 @@ def test_ema_matches_tensorboard_debiased_smoothing():
 # gradient flow
 
 
-def test_gradflow_calls_a_geometric_decay_vanishing_and_a_flat_one_healthy():
+def test_gradflow_verdict_states_the_horizon_and_threshold():
     T = 64
     back = np.arange(T)[::-1]  # steps back from t at each index
-    decaying = 0.5**back  # (T,) halves with every step back
-    text = render_text(GradFlow(np.ones((1, T)), decaying[None], height=10), 100, 10)
-    assert "vanishing" in text and "healthy" not in text
-    assert "20 steps back" in text
-    text = render_text(GradFlow(np.ones((2, T)), np.full((2, T), 0.3), height=14), 100, 14)
-    assert text.count("healthy") == 2 and "vanishing" not in text
-    text = render_text(GradFlow(np.ones((1, T)), (1.5**back)[None], height=10), 100, 10)
+    decaying = 0.5**back  # (T,) halves with every step back: below 1e-6 at 20 steps back
+    text = render_text(GradFlow(np.ones((1, T)), decaying[None], height=10), 120, 10)
+    assert "layer 1: gradient stays above 1e-6 of its value at t for 19 steps (memory horizon 19, vanishing)" in text
+    text = render_text(GradFlow(np.ones((2, T)), np.full((2, T), 0.3), height=14), 120, 14)
+    assert "layer 1: " in text and "at least 63 steps" in text and "vanishing" not in text
+    assert "layer 2: horizon at least 63 steps (healthy)" in text  # the other layer: a one-line summary
+    text = render_text(GradFlow(np.ones((1, T)), (1.5**back)[None], height=10), 120, 10)
     assert "exploding" in text
-    assert verdict(0.5**back)[2] == "vanishing" and verdict(np.ones(T))[2] == "healthy"
+    # narrow: a shorter wording that keeps the number and the verdict
+    text = render_text(GradFlow(np.ones((1, T)), decaying[None], height=10), 50, 10)
+    assert "layer 1: horizon 19 steps (vanishing)" in text
+
+
+def test_gradflow_uses_the_given_smoothed_horizons():
+    T = 32
+    g = np.full((1, T), 0.3)
+    smoothed = horizons((0.5 ** np.arange(T)[::-1])[None])
+    text = render_text(GradFlow(np.ones((1, T)), g, height=8, horizons=smoothed), 120, 8)
+    assert "for 19 steps" in text and "at least" not in text
+
+
+def test_gradflow_bars_use_eighths_so_adjacent_decades_differ():
+    T = 8
+    g = np.array([[1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e0, 1e0]])  # one decade per step
+    lines = render_text(GradFlow(np.ones_like(g), g, height=8), 40, 8).split("\n")
+    plot = [line.split("┤" if "┤" in line else "│", 1)[1] for line in lines[1:] if "┤" in line or "│" in line]
+    # per timestep (5 columns each at 40 - labels wide), the column's total height in eighths
+    heights = []
+    for col in range(len(plot[0])):
+        blocks = " ▁▂▃▄▅▆▇█"
+        heights.append(sum(blocks.index(row[col]) if row[col] in blocks else 0 for row in plot))
+    runs = [h for i, h in enumerate(heights) if i == 0 or h != heights[i - 1]]  # one entry per bar
+    assert len(runs) == 6 and runs == sorted(runs)  # each decade taller than the last: 6 distinct heights
+    assert "1e-2" in text_of_rows(lines) and "1e-4" in text_of_rows(lines)  # decades labelled
+
+
+def text_of_rows(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+def test_gradflow_total_has_its_own_strip_and_the_layer_key_shows():
+    T = 16
+    last = np.stack([np.full(T, 1e-2), np.full(T, 1e-1)])
+    total = np.stack([np.linspace(1e-6, 1.0, T), np.ones(T)])
+    text = render_text(GradFlow(total, last, height=10, layer=1), 90, 10)
+    lines = text.split("\n")
+    assert lines[0].startswith("layer 2:")  # the selected layer is the large one
+    strip = next(line for line in lines if line.lstrip().startswith("tot"))
+    assert "▁" in strip  # a flat total sits on its own scale, not over the bars
+    assert "layer 1: horizon" in text  # the other layer summarised on one line
+    assert "v layer 2/2" in text  # how to switch layer, in the panel itself
+    assert "•" not in text
 
 
 def test_gradflow_rightmost_column_is_the_last_step():
@@ -201,7 +245,7 @@ def test_gradflow_downsamples_long_windows_keeping_spikes():
     text = render_text(GradFlow(np.ones((1, T)), grad_last[None], height=8), 60, 8)
     assert_size(text, 60, 8)
     top = [line for line in text.split("\n") if "│" in line or "┤" in line][0]
-    assert "█" in top or "•" in top  # the spike survives the max per column
+    assert "█" in top  # the spike survives the max per column
     assert "t-499" in text
 
 
@@ -210,7 +254,8 @@ def test_gradflow_handles_zeros_nan_and_layer_selection():
     text = render_text(GradFlow(g, g, height=12), 60, 12)
     assert_size(text, 60, 12)
     text = render_text(GradFlow(g, g, height=8, layer=1), 60, 8)
-    assert "layer 2" in text and "layer 1" not in text
+    assert text.startswith("layer 2") and "layer 1: horizon" in text
+    assert_size(render_text(GradFlow(g, g, height=4, layer=1), 60, 4), 60, 4)  # tiny: still exact
     text = render_text(GradFlow(np.zeros((2, 8)), np.zeros((2, 8))), 60, 8)
     assert "all gradients are zero" in text
     assert "waiting" in render_text(GradFlow(np.zeros((2, 0)), np.zeros((2, 0))), 60, 8)
@@ -299,4 +344,52 @@ def test_quantize_is_monotonic_and_maps_nan_apart():
     lv = quantize(np.array([-5.0, -1.0, -0.5, 0.0, 0.5, 1.0, 5.0, np.nan]))
     assert list(lv[:7]) == sorted(lv[:7]) and lv[0] == lv[1] == 0 and lv[5] == lv[6] == 20 and lv[3] == 10
     assert lv[7] == NAN_LEVEL
-    assert level_rgb(0) != level_rgb(10) != level_rgb(20)
+    colours = {level_rgb(0), level_rgb(10), level_rgb(20)}
+    assert len(colours) == 3  # all three differ (a chained != never compared level 0 with level 20)
+
+
+def test_heatmap_half_blocks_show_two_units_per_row():
+    values = np.zeros((40, 30))
+    values[1] = 1.0  # unit 1: the lower half of the first row
+    out = render_text(Heatmap(values, "x" * 30, half=True, row_labels=[str(u) for u in range(40)]), 90, 12)
+    assert "0,1" in out and "2,3" in out  # each row names its two units
+    assert "units 0-19 of 40 (PgUp/PgDn)" in out  # 12 lines: text, 10 rows of two units, footer
+    assert_size(out, 90, 12)
+    row = render_lines(Heatmap(values, "x" * 30, half=True), 60, 12)[1]
+    cell = [s for s in row if "▀" in s.text][0]
+    assert cell.style.color.get_truecolor() != cell.style.bgcolor.get_truecolor()  # unit 0 over unit 1
+    assert tuple(cell.style.bgcolor.get_truecolor()) == level_rgb(20)
+
+
+def test_heatmap_paging_by_units_shown_never_skips_a_unit():
+    values = np.zeros((60, 200))
+    for half in (False, True):
+        seen, offset = [], 0
+        for _ in range(20):
+            hm = Heatmap(values, "x" * 200, row_offset=offset, half=half, order="variance")
+            r0, units, *_ = hm.window(40, 10)  # narrow: the footer takes two lines
+            out = render_text(hm, 40, 10)
+            assert f"#{r0 + 1}-{r0 + units} of 60" in out
+            seen.extend(range(r0, r0 + units))
+            if r0 + units >= 60:
+                break
+            offset = r0 + units
+        assert sorted(set(seen)) == list(range(60))  # every unit shown (the last page may overlap)
+
+
+def test_heatmap_ramp_comes_from_the_caller_and_legend_is_short():
+    light = ((0, 90, 200), (245, 245, 245), (200, 30, 30))  # a light theme's ramp: zero is near-white
+    values = np.array([[0.0, 0.0]])
+    row = render_lines(Heatmap(values, "ab", ramp=light), 40, 4)[1]
+    bg = [s.style.bgcolor.get_truecolor() for s in row if s.style is not None and s.style.bgcolor is not None]
+    assert tuple(bg[0]) == (245, 245, 245)
+    assert level_rgb(10, ramp=DEFAULT_RAMP) != level_rgb(10, ramp=light)
+    out = render_text(Heatmap(values, "ab", vmin=-4.21087, vmax=4.21087), 80, 4)
+    assert "-4.21" in out and "+4.21" in out and "4.2108" not in out
+
+
+def test_a_single_loss_point_gets_readable_ticks():
+    # the EMA of one point differs from it by a rounding error: the axis must not zoom into that
+    text = render_text(LossChart(np.array([10]), np.array([3.6889003753662108]), np.zeros(0), np.zeros(0)), 70, 12)
+    labels = tick_labels(text)
+    assert labels and all(len(f"{v:g}") <= 4 for v in labels), labels

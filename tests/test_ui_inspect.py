@@ -143,3 +143,45 @@ async def test_default_text_and_errors_are_shown():
         await pilot.pause()
         assert app.screen.view is None
         assert "cannot inspect" in str(app.screen.query_one("#ins-status").render())
+
+
+async def test_layers_are_numbered_from_one_and_the_legend_is_short():
+    import re
+
+    from rich.console import Console
+
+    app = Host(checkpoint("lstm"), TEXT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = await loaded(app, pilot)
+
+        def shown(wid: str) -> str:
+            console = Console(record=True, width=120, file=__import__("io").StringIO())
+            console.print(s.query_one(wid).render())
+            return console.export_text()
+
+        step = shown("#ins-step")
+        assert "layer 1 h" in step and "layer 2 h" in step and not re.search(r"\bL[01]\b", step)
+        assert shown("#ins-anatomy").startswith("layer 1:")
+        assert "layer 1 h" in str(s.query_one("#ins-text").border_title)
+        await pilot.press("c")  # the cell state: an unbounded scale, printed with 3 digits at most
+        heat = shown("#ins-heatmap")
+        bounds = re.findall(r"[+-]\d+(?:\.\d+)?", heat.splitlines()[-1] + heat.splitlines()[-2])
+        assert bounds and all(len(b.lstrip("+-").replace(".", "")) <= 3 for b in bounds), bounds
+
+
+async def test_inspect_from_the_command_line_leaves_the_app_on_escape(tmp_path):
+    from rnntui.core.checkpoints import save_checkpoint
+    from rnntui.ui.app import RnntuiApp
+
+    path = tmp_path / "run" / "latest.pt"
+    save_checkpoint(path, checkpoint("gru"))
+    app = RnntuiApp(inspect_checkpoint=str(path), inspect_text=TEXT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, InspectScreen) and app.screen.view is not None:
+                break
+        assert isinstance(app.screen, InspectScreen)
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.return_code == 0 and not app.is_running  # left, not a blank screen or the setup form

@@ -32,6 +32,9 @@ class RunStarted:
     wall_s: float = 0.0  # training wall time of earlier invocations (a resumed run's clock starts here)
     chars_seen: int = 0  # training characters consumed by earlier invocations
     notice: str = ""  # one line the user should read first, e.g. that the run folder was renamed
+    grad_norm_history: tuple[tuple[int, float], ...] = ()  # (step, grad norm) carried over by a resumed run
+    best_val_loss: float | None = None  # best validation loss of the run so far (a resumed run's)
+    last_saved_step: int | None = None  # step of the checkpoint a resumed run continues from
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,3 +177,22 @@ def saturation(acts: np.ndarray, limit: float = 0.9) -> np.ndarray:
 def variance_order(acts: np.ndarray) -> np.ndarray:
     """Unit indices by variance over time, largest first."""
     return np.argsort(-acts.var(axis=0), kind="stable")
+
+
+def saturation_order(acts: np.ndarray, limit: float = 0.9) -> np.ndarray:
+    """Unit indices by saturation (share of steps with |value| > limit), most saturated first."""
+    return np.argsort(-saturation(acts, limit), kind="stable")
+
+
+UNIT_ORDERS = ("variance", "saturation", "index")  # ways to order the units of a heatmap, in cycling order
+
+
+def unit_order(acts: np.ndarray, by: str) -> np.ndarray:
+    """Unit indices of (T, H) activations ordered by one of UNIT_ORDERS."""
+    if by == "variance":
+        return variance_order(acts)
+    if by == "saturation":
+        return saturation_order(acts)
+    if by == "index":
+        return np.arange(acts.shape[1])
+    raise FeatureError(f"unknown unit order {by!r}; one of {', '.join(UNIT_ORDERS)}")

@@ -58,7 +58,8 @@ class RnntuiApp(App[int]):
     COMMANDS = App.COMMANDS | {ScreenCommands}
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help"),
-        Binding("ctrl+t", "toggle_theme", "Dark/light"),
+        Binding("ctrl+t", "toggle_theme", "Dark/light", show=False),  # in the help and the palette
+        Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 
     def __init__(self, corpus: str | None = None, checkpoint: str | None = None,
@@ -74,11 +75,13 @@ class RnntuiApp(App[int]):
         self.ckpt: dict | None = None  # a checkpoint opened on the setup screen
         self.ckpt_path: str | None = None
         self.gen_settings = GenSettings()  # the generation panel's settings, kept between openings
+        self.last_cfg: TrainConfig | None = None  # the settings of the last run started
 
     def on_mount(self) -> None:
-        self.push_screen(SetupScreen(self.corpus, self.checkpoint))
-        if self.inspect_checkpoint:
+        if self.inspect_checkpoint:  # `rnntui inspect CKPT`: the inspector is the app; esc leaves it
             self.load_for_inspect(self.inspect_checkpoint)
+        else:
+            self.push_screen(SetupScreen(self.corpus, self.checkpoint))
         self._catch_stop_signals()
 
     def _catch_stop_signals(self) -> None:
@@ -144,6 +147,7 @@ class RnntuiApp(App[int]):
             self.notify("a run is already going: stop it first (x)", severity="warning")
             return
         self.session = TrainSession(cfg, resume, self.trainer_factory)
+        self.last_cfg = cfg  # `n` (new run) brings the setup screen back with these settings
         self.state = RunState()
         post = lambda event: self.post_message(EngineEvent(event))  # noqa: E731  (thread-safe)
         self.session.worker = self.run_worker(partial(self.session.run, post), thread=True, group="train",
@@ -218,7 +222,7 @@ class RnntuiApp(App[int]):
         if self.running:
             self.notify("stop the run first (x)", severity="warning")
         elif not isinstance(self.screen, SetupScreen):
-            self.switch_screen(SetupScreen(self.corpus, self.checkpoint))
+            self.switch_screen(SetupScreen(self.corpus, self.checkpoint, previous=self.last_cfg))
 
     # ---- generation and inspection ---------------------------------------------------------------
 
@@ -274,9 +278,35 @@ class RnntuiApp(App[int]):
 
     # ---- export, theme, help, quit ---------------------------------------------------------------
 
-    def action_export(self) -> None:
+    def export_folder(self) -> Path:
+        """Where exports and screenshots go: the run folder when the run saves, else the working directory."""
         folder = self.state.run_dir
         folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's Screenshot saves where e (export) does, not in a Downloads folder that may not exist."""
+        self.save_and_report_screenshot(filename, path)
+
+    def save_and_report_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        try:
+            folder = Path(path) if path else self.export_folder()
+            screen = type(self.screen).__name__.removesuffix("Screen").lower()
+            name = filename or f"{screen}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+            svg = self.save_screenshot(name, str(folder))
+        except OSError as e:
+            self.notify(f"cannot save the screenshot: {e.strerror or e}", severity="error")
+            return
+        self.notify(f"saved {svg}", title="screenshot", timeout=6)
+
+    def get_system_commands(self, screen):
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # Textual's default writes to ~/Downloads
+                command = command._replace(callback=lambda: self.set_timer(0.1, self.save_and_report_screenshot))
+            yield command
+
+    def action_export(self) -> None:
+        folder = self.export_folder()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         svg = self.save_screenshot(f"dashboard-{stamp}.svg", str(folder))
         self.state.write_jsonl(folder / f"metrics-{stamp}.jsonl")
@@ -286,9 +316,13 @@ class RnntuiApp(App[int]):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+    def action_help(self, topic: str | None = None) -> None:
+        """The help screen; `topic` (a dashboard panel id) opens it at that panel's explanation."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        if topic is None:
+            topic = getattr(self.screen, "help_topic", lambda: None)()
+        self.push_screen(HelpScreen(self.screen, topic))
 
     async def action_quit(self) -> None:
         if not self.running:

@@ -14,10 +14,13 @@ from pathlib import Path
 from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
 )
+from rnntui.core.horizon import HorizonSmoother
 
 MAX_POINTS = 20_000  # chart history; halved (every other point kept) when full, so the whole run stays
 MAX_RECORDS = 100_000  # metric records kept for export (the newest)
 MAX_SAMPLES = 40  # samples shown in the samples panel
+STALE_STEPS = 100  # a probe-driven panel is "stale" when its probe is this many steps behind the run...
+STALE_S = 30.0  # ...and this many seconds of training old (a fast tiny model does 100 steps in a blink)
 
 
 class RunState:
@@ -26,13 +29,19 @@ class RunState:
         self.metrics: StepMetrics | None = None  # the latest training metrics
         self.eval: EvalMetrics | None = None  # the latest validation pass
         self.probe: ProbeSnapshot | None = None  # the latest gradient-flow / hidden-state probe
+        self.probe_elapsed = 0.0  # training seconds (StepMetrics.elapsed_s) when that probe arrived
+        self.horizons = HorizonSmoother()  # grad_last of the recent probes, averaged for the verdict
         self.saved: CheckpointSaved | None = None  # the latest checkpoint written
+        self.saved_step: int | None = None  # its step, or the step a resumed run was saved at
+        self.val_loss_last: float | None = None  # latest validation loss, carried over by a resumed run
+        self.best_val: float | None = None  # best validation loss of the run, carried over too
         self.finished: RunFinished | None = None  # set when the run ended
         self.paused = False  # the engine reported it is idling
         self.samples: deque[Sample] = deque(maxlen=MAX_SAMPLES)
         self.train_steps: list[int] = []  # loss chart, training points
         self.train_loss: list[float] = []
-        self.grad_norms: list[float] = []  # global gradient norm before clipping, same steps
+        self.norm_steps: list[int] = []  # gradient-norm chart: steps...
+        self.grad_norms: list[float] = []  # ...and the global gradient norm before clipping
         self.val_steps: list[int] = []  # loss chart, validation points
         self.val_loss: list[float] = []
         self.records: deque[dict] = deque(maxlen=MAX_RECORDS)  # step/eval metrics for export
@@ -47,37 +56,71 @@ class RunState:
             self.metrics = event
             self.train_steps.append(event.step)
             self.train_loss.append(event.loss)
+            self.norm_steps.append(event.step)
             self.grad_norms.append(event.grad_norm)
-            if len(self.train_steps) > MAX_POINTS:
-                for xs in (self.train_steps, self.train_loss, self.grad_norms):
-                    xs[:] = xs[::2]
+            for xs, ys in ((self.train_steps, self.train_loss), (self.norm_steps, self.grad_norms)):
+                if len(xs) > MAX_POINTS:
+                    xs[:], ys[:] = xs[::2], ys[::2]
             self.records.append({"kind": "step", "step": event.step, "epoch": round(event.epoch, 5),
                                  "loss": event.loss, "lr": event.lr, "grad_norm": event.grad_norm,
                                  "chars_per_s": round(event.chars_per_s, 1),
                                  "elapsed_s": round(event.elapsed_s, 3)})
         elif isinstance(event, EvalMetrics):
             self.eval = event
+            self.val_loss_last = event.val_loss
+            self.best_val = event.best_val_loss if self.best_val is None else min(self.best_val, event.best_val_loss)
             self.val_steps.append(event.step)
             self.val_loss.append(event.val_loss)
             self.records.append({"kind": "eval", "step": event.step, "val_loss": event.val_loss,
                                  "val_bpc": event.val_bpc, "full": event.full})
         elif isinstance(event, ProbeSnapshot):
             self.probe = event
+            self.probe_elapsed = self.metrics.elapsed_s if self.metrics else 0.0
+            self.horizons.add(event)
         elif isinstance(event, Sample):
             self.samples.append(event)
         elif isinstance(event, CheckpointSaved):
-            self.saved = event
+            self.saved, self.saved_step = event, event.step
         elif isinstance(event, Paused):
             self.paused = event.paused
         elif isinstance(event, RunStarted):
             self.started, self.finished, self.paused = event, None, False
             self.train_steps[:] = list(event.history_steps)
             self.train_loss[:] = list(event.history_loss)
-            self.grad_norms[:] = [float("nan")] * len(event.history_steps)  # not kept by checkpoints
+            self.norm_steps[:] = [s for s, _ in event.grad_norm_history]
+            self.grad_norms[:] = [g for _, g in event.grad_norm_history]
             self.val_steps[:] = [s for s, _ in event.val_history]
             self.val_loss[:] = [v for _, v in event.val_history]
+            # what a resumed run already knew: the status shows it rather than "–" until the next pass
+            self.val_loss_last = event.val_history[-1][1] if event.val_history else None
+            best = [v for _, v in event.val_history]
+            if event.best_val_loss is not None:
+                best.append(event.best_val_loss)
+            self.best_val = min(best) if best else None
+            self.saved_step = event.last_saved_step
         elif isinstance(event, RunFinished):
             self.finished, self.paused = event, False
+
+    # -------------------------------------------------------------------------
+    # derived
+
+    @property
+    def step(self) -> int:
+        """The run's current step: the newest of what the engine reported (metrics come every log_every
+        steps, a checkpoint or a probe can be newer)."""
+        steps = [e.step for e in (self.metrics, self.saved, self.probe, self.finished) if e is not None]
+        if self.started is not None:
+            steps.append(self.started.start_step)
+        return max(steps, default=0)
+
+    def probe_lag(self) -> tuple[int, bool]:
+        """(steps the shown probe is behind the run, stale?): stale when it is both STALE_STEPS steps and
+        STALE_S seconds of training old, so a fast model probed twice a second is never called stale."""
+        if self.probe is None:
+            return 0, False
+        behind = max(0, self.step - self.probe.step)
+        age = (self.metrics.elapsed_s if self.metrics else 0.0) - self.probe_elapsed
+        return behind, behind >= STALE_STEPS and age >= STALE_S and self.finished is None
 
     # -------------------------------------------------------------------------
     # export

@@ -1,7 +1,9 @@
 """The shared diverging colour scale: a value in [vmin, vmax] -> a cached Rich Style.
 
-Blue for negative, near-black for zero, red for positive. The dark middle keeps a mostly-quiet hidden
-state quiet on a dark theme, and saturated cells still stand out on a light one. Values are quantised to
+A Ramp gives the colours of vmin, of the middle and of vmax. The widgets build theirs from the Textual
+theme (component classes, see rnntui.tcss), so zero is the panel's own background: near-black on a dark
+theme, near-white on a light one, and a quiet hidden state stays quiet on both. DEFAULT_RAMP (blue,
+near-black, red) is for renderables drawn without a theme (tests, exports). Values are quantised to
 a fixed number of levels so each render reuses a handful of Style objects (building a Style per cell is
 what made a naive heatmap ten times slower) and runs of equal level merge into one Segment.
 """
@@ -19,17 +21,18 @@ NAN_LEVEL = -1  # the level of NaN / missing values: drawn without colour
 # -----------------------------------------------------------------------------
 # colour ramp
 
-_NEG = (58, 134, 255)  # vmin: bright azure
-_MID = (38, 38, 44)  # the middle of the range: near-black, slightly blue
-_POS = (255, 78, 78)  # vmax: bright red
+RGB = tuple[int, int, int]
+Ramp = tuple[RGB, RGB, RGB]  # (colour of vmin, of the middle, of vmax)
+DEFAULT_RAMP: Ramp = ((58, 134, 255), (38, 38, 44), (255, 78, 78))  # azure, near-black, red
 
 
-def level_rgb(level: int, levels: int = LEVELS) -> tuple[int, int, int]:
+def level_rgb(level: int, levels: int = LEVELS, ramp: Ramp = DEFAULT_RAMP) -> RGB:
     """The RGB colour of one quantised level, 0 (vmin) .. levels-1 (vmax)."""
+    neg, mid, pos = ramp
     f = 2.0 * level / (levels - 1) - 1.0  # -1 .. +1
-    end = _POS if f >= 0 else _NEG
+    end = pos if f >= 0 else neg
     a = abs(f) ** 0.8  # a slight lift so small activations are already visible against the middle
-    return tuple(round(m + (e - m) * a) for m, e in zip(_MID, end))  # type: ignore[return-value]
+    return tuple(round(m + (e - m) * a) for m, e in zip(mid, end))  # type: ignore[return-value]
 
 
 def _contrast_fg(rgb: tuple[int, int, int]) -> Color:
@@ -43,27 +46,35 @@ def _contrast_fg(rgb: tuple[int, int, int]) -> Color:
 # cached styles
 
 
-@lru_cache(maxsize=None)
-def cell_style(level: int, levels: int = LEVELS) -> Style:
+@lru_cache(maxsize=4096)
+def cell_style(level: int, levels: int = LEVELS, ramp: Ramp = DEFAULT_RAMP) -> Style:
     """Background-only style of a heatmap cell (NAN_LEVEL: no colour)."""
     if level == NAN_LEVEL:
         return Style.null()
-    return Style(bgcolor=Color.from_rgb(*level_rgb(level, levels)))
+    return Style(bgcolor=Color.from_rgb(*level_rgb(level, levels, ramp)))
 
 
-@lru_cache(maxsize=None)
-def text_style(level: int, levels: int = LEVELS) -> Style:
+@lru_cache(maxsize=4096)
+def half_style(upper: int, lower: int, levels: int = LEVELS, ramp: Ramp = DEFAULT_RAMP) -> Style:
+    """Style of a "▀" cell showing two values: the upper one as foreground, the lower as background."""
+    fg = None if upper == NAN_LEVEL else Color.from_rgb(*level_rgb(upper, levels, ramp))
+    bg = None if lower == NAN_LEVEL else Color.from_rgb(*level_rgb(lower, levels, ramp))
+    return Style(color=fg, bgcolor=bg)
+
+
+@lru_cache(maxsize=4096)
+def text_style(level: int, levels: int = LEVELS, ramp: Ramp = DEFAULT_RAMP) -> Style:
     """Background plus a contrasting foreground, for characters drawn on a coloured cell."""
     if level == NAN_LEVEL:
         return Style.null()
-    rgb = level_rgb(level, levels)
+    rgb = level_rgb(level, levels, ramp)
     return Style(color=_contrast_fg(rgb), bgcolor=Color.from_rgb(*rgb))
 
 
-@lru_cache(maxsize=None)
-def swatch_style(level: int, levels: int = LEVELS) -> Style:
+@lru_cache(maxsize=4096)
+def swatch_style(level: int, levels: int = LEVELS, ramp: Ramp = DEFAULT_RAMP) -> Style:
     """Foreground-only style, for legend swatches drawn with block characters."""
-    return Style(color=Color.from_rgb(*level_rgb(level, levels)))
+    return Style(color=Color.from_rgb(*level_rgb(level, levels, ramp)))
 
 
 # -----------------------------------------------------------------------------

@@ -1,185 +1,227 @@
-"""Gradient flow over one BPTT window: per-timestep gradient norms on a log scale, one panel per layer.
+"""Gradient flow over one BPTT window: the selected layer large, the others as one-line summaries.
 
 Columns are timesteps with the last one, t, on the right, so reading leftwards is reading "further back in
-time". Bars show how much of the window's last loss reaches each earlier hidden state,
-||d loss_T / dh_t||: the curve that collapses for a plain tanh RNN (vanishing gradients) and stays up for
-an LSTM. Dots show the total gradient ||dL/dh_t|| that the optimiser actually receives at each step.
+time". Bars (log scale, eighth-of-a-cell resolution) show how much of the window's last loss reaches each
+earlier hidden state, ||d loss_T / dh_t||: the curve that collapses for a plain tanh RNN (vanishing
+gradients) and stays up for an LSTM. A one-row strip under the plot shows, on its own log scale, the
+total gradient ||dL/dh_t|| that the optimiser actually receives at each step. The first line is the
+verdict of rnntui.core.horizon: the memory horizon, with its threshold stated.
 """
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 
-from rnntui.ui.renderables.axes import DIM, parse_style, style_runs, waiting
+from rnntui.core.horizon import Horizon, fmt_threshold, horizons as horizons_of, verdict_line
+from rnntui.ui.renderables.axes import DIM, parse_style, waiting
 
 BAR_STYLE = "#f0883e"  # last-step gradient ||d loss_T / dh_t||
-DOT_STYLE = "bold #58a6ff"  # total gradient ||dL/dh_t||
+TOTAL_STYLE = "#58a6ff"  # total gradient ||dL/dh_t||, its own strip and scale
+MARK_STYLE = "bold #e3b341"  # the horizon's column on the x axis
 VERDICT_STYLES = {"vanishing": "bold #58a6ff", "healthy": "bold #3fb950", "exploding": "bold #f85149"}
-LOOK_BACK = 20  # the summary compares the gradient this many steps back with the one at t
-VANISHING_BELOW = 1e-2  # ratio (k steps back / at t) under which the gradient has vanished: x0.79/step
-EXPLODING_ABOVE = 10.0  # ratio over which it grows going back: x1.12/step sustained over 20 steps
 MAX_DECADES = 8  # smaller values than this many decades below the largest are drawn as empty
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 
-def _fmt_ratio(r: float) -> str:
-    if r == 0:
-        return "0"
-    if r < 0.01 or r >= 100:
-        m, e = f"{r:.0e}".split("e")
-        return f"{m}e{int(e)}"
-    return f"{r:.2g}"
-
-
-def verdict(grad_last: np.ndarray, look_back: int = LOOK_BACK) -> tuple[int, float, str]:
-    """(k, ratio, word) for one layer's (T,) last-step gradients: the value k steps back over the value
-    at t, and "vanishing" / "healthy" / "exploding" ("" with a NaN ratio when it cannot be decided)."""
-    g = np.asarray(grad_last, dtype=np.float64).ravel()
-    k = min(look_back, len(g) - 1)
-    if k < 1 or not (math.isfinite(g[-1]) and g[-1] > 0) or not math.isfinite(g[-1 - k]):
-        return k, math.nan, ""
-    r = max(g[-1 - k], 0.0) / g[-1]
-    return k, r, "vanishing" if r < VANISHING_BELOW else "exploding" if r > EXPLODING_ABOVE else "healthy"
-
-
-def summary(layer: int, grad_last: np.ndarray, width: int) -> Text:
-    """The panel's headline, e.g. "layer 1: last-step gradient 20 steps back is 4e-5× of t (vanishing,
-    ×0.60/step)", shortened to fit the width while keeping the verdict."""
-    k, r, word = verdict(grad_last)
-    if not word:
-        return Text().append(f"layer {layer + 1}: ", "bold").append("no gradient at t to compare with")
-    per_step = f", ×{r ** (1 / k):.2f}/step" if r > 0 else ""
-    for body, extra in ((f"last-step gradient {k} steps back is {_fmt_ratio(r)}× of t", per_step),
-                        (f"last-step gradient {k} steps back is {_fmt_ratio(r)}× of t", ""),
-                        (f"{k} steps back: {_fmt_ratio(r)}× of t", "")):
-        text = Text().append(f"layer {layer + 1}: ", "bold").append(body + " (")
-        text.append(word, parse_style(VERDICT_STYLES[word])).append(extra + ")")
-        if text.cell_len <= width:
-            break
-    return text
-
-
-def _layout(T: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _layout(T: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """How T timesteps share w plot columns, the last timestep in the last column.
 
-    Returns idx (w,): the first timestep of each column (several per column when T > w; otherwise
-    each timestep widened over w / T columns); gap (w,): blank separator columns, once bars are 3+
-    columns wide; centre (T,): the middle column of each timestep's bar (for dots and labels).
+    Returns idx (w,): the first timestep of each column (several per column when T > w; otherwise each
+    timestep widened over w / T columns), and centre (T,): the middle column of each timestep.
     """
     idx = (np.arange(w) * T) // w
-    gap = np.zeros(w, dtype=bool)
-    if 3 * T <= w:
-        gap[:-1] = idx[1:] != idx[:-1]
     if T > w:
-        return idx, gap, np.minimum(np.arange(T) * w // T, w - 1)
+        return idx, np.minimum(np.arange(T) * w // T, w - 1)
     first = np.searchsorted(idx, np.arange(T))
     last = np.r_[first[1:] - 1, w - 1]
-    return idx, gap, (first + last - gap[last]) // 2
+    return idx, (first + last) // 2
+
+
+def _per_column(values: np.ndarray, w: int) -> np.ndarray:
+    """(T,) -> (w,): the largest value of the timesteps in each column, so spikes are not averaged away."""
+    idx, _ = _layout(len(values), w)
+    return np.maximum.reduceat(values, idx) if len(values) > w else values[idx]
+
+
+def _eighths(values: np.ndarray, lo: float, hi: float, rows: int) -> np.ndarray:
+    """Bar heights in eighths of a cell for log10 positions between lo and hi; 0 below lo or for 0."""
+    with np.errstate(divide="ignore"):
+        lv = np.log10(np.maximum(values, 1e-300))
+    h = np.rint(np.clip((lv - lo) / (hi - lo), 0, 1) * rows * 8)
+    return np.where(values >= 10.0**lo, np.maximum(h, 1), 0).astype(np.int64)  # above the floor: a stub
+
+
+def sparkline(values: np.ndarray, w: int, lo: float | None = None, hi: float | None = None) -> str:
+    """One row of eighth blocks, log scale (lo/hi in log10; default: the values' own range)."""
+    v = _per_column(np.where(np.isfinite(values) & (values > 0), values, 0.0), w)
+    pos = v[v > 0]
+    if not len(pos):
+        return " " * w
+    lo = math.log10(pos.min()) - 1e-9 if lo is None else lo
+    hi = math.log10(pos.max()) if hi is None else hi
+    hi = max(hi, lo + 1e-6)
+    return "".join(_EIGHTHS[min(8, e)] for e in _eighths(v, lo, hi, 1).tolist())
 
 
 class GradFlow:
-    """Per-layer panels of last-step (bars) and total (dots) gradient norms against steps back from t."""
+    """The selected layer's last-step gradients as tall bars, the total gradient as a strip, the other
+    layers as one-line summaries, and the verdict line on top.
 
-    def __init__(
-        self, grad_total: np.ndarray, grad_last: np.ndarray, height: int = 8, layer: int | None = None
-    ) -> None:
-        total = np.atleast_2d(np.asarray(grad_total, dtype=np.float64))
-        last = np.atleast_2d(np.asarray(grad_last, dtype=np.float64))
-        n = min(len(total), len(last))
-        layers = list(range(n)) if layer is None else [layer] if 0 <= layer < n else []
-        self.layers = layers  # indices of the layers shown
-        self.total = total[layers] if layers else np.zeros((0, 0))  # (L, T) ||dL/dh_t||
-        self.last = last[layers] if layers else np.zeros((0, 0))  # (L, T) ||d loss_T / dh_t||
+    horizons: the verdicts to print (smoothed over recent probes by the caller); None computes them from
+    this one snapshot. layer: the layer drawn large (the others are summarised).
+    """
+
+    def __init__(self, grad_total: np.ndarray, grad_last: np.ndarray, height: int = 8, layer: int = 0,
+                 horizons: Sequence[Horizon] | None = None, layer_key: str = "v") -> None:
+        self.total = np.atleast_2d(np.asarray(grad_total, dtype=np.float64))  # (L, T) ||dL/dh_t||
+        self.last = np.atleast_2d(np.asarray(grad_last, dtype=np.float64))  # (L, T) ||d loss_T / dh_t||
+        n = min(len(self.total), len(self.last))
+        self.total, self.last = self.total[:n], self.last[:n]
+        self.layer = min(max(0, layer), max(0, n - 1))
+        self.horizons = list(horizons) if horizons is not None and len(horizons) == n else horizons_of(self.last)
         self.height = height
+        self.layer_key = layer_key  # the key that selects the next layer, shown in the key line
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width, total_h = options.max_width, options.height or self.height
-        n_layers, T = self.last.shape if self.last.size else (0, 0)
-        # Zero, negative and non-finite norms draw nothing; they never reach a log.
-        clean = [np.where(np.isfinite(a) & (a > 0), a, 0.0) for a in (self.last, self.total)]
-        positive = np.concatenate([a[a > 0] for a in clean]) if T else np.zeros(0)
-        if not len(positive):
+        L, T = self.last.shape
+        clean = np.where(np.isfinite(self.last) & (self.last > 0), self.last, 0.0)  # (L, T)
+        if T == 0 or L == 0 or not clean.any():
             yield from waiting(width, total_h, "waiting for gradients" if not T else "all gradients are zero")
             return
-        hi = math.ceil(math.log10(positive.max()) - 1e-9)
-        lo = max(math.floor(math.log10(positive.min())), hi - MAX_DECADES)
+        sel = clean[self.layer]
+        pos = clean[clean > 0]
+        hi = math.ceil(math.log10(pos.max()) - 1e-9)  # one scale for every layer, so summaries compare
+        lo = max(math.floor(math.log10(pos.min())), hi - MAX_DECADES)
         hi = max(hi, lo + 1)
 
-        show_legend = total_h >= 2 * n_layers + 3
-        rows = max(1, (total_h - show_legend - 1 - n_layers) // n_layers)
-        labels: dict[int, str] = {}
-        stride = max(1, math.ceil((hi - lo + 1) / max(1, (rows + 1) // 2)))
-        for d in range(hi, lo - 1, -stride):
-            r = min(rows - 1, rows - 1 - math.floor((d - lo) / (hi - lo) * rows - 1e-9))
-            labels.setdefault(r, f"1e{d}")
+        # rows: verdict, plot, axis, total strip, other layers, key line; the extras go first when short
+        others = [i for i in range(L) if i != self.layer]
+        fixed = 2  # verdict and x axis
+        show_total = total_h - fixed >= 3 + len(others) + 1
+        show_key = total_h - fixed - show_total >= 3 + len(others) + 1
+        n_others = max(0, min(len(others), total_h - fixed - show_total - show_key - 2))
+        rows = max(1, total_h - fixed - show_total - show_key - n_others)
+
+        labels = self._labels(lo, hi, rows)
         lw = max(len(v) for v in labels.values())
         w = max(1, width - lw - 1)
-        lines: list[list[Segment]] = []
-        if show_legend:
-            legend = Text().append("█ ", parse_style(BAR_STYLE)).append("last-step ‖∂loss_T/∂h_t‖  ")
-            legend.append("• ", parse_style(DOT_STYLE)).append("total ‖∂L/∂h_t‖  ")
-            if legend.cell_len + 31 <= width:
-                legend.append("log scale; x: steps back from t", DIM)
-            lines.append(list(legend.render(console, end="")))
-        for i, layer in enumerate(self.layers):
-            head = summary(layer, self.last[i], width)
-            head.truncate(width, overflow="ellipsis")
-            lines.append(list(head.render(console, end="")))
-            lines += self._panel(clean[0][i], clean[1][i], lo, hi, rows, w, labels, lw)
-        lines.append([Segment(" " * (lw + 1) + _x_axis(T, w), DIM)])
-        for line in lines:
+        hz = self.horizons[self.layer]
+        lines: list[list[Segment]] = [self._verdict(console, hz, width)]
+        lines += self._plot(sel, lo, hi, rows, w, labels, lw)
+        lines.append([Segment(" " * (lw + 1))] + self._axis(T, w, hz))
+        if show_total:
+            tot = np.where(np.isfinite(self.total[self.layer]), self.total[self.layer], 0.0)
+            label = "total".rjust(lw)[: lw] if lw >= 5 else "tot".rjust(lw)
+            lines.append([Segment(label + " ", DIM), Segment(sparkline(tot, w), parse_style(TOTAL_STYLE))])
+        for i in others[:n_others]:
+            lines.append(self._summary(console, i, clean[i], lo, hi, width))
+        if show_key:
+            lines.append(self._key(console, L, width))
+        for line in lines[:total_h]:
             yield from Segment.adjust_line_length(line, width)
             yield Segment.line()
 
-    def _panel(self, last: np.ndarray, total: np.ndarray, lo: int, hi: int, rows: int, w: int,
-               labels: dict[int, str], lw: int) -> list[list[Segment]]:
-        """The plot rows of one layer: bars in eighths of a cell, a dot per column for the total."""
-        T = len(last)
-        idx, gap, centre_of = _layout(T, w)
-        if T > w:  # several timesteps per column: keep the largest, so spikes are not averaged away
-            bar_v, dot_v = np.maximum.reduceat(last, idx), np.maximum.reduceat(total, idx)
-        else:
-            bar_v, dot_v = last[idx], total[idx]
-        centre = np.ones(w, dtype=bool)
-        if gap.any():  # bars wider than a column: one dot per bar, over its middle
-            centre[:] = False
-            centre[centre_of] = True
-        scale = rows / (hi - lo)
+    # ---- pieces ----------------------------------------------------------------------------------
 
-        def level(v: np.ndarray) -> np.ndarray:  # height above the floor, in cells; -1 below the floor
-            with np.errstate(divide="ignore"):
-                h = (np.log10(np.maximum(v, 1e-300)) - lo) * scale
-            return np.where(v >= 10.0**lo, np.clip(h, 0, rows), -1.0)
+    @staticmethod
+    def _labels(lo: int, hi: int, rows: int) -> dict[int, str]:
+        """Decade labels by plot row (row 0 on top): each on the row its bar height falls in, one per row."""
+        labels: dict[int, str] = {}
+        for d in range(hi, lo - 1, -1):
+            eighths = (d - lo) / (hi - lo) * rows * 8
+            r = rows - 1 - min(rows - 1, int(eighths // 8))
+            labels.setdefault(r, f"1e{d}")
+        return labels
 
-        eighths = np.rint(level(bar_v) * 8)
-        eighths = np.where(eighths < 0, 0, np.maximum(eighths, 1))  # anything above the floor shows a stub
-        dot_lv = level(dot_v)
-        dot_row = np.where(dot_lv >= 0, np.minimum(np.floor(dot_lv), rows - 1), -1).astype(np.int64)
-        # Owner per cell: 0 blank, 1 bar, 2 dot, 3 dot over a full bar (dot on the bar's colour).
-        styles = [None, parse_style(BAR_STYLE), parse_style(DOT_STYLE)]
-        styles.append(styles[2] + Style(bgcolor=styles[1].color))
+    def _verdict(self, console: Console, hz: Horizon, width: int) -> list[Segment]:
+        text = Text()
+        long = verdict_line(hz)
+        medium = long.replace("gradient stays above", "stays above").replace("memory horizon", "horizon")
+        for line in (long, medium, verdict_line(hz, short=True)):
+            head, _, rest = line.partition(": ")
+            text = Text().append(head + ": ", "bold")
+            if hz.word:
+                before, _, after = rest.rpartition(hz.word)
+                text.append(before).append(hz.word, parse_style(VERDICT_STYLES[hz.word])).append(after)
+            else:
+                text.append(rest)
+            if text.cell_len <= width:
+                break
+        text.truncate(width, overflow="ellipsis")
+        return list(text.render(console, end=""))
+
+    def _plot(self, values: np.ndarray, lo: int, hi: int, rows: int, w: int, labels: dict[int, str],
+              lw: int) -> list[list[Segment]]:
+        """The bars, rows * 8 levels high, the label column on the left."""
+        eighths = _eighths(_per_column(values, w), lo, hi, rows)  # (w,)
+        style = parse_style(BAR_STYLE)
         out = []
         for r in range(rows):
-            from_bottom = rows - 1 - r
-            fill = np.where(gap, 0, np.clip(eighths - 8 * from_bottom, 0, 8)).astype(np.int64)  # (w,)
-            dot = (dot_row == from_bottom) & centre & ~gap
-            owner = np.where(dot, np.where(fill == 8, 3, 2), np.where(fill > 0, 1, 0))  # (w,)
-            chars = "".join("•" if d else _EIGHTHS[f] for d, f in zip(dot.tolist(), fill.tolist()))
-            line = [Segment(labels.get(r, "").rjust(lw) + ("┤" if r in labels else "│"), DIM)]
-            out.append(line + style_runs(chars, owner, styles))
+            fill = np.clip(eighths - 8 * (rows - 1 - r), 0, 8)
+            chars = "".join(_EIGHTHS[f] for f in fill.tolist())
+            axis = labels.get(r, "").rjust(lw) + ("┤" if r in labels else "│")
+            out.append([Segment(axis, DIM), Segment(chars, style)])
         return out
+
+    @staticmethod
+    def _axis(T: int, w: int, hz: Horizon) -> list[Segment]:
+        """"t-63 ... t" under the plot, and a ▲ under the column where the horizon ends (over a label
+        there, that label is highlighted instead)."""
+        axis = _x_axis(T, w)
+        if hz.steps is None or hz.at_least or not 0 < hz.steps < T:
+            return [Segment(axis, DIM)]
+        col = int(_layout(T, w)[1][T - 1 - hz.steps])
+        a = b = col
+        if axis[col] == " ":
+            axis = axis[:col] + "▲" + axis[col + 1:]
+        else:
+            while a > 0 and axis[a - 1] != " ":
+                a -= 1
+            while b < w - 1 and axis[b + 1] != " ":
+                b += 1
+        return [Segment(axis[:a], DIM), Segment(axis[a:b + 1], parse_style(MARK_STYLE)), Segment(axis[b + 1:], DIM)]
+
+    def _summary(self, console: Console, i: int, values: np.ndarray, lo: int, hi: int,
+                 width: int) -> list[Segment]:
+        """"layer 2: horizon 12 steps (vanishing) ▁▂▃▅▇" on the shared scale."""
+        hz = self.horizons[i]
+        text = Text(verdict_line(hz, short=True), style="dim")
+        if hz.word:
+            start = text.plain.rfind(hz.word)
+            text.stylize(parse_style(VERDICT_STYLES[hz.word]), start, start + len(hz.word))
+        room = width - text.cell_len - 1
+        if room >= 8:
+            text.append(" ").append(sparkline(values, min(room, 64), lo, hi), parse_style(BAR_STYLE))
+        text.truncate(width, overflow="ellipsis")
+        return list(text.render(console, end=""))
+
+    def _key(self, console: Console, layers: int, width: int) -> list[Segment]:
+        key = Text()
+        key.append("█ ", parse_style(BAR_STYLE)).append("‖∂loss_T/∂h_t‖  ")
+        key.append("▅ ", parse_style(TOTAL_STYLE)).append("total (own scale)  ")
+        if layers > 1:
+            key.append(f"{self.layer_key}", "bold").append(f" layer {self.layer + 1}/{layers}  ")
+        key.append(f"▲ horizon ({fmt_threshold(self.horizons[self.layer].threshold)})", DIM)
+        if key.cell_len > width:  # the short form keeps the layer key, which is how to see the others
+            key = Text().append("█ ", parse_style(BAR_STYLE)).append("last ")
+            key.append("▅ ", parse_style(TOTAL_STYLE)).append("total ")
+            if layers > 1:
+                key.append(self.layer_key, "bold").append(f" layer {self.layer + 1}/{layers}")
+        key.truncate(width, overflow="ellipsis")
+        return list(key.render(console, end=""))
 
 
 def _x_axis(T: int, w: int) -> str:
     """Timestep labels "t-63 ... t" under a plot of w columns whose rightmost column is t."""
     if T == 0:
-        return ""
-    centre = _layout(T, w)[2]
+        return " " * w
+    centre = _layout(T, w)[1]
     out = [" "] * w
     placed: list[tuple[int, int]] = []
     step = next(s for s in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) if s >= T / 8 or s == 1024)

@@ -109,7 +109,9 @@ class LineChart:
                if math.isfinite(h.y) and (h.y > 0 or not self.log_y)]  # (index, axis y) of drawable lines
         ys += [v for _, v in hys]
         y_lo, y_hi = min(ys), max(ys)
-        pad = (y_hi - y_lo) * 0.06 or (0.5 if self.log_y else max(abs(y_hi) * 0.1, 0.5))
+        # a flat range (one point; or a series and its EMA a rounding error apart) gets a fixed pad
+        flat = y_hi - y_lo <= 1e-9 * max(1.0, abs(y_hi))
+        pad = (0.5 if self.log_y else max(abs(y_hi) * 0.1, 0.5)) if flat else (y_hi - y_lo) * 0.06
         y_lo, y_hi = y_lo - pad, y_hi + pad
         x_span = (x_hi - x_lo) or 1.0
 
@@ -287,13 +289,13 @@ class NormChart(LineChart):
         legend = Text()
         last = _last(norms)
         if last is not None:
-            legend.append("━━ ", parse_style(NORM_STYLE)).append(f"grad norm {last:.3g}  ")
+            legend.append("━━ ", parse_style(NORM_STYLE)).append(f"{last:.3g}  ")
         if clip > 0:
             label = f"clip {clip:g}" + ("" if any(ch in f"{clip:g}" for ch in ".e") else ".0")
             hlines = (HLine(float(clip), CLIP_STYLE, label),)
             legend.append("┄┄ ", parse_style(CLIP_STYLE)).append(label)
             finite = norms[np.isfinite(norms)]
             if len(finite):
-                legend.append(f" ({np.mean(finite > clip):.0%} of steps clipped)")
+                legend.append(f" · {np.mean(finite > clip):.0%} clipped")
         super().__init__([Series(np.asarray(steps), norms, NORM_STYLE, "grad norm")], height=height,
                          log_y=True, y_label="norm", x_label="step", hlines=hlines, legend=legend)

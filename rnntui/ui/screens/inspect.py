@@ -21,7 +21,9 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import WorkerState, get_current_worker
 
 from rnntui.core.config import RnntuiError
-from rnntui.core.features import FEATURES, FeatureError, correlation, rank, selection_scores, text_feature
+from rnntui.core.features import (
+    FEATURES, FeatureError, correlation, rank, selection_scores, text_feature, variance_order,
+)
 from rnntui.ui.widgets.inspect_heatmap import InspectHeatmap
 from rnntui.ui.widgets.inspect_panels import AnatomyPanel, PredPanel, StepPanel, UnitList
 from rnntui.ui.widgets.inspect_text import InspectText
@@ -162,7 +164,8 @@ class InspectScreen(Screen):
     def _show(self, view: View) -> None:
         self.view = view
         self.query_one("#ins-text", InspectText).border_title = (
-            f"text · unit u{view.unit} layer {view.layer} {view.state} · colour -{view.scale:.3g}..+{view.scale:.3g}"
+            f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
+            f"colour -{view.scale:.3g}..+{view.scale:.3g}"
             f" · strip: surprise")
         self.query_one("#ins-units", UnitList).border_title = view.ranking
         for w in self.query("#ins-text, #ins-step, #ins-pred, #ins-anatomy, #ins-heatmap, #ins-units"):
@@ -183,7 +186,7 @@ class InspectScreen(Screen):
             order, scores, label = np.arange(acts.shape[1]), None, "units by index"
         else:
             scores = acts.var(axis=0)
-            order, label = np.argsort(-scores, kind="stable"), "units by variance"
+            order, label = variance_order(acts), "units by variance"
         unit = int(order[0]) if select_top else v.unit
         self._show(replace(v, order=order, scores=scores, ranking=label, unit=unit))
 
@@ -340,5 +343,7 @@ class InspectScreen(Screen):
     def action_back(self) -> None:
         if self.asking:
             self._close_input()
+        elif getattr(self.app, "inspect_checkpoint", None) and len(self.app.screen_stack) <= 2:
+            self.app.exit(0)  # `rnntui inspect CKPT`: the inspector is the whole app, so esc leaves it
         else:
             self.app.pop_screen()

@@ -71,10 +71,15 @@ class SetupScreen(Screen):
         Binding("ctrl+o", "focus_checkpoint", "Open checkpoint"),
     ]
 
-    def __init__(self, corpus: str | None = None, checkpoint: str | None = None) -> None:
+    def __init__(self, corpus: str | None = None, checkpoint: str | None = None,
+                 previous: TrainConfig | None = None) -> None:
         super().__init__()
+        if previous is not None:
+            corpus = previous.corpus  # `n` on the dashboard: the form comes back as the last run had it
         self.corpus = corpus  # preselected corpus (a built-in name or a path) from the command line
         self.checkpoint = checkpoint  # preselected checkpoint path from the command line
+        self.previous = previous  # the last run's settings, to fill the form with
+        self.corpus_error: str | None = None  # why the shown corpus cannot be used; start refuses then
         # the built-in corpus Select's value as last seen, to tell a real change from its first report
         self.builtin_shown = corpus if corpus in BUILTIN_LABELS else "python"
 
@@ -82,10 +87,11 @@ class SetupScreen(Screen):
 
     def compose(self) -> ComposeResult:
         cpu = suggested_model("cpu")
-        defaults = TrainConfig(model=cpu)
-        values = model_values(cpu) | {"seq_len": str(defaults.seq_len), "batch": str(defaults.batch_size),
-                                      "lr": f"{defaults.lr:g}", "clip": f"{defaults.clip:g}", "steps": "",
-                                      "minutes": ""}
+        defaults = self.previous or TrainConfig(model=cpu)
+        values = model_values(defaults.model) | {
+            "seq_len": str(defaults.seq_len), "batch": str(defaults.batch_size), "lr": f"{defaults.lr:g}",
+            "clip": f"{defaults.clip:g}", "steps": "" if defaults.steps is None else str(defaults.steps),
+            "minutes": "" if defaults.minutes is None else f"{defaults.minutes:g}"}
         builtin = self.builtin_shown
         path = "" if self.corpus in BUILTIN_LABELS or self.corpus is None else self.corpus
         yield Header()
@@ -96,7 +102,7 @@ class SetupScreen(Screen):
                     box.border_title = "corpus"
                     yield Select([(v, k) for k, v in BUILTIN_LABELS.items()], value=builtin, allow_blank=False,
                                  id="corpus-builtin")
-                    yield Input(path, placeholder="or a UTF-8 text file: type a path (tab completes)",
+                    yield Input(path, placeholder="or a UTF-8 text file: type a path (→ accepts)",
                                 suggester=PathSuggester(), id="corpus-path")
                     yield Static("loading corpus…", id="corpus-info")
                     yield Static("", id="corpus-preview")
@@ -104,7 +110,8 @@ class SetupScreen(Screen):
                     box.border_title = "model and training"
                     with Horizontal(classes="field"):
                         yield Label("kind", classes="field-label")
-                        yield Select([(k, k) for k in MODEL_KINDS], value=cpu.kind, allow_blank=False, id="kind")
+                        yield Select([(k, k) for k in MODEL_KINDS], value=defaults.model.kind, allow_blank=False,
+                                     id="kind")
                     yield Static("", classes="why")
                     for key, (label, validators, kind) in FIELDS.items():
                         with Horizontal(classes="field"):
@@ -119,7 +126,7 @@ class SetupScreen(Screen):
                                      id="device")
             with Vertical(id="ckpt-box", classes="setup-box") as box:
                 box.border_title = "or open a checkpoint"
-                yield Input(self.checkpoint or "", placeholder="path to a .pt checkpoint (tab completes), enter loads",
+                yield Input(self.checkpoint or "", placeholder="path to a .pt checkpoint (→ accepts), enter loads",
                             suggester=PathSuggester(), id="ckpt-path")
                 yield Static("", id="ckpt-info")
                 with Horizontal(id="ckpt-buttons"):
@@ -174,14 +181,15 @@ class SetupScreen(Screen):
         try:
             c = corpus_info(name, progress=progress)  # bounded memory; instant once cached
         except RnntuiError as e:
-            self.app.call_from_thread(self._show_corpus, f"cannot use this corpus: {e}", "")
+            self.app.call_from_thread(self._show_corpus, f"cannot use this corpus: {e}", "", str(e))
             return
         if worker.is_cancelled:
             return
         info = f"{c.chars:,} chars · vocabulary {c.vocab} · {c.n_train:,} train / {c.n_val:,} val"
         self.app.call_from_thread(self._show_corpus, info, c.preview)
 
-    def _show_corpus(self, info: str, preview: str) -> None:
+    def _show_corpus(self, info: str, preview: str, error: str | None = None) -> None:
+        self.corpus_error = error
         self.query_one("#corpus-info", Static).update(Text(info))
         self.query_one("#corpus-preview", Static).update(Text(preview))
 
@@ -196,10 +204,11 @@ class SetupScreen(Screen):
     def _show_devices(self, devices: list[str]) -> None:
         select = self.query_one("#device", Select)
         select.set_options([(f"auto ({devices[0]})", "auto")] + [(d, d) for d in devices])
+        want = self.previous.device if self.previous is not None and self.previous.device in devices else "auto"
         with select.prevent(Select.Changed):  # re-select so the shown label is the new one, not the stale
-            select.value = devices[-1]
-            select.value = "auto"
-        if devices[0] != "cpu" and not self.app.ckpt:  # a GPU affords a bigger default network
+            select.value = devices[-1] if want == "auto" else "auto"
+            select.value = want
+        if devices[0] != "cpu" and not self.app.ckpt and self.previous is None:  # a GPU affords a bigger network
             for key, value in model_values(suggested_model(devices[0])).items():
                 self.query_one(f"#{key}", Input).value = value
 
@@ -213,7 +222,12 @@ class SetupScreen(Screen):
             why.update("" if result is None or result.is_valid else "↳ " + result.failure_descriptions[0])
 
     def read_config(self) -> TrainConfig | None:
-        """The form as a TrainConfig, or None after pointing the user at the first refused field."""
+        """The form as a TrainConfig, or None after pointing the user at the first refused field (or
+        saying why the corpus cannot be used)."""
+        if self.corpus_error is not None:
+            self.notify(f"cannot use this corpus: {self.corpus_error}", title="not started", severity="error")
+            self.query_one("#corpus-path", Input).focus()
+            return None
         if not all_valid(self, FIELDS):
             return None
         v = {key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS}
@@ -224,6 +238,11 @@ class SetupScreen(Screen):
                           steps=int(v["steps"]) if v["steps"] else None,
                           minutes=float(v["minutes"]) if v["minutes"] else None,
                           device=str(self.query_one("#device", Select).value))
+        if self.previous is not None:  # settings the form has no field for stay as the last run had them
+            cfg = replace(self.previous, corpus=cfg.corpus, model=replace(self.previous.model, **{
+                f: getattr(model, f) for f in ("kind", "hidden", "layers", "embed", "dropout")}),
+                seq_len=cfg.seq_len, batch_size=cfg.batch_size, lr=cfg.lr, clip=cfg.clip, steps=cfg.steps,
+                minutes=cfg.minutes, device=cfg.device, run_name="", epochs=None)
         try:
             cfg.validate()
         except ConfigError as e:

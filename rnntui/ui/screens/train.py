@@ -17,23 +17,28 @@ from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.samples import SamplesPanel
 from rnntui.ui.widgets.status import StatusPanel
 
-REDRAW_S = 0.3  # ~3 Hz: smooth enough to watch, cheap enough to leave the cores to training
+PANEL_IDS = ("status", "loss", "gradflow", "norm", "heatmap", "samples")  # help has a section for each
+
+REDRAW_S = 0.3  # ~3 Hz: smooth enough to watch, cheap enough to leave the cores to training (help quotes it)
 
 
 class TrainScreen(Screen):
+    # Footer order is priority order: at 80 columns the first ones are what stays visible.
     BINDINGS = [
+        Binding("p,space", "app.pause", "Pause"),
         Binding("s", "app.start", "Start"),
-        Binding("p,space", "app.pause", "Pause/resume"),
         Binding("x", "app.stop", "Stop"),
-        Binding("w", "app.save", "Save"),
+        Binding("n", "app.setup", "New run"),
         Binding("g", "app.generate", "Generate"),
         Binding("i", "app.inspect", "Inspect"),
-        Binding("e", "app.export", "Export"),
-        Binding("n", "app.setup", "New run"),
+        Binding("w", "app.save", "Save", show=False),
+        Binding("e", "app.export", "Export", show=False),
+        Binding("h", "explain", "what is this panel?", show=False),
         Binding("left_square_bracket", "smoothing(-0.05)", "less smoothing", show=False),
         Binding("right_square_bracket", "smoothing(0.05)", "more smoothing", show=False),
         Binding("l", "log_y", "log/linear loss", show=False),
-        Binding("v", "layer", "next layer", show=False),
+        Binding("v", "layer", "next layer (gradient and hidden)", show=False),
+        Binding("o", "order", "hidden units: next order", show=False),
         Binding("c", "cell", "hidden h / cell c", show=False),
         Binding("pageup,comma", "page(-1)", "hidden units: previous page", show=False, priority=True),
         Binding("pagedown,full_stop", "page(1)", "hidden units: next page", show=False, priority=True),
@@ -53,17 +58,19 @@ class TrainScreen(Screen):
             with Horizontal(id="row-hidden", classes="row"):
                 yield HeatmapPanel(id="heatmap", classes="panel")
                 yield SamplesPanel(id="samples", classes="panel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        titles = {"status": "status", "loss": "loss (nats/char; bpc = nats/ln 2)",
-                  "gradflow": "gradient reaching t steps back (log)", "norm": "gradient norm before clipping",
-                  "heatmap": "hidden state", "samples": "samples during training"}
+        titles = {"status": "status", "loss": "loss (nats/char)", "norm": "grad norm before clipping",
+                  "samples": "samples"}
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
         self.query_one(LossPanel).set_view()
+        self.shown_layer = 0  # the layer the gradient and hidden panels show (v); the screen owns the choice
         self._seen = -1  # RunState.version last drawn
         self._keys: dict[str, object] = {}  # per-panel change keys, so a probe does not redraw the loss
+        for pid in PANEL_IDS:  # focusable, so h (and a second click) can explain the panel the user is on
+            self.query_one(f"#{pid}").can_focus = True
         self.set_interval(REDRAW_S, self.redraw)
         self.redraw()
         self.query_one("#dash").focus()
@@ -88,13 +95,20 @@ class TrainScreen(Screen):
             self.sub_title = f"{st.started.config.run_name} · {phase}"
         n, nv = len(st.train_steps), len(st.val_steps)
         last = st.train_steps[-1] if n else None
-        if self._changed("loss", (id(st), n, last, nv)):
+        if self._changed("loss", (id(st), n, last, nv, len(st.norm_steps))):
             self.query_one(LossPanel).show((tuple(st.train_steps), tuple(st.train_loss),
                                             tuple(st.val_steps), tuple(st.val_loss)))
             clip = st.started.config.clip if st.started else 0.0
-            self.query_one(NormPanel).show((tuple(st.train_steps), tuple(st.grad_norms), clip))
-        self.query_one(GradFlowPanel).show(st.probe)
-        self.query_one(HeatmapPanel).show(st.probe)
+            self.query_one(NormPanel).show((tuple(st.norm_steps), tuple(st.grad_norms), clip))
+        if st.probe is not None:
+            self.shown_layer %= st.probe.grad_last.shape[0]
+        grad, heat = self.query_one(GradFlowPanel), self.query_one(HeatmapPanel)
+        grad.show(st.probe, st.horizons.horizons() if st.probe is not None else None, self.shown_layer)
+        heat.show(st.probe, self.shown_layer)
+        probe_step = st.probe.step if st.probe is not None else None
+        behind, stale = st.probe_lag()
+        grad.set_stamp(probe_step, behind, stale)
+        heat.set_stamp(probe_step, behind, stale, heat.title_extra())
         self.query_one(SamplesPanel).show(tuple(st.samples))
 
     # ---- view keys -------------------------------------------------------------------------------
@@ -107,19 +121,53 @@ class TrainScreen(Screen):
         panel = self.query_one(LossPanel)
         panel.set_view(log_y=not panel.log_y)
 
+    def _restamp(self) -> None:
+        """Titles change with the view keys too, not only with new probes."""
+        self._keys.pop("phase", None)
+        self._seen = -1
+        self.redraw()
+
     def action_layer(self) -> None:
+        probe = self.app.state.probe
+        layers = probe.grad_last.shape[0] if probe is not None else 1
+        if layers < 2:
+            self.notify("this model has one layer", timeout=2)
+            return
+        self.shown_layer = (self.shown_layer + 1) % layers
+        self._restamp()
+
+    def action_order(self) -> None:
         heat = self.query_one(HeatmapPanel)
-        heat.next_layer()
-        grad = self.query_one(GradFlowPanel)
-        grad.layer_index = heat.layer_index if heat.probe is not None and heat.probe.hidden.shape[0] > 1 else None
-        grad.refresh()
+        if heat.probe is not None:
+            heat.next_order()
+            self._restamp()
 
     def action_cell(self) -> None:
         if not self.query_one(HeatmapPanel).toggle_cell():
             self.notify("only an LSTM has a cell state c", timeout=2)
+        else:
+            self._restamp()
 
     def action_page(self, direction: int) -> None:
         self.query_one(HeatmapPanel).page(direction)
 
     def action_chars(self, direction: int) -> None:
         self.query_one(HeatmapPanel).scroll_chars(direction)
+
+    # ---- help about a panel -----------------------------------------------------------------------
+
+    def help_topic(self) -> str | None:
+        """The panel the user is on (focused, or clicked), for the help screen to open at."""
+        focused = self.focused
+        return focused.id if focused is not None and focused.id in PANEL_IDS else None
+
+    def action_explain(self) -> None:
+        self.app.action_help(self.help_topic() or "gradflow")
+
+    def on_click(self, event) -> None:
+        """A click on a panel focuses it (Textual does that); a click on its title opens its explanation."""
+        widget = event.widget
+        while widget is not None and getattr(widget, "id", None) not in PANEL_IDS:
+            widget = widget.parent
+        if widget is not None and event.screen_y == widget.region.y:  # the top border, where the title is
+            self.app.action_help(widget.id)

@@ -9,6 +9,7 @@ from rich.console import RenderableType
 from textual.widget import Widget
 
 from rnntui.core.events import ProbeSnapshot
+from rnntui.core.horizon import Horizon
 from rnntui.ui.renderables.axes import Waiting
 from rnntui.ui.renderables.gradflow import GradFlow
 from rnntui.ui.renderables.linechart import LossChart, NormChart
@@ -43,24 +44,60 @@ class LossPanel(Widget):
                          height=max(3, self.content_size.height))
 
 
-class GradFlowPanel(Widget):
-    """Per-timestep gradient norms over the BPTT window, one layer at a time or all."""
+class ProbePanel(Widget):
+    """A panel drawn from a probe snapshot: its title says which step it shows, and it dims itself and
+    says how far behind it is when the probe is old (the engine could not probe for a while)."""
+
+    TITLE = ""  # the panel's name; the step stamp is appended
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.probe: ProbeSnapshot | None = None
-        self.layer_index: int | None = None  # None: every layer; v on the heatmap selects one
+        self.stamp = ("", False)  # (title suffix, stale) last set, so the title is set only on a change
 
-    def show(self, probe: ProbeSnapshot | None) -> None:
-        if probe is not self.probe:
-            self.probe = probe
+    def set_stamp(self, step: int | None, behind: int, stale: bool, extra: str = "") -> None:
+        """Title "<name> @ step 1,240"; when stale, the "-stale" class and "stale: 600 steps behind"."""
+        at = f" @ step {step:,}" if step is not None else ""
+        key = (at + extra, stale)
+        if key != self.stamp:
+            self.stamp = key
+            self.border_title = f"{self.TITLE}{extra}{at}"
+            self.set_class(stale, "-stale")
+        # the subtitle keeps counting while stale
+        self.border_subtitle = f"stale: {behind:,} steps behind" if stale else self.hint()
+
+    def hint(self) -> str:
+        """The subtitle when fresh: the panel's keys."""
+        return ""
+
+
+class GradFlowPanel(ProbePanel):
+    """Per-timestep gradient norms over the BPTT window: the selected layer large, the others summarised."""
+
+    TITLE = "gradient reaching back"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.layer_index = 0  # the layer drawn large; the screen owns the choice (v)
+        self.horizons: list[Horizon] | None = None  # smoothed verdicts over recent probes
+
+    def show(self, probe: ProbeSnapshot | None, horizons: list[Horizon] | None = None,
+             layer: int | None = None) -> None:
+        if probe is not self.probe or (layer is not None and layer != self.layer_index):
+            self.probe, self.horizons = probe, horizons
+            if layer is not None:
+                self.layer_index = layer
             self.refresh()
+
+    def hint(self) -> str:
+        layers = self.probe.grad_last.shape[0] if self.probe is not None else 1
+        return ("v layer · " if layers > 1 else "") + "h help"
 
     def render(self) -> RenderableType:
         if self.probe is None:
             return Waiting("gradient flow appears with the first probe")
-        return GradFlow(self.probe.grad_total, self.probe.grad_last,
-                        height=max(3, self.content_size.height), layer=self.layer_index)
+        return GradFlow(self.probe.grad_total, self.probe.grad_last, height=max(3, self.content_size.height),
+                        layer=self.layer_index, horizons=self.horizons)
 
 
 class NormPanel(Widget):

@@ -63,7 +63,7 @@ class StepPanel(ViewWidget):
             out.append("first step\n" if not np.isfinite(p) else f"P {p:.3f} loss {loss:.2f} nats\n")
         for layer in range(ins.layers):
             h = ins.h[layer, t]  # (H,)
-            out.append(f"L{layer} h ", style="bold" if layer == v.layer else "dim")
+            out.append(f"layer {layer + 1} h ", style="bold" if layer == v.layer else "dim")
             out.append(f"|h| {np.abs(h).mean():.2f} ▲u{h.argmax()} {h.max():+.2f} ▼u{h.argmin()} {h.min():+.2f} "
                        f"sat {np.mean(np.abs(h) > 0.9):.0%}\n")
             if ins.gate_mean:
@@ -111,7 +111,7 @@ class AnatomyPanel(ViewWidget):
     def build(self, v: View) -> RenderableType:
         ins, t, L, u = v.ins, v.step, v.layer, v.unit
         out = Text(no_wrap=True, overflow="ellipsis")
-        out.append(f"L{L} {EQUATIONS[ins.kind]}\n", style="bold")
+        out.append(f"layer {L + 1}: {EQUATIONS[ins.kind]}\n", style="bold")
         x, h = float(ins.from_input[L, t]), float(ins.from_state[L, t])
         total = x + h or 1.0
         width = max(4, self.content_size.width - 26)

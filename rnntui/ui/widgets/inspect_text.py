@@ -17,7 +17,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from rnntui.core.units import visible_char
-from rnntui.ui.renderables.colors import NAN_LEVEL, quantize, text_style
+from rnntui.ui.renderables.colors import LEVELS, NAN_LEVEL, quantize, text_style
+from rnntui.ui.widgets.hidden import theme_ramp
 from rnntui.ui.widgets.inspect_view import View
 
 CURSOR = Style(reverse=True, bold=True, underline=True)
@@ -61,6 +62,8 @@ def strip_cell(p: float) -> tuple[str, Style]:
 class InspectText(Widget):
     """The text, coloured by one unit, with the cursor and the prediction strip under each row."""
 
+    COMPONENT_CLASSES = {"heatmap--negative", "heatmap--zero", "heatmap--positive"}  # the theme's scale
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.view: View | None = None
@@ -100,6 +103,7 @@ class InspectText(Widget):
         vals = np.where(known, v.acts[np.maximum(steps, 0), v.unit], np.nan) / v.scale
         levels = quantize(vals, -1.0, 1.0)
         sel = v.selection or (0, 0)
+        ramp = theme_ramp(self)
         out = Text(no_wrap=True, overflow="crop", end="")
         for r in range(self.top, last):
             r0 = int(starts[r]) - a
@@ -110,7 +114,7 @@ class InspectText(Widget):
                 ch = shown_char(ins.text[pos])
                 pad = " " * (cell_len(ch) - 1) if not ch.isascii() else ""
                 if known[i]:
-                    style = text_style(int(levels[i])) if levels[i] != NAN_LEVEL else Style.null()
+                    style = text_style(int(levels[i]), LEVELS, ramp) if levels[i] != NAN_LEVEL else Style.null()
                     bar, bstyle = strip_cell(float(ins.p_char[steps[i]]))
                 else:
                     style, (bar, bstyle) = OOV, ("×", OOV_STRIP)

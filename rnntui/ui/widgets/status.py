@@ -32,8 +32,8 @@ class StatusPanel(Widget):
         if st is None or st.started is None:
             return Text(f"{self.phase}…" if self.phase == "loading" else "no run: press s to start",
                         style="italic")
-        rs, m, ev = st.started, st.metrics, st.eval
-        step = m.step if m else rs.start_step
+        rs, m = st.started, st.metrics
+        step = st.step  # the newest step reported: a checkpoint can land between two metrics events
         target = f" / {rs.total_steps:,}" if rs.total_steps else ""
         rows: list[tuple[str, RenderableType]] = [("state", Text(self.phase, style="bold"))]
         rows.append(("step", f"{step:,}{target}"))
@@ -48,11 +48,14 @@ class StatusPanel(Widget):
         rows.append(("device", f"{rs.device} · bf16" if cfg.bf16 else rs.device))  # bf16: autocast is on
         rows.append(("model", f"{cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden} · {rs.n_params:,} p"))
         rows.append(("train", loss_text(m.loss if m else None)))
-        rows.append(("val", loss_text(ev.val_loss if ev else None)))
-        rows.append(("best", loss_text(ev.best_val_loss if ev else None)))
+        rows.append(("val", loss_text(st.val_loss_last)))
+        rows.append(("best", loss_text(st.best_val)))
         saved = "–"
         if st.saved is not None:
-            saved = f"{time.strftime('%H:%M:%S', time.localtime(st.saved.wall_time))} {st.saved.kind} @{st.saved.step}"
+            when = time.strftime("%H:%M", time.localtime(st.saved.wall_time))
+            saved = f"{st.saved.kind} @ step {st.saved.step:,} {when}"
+        elif st.saved_step is not None:
+            saved = f"@ step {st.saved_step:,} (resumed from)"
         rows.append(("saved", saved))
         # a wide panel (the stacked layout below 100 columns) takes two columns to stay short
         columns = 2 if self.content_size.width >= 70 else 1
