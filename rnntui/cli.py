@@ -178,11 +178,11 @@ def _train_config(args: argparse.Namespace):
     if args.resume and "bf16" not in given:
         run["bf16"] = None  # the checkpoint holds the old machine's resolved choice; follow this one's hardware
     if args.resume and "run_name" not in given:  # continue in the checkpoint's own run folder
-        from rnntui.core.runs import RunDir
+        from rnntui.core.runs import continue_in
 
-        folder = RunDir.of_checkpoint(args.resume)
-        run.setdefault("run_name", folder.name)
-        run.setdefault("out_dir", str(folder.out_dir))
+        own = continue_in(base, args.resume)
+        run.setdefault("run_name", own.run_name)
+        run.setdefault("out_dir", own.out_dir)
     return replace(base, model=model, **run)
 
 

@@ -244,8 +244,11 @@ async def test_export_writes_svg_jsonl_and_csv(tmp_path):
         assert svg and jsonl and csv
         assert "<svg" in svg[0].read_text()[:200]
         rows = [json.loads(line) for line in jsonl[0].read_text().splitlines()]
-        assert sum(r["kind"] == "step" for r in rows) == 400 and sum(r["kind"] == "eval" for r in rows) == 8
-        assert csv[0].read_text().startswith("kind,step,epoch,loss")
+        assert sum(r["type"] == "step" for r in rows) == 400 and sum(r["type"] == "eval" for r in rows) == 8
+        # the run log's own step records (records.to_record serves the log, --metrics and the export)
+        assert set(rows[0]) == {"type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s",
+                                "chars_seen", "wall_s"}
+        assert csv[0].read_text().startswith("type,step,epoch,loss")
         assert str(folder) in messages(app)
 
 

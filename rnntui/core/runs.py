@@ -251,6 +251,14 @@ def fresh_run_dir(out_dir: str | os.PathLike, name: str) -> RunDir:
     return run
 
 
+def continue_in(cfg: TrainConfig, checkpoint: str | os.PathLike) -> TrainConfig:
+    """cfg set to write into the run folder holding `checkpoint` (continuing a run, not starting one)."""
+    from dataclasses import replace
+
+    folder = RunDir.of_checkpoint(checkpoint)
+    return replace(cfg, out_dir=str(folder.out_dir), run_name=folder.name)
+
+
 def check_name(name: str) -> None:
     if not name or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:
         raise ConfigError(f"run name {name!r} must be a plain folder name")

@@ -6,7 +6,6 @@ events); torch loads later, inside thread workers, after the first frame is on s
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 
 from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.events import CheckpointSaved, RunFinished
+from rnntui.core.runs import continue_in
 from rnntui.ui.messages import EngineEvent
 from rnntui.ui.screens.dialogs import QuitDialog
 from rnntui.ui.screens.generate import GenerateScreen, GenSettings
@@ -193,7 +193,7 @@ class RnntuiApp(App[int]):
             return
         latest = self.state.finished.latest_path if self.state.finished else None
         if latest and Path(latest).exists():
-            self.start_run(replace(self.session.cfg, out_dir=str(Path(latest).parent.parent)), resume=latest)
+            self.start_run(continue_in(self.session.cfg, latest), resume=latest)
         else:
             self.start_run(self.session.cfg, self.session.resume)
 
@@ -254,13 +254,16 @@ class RnntuiApp(App[int]):
     def open_inspect(self, ckpt: dict | None = None, text: str | None = None) -> None:
         from rnntui.ui.screens.inspect import InspectScreen  # the inspector pulls in its own widgets
 
-        if ckpt is None:
-            snap = self.session.snapshot() if self.session is not None and self.session.trainer else None
-            ckpt = snap or self.ckpt
-        if ckpt is None:
+        source = ckpt
+        if source is None and self.session is not None and self.session.trainer is not None:
+            # live weights: copied inside the inspector's worker, never on the UI thread under the
+            # trainer's lock (a large model on a GPU would freeze the screen)
+            source = self.session.snapshot
+        source = source or self.ckpt
+        if source is None:
             self.notify("no model yet: start training or open a checkpoint", severity="warning")
             return
-        self.push_screen(InspectScreen(ckpt, text))
+        self.push_screen(InspectScreen(source, text))
 
     def load_for_inspect(self, path: str) -> None:
         def body() -> None:

@@ -15,6 +15,7 @@ from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
 )
 from rnntui.core.horizon import HorizonSmoother
+from rnntui.core.records import to_record
 
 MAX_POINTS = 20_000  # chart history; halved (every other point kept) when full, so the whole run stays
 MAX_RECORDS = 100_000  # metric records kept for export (the newest)
@@ -61,18 +62,14 @@ class RunState:
             for xs, ys in ((self.train_steps, self.train_loss), (self.norm_steps, self.grad_norms)):
                 if len(xs) > MAX_POINTS:
                     xs[:], ys[:] = xs[::2], ys[::2]
-            self.records.append({"kind": "step", "step": event.step, "epoch": round(event.epoch, 5),
-                                 "loss": event.loss, "lr": event.lr, "grad_norm": event.grad_norm,
-                                 "chars_per_s": round(event.chars_per_s, 1),
-                                 "elapsed_s": round(event.elapsed_s, 3)})
+            self.records.append(to_record(event))
         elif isinstance(event, EvalMetrics):
             self.eval = event
             self.val_loss_last = event.val_loss
             self.best_val = event.best_val_loss if self.best_val is None else min(self.best_val, event.best_val_loss)
             self.val_steps.append(event.step)
             self.val_loss.append(event.val_loss)
-            self.records.append({"kind": "eval", "step": event.step, "val_loss": event.val_loss,
-                                 "val_bpc": event.val_bpc, "full": event.full})
+            self.records.append(to_record(event))
         elif isinstance(event, ProbeSnapshot):
             self.probe = event
             self.probe_elapsed = self.metrics.elapsed_s if self.metrics else 0.0
@@ -136,8 +133,8 @@ class RunState:
                 f.write(json.dumps(r) + "\n")
 
     def write_csv(self, path: Path) -> None:
-        columns = ["kind", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s",
-                   "val_loss", "val_bpc", "full"]
+        columns = ["type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s", "chars_seen",
+                   "wall_s", "val_loss", "val_bpc", "full"]
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.DictWriter(f, fieldnames=columns)
             w.writeheader()

@@ -73,9 +73,11 @@ class InspectScreen(Screen):
         Binding("escape", "back", "back"),
     ]
 
-    def __init__(self, source: dict, text: str | None = None) -> None:
+    def __init__(self, source, text: str | None = None) -> None:
         super().__init__()
-        self.source = source  # checkpoint-format dict: load_checkpoint(path) or Trainer.snapshot()
+        # a checkpoint dict or WeightsSnapshot, or a callable returning one (live weights: Trainer.snapshot),
+        # called in the worker so the copy never runs on the UI thread
+        self.source = source
         self.text = text  # text to run over; None: a slice of the checkpoint corpus's validation split
         self.view: View | None = None  # everything the widgets draw; None until the worker is done
         self.sort = "variance"  # one of SORTS
@@ -128,6 +130,10 @@ class InspectScreen(Screen):
                 last = time.monotonic()
                 self.post_message(InspectProgress(done, total))
 
+        if callable(self.source):
+            self.source = self.source()  # the live weights' copy, here in the worker
+        if self.source is None:
+            raise RnntuiError("no weights yet: wait for the first training step")
         ins = inspect_checkpoint(self.source, self.text, stop=worker.cancelled_event, progress=progress)
         if ins is not None:
             self.post_message(InspectLoaded(ins))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -18,6 +17,7 @@ from textual.screen import Screen
 from textual.suggester import Suggester
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
+from rnntui.core.runs import continue_in
 from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
 from rnntui.ui.forms import all_valid, limit_field
 
@@ -312,8 +312,7 @@ class SetupScreen(Screen):
         elif event.button.id == "resume":
             cfg = self.read_config()
             if cfg is not None:
-                out_dir = str(Path(self.app.ckpt_path).resolve().parent.parent)
-                self.app.start_run(replace(cfg, out_dir=out_dir), resume=self.app.ckpt_path)
+                self.app.start_run(continue_in(cfg, self.app.ckpt_path), resume=self.app.ckpt_path)
         elif event.button.id == "generate":
             self.app.open_generate()
         elif event.button.id == "inspect":
