@@ -23,3 +23,12 @@ class GenChunk(Message):
         self.run = run  # generation id, so chunks of a cancelled run are ignored
         self.text = text  # new characters since the previous chunk
         self.done = done  # True on the last chunk of the stream
+
+
+class ExperimentEvent(Message):
+    """One event of one of an experiment's runs, posted by the experiment worker."""
+
+    def __init__(self, index: int, event: Event) -> None:
+        super().__init__()
+        self.index = index  # which of the experiment's runs
+        self.event = event  # the engine's frozen dataclass
