@@ -78,15 +78,20 @@ class RnntuiApp(RunActions, App[int]):
         self.ckpt: dict | None = None  # a checkpoint opened on the setup screen
         self.ckpt_path: str | None = None
         self.runs_root = runs_root  # where the Runs screen looks for run folders
-        self.watch = watch  # a run folder to follow from the start (rnntui watch)
+        self.watch_dir = watch  # a run folder to follow from the start (rnntui watch)
         self.view = None  # RunView: the dashboard shows a run folder (replayed or watched), not a session
 
     def on_mount(self) -> None:
-        self.push_screen(SetupScreen(self.corpus, self.checkpoint))
+        pushed = self.push_screen(SetupScreen(self.corpus, self.checkpoint))
         if self.inspect_checkpoint:
             self.load_for_inspect(self.inspect_checkpoint)
-        if self.watch:
-            self.open_run(self.watch, live=True)
+        if self.watch_dir:  # once the setup screen is mounted, the dashboard replaces it
+
+            async def watch_when_ready() -> None:
+                await pushed
+                self.open_run(self.watch_dir, live=True)
+
+            self.run_worker(watch_when_ready(), group="watch-start")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The Runs key on the setup screen and the dashboard; probe history only on a shown run."""

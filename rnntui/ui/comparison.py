@@ -143,7 +143,8 @@ def final_rows(runs: list[RunData], layer: int = 0) -> list[Row]:
         chars = max(log.chars_seen[-1] if log.chars_seen else 0, info.chars_seen if info else 0)
         wall = log.wall_s[-1] if log.wall_s and math.isfinite(log.wall_s[-1]) else (info.wall_s if info else 0.0)
         vals = [v for v in log.val_loss if math.isfinite(v)]
-        best = min(vals) if vals else (info.best_val_loss if info else None)
+        best = info.best_val_loss if info is not None and info.best_val_loss is not None else (
+            min(vals) if vals else None)  # run.json's best counts the closing validation too
         p = probe_for(log, None)
         ks = tuple(kept(p[2][layer], k) if p is not None and layer < p[2].shape[0] else None for k in KEPT_AT)
         state = info.state if info else "?"

@@ -68,7 +68,7 @@ class CompareScreen(Screen):
         self.runs: dict[Path, RunData] = {}
         self.followers: dict[Path, Follower] = {}
         self.x_axis = "steps"
-        self.layer = 0
+        self.shown_layer = 0
         self.step: int | None = None  # probes nearest this step; None: the latest
         self.log_y = False
         self.polling = False
@@ -146,13 +146,13 @@ class CompareScreen(Screen):
         reach = []
         for r in runs:
             p = self._probe(r)
-            if p is not None and self.layer < p[2].shape[0]:
-                reach.append(ReachCurve(r.label, p[2][self.layer], p[0]))
+            if p is not None and self.shown_layer < p[2].shape[0]:
+                reach.append(ReachCurve(r.label, p[2][self.shown_layer], p[0]))
         self.query_one("#cmp-reach", ChartBox).show(lambda h: CompareReach(reach, height=h))
         where = "latest probes" if self.step is None else f"probes nearest step {self.step:,}"
-        self.query_one("#cmp-reach").border_subtitle = f"layer {self.layer + 1} (v) · {where} (< >)"
-        self.query_one("#cmp-sentence", Static).update(Text(sentence(runs, self.layer, 32, self.step)))
-        rows = final_rows(runs, self.layer)
+        self.query_one("#cmp-reach").border_subtitle = f"layer {self.shown_layer + 1} (v) · {where} (< >)"
+        self.query_one("#cmp-sentence", Static).update(Text(sentence(runs, self.shown_layer, 32, self.step)))
+        rows = final_rows(runs, self.shown_layer)
         self.query_one("#cmp-table", ChartBox).show(lambda h: FinalTable(rows, KEPT_AT))
 
     def _probe(self, r: RunData):
@@ -178,7 +178,7 @@ class CompareScreen(Screen):
 
     def action_layer(self) -> None:
         layers = max((r.log.probes[-1][2].shape[0] for r in self.runs.values() if r.log.probes), default=1)
-        self.layer = (self.layer + 1) % layers
+        self.shown_layer = (self.shown_layer + 1) % layers
         self.redraw()
 
     def action_log_y(self) -> None:

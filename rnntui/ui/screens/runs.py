@@ -37,6 +37,7 @@ COLUMNS: dict[str, tuple[str, object]] = {
     "updated": ("updated", lambda s, m: s.updated),
 }
 SORTABLE = [k for k in COLUMNS if k != "mark"]
+DESCENDING = ("steps", "chars", "wall", "updated")  # sorted largest / newest first; the rest A-Z, best first
 STATE_STYLES = {"running": "bold green", "completed": "", "stopped": "yellow", "diverged": "bold red",
                 "failed": "bold red", "unknown": "dim"}
 
@@ -161,7 +162,7 @@ class RunsScreen(Screen):
             label = f"{header}{arrow}" if key == self.sort_key else header
             table.columns[key].label = Text(label)  # the sorted column carries the arrow
         running = sum(s.state == "running" for s in self.summaries)
-        info = (f"{len(self.summaries)} runs in {self.root}" + (f" · {running} running" if running else "")
+        info = (f"{len(self.summaries)} run{'s' if len(self.summaries) != 1 else ''} in {self.root}" + (f" · {running} running" if running else "")
                 + (f" · {len(self.marked)} marked for compare (c)" if self.marked else " · space marks runs to compare")
                 if self.summaries else f"no runs in {self.root} yet: train one (ctrl+s on the setup screen)")
         self.query_one("#runs-info", Static).update(Text(info, style="dim"))
@@ -177,7 +178,7 @@ class RunsScreen(Screen):
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         key = event.column_key.value
         if key in SORTABLE:
-            self.reverse = not self.reverse if key == self.sort_key else key in ("updated", "steps", "chars", "wall")
+            self.reverse = not self.reverse if key == self.sort_key else key in DESCENDING
             self.sort_key = key
             self.rebuild()
 
@@ -191,6 +192,7 @@ class RunsScreen(Screen):
 
     def action_sort(self) -> None:
         self.sort_key = SORTABLE[(SORTABLE.index(self.sort_key) + 1) % len(SORTABLE)]
+        self.reverse = self.sort_key in DESCENDING
         self.rebuild()
         self.notify(f"sorted by {COLUMNS[self.sort_key][0]} (O reverses)", timeout=2)
 
