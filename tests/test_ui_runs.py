@@ -24,7 +24,8 @@ from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
 from rnntui.core.records import MetricsLog, read_log
 from rnntui.core.runs import RunDir, RunInfo
 from rnntui.ui.app import RnntuiApp
-from rnntui.ui.comparison import RunData, final_rows, fmt_kept, labels, sentence
+from rnntui.core.compare import fmt_kept
+from rnntui.ui.comparison import RunData, labels, rows, sentence
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve
 from rnntui.ui.screens.compare import CompareScreen
 from rnntui.ui.screens.runs import ConfirmDelete, RunsScreen
@@ -311,7 +312,7 @@ def test_compare_renderables_draw_two_series_with_a_legend():
     reach = CompareReach([ReachCurve("rnn", np.exp(-0.6 * back), 200), ReachCurve("lstm", np.exp(-0.05 * back), 200)],
                          height=10)
     text = text_of(reach)
-    assert "rnn 7e-11 at t-39 (@200)" in text and "lstm 0.14 at t-39" in text and "t-k" in text
+    assert "rnn 7e-11 at t-39 (@200)" in text and "lstm 0.1 at t-39" in text and "t-k" in text
     assert len(styles_of(reach)) == 2
 
 
@@ -321,17 +322,22 @@ def test_comparison_numbers_from_known_logs(runs):
     for d, label in zip(data, labels(data)):
         d.label = label
     assert [d.label for d in data] == ["rnn", "lstm", "gru"]
-    said = sentence(data, layer=0, k=32)
-    # decay per step back at the last probe (step 100): d * 1.1; kept = exp(-32 d 1.1)
-    want = [np.exp(-32 * d * 1.1) for d in (0.6, 0.05, 0.02)]
-    assert said == (f"32 steps back, rnn keeps {fmt_kept(want[0])} of the gradient, lstm {fmt_kept(want[1])}, "
-                    f"gru {fmt_kept(want[2])} (layer 1, latest probes).")
-    assert fmt_kept(want[0]) == "7e-10" and fmt_kept(want[2]) == "0.49"
-    rows = final_rows(data)
-    assert [r.steps for r in rows] == [100, 100, 100] and rows[1].best_val == pytest.approx(1.2 + 0.2)
-    assert rows[2].kept[1] == pytest.approx(want[2], rel=1e-2) and rows[0].chars_per_s == pytest.approx(1280)
-    table = text_of(FinalTable(rows))
-    assert "kept@16" in table and "lstm 2x16" in table and "1.400" in table
+    table = rows(data)
+    # each probe's curve decays by d (1 + 10/s) per step back; core.compare averages the last 5 probes
+    # (steps 20..100) in log space: kept32 = exp(-32 d (1 + mean(10/s)))
+    m = np.mean([10 / s for s in (20, 40, 60, 80, 100)])
+    want = [np.exp(-32 * d * (1 + m)) for d in (0.6, 0.05, 0.02)]
+    assert sentence(table) == (f"32 steps back, rnn keeps {fmt_kept(want[0])} of the gradient, lstm "
+                               f"{fmt_kept(want[1])}, gru {fmt_kept(want[2])} (geometric mean over layers, "
+                               "the latest probes).")
+    assert fmt_kept(want[0]) == "6e-11" and table[2].numbers.kept32 == pytest.approx(want[2], rel=1e-2)
+    assert [r.numbers.steps for r in table] == [100, 100, 100] and table[1].cell == "lstm 2x16"
+    assert table[1].numbers.val_loss == pytest.approx(1.4) and table[0].state == "completed"
+    # at an earlier step the gradient figures read only the probes up to it
+    early = rows(data, step=40)
+    assert early[0].numbers.kept32 == pytest.approx(np.exp(-32 * 0.6 * (1 + np.mean([0.5, 0.25]))), rel=1e-2)
+    text = text_of(FinalTable(table))
+    assert "kept@16" in text and "lstm 2x16" in text and "1.400" in text
 
 
 # -----------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """The runs under a folder, one summary each: what `rnntui runs` prints and the app's Runs screen lists.
 
-Read from each run folder's run.json (a run from before the log existed is listed from its checkpoint's
-folder name alone: no torch is imported to list runs). Stdlib only.
+    list_runs(Path("checkpoints"))   -> [RunSummary, ...]   newest first
+    summary_of(Path("checkpoints/gru-2x256-tiny")) -> RunSummary | None
+
+A summary comes from the run's run.json (cheap: no torch), else from its metrics.jsonl, else, for a folder
+made before run logs existed, from its checkpoint (that needs torch, imported only then). Files and
+folders that hold no run are skipped silently.
 """
 from __future__ import annotations
 
@@ -9,55 +13,229 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from rnntui.core.runs import RunDir
+from rnntui.core.records import read_records
+from rnntui.core.runs import RunDir, RunInfo
 
 LN2 = math.log(2.0)
+
+
+# -----------------------------------------------------------------------------
+# one row
 
 
 @dataclass(frozen=True)
 class RunSummary:
     name: str  # the run folder's name
-    path: str  # the run folder
-    model: str  # the cell: rnn, lstm or gru ("" when unknown)
+    path: Path  # the run folder
+    model: str  # recurrent cell: rnn, lstm or gru ("" when nothing says)
     hidden: int  # units per layer (0 when unknown)
-    layers: int  # recurrent layers (0 when unknown)
-    corpus: str  # built-in name or path the run trained on
+    layers: int  # stacked layers (0 when unknown)
+    corpus: str  # built-in name or the path the run trained on
     steps: int  # optimiser steps done
     chars_seen: int  # training characters consumed
-    best_val_loss: float | None  # nats per char
-    best_val_bpc: float | None  # the same in bits per char
-    wall_s: float  # training wall time
-    state: str  # running / completed / stopped / diverged / failed, or "unknown" for an old run
-    updated: float  # time.time() of the last write (the checkpoint's mtime for an old run)
+    best_val_loss: float | None  # nats per character
+    best_val_bpc: float | None  # the same in bits per character
+    wall_s: float  # training wall time over all invocations
+    state: str  # running, completed, stopped, diverged, failed; killed (a dead "running"); unknown (no run.json)
+    updated: float  # time.time() of the run's last write
+    has_log: bool  # metrics.jsonl exists (runs from before the log have only checkpoints)
+    created: float = 0.0  # time.time() when the run began (0: unknown)
+    final_val_loss: float | None = None  # the last closing validation
+    n_params: int = 0  # trainable parameters (0: unknown)
+    checkpoint: Path | None = None  # latest.pt, else best.pt, else None
+    message: str = ""  # why it stopped, diverged or failed; or why the folder could not be read
+
+    @property
+    def size(self) -> str:
+        """'2x256', or '?' when the folder does not say."""
+        return f"{self.layers}x{self.hidden}" if self.layers and self.hidden else "?"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (paths as strings; NaN never appears: unknown losses are null)."""
+        return {
+            "name": self.name, "path": str(self.path), "model": self.model, "hidden": self.hidden,
+            "layers": self.layers, "corpus": self.corpus, "steps": self.steps, "chars_seen": self.chars_seen,
+            "best_val_loss": self.best_val_loss, "best_val_bpc": self.best_val_bpc,
+            "final_val_loss": self.final_val_loss, "wall_s": round(self.wall_s, 3), "state": self.state,
+            "created": self.created, "updated": self.updated, "has_log": self.has_log,
+            "n_params": self.n_params, "checkpoint": str(self.checkpoint) if self.checkpoint else None,
+            "message": self.message,
+        }
 
 
-def summarise(run: RunDir) -> RunSummary | None:
-    """One run folder's summary, or None when the folder holds no run."""
+def _bpc(loss: float | None) -> float | None:
+    return loss / LN2 if loss is not None else None
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
+
+
+# -----------------------------------------------------------------------------
+# one folder
+
+
+def summary_of(path: str | os.PathLike) -> RunSummary | None:
+    """The summary of one run folder, or None when the folder holds no run."""
+    run = RunDir(Path(path))
+    if not run.path.is_dir() or not run.is_run():
+        return None
     info = run.read_info()
     if info is not None:
-        model = info.config.get("model", {}) if isinstance(info.config.get("model"), dict) else {}
-        best = info.best_val_loss
-        state = info.state
-        if state == "running" and not info.alive():
-            state = "stopped"  # its process is gone (killed): nothing trains it any more
-        return RunSummary(info.name or run.name, str(run.path), str(model.get("kind", "")),
-                          int(model.get("hidden", 0) or 0), int(model.get("layers", 0) or 0), info.corpus,
-                          info.steps, info.chars_seen, best, None if best is None else best / LN2,
-                          info.wall_s, state, info.updated)
-    ckpt = run.checkpoint()
-    if ckpt is None:
+        return _from_info(run, info)
+    if run.metrics.is_file():
+        found = _from_log(run)
+        if found is not None:
+            return found
+    if run.checkpoint() is not None:
+        return _from_checkpoint(run)
+    return None
+
+
+def _from_info(run: RunDir, info: RunInfo) -> RunSummary:
+    model = info.config.get("model") if isinstance(info.config.get("model"), dict) else {}
+    best = _finite(info.best_val_loss)
+    return RunSummary(
+        name=run.name, path=run.path, model=str(model.get("kind", "")), hidden=int(model.get("hidden") or 0),
+        layers=int(model.get("layers") or 0), corpus=info.corpus, steps=int(info.steps),
+        chars_seen=int(info.chars_seen), best_val_loss=best, best_val_bpc=_bpc(best), wall_s=float(info.wall_s),
+        state=info.live_state(), updated=float(info.updated), has_log=run.metrics.is_file(),
+        created=float(info.created), final_val_loss=_finite(info.final_val_loss), n_params=int(info.n_params),
+        checkpoint=run.checkpoint(), message=info.message)
+
+
+def _from_log(run: RunDir) -> RunSummary | None:
+    """run.json missing or unreadable, the log intact: what the records say (the model stays unknown)."""
+    steps = chars = 0
+    wall, best, final = 0.0, None, None
+    seen = False
+    for r in read_records(run.metrics):
+        seen = True
+        steps = max(steps, r["step"])
+        if r["type"] == "step":
+            chars = int(r.get("chars_seen") or chars)
+            wall = float(r.get("wall_s") or wall)
+        elif r["type"] == "eval" and (v := _finite(r.get("val_loss"))) is not None:
+            best = v if best is None else min(best, v)
+            final = v
+    if not seen:
         return None
-    return RunSummary(run.name, str(run.path), "", 0, 0, "", 0, 0, None, None, 0.0, "unknown",
-                      ckpt.stat().st_mtime)
+    return RunSummary(
+        name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=steps, chars_seen=chars,
+        best_val_loss=best, best_val_bpc=_bpc(best), wall_s=wall, state="unknown",
+        updated=_mtime(run.metrics), has_log=True, final_val_loss=final, checkpoint=run.checkpoint(),
+        message="run.json is missing or unreadable")
+
+
+def _from_checkpoint(run: RunDir) -> RunSummary:
+    """A run from before run logs existed: its checkpoint says what it is (loading it needs torch)."""
+    ckpt_path = run.checkpoint()
+    assert ckpt_path is not None
+    from rnntui.core.checkpoints import Checkpoint  # torch: only for folders without run.json
+    from rnntui.core.config import RnntuiError
+
+    try:
+        ck = Checkpoint.load(ckpt_path)
+    except RnntuiError as e:
+        return RunSummary(
+            name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=0, chars_seen=0,
+            best_val_loss=None, best_val_bpc=None, wall_s=0.0, state="unknown", updated=_mtime(ckpt_path),
+            has_log=run.metrics.is_file(), checkpoint=ckpt_path, message=str(e))
+    m = ck.config.model
+    best = _finite(ck.best_val_loss)
+    n_params = sum(v.numel() for v in ck.snapshot.weights.values())
+    return RunSummary(
+        name=run.name, path=run.path, model=m.kind, hidden=m.hidden, layers=m.layers,
+        corpus=ck.corpus or ck.config.corpus, steps=ck.step, chars_seen=ck.chars_seen, best_val_loss=best,
+        best_val_bpc=_bpc(best), wall_s=ck.wall_s, state="unknown",
+        updated=max(_mtime(p) for p in (run.latest, run.best) if p.is_file()), has_log=run.metrics.is_file(),
+        n_params=n_params, checkpoint=ckpt_path, message="no run.json (a run from before run logs)")
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+# -----------------------------------------------------------------------------
+# a folder of runs
 
 
 def list_runs(root: str | os.PathLike) -> list[RunSummary]:
-    """The runs directly under root, newest first; junk files and empty folders are skipped."""
+    """Every run folder directly under `root` (or `root` itself when it is one), newest first.
+
+    A missing root lists nothing; anything that is not a run is skipped silently."""
     root = Path(root)
+    own = summary_of(root)
+    if own is not None:
+        return [own]
     try:
-        entries = sorted(p for p in root.iterdir() if p.is_dir())
+        children = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     except OSError:
         return []
-    out = [s for p in entries if (s := summarise(RunDir(p))) is not None]
-    return sorted(out, key=lambda s: s.updated, reverse=True)
+    found = [s for p in children if (s := _safe_summary(p)) is not None]
+    return sorted(found, key=lambda s: (s.updated, s.name), reverse=True)
+
+
+def _safe_summary(p: Path) -> RunSummary | None:
+    try:
+        return summary_of(p)
+    except OSError:  # a folder we may not read, or one deleted while listing
+        return None
+
+
+# -----------------------------------------------------------------------------
+# formatting shared by the CLI table and the Runs screen
+
+
+def human_duration(seconds: float) -> str:
+    """'45s', '12m 05s', '3h 20m', '2d 4h'."""
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m {s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 48:
+        return f"{h}h {m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d {h}h"
+
+
+def human_count(n: int) -> str:
+    """'950', '12.3k', '4.56M', '1.2G' (characters seen)."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            v = n / size
+            return f"{v:.3g}{unit}" if v < 1000 else f"{v:.0f}{unit}"
+    return str(n)
+
+
+def runs_table(runs: list[RunSummary]) -> str:
+    """The plain-text table `rnntui runs` prints: one row per run, in the order given."""
+    import time
+
+    head = ("name", "model", "corpus", "steps", "chars", "best val", "bpc", "wall", "state", "updated")
+    body = []
+    for r in runs:
+        corpus = Path(r.corpus).name if os.sep in r.corpus or "/" in r.corpus else r.corpus
+        body.append((
+            r.name, f"{r.model or '?'} {r.size}", corpus or "?", f"{r.steps:,}", human_count(r.chars_seen),
+            f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
+            f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
+            human_duration(r.wall_s), r.state,
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-"))
+    right = {3, 4, 5, 6, 7}  # numbers line up on the right
+    widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+             for row in (head, *body)]
+    return "\n".join(lines)

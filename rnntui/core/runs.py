@@ -21,6 +21,7 @@ from typing import Any
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_from_dict
 
 STATES = ("running", "completed", "stopped", "diverged", "failed")
+SHOWN_STATES = STATES + ("killed", "unknown")  # what RunInfo.live_state and `runs` can show besides STATES
 LATEST, BEST, INFO, METRICS = "latest.pt", "best.pt", "run.json", "metrics.jsonl"
 
 
@@ -82,6 +83,13 @@ class RunInfo:
         if self.host and self.host != socket.gethostname():
             return True  # cannot tell from here: trust the file
         return _pid_alive(self.pid)
+
+    def live_state(self) -> str:
+        """The state to show: a "running" run whose process is gone reads "killed" (SIGKILL, a crash,
+        a lost machine), since nothing will ever update its run.json again."""
+        if self.state == "running" and not self.alive():
+            return "killed"
+        return self.state
 
 
 def _pid_alive(pid: int) -> bool:

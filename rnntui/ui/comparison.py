@@ -1,21 +1,22 @@
-"""What the Compare view computes from several runs' logs: labels, the gradient kept k steps back, the
-final numbers and one sentence a learner can read. numpy and the stdlib only (no Rich, no Textual), so
-the renderables stay drawing code and this stays testable on plain RunLogs.
+"""What the Compare view needs beyond rnntui.core.compare: each run's data as it grows, labels that
+name runs by what differs between them, and the numbers at a chosen point in the runs' history.
+
+The figures themselves (gradient kept k steps back, the final numbers, the learner's sentence) come
+from rnntui.core.compare, the same functions `rnntui compare` prints with. numpy and the stdlib only.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rnntui.core import compare
 from rnntui.core.records import RunLog
 from rnntui.core.runs import RunInfo
 
-LN2 = math.log(2.0)
-KEPT_AT = (16, 32)  # the table's "gradient kept k steps back" columns
+KEPT_AT = compare.KEPT_BACK  # the table's "gradient kept k steps back" columns
 
 
 @dataclass
@@ -53,8 +54,9 @@ def _word(key: str, v: Any) -> str:
 
 
 def labels(runs: list[RunData]) -> list[str]:
-    """Short names from the settings that differ ("rnn" / "lstm", "clip 1" / "clip off", "1 layer" / "2
-    layers"); the folder names when nothing or too much differs, or two runs would read the same."""
+    """Short names from the settings that differ: "rnn" / "lstm" (a vanishing-gradients experiment),
+    "clip 1" / "clip off", "1 layer" / "2 layers"; the folder names when nothing or too much differs,
+    or when two runs would read the same."""
     facts = [_facts(r.info) for r in runs]
     keys = [k for k in facts[0] if len({repr(f[k]) for f in facts}) > 1] if facts else []
     if 1 <= len(keys) <= 2 and all(f[k] is not None for f in facts for k in keys):
@@ -65,90 +67,50 @@ def labels(runs: list[RunData]) -> list[str]:
 
 
 # -----------------------------------------------------------------------------
-# the gradient kept k steps back
+# the runs as they were at a chosen step
 
 
-def kept(grad_last: np.ndarray, k: int) -> float | None:
-    """The last-step gradient k steps back over its value at t, for one layer's (T,) curve (None when
-    the window is shorter than k or the value at t is not positive)."""
-    g = np.asarray(grad_last, dtype=np.float64).ravel()
-    if k >= len(g) or not (math.isfinite(g[-1]) and g[-1] > 0) or not math.isfinite(g[-1 - k]):
-        return None
-    return max(float(g[-1 - k]), 0.0) / float(g[-1])
+def upto(log: RunLog, step: int | None) -> RunLog:
+    """The log as it stood at `step` for the gradient figures: its probes up to that step (None: all)."""
+    if step is None:
+        return log
+    probes = [p for p in log.probes if p[0] <= step] or log.probes[:1]
+    return replace(log, probes=probes)
 
 
 def probe_for(log: RunLog, step: int | None) -> tuple[int, np.ndarray, np.ndarray] | None:
-    """The probe nearest `step` (None: the latest)."""
-    if not log.probes:
-        return None
-    if step is None:
-        return log.probes[-1]
-    return min(log.probes, key=lambda p: abs(p[0] - step))
-
-
-def fmt_kept(r: float | None) -> str:
-    if r is None:
-        return "–"
-    if r == 0:
-        return "0"
-    if r < 0.01:
-        m, e = f"{r:.0e}".split("e")
-        return f"{m}e{int(e)}"
-    return f"{r:.2g}"
-
-
-def sentence(runs: list[RunData], layer: int = 0, k: int = 32, step: int | None = None) -> str:
-    """e.g. "32 steps back, rnn keeps 1e-11 of the gradient, lstm 1e-4, gru 1e-2 (layer 1, latest probes)"."""
-    parts = []
-    k_used = k
-    for r in runs:
-        p = probe_for(r.log, step)
-        if p is None or layer >= p[2].shape[0]:
-            continue
-        k_used = min(k, p[2].shape[1] - 1)
-        parts.append((r.label, kept(p[2][layer], k_used)))
-    parts = [(n, v) for n, v in parts if v is not None]
-    if not parts:
-        return "No gradient probes yet: the sentence appears with the first probe of each run."
-    head = f"{k_used} steps back, {parts[0][0]} keeps {fmt_kept(parts[0][1])} of the gradient"
-    rest = "".join(f", {n} {fmt_kept(v)}" for n, v in parts[1:])
-    where = "latest probes" if step is None else f"probes nearest step {step:,}"
-    return f"{head}{rest} (layer {layer + 1}, {where})."
-
-
-# -----------------------------------------------------------------------------
-# the final numbers
+    """The probe at or before `step` (None: the latest)."""
+    return log.probe_near(step)
 
 
 @dataclass(frozen=True)
 class Row:
-    label: str
+    """One line of the Compare view's table: core.compare's figures plus what the view adds."""
+
+    numbers: compare.CompareRow  # steps, validation, chars/s, gradient kept 16 / 32 steps back
     cell: str  # e.g. "lstm 2x64"
-    steps: int
-    chars_seen: int
-    wall_s: float
-    best_val: float | None  # nats per char
-    chars_per_s: float | None
-    kept: tuple[float | None, ...]  # one per KEPT_AT, for the shown layer
-    state: str
+    chars_seen: int  # training characters consumed
+    state: str  # running / completed / ... as run.json or the end record says
 
 
-def final_rows(runs: list[RunData], layer: int = 0) -> list[Row]:
+def rows(runs: list[RunData], step: int | None = None) -> list[Row]:
     out = []
     for r in runs:
-        info, log = r.info, r.log
-        f = _facts(info)
+        numbers = compare.compare_row(r.label, upto(r.log, step))
+        f = _facts(r.info)
         cell = f"{f['kind']} {f['layers']}x{f['hidden']}" if f["kind"] else "?"
-        steps = max(log.steps[-1] if log.steps else 0, info.steps if info else 0)
-        chars = max(log.chars_seen[-1] if log.chars_seen else 0, info.chars_seen if info else 0)
-        wall = log.wall_s[-1] if log.wall_s and math.isfinite(log.wall_s[-1]) else (info.wall_s if info else 0.0)
-        vals = [v for v in log.val_loss if math.isfinite(v)]
-        best = info.best_val_loss if info is not None and info.best_val_loss is not None else (
-            min(vals) if vals else None)  # run.json's best counts the closing validation too
-        p = probe_for(log, None)
-        ks = tuple(kept(p[2][layer], k) if p is not None and layer < p[2].shape[0] else None for k in KEPT_AT)
-        state = info.state if info else "?"
-        if log.end is not None:
-            state = str(log.end.get("reason", state))
-        out.append(Row(r.label, cell, steps, chars, wall, best, chars / wall if wall > 0 else None, ks, state))
+        chars = max(r.log.chars_seen[-1] if r.log.chars_seen else 0, r.info.chars_seen if r.info else 0)
+        state = r.info.live_state() if r.info is not None else "?"
+        if r.log.end is not None:
+            state = str(r.log.end.get("reason", state))
+        out.append(Row(numbers, cell, chars, state))
     return out
+
+
+def sentence(table: list[Row], step: int | None = None) -> str:
+    """core.compare's sentence, saying which probes it reads."""
+    said = compare.sentence([r.numbers for r in table])
+    if not table or said.startswith("No gradient"):
+        return said
+    where = "the latest probes" if step is None else f"the probes up to step {step:,}"
+    return f"{said[:-1]} (geometric mean over layers, {where})."

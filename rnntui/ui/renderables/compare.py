@@ -14,6 +14,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from rnntui.core.compare import fmt_kept
 from rnntui.ui.renderables.axes import parse_style
 from rnntui.ui.renderables.linechart import LineChart, Series, ema
 
@@ -94,19 +95,8 @@ class CompareReach(LineChart):
             style = run_style(i)
             series.append(Series(-back.astype(np.float64), ratio, style, c.label))
             far = float(ratio[0])
-            legend.append((style, c.label, f"{_fmt(far)} at t-{len(g) - 1} (@{c.step:,})"))
+            legend.append((style, c.label, f"{fmt_kept(far)} at t-{len(g) - 1} (@{c.step:,})"))
         super().__init__(series, height=height, log_y=True, y_label="× of t", x_label="t-k", legend=_legend(legend))
-
-
-def _fmt(r: float) -> str:
-    if not math.isfinite(r):
-        return "–"
-    if r == 0:
-        return "0"
-    if r < 0.01:
-        m, e = f"{r:.0e}".split("e")
-        return f"{m}e{int(e)}"
-    return f"{r:.2g}"
 
 
 # -----------------------------------------------------------------------------
@@ -114,8 +104,8 @@ def _fmt(r: float) -> str:
 
 
 class FinalTable:
-    """One row per run: cell, steps, characters, wall time, best validation (nats and bpc), chars/s and
-    the gradient kept 16 and 32 steps back. Takes comparison.Row objects."""
+    """One row per run: cell, steps, characters, wall time, final and best validation (nats and bpc),
+    chars/s and the gradient kept 16 and 32 steps back. Takes comparison.Row objects."""
 
     def __init__(self, rows: Sequence, kept_at: Sequence[int] = (16, 32)) -> None:
         self.rows, self.kept_at = tuple(rows), tuple(kept_at)
@@ -123,19 +113,23 @@ class FinalTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
         for name, justify in (("run", "left"), ("cell", "left"), ("steps", "right"), ("chars", "right"),
-                              ("wall", "right"), ("best val", "right"), ("bpc", "right"), ("chars/s", "right")):
+                              ("wall", "right"), ("val", "right"), ("bpc", "right"), ("best", "right"),
+                              ("chars/s", "right")):
             table.add_column(name, justify=justify, no_wrap=True)
         for k in self.kept_at:
             table.add_column(f"kept@{k}", justify="right", no_wrap=True)
         table.add_column("state", no_wrap=True)
         for i, r in enumerate(self.rows):
-            best = "–" if r.best_val is None else f"{r.best_val:.3f}"
-            bpc = "–" if r.best_val is None else f"{r.best_val / LN2:.2f}"
-            cps = "–" if r.chars_per_s is None else f"{r.chars_per_s:,.0f}"
-            table.add_row(Text(r.label, parse_style(run_style(i))), r.cell, f"{r.steps:,}", _compact(r.chars_seen),
-                          _dur(r.wall_s), best, bpc, cps, *[_fmt(v) if v is not None else "–" for v in r.kept],
-                          r.state)
+            n = r.numbers
+            table.add_row(Text(n.label, parse_style(run_style(i))), r.cell, f"{n.steps:,}", _compact(r.chars_seen),
+                          _dur(n.wall_s), _num(n.val_loss, 3), _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
+                          "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
+                          *[fmt_kept(n.kept(k)) for k in self.kept_at], r.state)
         yield table
+
+
+def _num(x: float | None, digits: int) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
 
 
 def _compact(n: int) -> str:

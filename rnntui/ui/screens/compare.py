@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Static
 
 from rnntui.core.records import Follower, RunLog
 from rnntui.core.runs import RunDir
-from rnntui.ui.comparison import KEPT_AT, RunData, final_rows, labels, sentence
+from rnntui.ui.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
 from rnntui.ui.renderables.compare import CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES
 
 POLL_S = 1.0  # how often the runs' logs are read for new records
@@ -151,13 +151,11 @@ class CompareScreen(Screen):
         self.query_one("#cmp-reach", ChartBox).show(lambda h: CompareReach(reach, height=h))
         where = "latest probes" if self.step is None else f"probes nearest step {self.step:,}"
         self.query_one("#cmp-reach").border_subtitle = f"layer {self.shown_layer + 1} (v) · {where} (< >)"
-        self.query_one("#cmp-sentence", Static).update(Text(sentence(runs, self.shown_layer, 32, self.step)))
-        rows = final_rows(runs, self.shown_layer)
-        self.query_one("#cmp-table", ChartBox).show(lambda h: FinalTable(rows, KEPT_AT))
+        table = rows(runs, self.step)
+        self.query_one("#cmp-sentence", Static).update(Text(sentence(table, self.step)))
+        self.query_one("#cmp-table", ChartBox).show(lambda h: FinalTable(table, KEPT_AT))
 
     def _probe(self, r: RunData):
-        from rnntui.ui.comparison import probe_for
-
         return probe_for(r.log, self.step)
 
     def _loss_curve(self, r: RunData) -> LossCurve:

@@ -24,7 +24,7 @@ RELOAD_S = 3.0  # the folder is re-read this often (run.json files only: cheap)
 MAX_MARKED = 6
 # column key -> (header, sort key); the same columns as `rnntui runs`
 COLUMNS: dict[str, tuple[str, object]] = {
-    "mark": ("", lambda s, m: (s.path not in m,)),
+    "mark": ("", lambda s, m: (str(s.path) not in m,)),
     "name": ("name", lambda s, m: s.name.lower()),
     "cell": ("cell", lambda s, m: (s.model, s.layers, s.hidden)),
     "corpus": ("corpus", lambda s, m: Path(s.corpus).name.lower()),
@@ -39,7 +39,7 @@ COLUMNS: dict[str, tuple[str, object]] = {
 SORTABLE = [k for k in COLUMNS if k != "mark"]
 DESCENDING = ("steps", "chars", "wall", "updated")  # sorted largest / newest first; the rest A-Z, best first
 STATE_STYLES = {"running": "bold green", "completed": "", "stopped": "yellow", "diverged": "bold red",
-                "failed": "bold red", "unknown": "dim"}
+                "failed": "bold red", "killed": "bold red", "unknown": "dim"}
 
 
 def _compact(n: int) -> str:
@@ -138,7 +138,7 @@ class RunsScreen(Screen):
 
     def _show(self, runs: list[RunSummary]) -> None:
         self.summaries = runs
-        paths = {s.path for s in runs}
+        paths = {str(s.path) for s in runs}
         self.marked = [p for p in self.marked if p in paths]
         self.rebuild()
 
@@ -146,7 +146,7 @@ class RunsScreen(Screen):
         sort = COLUMNS[self.sort_key][1]
         marked = set(self.marked)
         ordered = sorted(self.summaries, key=lambda s: sort(s, marked), reverse=self.reverse)
-        shown = (tuple((s, s.path in marked) for s in ordered), self.sort_key, self.reverse)
+        shown = (tuple((s, str(s.path) in marked) for s in ordered), self.sort_key, self.reverse)
         if shown == self.shown:
             return
         self.shown = shown
@@ -154,9 +154,9 @@ class RunsScreen(Screen):
         current = self.current()
         table.clear()
         for s in ordered:
-            table.add_row(*row_cells(s, s.path in marked), key=s.path)
-        if current is not None and current.path in {s.path for s in ordered}:
-            table.move_cursor(row=table.get_row_index(current.path), animate=False)
+            table.add_row(*row_cells(s, str(s.path) in marked), key=str(s.path))
+        if current is not None and str(current.path) in {str(s.path) for s in ordered}:
+            table.move_cursor(row=table.get_row_index(str(current.path)), animate=False)
         arrow = "▼" if self.reverse else "▲"
         for key, (header, _) in COLUMNS.items():
             label = f"{header}{arrow}" if key == self.sort_key else header
@@ -173,7 +173,7 @@ class RunsScreen(Screen):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((s for s in self.summaries if s.path == key), None)
+        return next((s for s in self.summaries if str(s.path) == key), None)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         key = event.column_key.value
@@ -204,13 +204,13 @@ class RunsScreen(Screen):
         s = self.current()
         if s is None:
             return
-        if s.path in self.marked:
-            self.marked.remove(s.path)
+        if str(s.path) in self.marked:
+            self.marked.remove(str(s.path))
         elif len(self.marked) >= MAX_MARKED:
             self.notify(f"compare takes at most {MAX_MARKED} runs", severity="warning", timeout=3)
             return
         else:
-            self.marked.append(s.path)
+            self.marked.append(str(s.path))
         row = self.query_one(DataTable).cursor_row
         self.rebuild()
         self.query_one(DataTable).move_cursor(row=min(row + 1, self.query_one(DataTable).row_count - 1))
@@ -226,25 +226,25 @@ class RunsScreen(Screen):
 
     def action_open(self) -> None:
         if (s := self.current()) is not None:
-            self.app.open_run(s.path, live=s.state == "running")
+            self.app.open_run(str(s.path), live=s.state == "running")
 
     def action_continue(self) -> None:
         if (s := self.current()) is not None:
-            self.app.continue_run(s.path)
+            self.app.continue_run(str(s.path))
 
     def action_generate(self) -> None:
         if (s := self.current()) is not None:
-            self.app.run_weights(s.path, "generate")
+            self.app.run_weights(str(s.path), "generate")
 
     def action_inspect(self) -> None:
         if (s := self.current()) is not None:
-            self.app.run_weights(s.path, "inspect")
+            self.app.run_weights(str(s.path), "inspect")
 
     def action_delete(self) -> None:
         s = self.current()
         if s is None:
             return
-        why = self.app.run_in_use(s.path)
+        why = self.app.run_in_use(str(s.path))
         if s.state == "running":
             why = why or "it is training: stop it first"
         if why:
@@ -255,13 +255,13 @@ class RunsScreen(Screen):
             if not yes:
                 return
             try:
-                shutil.rmtree(s.path)
+                shutil.rmtree(str(s.path))
             except OSError as e:
-                self.notify(f"cannot delete {s.path}: {e.strerror or e}", severity="error")
+                self.notify(f"cannot delete {str(s.path)}: {e.strerror or e}", severity="error")
                 return
             self.notify(f"deleted {s.name}", timeout=3)
-            self.summaries = [x for x in self.summaries if x.path != s.path]
-            self.marked = [p for p in self.marked if p != s.path]
+            self.summaries = [x for x in self.summaries if str(x.path) != str(s.path)]
+            self.marked = [p for p in self.marked if p != str(s.path)]
             self.rebuild()
 
         self.app.push_screen(ConfirmDelete(s), chosen)
