@@ -95,7 +95,7 @@ class CompareReach(LineChart):
             style = run_style(i)
             series.append(Series(-back.astype(np.float64), ratio, style, c.label))
             far = float(ratio[0])
-            legend.append((style, c.label, f"{fmt_kept(far)} at t-{len(g) - 1} (@{c.step:,})"))
+            legend.append((style, c.label, f"{fmt_kept(far) if far > 0 else '0'} at t-{len(g) - 1} (@{c.step:,})"))
         super().__init__(series, height=height, log_y=True, y_label="× of t", x_label="t-k", legend=_legend(legend))
 
 
