@@ -393,3 +393,30 @@ def test_a_real_experiment_writes_one_run_folder_each(tmp_path):
         assert log.steps[-1] == 6 and log.end["reason"] == "completed"
         # the time the other runs trained is not this run's: its wall time is its own steps' time
         assert info.wall_s > 0
+
+
+class SlowTrainer(FakeTrainer):
+    steps = 100_000  # until stopped
+    delay = 0.002
+
+
+async def test_experiment_from_the_setup_screen_shows_compare_and_stops_all(tmp_path):
+    app = make_app(tmp_path)
+    app.trainer_factory = SlowTrainer
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+        app.screen.query_one("#exp-preset").value = "depth"
+        await pilot.pause()
+        app.screen.query_one("#exp-start").press()
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        session = app.session
+        assert isinstance(session, ExperimentSession)
+        assert [c.model.layers for c in session.cfgs] == [1, 2, 3] and session.cfgs[0].corpus == "tiny"
+        await wait_for(pilot, lambda: len(session.steps) == 3 and min(session.steps.values()) >= 20)
+        await wait_for(pilot, lambda: "depth: training, interleaved" in str(app.screen.query_one("#cmp-status").render()))
+        steps = sorted(session.steps.values())
+        assert steps[-1] - steps[0] <= 1  # interleaved: the runs advance together
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not app.running)
+        assert session.ended == {0: "stopped", 1: "stopped", 2: "stopped"}
+        await wait_for(pilot, lambda: "finished" in str(app.screen.query_one("#cmp-status").render()))

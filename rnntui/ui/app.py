@@ -57,9 +57,9 @@ class RnntuiApp(RunActions, App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # screen classes: stacked panels below 100 cols
     COMMANDS = App.COMMANDS | {ScreenCommands}
     BINDINGS = [
+        Binding("ctrl+r", "runs", "Runs"),  # the Runs screen, from the setup screen and the dashboard
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+t", "toggle_theme", "Dark/light"),
-        Binding("ctrl+r", "runs", "Runs"),  # the Runs screen, from the setup screen and the dashboard
         Binding("less_than_sign", "probe_history(-1)", "< > probe history"),  # a shown run's gradient flow
         Binding("greater_than_sign", "probe_history(1)", "later probe", show=False),
     ]
