@@ -201,6 +201,8 @@ class RnntuiApp(RunActions, App[int]):
         if self.running:
             self.session.stop.set()
             self.notify("stopping after this step (latest.pt is saved)", timeout=3)
+        elif self.view is not None and self.view.alive():
+            self.notify("this run trains in another process: the app only watches it (stop it there)", timeout=4)
 
     def action_save(self) -> None:
         if not self.running or self.session.trainer is None:

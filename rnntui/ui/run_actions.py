@@ -137,12 +137,12 @@ class RunActions:
         if run is None:
             return
         info, ckpt = run.read_info(), run.checkpoint()
+        if info is not None and info.alive():
+            self.notify(f"{run.name} is being trained by process {info.pid} on {info.host}: stop it there "
+                        "first", severity="warning", timeout=5)
+            return
         if ckpt is None:
             self.notify(f"{run.name} has no checkpoint to continue from", severity="warning")
-            return
-        if info is not None and info.alive():
-            self.notify(f"{run.name} is being trained by process {info.pid}: stop it there first",
-                        severity="warning", timeout=5)
             return
         if self.running:
             self.notify("a run is already going: stop it first (x)", severity="warning")
