@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import socket
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -416,7 +415,45 @@ async def test_experiment_from_the_setup_screen_shows_compare_and_stops_all(tmp_
         await wait_for(pilot, lambda: "depth: training, interleaved" in str(app.screen.query_one("#cmp-status").render()))
         steps = sorted(session.steps.values())
         assert steps[-1] - steps[0] <= 1  # interleaved: the runs advance together
+        await pilot.press("escape")  # back to the setup screen while it trains; the button shows it again
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+        app.screen.query_one("#exp-start").press()
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        assert app.session is session
         await pilot.press("x")
         await wait_for(pilot, lambda: not app.running)
         assert session.ended == {0: "stopped", 1: "stopped", 2: "stopped"}
         await wait_for(pilot, lambda: "finished" in str(app.screen.query_one("#cmp-status").render()))
+
+
+async def test_generate_and_continue_from_a_run_folder_use_its_latest_checkpoint(tmp_path):
+    from rnntui.core.engine import Trainer
+    from rnntui.ui.screens.generate import GenerateScreen
+
+    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4), seq_len=8,
+                      batch_size=2, steps=4, log_every=2, eval_every=0, sample_every_s=0.0, val_chars=200,
+                      out_dir=str(tmp_path), bf16=False)
+    for _ in Trainer(cfg).run():
+        pass
+    run = RunDir.of_config(replace(cfg, run_name="gru-1x8-tiny"))
+    assert run.latest.is_file()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                       and app.screen.query_one("#runs-table").row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.view is not None)
+        assert app.state.metrics.step == 4 and app.phase == "completed"
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GenerateScreen))
+        assert app.ckpt_path == str(run.latest) and str(run.latest) in app.screen.title_text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
+        await pilot.press("s")  # continue: the fake trainer resumes from latest.pt, with the budget extended
+        await wait_for(pilot, lambda: app.session is not None)
+        assert app.view is None and app.session.resume == str(run.latest)
+        assert app.session.cfg.steps == 8 and app.session.cfg.out_dir == str(tmp_path)
+        app.session.stop.set()

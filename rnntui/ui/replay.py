@@ -15,14 +15,14 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rnntui.core import events as ev
-from rnntui.core.config import TrainConfig, config_from_dict
+from rnntui.core.config import TrainConfig
 from rnntui.core.records import Follower
 from rnntui.core.runs import RunDir, RunInfo
 from rnntui.ui.state import RunState
@@ -55,8 +55,6 @@ def _config(info: RunInfo | None, run: RunDir) -> TrainConfig:
         cfg = info.train_config if info is not None else TrainConfig()
     except (TypeError, ValueError):
         cfg = TrainConfig()
-    from dataclasses import replace
-
     return replace(cfg, run_name=run.name, out_dir=str(run.out_dir))
 
 

@@ -192,10 +192,13 @@ class RunActions:
         from functools import partial
 
         from rnntui.ui.messages import ExperimentEvent
-        from rnntui.ui.screens.compare import CompareScreen
         from rnntui.ui.state import RunState
         from rnntui.ui.worker import ExperimentSession
 
+        if self.running and isinstance(self.session, ExperimentSession):
+            self.notify("an experiment is already going: showing it (x stops it)", timeout=3)
+            self.show_experiment(self.session)
+            return
         if self.running:
             self.notify("a run is already going: stop it first (x)", severity="warning")
             return
@@ -204,7 +207,12 @@ class RunActions:
         post = lambda i, event: self.post_message(ExperimentEvent(i, event))  # noqa: E731  (thread-safe)
         session.worker = self.run_worker(partial(session.run, post), thread=True, group="train",
                                          name="experiment", exit_on_error=False)
-        self.push_screen(CompareScreen(lambda: list(session.run_dirs), title=f"experiment: {name}",
+        self.show_experiment(session)
+
+    def show_experiment(self, session) -> None:
+        from rnntui.ui.screens.compare import CompareScreen
+
+        self.push_screen(CompareScreen(lambda: list(session.run_dirs), title=f"experiment: {session.name}",
                                        status=session.describe))
 
     def on_experiment_event(self, message) -> None:
