@@ -215,8 +215,10 @@ class RunView:
         st = self.state
         if st.finished is not None:
             return st.finished.reason
-        if self.info is not None and self.info.state != "running":
+        if self.info is None:
+            return "watching (no run.json yet)" if self.live else "replayed (no run.json)"
+        if self.info.state != "running":
             return self.info.state
         if self.live:
-            return "training elsewhere" if self.alive() else "stopped (its process is gone)"
-        return "stopped (killed)" if self.info is not None and not self.info.alive() else "running elsewhere"
+            return "training elsewhere" if self.alive() else "killed (its process is gone)"
+        return "killed (its process is gone)" if not self.info.alive() else "running elsewhere"
