@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rnntui.core.records import read_records
+from rnntui.core.records import parse_lines, read_records
 from rnntui.core.runs import RunDir, RunInfo
 
 LN2 = math.log(2.0)
@@ -101,13 +101,35 @@ def summary_of(path: str | os.PathLike) -> RunSummary | None:
 def _from_info(run: RunDir, info: RunInfo) -> RunSummary:
     model = info.config.get("model") if isinstance(info.config.get("model"), dict) else {}
     best = _finite(info.best_val_loss)
+    state = info.live_state()
+    if state in ("running", "killed"):  # run.json lags the log by up to 10 s; a killed run's never caught up
+        last = _last_step(run.metrics)
+        if last is not None and last["step"] > info.steps:
+            info = replace(info, steps=last["step"], chars_seen=int(last.get("chars_seen") or info.chars_seen),
+                           wall_s=float(last.get("wall_s") or info.wall_s), updated=max(info.updated, _mtime(run.metrics)))
     return RunSummary(
         name=run.name, path=run.path, model=str(model.get("kind", "")), hidden=int(model.get("hidden") or 0),
         layers=int(model.get("layers") or 0), corpus=info.corpus, steps=int(info.steps),
         chars_seen=int(info.chars_seen), best_val_loss=best, best_val_bpc=_bpc(best), wall_s=float(info.wall_s),
-        state=info.live_state(), updated=float(info.updated), has_log=run.metrics.is_file(),
+        state=state, updated=float(info.updated), has_log=run.metrics.is_file(),
         created=float(info.created), final_val_loss=_finite(info.final_val_loss), n_params=int(info.n_params),
         checkpoint=run.checkpoint(), message=info.message)
+
+
+TAIL_BYTES = 65536  # enough for the last step record behind the largest probe records
+
+
+def _last_step(path: Path) -> dict[str, Any] | None:
+    """The last step record of a log, read from its tail only (a day-long log is a few MB)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - TAIL_BYTES))
+            lines = f.read().decode("utf-8", errors="replace").split("\n")[1:]  # the first may be cut
+    except OSError:
+        return None
+    steps = [r for r in parse_lines(lines) if r["type"] == "step"]
+    return steps[-1] if steps else None
 
 
 def _from_log(run: RunDir) -> RunSummary | None:
