@@ -78,6 +78,15 @@ class Trainer:
     def request_save(self) -> None:
         self._save_requested.set()
 
+    def credit_idle(self, seconds: float) -> None:
+        """Time the caller held this run's generator suspended (an experiment stepping other runs): not
+        training time, so the budget, chars/s and wall time leave it out, as they leave out a pause.
+        Call from the thread that iterates run(), between two next() calls."""
+        loop = self._loop
+        if loop is not None and seconds > 0:
+            loop.paused_s += seconds
+            loop.last_log_t += seconds
+
     def hurry(self) -> None:
         """A second stop request: end any validation now; latest.pt is still written."""
         self._hurry.set()

@@ -18,6 +18,7 @@ from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.events import CheckpointSaved, RunFinished
 from rnntui.core.runs import continue_in
 from rnntui.ui.messages import EngineEvent
+from rnntui.ui.run_actions import RunActions
 from rnntui.ui.screens.dialogs import QuitDialog
 from rnntui.ui.screens.generate import GenerateScreen, GenSettings
 from rnntui.ui.screens.help import HelpScreen
@@ -51,20 +52,24 @@ class ScreenCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback)
 
 
-class RnntuiApp(App[int]):
+class RnntuiApp(RunActions, App[int]):
     CSS_PATH = "rnntui.tcss"
     TITLE = "rnntui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # screen classes: stacked panels below 100 cols
     COMMANDS = App.COMMANDS | {ScreenCommands}
     BINDINGS = [
+        Binding("ctrl+r", "runs", "Runs"),  # the Runs screen, from the setup screen and the dashboard
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+t", "toggle_theme", "Dark/light", show=False),  # in the help and the palette
         Binding("ctrl+q", "quit", "Quit", show=False),
+        Binding("less_than_sign", "probe_history(-1)", "< > probe history"),  # a shown run's gradient flow
+        Binding("greater_than_sign", "probe_history(1)", "later probe", show=False),
     ]
 
     def __init__(self, corpus: str | None = None, checkpoint: str | None = None,
                  inspect_checkpoint: str | None = None, inspect_text: str | None = None,
-                 trainer_factory: TrainerFactory | None = None, sampler_factory: SamplerFactory | None = None):
+                 trainer_factory: TrainerFactory | None = None, sampler_factory: SamplerFactory | None = None,
+                 runs_root: str = "checkpoints", watch: str | None = None):
         super().__init__()
         self.corpus, self.checkpoint = corpus, checkpoint  # preselected on the setup screen
         self.inspect_checkpoint, self.inspect_text = inspect_checkpoint, inspect_text
@@ -76,12 +81,22 @@ class RnntuiApp(App[int]):
         self.ckpt_path: str | None = None
         self.gen_settings = GenSettings()  # the generation panel's settings, kept between openings
         self.last_cfg: TrainConfig | None = None  # the settings of the last run started
+        self.runs_root = runs_root  # where the Runs screen looks for run folders
+        self.watch_dir = watch  # a run folder to follow from the start (rnntui watch)
+        self.view = None  # RunView: the dashboard shows a run folder (replayed or watched), not a session
 
     def on_mount(self) -> None:
         if self.inspect_checkpoint:  # `rnntui inspect CKPT`: the inspector is the app; esc leaves it
             self.load_for_inspect(self.inspect_checkpoint)
         else:
-            self.push_screen(SetupScreen(self.corpus, self.checkpoint))
+            pushed = self.push_screen(SetupScreen(self.corpus, self.checkpoint))
+            if self.watch_dir:  # once the setup screen is mounted, the dashboard replaces it
+
+                async def watch_when_ready() -> None:
+                    await pushed
+                    self.open_run(self.watch_dir, live=True)
+
+                self.run_worker(watch_when_ready(), group="watch-start")
         self._catch_stop_signals()
 
     def _catch_stop_signals(self) -> None:
@@ -113,6 +128,14 @@ class RnntuiApp(App[int]):
         else:
             self.exit(128 + signum)
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The Runs key on the setup screen and the dashboard; probe history only on a shown run."""
+        if action == "runs":
+            return isinstance(self.screen, (SetupScreen, TrainScreen))
+        if action == "probe_history":
+            return self.view is not None and isinstance(self.screen, TrainScreen)
+        return True
+
     def on_unmount(self) -> None:
         """However the app ends, the training thread must end too (threads cannot be killed)."""
         if self.session is not None:
@@ -128,6 +151,8 @@ class RnntuiApp(App[int]):
     @property
     def phase(self) -> str:
         st = self.state
+        if self.view is not None:
+            return self.view.phase()
         if self.session is None:
             return "idle"
         if st.finished is not None:
@@ -148,7 +173,7 @@ class RnntuiApp(App[int]):
             return
         self.session = TrainSession(cfg, resume, self.trainer_factory)
         self.last_cfg = cfg  # `n` (new run) brings the setup screen back with these settings
-        self.state = RunState()
+        self.state, self.view = RunState(), None
         post = lambda event: self.post_message(EngineEvent(event))  # noqa: E731  (thread-safe)
         self.session.worker = self.run_worker(partial(self.session.run, post), thread=True, group="train",
                                               name="train", exit_on_error=False)
@@ -188,6 +213,9 @@ class RnntuiApp(App[int]):
         if self.running:
             self.notify("already training", timeout=2)
             return
+        if self.view is not None:  # a run folder on the dashboard: continue it
+            self.continue_run()
+            return
         if self.session is None:
             self.action_setup()
             return
@@ -209,6 +237,8 @@ class RnntuiApp(App[int]):
         if self.running:
             self.session.stop.set()
             self.notify("stopping after this step (latest.pt is saved)", timeout=3)
+        elif self.view is not None and self.view.alive():
+            self.notify("this run trains in another process: the app only watches it (stop it there)", timeout=4)
 
     def action_save(self) -> None:
         if not self.running or self.session.trainer is None:
@@ -226,9 +256,9 @@ class RnntuiApp(App[int]):
 
     # ---- generation and inspection ---------------------------------------------------------------
 
-    def weights_source(self) -> tuple[object, str, str] | None:
+    def weights_source(self, from_ckpt: bool = False) -> tuple[object, str, str] | None:
         """(source callable, vocabulary, title) for the current run, else the opened checkpoint."""
-        if self.session is not None and self.session.trainer is not None and self.state.started:
+        if not from_ckpt and self.session is not None and self.session.trainer is not None and self.state.started:
             return self.session.snapshot, self.state.started.vocab, "live weights: each Generate copies the current step"
         if self.ckpt is not None:
             ckpt = self.ckpt
@@ -236,10 +266,13 @@ class RnntuiApp(App[int]):
         return None
 
     def action_generate(self) -> None:
-        self.open_generate()
+        if self.view is not None:  # a run folder: its latest checkpoint, reloaded each time
+            self.run_weights(None, "generate")
+        else:
+            self.open_generate()
 
-    def open_generate(self) -> None:
-        source = self.weights_source()
+    def open_generate(self, from_ckpt: bool = False) -> None:
+        source = self.weights_source(from_ckpt)
         if source is None:
             self.notify("no model yet: start training or open a checkpoint", severity="warning")
         elif not isinstance(self.screen, GenerateScreen):
@@ -249,7 +282,10 @@ class RnntuiApp(App[int]):
             self.push_screen(GenerateScreen(*source, settings=self.gen_settings, checkpoint=what, save_dir=where))
 
     def action_inspect(self) -> None:
-        self.open_inspect()
+        if self.view is not None:
+            self.run_weights(None, "inspect")
+        else:
+            self.open_inspect()
 
     def open_inspect(self, ckpt: dict | None = None, text: str | None = None) -> None:
         from rnntui.ui.screens.inspect import InspectScreen  # the inspector pulls in its own widgets
@@ -358,10 +394,10 @@ class RnntuiApp(App[int]):
 
 
 def run_tui(corpus: str | None = None, checkpoint: str | None = None, inspect_checkpoint: str | None = None,
-            inspect_text: str | None = None, watch: str | None = None) -> int:
-    """Run the app; returns the process exit code. `watch`: a run folder to follow (the watch view is
-    built in the TUI's branch; accepted here so `rnntui watch` runs)."""
-    app = RnntuiApp(corpus, checkpoint, inspect_checkpoint, inspect_text)
+            inspect_text: str | None = None, watch: str | None = None, runs_root: str | None = None) -> int:
+    """Run the app; returns the process exit code. watch: a run folder to follow (rnntui watch)."""
+    root = runs_root or (str(Path(watch).resolve().parent) if watch else "checkpoints")
+    app = RnntuiApp(corpus, checkpoint, inspect_checkpoint, inspect_text, runs_root=root, watch=watch)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)
 

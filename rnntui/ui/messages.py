@@ -12,3 +12,12 @@ class EngineEvent(Message):
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event  # the engine's frozen dataclass, never a tensor
+
+
+class ExperimentEvent(Message):
+    """One event of one of an experiment's runs, posted by the experiment worker."""
+
+    def __init__(self, index: int, event: Event) -> None:
+        super().__init__()
+        self.index = index  # which of the experiment's runs
+        self.event = event  # the engine's frozen dataclass

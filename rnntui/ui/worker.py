@@ -7,6 +7,8 @@ post_message, which is thread-safe. Thread workers cannot be killed, so every lo
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 from rnntui.core.config import TrainConfig
@@ -60,6 +62,151 @@ class TrainSession:
     def snapshot(self) -> dict | None:
         """A consistent copy of the current weights (checkpoint format), or None before the model exists."""
         return self.trainer.snapshot() if self.trainer is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.is_running
+
+
+# -----------------------------------------------------------------------------
+# experiments: several runs trained interleaved in one worker
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str  # shown on the setup screen
+    what: str  # one line: what the experiment shows
+    variants: tuple[tuple[str, dict], ...]  # (label, changes to the form's config) per run
+
+
+HIGH_LR = 0.05  # "clipping": ten times the default rate, where an unclipped RNN's gradient spikes
+PRESETS = {
+    "vanishing": Preset("vanishing gradients", "rnn vs lstm vs gru: how far back the gradient reaches",
+                        (("rnn", {"kind": "rnn"}), ("lstm", {"kind": "lstm"}), ("gru", {"kind": "gru"}))),
+    "clipping": Preset("clipping", f"an rnn at lr {HIGH_LR:g}, gradient clipped at 1 vs not clipped",
+                       (("clip1", {"kind": "rnn", "lr": HIGH_LR, "clip": 1.0}),
+                        ("noclip", {"kind": "rnn", "lr": HIGH_LR, "clip": 0.0}))),
+    "depth": Preset("depth", "1, 2 and 3 layers: speed against loss",
+                    (("1layer", {"layers": 1}), ("2layers", {"layers": 2}), ("3layers", {"layers": 3}))),
+}
+
+
+def experiment_configs(key: str, base: TrainConfig) -> list[TrainConfig]:
+    """One config per run of a preset: the form's settings (same seed, data and budget) with the
+    preset's changes, each in its own run folder under the same out_dir."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    preset = PRESETS[key]
+    stem = Path(base.corpus).stem or "corpus"
+    out = []
+    for label, changes in preset.variants:
+        model = {k: v for k, v in changes.items() if k in ("kind", "layers", "hidden")}
+        train = {k: v for k, v in changes.items() if k not in model}
+        cfg = replace(base, model=replace(base.model, **model), run_name=f"exp-{key}-{label}-{stem}", **train)
+        cfg.validate()
+        out.append(cfg)
+    return out
+
+
+class ExperimentSession:
+    """Several runs trained in one thread, a log interval of each in turn, so their curves grow together.
+
+    Each is a real Trainer writing its own run folder. One thread, not one per run: the runs would only
+    fight over the same cores (torch already uses them all for one step), and interleaving gives every
+    run the same share however the OS schedules. The time a run waits while the others step is credited
+    to it as idle (Trainer.credit_idle), so its chars/s, wall time and a minutes budget count its own
+    training only. Same surface as TrainSession (stop, pause, worker, running), so the app's stop, pause
+    and quit handle it unchanged: a stop ends every run at its next step, each validating and saving
+    latest.pt in turn.
+    """
+
+    def __init__(self, name: str, cfgs: list[TrainConfig], factory: TrainerFactory | None = None):
+        self.name = name  # the preset's name, for titles
+        self.cfgs = list(cfgs)  # one per run
+        self.cfg = self.cfgs[0]  # what TrainSession-minded code reads
+        self.resume = None
+        self.factory = factory or real_trainer
+        self.pause = threading.Event()
+        self.stop = threading.Event()
+        self.trainers: list[TrainerLike] = []
+        self.trainer = None  # no single run's weights: Generate/Inspect go through the Runs screen
+        self.worker = None
+        self.save_asked = False
+        self.run_dirs: list[str] = []  # each run's folder, in the order the runs started (UI thread)
+        self.steps: dict[int, int] = {}  # run index -> last step seen (UI thread)
+        self.ended: dict[int, str] = {}  # run index -> how it ended (UI thread)
+        self.failed: dict[int, str] = {}  # run index -> the error that ended it (worker thread)
+
+    def label(self, i: int) -> str:
+        return self.cfgs[i].run_name
+
+    def short(self, i: int) -> str:
+        """The variant's label, e.g. "rnn" of exp-vanishing-rnn-tiny."""
+        parts = self.cfgs[i].run_name.split("-")
+        return parts[2] if len(parts) > 3 and parts[0] == "exp" else self.cfgs[i].run_name
+
+    def run(self, post: Callable[[int, Event], None]) -> None:
+        """Thread body: build every trainer, then step them round-robin until all have finished."""
+        from rnntui.core.events import RunFinished, StepMetrics
+
+        gens: dict[int, Iterator[Event]] = {}
+        for i, cfg in enumerate(self.cfgs):
+            trainer = self.factory(cfg, resume=None)
+            self.trainers.append(trainer)
+            gens[i] = iter(trainer.run(stop=self.stop, pause=self.pause))
+        waiting_since: dict[int, float] = {}
+        while gens:
+            for i in list(gens):
+                if i in waiting_since:  # the time the others trained is not this run's training time
+                    credit = getattr(self.trainers[i], "credit_idle", None)
+                    if credit is not None:
+                        credit(time.perf_counter() - waiting_since[i])
+                try:
+                    while True:  # one log interval: up to the next StepMetrics
+                        event = next(gens[i])
+                        post(i, event)
+                        if isinstance(event, (StepMetrics, RunFinished)):
+                            break
+                except StopIteration:
+                    del gens[i]
+                    continue
+                except Exception as e:  # one run failing ends that run, not the experiment
+                    self.failed[i] = f"{type(e).__name__}: {e}".splitlines()[0][:200]
+                    post(i, RunFinished(0, "error", self.failed[i], None, None, None))
+                    del gens[i]
+                    continue
+                waiting_since[i] = time.perf_counter()
+
+    # ---- on the UI thread ---------------------------------------------------------------------------
+
+    def seen(self, i: int, event: Event) -> None:
+        from rnntui.core.events import RunFinished, RunStarted, StepMetrics
+
+        if isinstance(event, RunStarted) and event.run_dir and event.run_dir not in self.run_dirs:
+            self.run_dirs.append(event.run_dir)
+        elif isinstance(event, StepMetrics):
+            self.steps[i] = event.step
+        elif isinstance(event, RunFinished):
+            self.ended[i] = event.reason
+
+    def describe(self) -> str:
+        """One line for the Compare view: what the experiment is doing."""
+        n = len(self.cfgs)
+        if not self.running:
+            state = "finished" if self.worker is not None else "starting"
+        elif self.stop.is_set():
+            state = "stopping: each run validates and saves latest.pt"
+        elif self.pause.is_set():
+            state = "paused (p resumes)"
+        else:
+            state = "training, interleaved (p pauses, x stops)"
+        steps = " · ".join(f"{self.short(i)} {self.steps.get(i, 0):,}"
+                           + (f" {self.ended[i]}" if i in self.ended else "") for i in range(n))
+        return f"{self.name}: {state} · steps {steps}"
+
+    def snapshot(self) -> dict | None:
+        return None
 
     @property
     def running(self) -> bool:

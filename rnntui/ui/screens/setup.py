@@ -133,6 +133,7 @@ class SetupScreen(Screen):
                     yield Button("Continue training", id="resume", disabled=True)
                     yield Button("Generate", id="generate", disabled=True)
                     yield Button("Inspect", id="inspect", disabled=True)
+            yield from experiment_block()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -317,3 +318,36 @@ class SetupScreen(Screen):
             self.app.open_generate()
         elif event.button.id == "inspect":
             self.app.open_inspect()
+
+    # ---- experiments (see experiment_block) -----------------------------------------------------
+
+    @on(Button.Pressed, "#exp-start")
+    def _experiment_pressed(self) -> None:
+        from rnntui.ui.worker import PRESETS, experiment_configs
+
+        cfg = self.read_config()
+        if cfg is None:
+            return
+        key = str(self.query_one("#exp-preset", Select).value)
+        try:
+            cfgs = experiment_configs(key, cfg)
+        except ConfigError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.app.start_experiment(PRESETS[key].name, cfgs)
+
+
+# -----------------------------------------------------------------------------
+# experiments: several runs of the form's settings, shown together in Compare as they train
+
+
+def experiment_block() -> ComposeResult:
+    from rnntui.ui.worker import PRESETS
+
+    with Vertical(id="exp-box", classes="setup-box") as box:
+        box.border_title = "or run an experiment (the form's settings, one run per variant, compared live)"
+        with Horizontal(id="exp-row"):
+            yield Select([(f"{p.name}: {p.what}", key) for key, p in PRESETS.items()], value="vanishing",
+                         allow_blank=False, id="exp-preset")
+            yield Button("Run experiment", id="exp-start")
+
