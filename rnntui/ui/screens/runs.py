@@ -17,8 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Label, Static
 
-from rnntui.core.runlist import RunSummary, list_runs
-from rnntui.ui.widgets.status import duration
+from rnntui.core.runlist import RunSummary, human_duration, list_runs
 
 RELOAD_S = 3.0  # the folder is re-read this often (run.json files only: cheap)
 MAX_MARKED = 6
@@ -61,7 +60,7 @@ def row_cells(s: RunSummary, marked: bool) -> list:
     state = Text(("● " if s.state == "running" else "") + s.state, STATE_STYLES.get(s.state, ""))
     return [Text("✓" if marked else " ", "bold"), s.name, cell, Path(s.corpus).name or "?", f"{s.steps:,}",
             _compact(s.chars_seen), "–" if s.best_val_loss is None else f"{s.best_val_loss:.3f}",
-            "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}", duration(s.wall_s) if s.wall_s else "–",
+            "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}", human_duration(s.wall_s) if s.wall_s else "–",
             state, _when(s.updated)]
 
 

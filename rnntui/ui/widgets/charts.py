@@ -80,6 +80,7 @@ class GradFlowPanel(ProbePanel):
         super().__init__(**kwargs)
         self.layer_index = 0  # the layer drawn large; the screen owns the choice (v)
         self.horizons: list[Horizon] | None = None  # smoothed verdicts over recent probes
+        self.history = ""  # on a reopened run: which kept probe is shown, e.g. "probe @ step 60 (3/5)"
 
     def show(self, probe: ProbeSnapshot | None, horizons: list[Horizon] | None = None,
              layer: int | None = None) -> None:
@@ -91,7 +92,12 @@ class GradFlowPanel(ProbePanel):
 
     def hint(self) -> str:
         layers = self.probe.grad_last.shape[0] if self.probe is not None else 1
-        return ("v layer · " if layers > 1 else "") + "h help"
+        keys = ("v layer · " if layers > 1 else "") + "h help"
+        return f"{self.history} · {keys}" if self.history else keys
+
+    def show_history(self, position: str) -> None:
+        self.history = position
+        self.border_subtitle = self.hint()
 
     def render(self) -> RenderableType:
         if self.probe is None:
