@@ -42,7 +42,8 @@ class TrainProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if not self.quiet:
+            self.progress.stop()
 
     def update(self, e: ev.Event) -> None:
         p = self.progress
