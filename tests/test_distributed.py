@@ -237,3 +237,33 @@ def test_sigterm_stops_every_rank_at_the_same_step_and_rank_0_saves(tmp_path):
     ckpt = Checkpoint.load(tmp_path / "checkpoints" / "term" / "latest.pt")
     assert info["state"] == "stopped" and ckpt.step == info["steps"] and ckpt.step % 10 == 0
     assert ckpt.state[0].shape == (1, 4, 16)
+
+
+# -----------------------------------------------------------------------------
+# threads per rank under torchrun
+
+
+@pytest.mark.parametrize("omp, parent_has_it, expect_override", [
+    ("1", False, True),  # torchrun's own default of 1: replaced by the rank's share of the cores
+    ("1", True, False),  # the user asked torchrun for 1 thread: kept
+    ("3", False, False),  # any other value is the user's: kept
+    (None, False, True),
+])
+def test_threads_per_rank_replace_only_torchruns_default(monkeypatch, omp, parent_has_it, expect_override):
+    from rnntui.core import distributed
+
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "test")
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    parent = [b"PATH=/bin"] + ([b"OMP_NUM_THREADS=1"] if parent_has_it else [])
+    monkeypatch.setattr(distributed, "_parent_environ", lambda: parent)
+    monkeypatch.setattr(distributed.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        n = distributed.set_threads(local_world_size=2)
+        assert (n == 4) == expect_override and torch.get_num_threads() == (4 if expect_override else 1)
+    finally:
+        torch.set_num_threads(before)

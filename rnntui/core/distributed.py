@@ -9,7 +9,9 @@ and every helper here a no-op, so a plain `rnntui train` pays nothing.
 
 Every collective here must be called by every rank at the same point of the loop, or all ranks wait until
 the group's timeout: the loop only calls them at steps every rank agrees on (log intervals, validation
-steps, the end), never from a probe, a sample or a save that only rank 0 makes.
+steps, the end), never from a probe, a sample or a save that only rank 0 makes. The stop flag, the save
+flag and the clock of a time budget ride on the one all-reduce of each log interval (loop.py), so a
+stop costs no collective of its own.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import torch
 import torch.distributed as tdist
 
 from rnntui.core.config import RnntuiError
+from rnntui.core.models import State, map_state
 
 TIMEOUT_ENV = "RNNTUI_DIST_TIMEOUT"  # seconds a rank waits for the others (joining, or any collective)
 DEFAULT_TIMEOUT_S = 300.0  # longer than anything rank 0 does alone mid-run (a validation pass, a save)
@@ -70,14 +73,6 @@ class Dist:
             t /= self.world_size
         return t
 
-    def any(self, flag: bool, device: torch.device) -> bool:
-        """True on every rank when it is True on any rank (a stop request, a save that is due)."""
-        if not self.enabled:
-            return flag
-        t = torch.tensor([float(flag)], device=device)
-        _guard(self, tdist.all_reduce, t)
-        return bool(t.item() > 0)
-
     def all_gather(self, t: torch.Tensor) -> list[torch.Tensor]:
         """Every rank's copy of a same-shaped tensor, in rank order ([t] for a single process)."""
         if not self.enabled:
@@ -86,10 +81,6 @@ class Dist:
         out = [torch.empty_like(t) for _ in range(self.world_size)]
         _guard(self, tdist.all_gather, out, t)
         return out
-
-    def barrier(self) -> None:
-        if self.enabled:
-            _guard(self, tdist.barrier)
 
     def agree(self, what: dict[str, Any], device: torch.device) -> None:
         """Check that every rank holds the same values (corpus fingerprint, settings): a DistError naming
@@ -220,12 +211,19 @@ def _user_threads() -> str | None:
     value = os.environ.get("OMP_NUM_THREADS")
     if value is None or value.strip() != "1" or "TORCHELASTIC_RUN_ID" not in os.environ:
         return value
-    try:
-        with open(f"/proc/{os.getppid()}/environ", "rb") as f:
-            parent = f.read().split(b"\0")
-    except OSError:
+    parent = _parent_environ()
+    if parent is None:
         return None
     return value if any(v.startswith(b"OMP_NUM_THREADS=") for v in parent) else None
+
+
+def _parent_environ() -> list[bytes] | None:
+    """The environment our parent (torchrun) was started with, or None where it cannot be read."""
+    try:
+        with open(f"/proc/{os.getppid()}/environ", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return None
 
 
 # -----------------------------------------------------------------------------
@@ -246,3 +244,35 @@ def rank_slice(data: np.ndarray, batch: int, seq_len: int, dist: Dist) -> np.nda
                         f"streams of at least {seq_len + 1} chars; use a smaller --batch-size or --seq-len")
     length = len(data) // total
     return data[dist.rank * batch * length : (dist.rank + 1) * batch * length]
+
+
+def rank_streams(dist: Dist, saved: list[torch.Tensor], batch: int) -> list[torch.Tensor]:
+    """This rank's streams [r*B, (r+1)*B) of a checkpoint's carried state, (layers, N*B, H) -> (layers, B, H)."""
+    r = dist.rank
+    return [s[:, r * batch : (r + 1) * batch].contiguous() for s in saved]
+
+
+def gather_streams(dist: Dist, state: State | None) -> State | None:
+    """Every rank's carried state as one: (layers, B, H) per rank -> (layers, N*B, H), the layout one process
+    with batch N*B holds (a collective; None when no step has run since the epoch began, on every rank)."""
+    if state is None:
+        return None
+    return map_state(lambda s: torch.cat(dist.all_gather(s), dim=1), state)
+
+
+def gather_rngs(dist: Dist, rng: dict[str, Any], device: torch.device) -> list[dict[str, Any]]:
+    """Every rank's generator states, in rank order (a collective), as CPU tensors for a checkpoint."""
+    ranks = [{"torch": t.cpu()} for t in dist.all_gather(rng["torch"].to(device))]
+    if rng.get("cuda") is not None:
+        for r, t in zip(ranks, dist.all_gather(rng["cuda"].to(device))):
+            r["cuda"] = t.cpu()
+    return ranks
+
+
+def rank_rng(dist: Dist, rng: dict[str, Any]) -> dict[str, Any] | None:
+    """The generator state this rank resumes with: its own from a run of the same world size, else the
+    checkpoint's main one for rank 0, and None (seed afresh) for the other ranks."""
+    ranks = rng.get("ranks") or []
+    if dist.enabled and len(ranks) == dist.world_size:
+        return ranks[dist.rank]
+    return rng if dist.rank == 0 else None

@@ -24,7 +24,7 @@ from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint, WeightsSnapshot, save_checkpoint
 from rnntui.core.config import TrainConfig
 from rnntui.core.corpus import Corpus, Streams, bits_per_char
-from rnntui.core.distributed import Dist, rank_slice
+from rnntui.core.distributed import Dist, gather_rngs, gather_streams, rank_rng, rank_slice, rank_streams
 from rnntui.core.evaluation import iter_evaluate, total_windows, windows_for
 from rnntui.core.history import History
 from rnntui.core.models import CharModel, detach_state, loss_fn, map_state
@@ -109,8 +109,7 @@ class TrainLoop:
         if ckpt.state is not None and self.step % self.train.windows != 0:
             saved = [s.to(self.device) for s in ckpt.state]  # each (layers, streams of all ranks, H)
             if saved[0].size(1) == self.global_batch:  # same streams: take this rank's slice of them
-                r, b = self.dist.rank, self.train.batch
-                mine = [s[:, r * b : (r + 1) * b].contiguous() for s in saved]
+                mine = rank_streams(self.dist, saved, self.train.batch)
                 self.state = tuple(mine) if len(mine) == 2 else mine[0]
             else:  # other streams (another --batch-size or world size): they start afresh
                 self.notes.append(
@@ -119,12 +118,8 @@ class TrainLoop:
                     "the streams start afresh from step " + str(self.step))
 
     def _restore_rng(self, ckpt: Checkpoint) -> None:
-        """Each rank's own generator when the world size is the same; otherwise a fresh seed per rank."""
-        rng = ckpt.rng
-        ranks = rng.get("ranks") or []
-        if self.dist.enabled and len(ranks) == self.dist.world_size:
-            rng = ranks[self.dist.rank]
-        elif self.dist.enabled and self.dist.rank > 0:
+        rng = rank_rng(self.dist, ckpt.rng)
+        if rng is None:  # a rank the checkpoint's run did not have: a seed of its own
             torch.manual_seed(self.cfg.seed + self.dist.rank + self.step)
             return
         if rng.get("torch") is not None:
@@ -239,15 +234,8 @@ class TrainLoop:
         if not self.dist.enabled or self.shared_step == self.step:
             return
         self.shared_step = self.step
-        d = self.dist
-        cat = lambda s: torch.cat(d.all_gather(s), dim=1)  # (layers, B, H) per rank -> (layers, N*B, H)
-        self.shared_state = None if self.state is None else map_state(cat, self.state)
-        rng = self._rng()
-        ranks = [{"torch": t.cpu()} for t in d.all_gather(rng["torch"].to(self.device))]
-        if rng["cuda"] is not None:
-            for r, t in zip(ranks, d.all_gather(rng["cuda"].to(self.device))):
-                r["cuda"] = t.cpu()
-        self.shared_rngs = ranks
+        self.shared_state = gather_streams(self.dist, self.state)  # (layers, N*B, H) each
+        self.shared_rngs = gather_rngs(self.dist, self._rng(), self.device)
 
     def checkpoint(self) -> Checkpoint:
         weights = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
