@@ -121,6 +121,19 @@ def test_rank_slices_tile_the_single_process_layout():
     assert rank_slice(data, 3, 7, Dist()) is data
 
 
+def test_each_rank_resumes_its_own_streams_and_generator():
+    from rnntui.core.distributed import rank_rng, rank_streams
+
+    h = torch.arange(2 * 6 * 3).view(2, 6, 3)  # (layers, 3 ranks x 2 streams, H)
+    parts = [rank_streams(Dist(rank=r, world_size=3), [h], 2)[0] for r in range(3)]
+    assert all(p.shape == (2, 2, 3) for p in parts) and torch.equal(torch.cat(parts, dim=1), h)
+    rng = {"torch": "main", "ranks": [{"torch": "r0"}, {"torch": "r1"}]}
+    assert rank_rng(Dist(rank=1, world_size=2), rng) == {"torch": "r1"}
+    assert rank_rng(Dist(rank=0, world_size=4), rng) is rng  # another world size: rank 0 takes the main one,
+    assert rank_rng(Dist(rank=3, world_size=4), rng) is None  # the others seed afresh
+    assert rank_rng(Dist(), rng) is rng
+
+
 def test_two_gloo_ranks_follow_one_process_with_twice_the_batch(tmp_path):
     procs = start_ranks(lambda r: ["-c", WORKER, json.dumps(run_kw(tmp_path)), json.dumps(MODEL), TEXT], tmp_path)
     results = finish(procs)

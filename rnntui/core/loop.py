@@ -231,7 +231,7 @@ class TrainLoop:
         A collective: every rank calls it at the same step (saves are decided at log intervals, validation
         at fixed steps); a second call at the same step is a no-op, so a save after a validation costs
         nothing more and rank 0 can then validate and write alone while the others go on."""
-        if not self.dist.enabled or self.shared_step == self.step:
+        if not self.dist.enabled or not self.cfg.save or self.shared_step == self.step:
             return
         self.shared_step = self.step
         self.shared_state = gather_streams(self.dist, self.state)  # (layers, N*B, H) each
@@ -256,13 +256,13 @@ class TrainLoop:
 
     def save(self, kind: str) -> ev.CheckpointSaved | None:
         """Rank 0 writes; distributed, every rank calls it for latest.pt (it gathers their state first)."""
+        if kind == "latest":
+            self.last_save = time.perf_counter()  # on every rank: each one's clock of the next periodic save
         self.share()
         if self.run is None or not self.dist.is_main:
             return None
         path = self.run.latest if kind == "latest" else self.run.best
         save_checkpoint(path, self.checkpoint())
-        if kind == "latest":
-            self.last_save = time.perf_counter()
         return ev.CheckpointSaved(self.step, str(path), kind, time.time())
 
     def save_due(self, requested: bool = False) -> bool:
