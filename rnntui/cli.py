@@ -152,7 +152,7 @@ class _StopOnSignal:
         if self.trainer is not None:
             self.trainer.hurry()
         if not self.quiet:
-                print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
+            print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
 
     @property
     def exit_code(self) -> int:

@@ -19,10 +19,11 @@ from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
+import torch
 
 from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
-from rnntui.core.config import ConfigError, TrainConfig, config_to_dict
+from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.corpus import Corpus, Vocab, check_windows, load_corpus
 from rnntui.core.devices import native_bf16, resolve_device
 from rnntui.core.distributed import Dist, DistError, is_dist_failure, lost_rank
@@ -146,7 +147,7 @@ class Trainer:
         ckpt, corpus = self._prepare()
         fingerprint = corpus_fingerprint(corpus)
         self._agree(ckpt, fingerprint)
-        run = self._run_dir(ckpt, fingerprint) if self.dist.is_main else None
+        run = self._main_run_dir(ckpt, fingerprint)
         forced = ckpt is not None and ckpt.corpus_fingerprint not in ("", fingerprint)
         if forced:  # other text: its losses are not comparable with the old best
             ckpt = replace(ckpt, best_val_loss=None, val_history=[])
@@ -182,6 +183,23 @@ class Trainer:
         settings = {k: v for k, v in config_to_dict(self.cfg).items() if k not in ("corpus", "out_dir", "run_name")}
         self.dist.agree({"corpus": fingerprint, "settings": settings,
                          "checkpoint to resume": None if ckpt is None else ckpt.step}, self.device)
+
+    def _main_run_dir(self, ckpt: Checkpoint | None, fingerprint: str) -> RunDir | None:
+        """Rank 0 prepares the run folder; distributed, the other ranks learn whether it could."""
+        if not self.dist.enabled:
+            return self._run_dir(ckpt, fingerprint)
+        run, err = None, None
+        if self.dist.is_main:
+            try:
+                run = self._run_dir(ckpt, fingerprint)
+            except RnntuiError as e:
+                err = e
+        failed = self.dist.all_reduce_mean(torch.tensor([float(err is not None)], device=self.device))
+        if err is not None:
+            raise err
+        if failed.item() > 0:
+            raise DistError(f"rank {self.dist.rank}: rank 0 could not prepare the run folder (its error says why)")
+        return run
 
     def _events(self, loop: TrainLoop, stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
         cfg = self.cfg
