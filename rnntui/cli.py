@@ -41,7 +41,7 @@ def _train_parser() -> _Parser:
     a("--embed", type=int, help="embedding size (default 64)")
     a("--dropout", type=float, help="dropout (default 0)")
     a("--seq-len", type=int, help="BPTT window (default 64)")
-    a("--batch-size", type=int, help="parallel streams (default 32)")
+    a("--batch-size", type=int, help="parallel streams (default 32; per process under torchrun)")
     a("--lr", type=float, help="peak learning rate (default 5e-3)")
     a("--weight-decay", type=float, help="AdamW weight decay (default 0.1)")
     a("--clip", type=float, help="gradient clipping by global norm (default 1.0; 0 disables)")

@@ -39,10 +39,12 @@ WORKER = textwrap.dedent("""
     from rnntui.core.engine import Trainer
 
     cfg = TrainConfig(**json.loads(sys.argv[1]), model=ModelConfig(**json.loads(sys.argv[2])))
+    resume = sys.argv[4] if len(sys.argv) > 4 else None
     dist = init_from_env("cpu")
     steps = []
     try:
-        for e in Trainer(cfg, corpus=corpus_from_text("mem", sys.argv[3], cfg.val_frac), dist=dist).run():
+        corpus = corpus_from_text("mem", sys.argv[3], cfg.val_frac)
+        for e in Trainer(cfg, resume=resume, corpus=corpus, dist=dist).run():
             if isinstance(e, ev.StepMetrics):
                 steps.append([e.step, e.loss, e.grad_norm])
     finally:
@@ -162,6 +164,27 @@ def test_two_gloo_ranks_follow_one_process_with_twice_the_batch(tmp_path):
     assert [s for s, *_ in resumed] == list(range(7, 13))
     for (s1, l1, _), (s2, l2, _) in zip(resumed, single[6:]):
         assert s1 == s2 and l1 == pytest.approx(l2, rel=1e-5)
+
+
+def run_ranks(tmp_path, *resume, **kw) -> list:
+    procs = start_ranks(lambda r: ["-c", WORKER, json.dumps(run_kw(tmp_path, **kw)), json.dumps(MODEL), TEXT,
+                                   *resume], tmp_path)
+    results = finish(procs)
+    for rc, so, se in results:
+        assert rc == 0, se[-2000:]
+    ranks = [json.loads(so.strip().splitlines()[-1]) for _, so, _ in results]
+    assert ranks[0]["steps"] == ranks[1]["steps"]
+    return ranks[0]["steps"]
+
+
+def test_two_ranks_resume_two_ranks_exactly(tmp_path):
+    run_ranks(tmp_path, steps=6)
+    resumed = run_ranks(tmp_path, str(tmp_path / "ddp" / "latest.pt"), steps=12)
+    single = losses(reference(tmp_path, steps=12))
+    assert [s for s, *_ in resumed] == list(range(7, 13))
+    for (s1, l1, _), (s2, l2, _) in zip(resumed, single[6:]):
+        assert s1 == s2 and l1 == pytest.approx(l2, rel=1e-5)
+    assert Checkpoint.load(tmp_path / "ddp" / "latest.pt").step == 12
 
 
 def test_resume_with_other_streams_says_the_state_is_dropped(tmp_path):
