@@ -114,8 +114,7 @@ class TrainLoop:
             else:  # other streams (another --batch-size or world size): they start afresh
                 self.notes.append(
                     f"the checkpoint carried the state of {saved[0].size(1)} streams and this run has "
-                    f"{self.global_batch} ({ckpt.world_size} -> {self.dist.world_size} processes x batch): "
-                    "the streams start afresh from step " + str(self.step))
+                    f"{self.global_batch} (processes x --batch-size): the streams start afresh at step {self.step}")
 
     def _restore_rng(self, ckpt: Checkpoint) -> None:
         rng = rank_rng(self.dist, ckpt.rng)
