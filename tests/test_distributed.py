@@ -106,8 +106,12 @@ def reference(tmp_path, resume=None, **kw):
     """One process with the global batch: 2 x B streams."""
     kw.setdefault("run_name", "single")
     cfg = TrainConfig(**run_kw(tmp_path, batch_size=2 * B, **kw), model=ModelConfig(**MODEL))
-    torch.set_num_threads(1)
-    return list(Trainer(cfg, resume=resume, corpus=corpus_from_text("mem", TEXT, cfg.val_frac)).run())
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each rank has
+    try:
+        return list(Trainer(cfg, resume=resume, corpus=corpus_from_text("mem", TEXT, cfg.val_frac)).run())
+    finally:
+        torch.set_num_threads(before)
 
 
 # -----------------------------------------------------------------------------
