@@ -5,6 +5,7 @@ Errors caused by input are one line on stderr and exit status 2, never a traceba
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -198,6 +199,7 @@ class _StopOnSignal:
         self.stop = threading.Event()
         self.signum = 0
         self.trainer = None
+        self.quiet = False  # ranks other than 0 of a distributed run print nothing
         for name in STOP_SIGNALS:
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), self._on_signal)
@@ -211,7 +213,8 @@ class _StopOnSignal:
             return
         if self.trainer is not None:
             self.trainer.hurry()
-        print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
+        if not self.quiet:
+            print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
 
     @property
     def exit_code(self) -> int:
@@ -219,8 +222,6 @@ class _StopOnSignal:
 
 
 def _silence_terminal() -> None:
-    import os
-
     try:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
@@ -234,19 +235,25 @@ def cmd_train(argv: Sequence[str]) -> int:
     if not args.corpus and not args.resume:
         return _fail("train needs a CORPUS (a built-in name or a text file); see rnntui corpora")
     signals = _StopOnSignal()
+    if "RANK" in os.environ:  # under torchrun: torch's C++ logs would add a stack dump to our one line
+        os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")  # (set before torch is imported)
     from rnntui.core.config import RnntuiError
 
-    metrics = None
+    metrics = dist = None
     try:
         cfg = _train_config(args)
         from rnntui.cli_progress import TrainProgress
+        from rnntui.core.distributed import init_from_env
         from rnntui.core.engine import Trainer
         from rnntui.core.records import MetricsLog
 
-        metrics = MetricsLog(args.metrics, kinds=("step", "eval")) if args.metrics else None
-        trainer = Trainer(cfg, resume=args.resume, overwrite=args.overwrite, force_corpus=args.force_corpus)
+        dist = init_from_env(cfg.device)  # under torchrun: join the ranks (one line and exit 2 if it cannot)
+        signals.quiet = not dist.is_main
+        metrics = MetricsLog(args.metrics, kinds=("step", "eval")) if args.metrics and dist.is_main else None
+        trainer = Trainer(cfg, resume=args.resume, overwrite=args.overwrite, force_corpus=args.force_corpus,
+                          dist=dist)
         signals.trainer = trainer
-        with TrainProgress(show_samples=not args.no_samples) as progress:
+        with TrainProgress(show_samples=not args.no_samples, quiet=not dist.is_main) as progress:
             for event in trainer.run(stop=signals.stop):
                 progress.update(event)
                 if metrics is not None:
@@ -258,9 +265,17 @@ def cmd_train(argv: Sequence[str]) -> int:
         return _fail(str(e))
     except OSError as e:
         return _fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+    except RuntimeError as e:  # a rank lost while the model was being set up (DDP's first broadcast)
+        from rnntui.core.distributed import is_dist_failure, lost_rank
+
+        if dist is None or not dist.enabled or not is_dist_failure(e):
+            raise
+        return _fail(str(lost_rank(dist, e)))
     finally:
         if metrics is not None:
             metrics.close()
+        if dist is not None:
+            dist.close()
 
 
 # -----------------------------------------------------------------------------

@@ -15,10 +15,11 @@ from rnntui.core.units import bits_per_char, format_duration
 class TrainProgress:
     """Consumes engine events; a context manager around a live progress bar on stderr."""
 
-    def __init__(self, show_samples: bool = True):
+    def __init__(self, show_samples: bool = True, quiet: bool = False):
         self.console = Console(stderr=True)
         self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self.show_samples = show_samples
+        self.quiet = quiet  # print nothing (ranks other than 0 of a distributed run): only track the outcome
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
             TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
@@ -30,14 +31,20 @@ class TrainProgress:
         self.last_val: float | None = None
 
     def __enter__(self) -> "TrainProgress":
-        self.progress.start()
+        if not self.quiet:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if not self.quiet:
+            self.progress.stop()
 
     def update(self, e: ev.Event) -> None:
         p = self.progress
+        if self.quiet:
+            if isinstance(e, ev.RunFinished):
+                self.reason, self.exit_code = e.reason, 1 if e.reason == "diverged" else 0
+            return
         if isinstance(e, ev.RunStarted):
             if e.notice:
                 self.console.print(f"[yellow]note:[/] {e.notice}", highlight=False)

@@ -76,7 +76,7 @@ LIMITS: dict[str, Limit] = {
     "dropout": Limit("dropout between layers and before the output", 0, 1, hi_open=True),
     # run
     "seq_len": Limit("BPTT window: timesteps per training window", 1, 100_000, integer=True),
-    "batch_size": Limit("parallel streams", 1, 100_000, integer=True),
+    "batch_size": Limit("parallel streams (per process under torchrun)", 1, 100_000, integer=True),
     "lr": Limit("peak learning rate", 0, 10, lo_open=True, hi_open=True),
     "weight_decay": Limit("AdamW weight decay", 0, 10, hi_open=True),
     "clip": Limit("gradient clipping by global norm; 0 disables", 0),

@@ -5,6 +5,8 @@
 
 The Trainer prepares a run (corpus, device, run folder, resumed checkpoint), then drives a TrainLoop
 (loop.py) and writes every event it yields to the run folder's metrics.jsonl and run.json.
+
+Under torchrun every rank runs the same generator (distributed.py); rank 0 alone owns the run folder.
 """
 from __future__ import annotations
 
@@ -17,12 +19,14 @@ from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
+import torch
 
 from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
-from rnntui.core.config import ConfigError, TrainConfig, config_to_dict
+from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.corpus import Corpus, Vocab, check_windows, load_corpus
 from rnntui.core.devices import native_bf16, resolve_device
+from rnntui.core.distributed import Dist, DistError, is_dist_failure, lost_rank
 from rnntui.core.loop import Diverged, TrainLoop
 from rnntui.core.memory import check_fits
 from rnntui.core.records import MetricsLog, ProbeThinner
@@ -51,8 +55,9 @@ def corpus_fingerprint(corpus: Corpus) -> str:
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, resume: str | None = None, corpus: Corpus | None = None,
-                 overwrite: bool = False, force_corpus: bool = False):
+                 overwrite: bool = False, force_corpus: bool = False, dist: Dist | None = None):
         self.cfg = cfg
+        self.dist = dist or Dist()  # this process's rank (torchrun); Dist(): a single process
         self.resume = resume  # checkpoint path to continue from
         self.overwrite = overwrite  # replace a run already in the target folder
         self.force_corpus = force_corpus  # resume on a corpus other than the checkpoint's
@@ -114,7 +119,7 @@ class Trainer:
         check_fits(cfg.model, len(corpus.vocab), cfg.batch_size, cfg.seq_len, str(device))
         model_cfg = replace(cfg.model, vocab_size=len(corpus.vocab))
         self.cfg = replace(cfg, model=model_cfg, bf16=bf16, run_name=cfg.run_name or run_name_for(cfg))
-        self.device = device
+        self.device = self.dist.device(device)
         return ckpt, corpus
 
     def _run_dir(self, ckpt: Checkpoint | None, fingerprint: str) -> RunDir | None:
@@ -152,12 +157,18 @@ class Trainer:
         pause = pause or threading.Event()
         ckpt, corpus = self._prepare()
         fingerprint = corpus_fingerprint(corpus)
-        run = self._run_dir(ckpt, fingerprint)
+        self._agree(ckpt, fingerprint)
+        run = self._main_run_dir(ckpt, fingerprint)
         forced = ckpt is not None and ckpt.corpus_fingerprint not in ("", fingerprint)
         if forced:  # other text: its losses are not comparable with the old best
             ckpt = replace(ckpt, best_val_loss=None, val_history=[])
-        loop = TrainLoop(self.cfg, corpus, self.device, run, ckpt, self._lock)
+        loop = TrainLoop(self.cfg, corpus, self.device, run, ckpt, self._lock, self.dist)
         loop.corpus_fingerprint = fingerprint
+        if self.dist.enabled:
+            d = self.dist
+            loop.notes.insert(0, f"data-parallel over {d.world_size} processes ({d.backend}): {d.world_size} x "
+                                 f"{loop.train.batch} = {loop.global_batch} streams per step")
+        self.notice = "; ".join(n for n in [self.notice, *loop.notes] if n)
         self._loop = loop
         writer = _RunWriter(run, loop, ckpt) if run is not None else None
         try:
@@ -166,12 +177,40 @@ class Trainer:
                     writer.write(event)
                 yield event
         except BaseException as e:
+            if self.dist.enabled and not isinstance(e, DistError) and is_dist_failure(e):
+                e = lost_rank(self.dist, e)  # a rank died inside DDP's all-reduce: one line, not a traceback
             if writer is not None:
                 writer.fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+            if isinstance(e, DistError):
+                raise e from None
             raise
         finally:
             if writer is not None:
                 writer.close()
+
+    def _agree(self, ckpt: Checkpoint | None, fingerprint: str) -> None:
+        """Distributed: every rank must train on the same text with the same settings (the paths may differ
+        from machine to machine: only the content and the settings are compared)."""
+        settings = {k: v for k, v in config_to_dict(self.cfg).items() if k not in ("corpus", "out_dir", "run_name")}
+        self.dist.agree({"corpus": fingerprint, "settings": settings,
+                         "checkpoint to resume": None if ckpt is None else ckpt.step}, self.device)
+
+    def _main_run_dir(self, ckpt: Checkpoint | None, fingerprint: str) -> RunDir | None:
+        """Rank 0 prepares the run folder; distributed, the other ranks learn whether it could."""
+        if not self.dist.enabled:
+            return self._run_dir(ckpt, fingerprint)
+        run, err = None, None
+        if self.dist.is_main:
+            try:
+                run = self._run_dir(ckpt, fingerprint)
+            except RnntuiError as e:
+                err = e
+        failed = self.dist.all_reduce_mean(torch.tensor([float(err is not None)], device=self.device))
+        if err is not None:
+            raise err
+        if failed.item() > 0:
+            raise DistError(f"rank {self.dist.rank}: rank 0 could not prepare the run folder (its error says why)")
+        return run
 
     def _events(self, loop: TrainLoop, stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
         cfg = self.cfg
@@ -179,7 +218,7 @@ class Trainer:
         reason, message = "completed", ""
         try:
             while not loop.done():
-                if stop.is_set():
+                if loop.stop_now(stop):
                     reason, message = "stopped", f"stopped at step {loop.step}"
                     break
                 if pause.is_set():
@@ -187,9 +226,9 @@ class Trainer:
                     continue
                 loop.optimise()
                 if loop.log_due(stop.is_set()):
-                    yield loop.log()
+                    yield loop.log(stop.is_set(), self._save_requested.is_set())
                     # periodic save, right after a finite-loss check so no diverged weights are written
-                    if self._save_requested.is_set() or loop.save_due():
+                    if loop.save_due(self._save_requested.is_set()):
                         self._save_requested.clear()
                         if (e := loop.save("latest")):
                             yield e
@@ -277,7 +316,7 @@ class _RunWriter:
         cfg = loop.cfg
         old = run.read_info() if ckpt is not None else None
         info = new_info(run, config_to_dict(cfg), cfg.corpus, loop.corpus_fingerprint, loop.model.n_params(),
-                        str(loop.device))
+                        str(loop.device), loop.dist.world_size)
         if old is not None:
             info = replace(info, created=old.created)
         self.info = replace(info, steps=loop.step, chars_seen=loop.chars0, wall_s=loop.wall0,

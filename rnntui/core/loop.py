@@ -4,6 +4,11 @@
 step (model, optimiser, carried hidden state, accumulators, timers) with one method per concern. The hot
 path does no host sync: loss and gradient norm accumulate as device tensors and are read every
 cfg.log_every steps.
+
+Distributed (rnntui.core.distributed): the model is wrapped in DistributedDataParallel, each rank walks
+its own slice of the streams, and whatever the ranks must agree on (stop, save, the clock of a time
+budget) is settled in the one all-reduce of each log interval. Only rank 0 validates, probes, samples
+and saves.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint, WeightsSnapshot, save_checkpoint
 from rnntui.core.config import TrainConfig
 from rnntui.core.corpus import Corpus
+from rnntui.core.distributed import Dist, gather_rngs, gather_streams, rank_rng, rank_slice, rank_streams
 from rnntui.core.streams import Streams
 from rnntui.core.units import bits_per_char
 from rnntui.core.evaluation import iter_evaluate, total_windows, windows_for
@@ -42,13 +48,18 @@ class Diverged(Exception):
 
 class TrainLoop:
     def __init__(self, cfg: TrainConfig, corpus: Corpus, device: torch.device, run: RunDir | None,
-                 ckpt: Checkpoint | None, lock: threading.Lock):
-        self.cfg, self.corpus, self.device, self.run, self.lock = cfg, corpus, device, run, lock
+                 ckpt: Checkpoint | None, lock: threading.Lock, dist: Dist = Dist()):
+        self.cfg, self.corpus, self.device, self.run, self.lock, self.dist = cfg, corpus, device, run, lock, dist
         torch.manual_seed(cfg.seed)
         self.model = CharModel(cfg.model).to(device)
+        if dist.enabled:  # the same initial weights everywhere; each rank its own dropout masks
+            torch.manual_seed(cfg.seed + dist.rank)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.train = Streams(corpus.train, cfg.batch_size, cfg.seq_len, device)
-        self.val = Streams(corpus.val, min(cfg.batch_size, 16), cfg.seq_len, device)
+        self.train = Streams(rank_slice(corpus.train, cfg.batch_size, cfg.seq_len, dist), cfg.batch_size,
+                             cfg.seq_len, device)  # (B, L): this rank's streams
+        self.global_batch = self.train.batch * dist.world_size  # streams of all ranks together
+        self.val = Streams(corpus.val, min(self.global_batch, 16), cfg.seq_len, device)
+        self.notes: list[str] = []  # one-line notices for the start of the run
         self.budget = Budget.of(cfg, self.train.windows)
         self.plan_start = 0  # step where this learning-rate plan began
         # weights, optimiser state and the loss stay fp32; autocast runs the matmuls in bf16
@@ -61,6 +72,11 @@ class TrainLoop:
         if ckpt is not None:
             self._restore(ckpt)
         self.start_step = self.step
+        self.net = self.model if not dist.enabled else torch.nn.parallel.DistributedDataParallel(
+            self.model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True)
+        # what the ranks agreed on at the last log interval (single process: read live instead)
+        self.agreed_s, self.agreed_stop, self.agreed_save = 0.0, False, False
+        self.shared_step, self.shared_state, self.shared_rngs = -1, None, []  # all ranks', gathered for a save
         self.initial_loss = math.log(len(corpus.vocab))
         self.probe_ids = probe_text_ids(corpus, cfg.probe_text, device)
         self.clip = cfg.clip if cfg.clip > 0 else math.inf
@@ -91,22 +107,43 @@ class TrainLoop:
         # the same step budget continues the same plan exactly; a new one re-plans the decay from here
         same = ckpt.plan_steps is not None and ckpt.plan_steps == self.budget.total_steps
         self.plan_start = ckpt.plan_start if same else ckpt.step
-        if ckpt.rng.get("torch") is not None:
-            torch.set_rng_state(ckpt.rng["torch"])
-        if self.device.type == "cuda" and ckpt.rng.get("cuda") is not None:
-            torch.cuda.set_rng_state(ckpt.rng["cuda"], self.device)
+        self._restore_rng(ckpt)
         if ckpt.state is not None and self.step % self.train.windows != 0:
-            saved = [s.to(self.device) for s in ckpt.state]
-            if saved[0].size(1) == self.train.batch:  # a different --batch-size starts the streams afresh
-                self.state = tuple(saved) if len(saved) == 2 else saved[0]
+            saved = [s.to(self.device) for s in ckpt.state]  # each (layers, streams of all ranks, H)
+            if saved[0].size(1) == self.global_batch:  # same streams: take this rank's slice of them
+                mine = rank_streams(self.dist, saved, self.train.batch)
+                self.state = tuple(mine) if len(mine) == 2 else mine[0]
+            else:  # other streams (another --batch-size or world size): they start afresh
+                self.notes.append(
+                    f"the checkpoint carried the state of {saved[0].size(1)} streams and this run has "
+                    f"{self.global_batch} (processes x --batch-size): the streams start afresh at step {self.step}")
+
+    def _restore_rng(self, ckpt: Checkpoint) -> None:
+        rng = rank_rng(self.dist, ckpt.rng)
+        if rng is None:  # a rank the checkpoint's run did not have: a seed of its own
+            torch.manual_seed(self.cfg.seed + self.dist.rank + self.step)
+            return
+        if rng.get("torch") is not None:
+            torch.set_rng_state(rng["torch"])
+        if self.device.type == "cuda" and rng.get("cuda") is not None:
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
 
     # ---- clocks and budget -----------------------------------------------------------------------
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0 - self.paused_s
 
+    def clock(self) -> float:
+        """The training time budgets and schedules read: distributed, the one the ranks agreed on at the
+        last log interval, so every rank stops at the same step and uses the same learning rate."""
+        return self.agreed_s if self.dist.enabled else self.elapsed()
+
     def done(self) -> bool:
-        return self.budget.done(self.step, self.elapsed())
+        return self.budget.done(self.step, self.clock())
+
+    def stop_now(self, stop: threading.Event) -> bool:
+        """Distributed: a stop request counts once every rank knows of it (the next log interval)."""
+        return self.agreed_stop if self.dist.enabled else stop.is_set()
 
     def progress(self) -> float:
         """Fraction of the current plan done: a resume that extends the budget plans from where it resumed."""
@@ -114,10 +151,10 @@ class TrainLoop:
         if b.total_steps is not None:
             span = max(1, b.total_steps - self.plan_start)
             return min(1.0, max(0.0, (self.step - self.plan_start) / span))
-        return b.progress(self.step, self.elapsed())
+        return b.progress(self.step, self.clock())
 
     def chars_seen(self) -> int:
-        return self.chars0 + (self.step - self.start_step) * self.train.batch * self.cfg.seq_len
+        return self.chars0 + (self.step - self.start_step) * self.global_batch * self.cfg.seq_len
 
     # ---- one optimiser step ----------------------------------------------------------------------
 
@@ -132,10 +169,10 @@ class TrainLoop:
             g["lr"] = lr
         self.lr = lr
         with self.autocast():
-            logits, state = self.model(self.x, self.state)  # (B, T, V)
+            logits, state = self.net(self.x, self.state)  # (B, T, V)
             loss = loss_fn(logits, self.y)
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # distributed: DDP averages the gradients over all ranks here
         gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         with self.lock:
             self.opt.step()
@@ -148,11 +185,19 @@ class TrainLoop:
     # ---- metrics, at log intervals only (each .item() is a device sync) --------------------------
 
     def log_due(self, stopping: bool) -> bool:
-        return self.step % self.cfg.log_every == 0 or stopping or self.done()
+        # distributed, every rank must log at the same steps: a stop waits for the next interval
+        return self.step % self.cfg.log_every == 0 or (stopping and not self.dist.enabled) or self.done()
 
-    def log(self) -> ev.StepMetrics:
-        train_loss = self.loss_acc.item() / self.n_acc
-        grad_norm = self.gn_acc.item() / self.n_acc
+    def log(self, stopping: bool = False, save_requested: bool = False) -> ev.StepMetrics:
+        # one host sync; distributed, one all-reduce that also settles stop, save and the clock
+        stats = torch.stack([self.loss_acc / self.n_acc, self.gn_acc / self.n_acc])
+        if self.dist.enabled:
+            flags = torch.tensor([float(stopping), float(save_requested or self._save_time()), self.elapsed()],
+                                 device=self.device)
+            stats = self.dist.all_reduce_mean(torch.cat([stats, flags]))
+        train_loss, grad_norm, *agreed = stats.tolist()
+        if agreed:
+            self.agreed_stop, self.agreed_save, self.agreed_s = agreed[0] > 0, agreed[1] > 0, agreed[2]
         self.loss_acc.zero_()
         self.gn_acc.zero_()
         self.n_acc = 0
@@ -163,13 +208,13 @@ class TrainLoop:
         self.losses.add(self.step, train_loss)
         self.grad_norms.add(self.step, grad_norm)
         now = time.perf_counter()
-        chars = (self.step - self.last_log_step) * self.train.batch * self.cfg.seq_len
+        chars = (self.step - self.last_log_step) * self.global_batch * self.cfg.seq_len
         cps = chars / max(now - self.last_log_t, 1e-9)
         self.last_log_t, self.last_log_step = now, self.step
         el = self.elapsed()
         b = self.budget
         if b.total_steps is not None:
-            eta = (b.total_steps - self.step) * self.train.batch * self.cfg.seq_len / max(cps, 1e-9)
+            eta = (b.total_steps - self.step) * self.global_batch * self.cfg.seq_len / max(cps, 1e-9)
         else:
             eta = max(0.0, b.seconds - el) if b.seconds is not None else None
         return ev.StepMetrics(self.step, self.step / self.train.windows, train_loss, self.lr, grad_norm, cps, el,
@@ -177,14 +222,31 @@ class TrainLoop:
 
     # ---- checkpoints -----------------------------------------------------------------------------
 
+    def _rng(self) -> dict[str, Any]:
+        return {"torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
+
+    def share(self) -> None:
+        """Distributed: gather every rank's carried state and generator for rank 0's next save.
+
+        A collective: every rank calls it at the same step (saves are decided at log intervals, validation
+        at fixed steps); a second call at the same step is a no-op, so a save after a validation costs
+        nothing more and rank 0 can then validate and write alone while the others go on."""
+        if not self.dist.enabled or not self.cfg.save or self.shared_step == self.step:
+            return
+        self.shared_step = self.step
+        self.shared_state = gather_streams(self.dist, self.state)  # (layers, N*B, H) each
+        self.shared_rngs = gather_rngs(self.dist, self._rng(), self.device)
+
     def checkpoint(self) -> Checkpoint:
         weights = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-        st = None if self.state is None else list(map_state(lambda s: s.detach().cpu(), self.state, as_list=True))
+        state, rng = self.state, self._rng()
+        if self.dist.enabled:  # the streams of all ranks, as one process with their total batch holds them
+            state, rng = self.shared_state, {**rng, "ranks": self.shared_rngs}
+        st = None if state is None else list(map_state(lambda s: s.detach().cpu(), state, as_list=True))
         return Checkpoint(
             snapshot=WeightsSnapshot(weights, self.cfg, self.corpus.vocab.chars, self.step),
-            optimizer=self.opt.state_dict(), state=st,
-            rng={"torch": torch.get_rng_state(),
-                 "cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None},
+            optimizer=self.opt.state_dict(), state=st, rng=rng, world_size=self.dist.world_size,
             history=self.losses.to_dict(), grad_history=self.grad_norms.to_dict(), val_history=list(self.val_hist),
             best_val_loss=None if math.isinf(self.best) else self.best, corpus=self.cfg.corpus,
             corpus_fingerprint=self.corpus_fingerprint, plan_start=self.plan_start,
@@ -194,15 +256,23 @@ class TrainLoop:
     corpus_fingerprint = ""  # set by the Trainer
 
     def save(self, kind: str) -> ev.CheckpointSaved | None:
-        if self.run is None:
+        """Rank 0 writes; distributed, every rank calls it for latest.pt (it gathers their state first)."""
+        if kind == "latest":
+            self.last_save = time.perf_counter()  # on every rank: each one's clock of the next periodic save
+        self.share()
+        if self.run is None or not self.dist.is_main:
             return None
         path = self.run.latest if kind == "latest" else self.run.best
         save_checkpoint(path, self.checkpoint())
-        if kind == "latest":
-            self.last_save = time.perf_counter()
         return ev.CheckpointSaved(self.step, str(path), kind, time.time())
 
-    def save_due(self) -> bool:
+    def save_due(self, requested: bool = False) -> bool:
+        """Time for latest.pt (or the app asked). Distributed: what the ranks agreed at this log interval."""
+        if self.dist.enabled:
+            return self.agreed_save
+        return requested or self._save_time()
+
+    def _save_time(self) -> bool:
         return time.perf_counter() - self.last_save >= self.cfg.checkpoint_minutes * 60
 
     # ---- validation ------------------------------------------------------------------------------
@@ -210,7 +280,11 @@ class TrainLoop:
     def validate(self, max_windows: int | None, stop: threading.Event | None = None) -> Iterator[ev.Event]:
         """One validation pass; keeps the result, reports it, and writes best.pt when it improved.
 
-        A set `stop` cuts the pass short: the windows done so far are scored."""
+        A set `stop` cuts the pass short: the windows done so far are scored. Distributed: every rank
+        calls it at the same step; rank 0 alone validates (the others go on to the next step and wait)."""
+        self.share()  # a best.pt written below needs every rank's state
+        if not self.dist.is_main:
+            return
         gen = iter_evaluate(self.model, self.val, max_windows, self.autocast, stop)
         last, done = time.perf_counter(), 0
         while True:
@@ -242,7 +316,7 @@ class TrainLoop:
 
     def probe_due(self, now: float) -> bool:
         cfg = self.cfg
-        if cfg.probe_hz <= 0:
+        if cfg.probe_hz <= 0 or not self.dist.is_main:  # rank 0 probes its own streams, alone
             return False
         if self.last_probe == -math.inf:
             return True
@@ -262,7 +336,8 @@ class TrainLoop:
         return ev.ProbeSnapshot(self.step, g_total, g_last, text, hid, cell, self.cfg.clip)
 
     def sample_due(self, now: float) -> bool:
-        return self.cfg.sample_every_s > 0 and now - self.last_sample >= self.cfg.sample_every_s
+        return (self.cfg.sample_every_s > 0 and self.dist.is_main
+                and now - self.last_sample >= self.cfg.sample_every_s)
 
     def sample(self) -> ev.Sample:
         self.last_sample = time.perf_counter()
