@@ -188,7 +188,7 @@ KILL_MID_SAVE = textwrap.dedent("""
     ck.torch.save = torn_save
     cfg = TrainConfig(corpus="mem", model=ModelConfig(kind="gru", hidden=16, layers=1, embed=8), seq_len=16,
                       batch_size=4, steps=1000, eval_every=0, log_every=5, probe_hz=0, sample_every_s=0,
-                      checkpoint_minutes=0, out_dir=sys.argv[1], run_name="run", device="cpu")
+                      checkpoint_minutes=1e-6, out_dir=sys.argv[1], run_name="run", device="cpu")
     for e in Trainer(cfg, corpus=corpus_from_text("mem", "the quick brown fox. " * 300)).run():
         pass
 """)
