@@ -259,3 +259,15 @@ async def test_step_mode_on_live_weights_during_training(tmp_path):
         assert len(gen.stepper.text) == 2 and gen.texts == [gen.stepper.text]
         assert app.running  # training went on meanwhile
         app.session.stop.set()
+
+
+def test_coloured_text_keeps_the_continuation_undimmed():
+    from rnntui.ui.renderables.confidence import BANDS, generated_text, legend
+
+    text = generated_text("seed ", "abc", [0.05, 0.5, 0.95], colour=True, copied=[(1, 3)])
+    assert str(text) == "seed abc" and "dim" not in str(text.style)
+    styles = {(s.start, s.end): str(s.style) for s in text.spans}
+    assert styles[(0, 5)] == "dim"
+    assert styles[(5, 6)] == BANDS[0][1] and styles[(6, 7)] == BANDS[2][1] and styles[(7, 8)] == BANDS[4][1]
+    assert styles[(6, 8)] == "underline"
+    assert "dim" not in str(legend().style) and "copied" in str(legend(True))

@@ -5,11 +5,15 @@ Takes a plain StepView (no arrays). Fills options.max_width; one row per candida
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
 
-from rnntui.core.stepping import StepView
+if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
+    from rnntui.core.stepping import StepView
+
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 SHOWN = {"\n": "⏎", " ": "␣", "\t": "⇥"}

@@ -11,12 +11,12 @@ from typing import Sequence
 from rich.text import Text
 
 # (upper bound of p, colour, legend label): hesitant (red) .. confident (green); readable on dark and light
-BANDS = (
-    (0.1, "#e8413c", "<.1"),
-    (0.3, "#f08c28", ".1-.3"),
-    (0.6, "#c8a800", ".3-.6"),
-    (0.9, "#5fae3c", ".6-.9"),
-    (1.01, "#1f9e89", ">.9"),
+BANDS = (  # colours of the xterm 256 palette, so a 256-colour terminal (tmux) shows them unchanged
+    (0.1, "#d75f5f", "<.1"),
+    (0.3, "#d78700", ".1-.3"),
+    (0.6, "#afaf00", ".3-.6"),
+    (0.9, "#5faf5f", ".6-.9"),
+    (1.01, "#00af87", ">.9"),
 )
 COPIED = "underline"  # style added to copied spans
 
@@ -38,7 +38,8 @@ def generated_text(prefix: str, text: str, probs: Sequence[float] = (), colour: 
     Runs of characters in the same band share one span, so a long text stays a handful of spans. overflow
     "fold" only splits a word longer than the whole line: lines wrap at spaces, not mid-identifier.
     """
-    out = Text(prefix, style="dim", overflow="fold")
+    out = Text(overflow="fold")
+    out.append(prefix, style="dim")  # a span, not the Text's base style: that would dim the whole text
     start = len(prefix)
     out.append(text)
     if colour and probs:
@@ -57,7 +58,8 @@ def generated_text(prefix: str, text: str, probs: Sequence[float] = (), colour: 
 
 def legend(copy_marks: bool = False) -> Text:
     """One line: "p(char)" and a swatch per band; with copy_marks, what the underline means."""
-    out = Text("p(char) ", style="dim")
+    out = Text()
+    out.append("p(char) ", style="dim")
     for _, colour, label in BANDS:
         out.append("█", style=colour)
         out.append(f"{label} ")

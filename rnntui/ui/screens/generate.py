@@ -118,6 +118,9 @@ class GenerateScreen(StepMode, Screen):
                 Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
         elif event.input.id in {k for k, *_ in FIELDS}:
             setattr(self.settings, event.input.id, event.value)
+            if event.input.id == "topk" and self.stepper is not None and event.validation_result \
+                    and event.validation_result.is_valid:
+                self._restep()  # the chart shows the new top-k at once
 
     @on(Checkbox.Changed)
     def _check_changed(self, event: Checkbox.Changed) -> None:

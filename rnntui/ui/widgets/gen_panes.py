@@ -5,6 +5,8 @@ a StepPanel draws CandidateBars and turns keys into messages for the screen, whi
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import events
 from textual.containers import VerticalScroll
@@ -12,9 +14,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from rnntui.core.stepping import StepView
 from rnntui.ui.renderables.bars import CandidateBars
 from rnntui.ui.renderables.confidence import bits_per_char, generated_text
+
+if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
+    from rnntui.core.stepping import StepView
 
 
 # -----------------------------------------------------------------------------
