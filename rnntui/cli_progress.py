@@ -26,6 +26,7 @@ class TrainProgress:
             console=self.console, transient=False,
         )
         self.task = None
+        self.load_task = None  # shown while a large corpus is read for the first time
         self.exit_code = 0
         self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
@@ -45,7 +46,14 @@ class TrainProgress:
             if isinstance(e, ev.RunFinished):
                 self.reason, self.exit_code = e.reason, 1 if e.reason == "diverged" else 0
             return
-        if isinstance(e, ev.RunStarted):
+        if isinstance(e, ev.Loading):
+            if self.load_task is None:
+                self.load_task = p.add_task("load", total=1.0, completed=0.0, info="reading the corpus", eta="")
+            p.update(self.load_task, completed=e.done / max(e.total, 1),
+                     info=f"reading the corpus: {e.done / 2**20:,.0f} of {e.total / 2**20:,.0f} MB")
+        elif isinstance(e, ev.RunStarted):
+            if self.load_task is not None:
+                p.remove_task(self.load_task)
             if e.notice:
                 self.console.print(f"[yellow]note:[/] {e.notice}", highlight=False)
             c = e.config

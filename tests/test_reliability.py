@@ -260,3 +260,23 @@ def test_checkpoints_record_run_facts(tmp_path):
     assert ck["corpus"] == "mem" and len(ck["corpus_fingerprint"]) == 16 and ck["chars_seen"] == 10 * 4 * 16
     assert isinstance(ck["grad_history"], dict) and ck["wall_s"] > 0
     assert torch.is_tensor(ck["rng"]["torch"])
+
+
+# -----------------------------------------------------------------------------
+# a long first load shows its progress (the CLI's bar and the app's status read these events)
+
+
+def test_loading_a_large_corpus_reports_progress_before_the_run_starts(tmp_path, monkeypatch):
+    import rnntui.core.engine as engine
+
+    monkeypatch.setattr(engine, "LOADING_EVERY_S", 0.001)
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    big = tmp_path / "big.txt"
+    big.write_text("the quick brown fox jumps over the lazy dog.\n" * 200_000)  # 9 MB: 3+ chunks a pass
+    events = []
+    for e in Trainer(cfg(tmp_path, corpus=str(big), steps=1, save=False)).run():
+        events.append(e)
+    first_run = next(i for i, e in enumerate(events) if isinstance(e, ev.RunStarted))
+    loading = [e for e in events[:first_run] if isinstance(e, ev.Loading)]
+    assert loading and all(0 < e.done <= e.total for e in loading)
+    assert not any(isinstance(e, ev.Loading) for e in events[first_run:])

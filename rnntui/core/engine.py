@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from dataclasses import replace
-from typing import Iterator
+from typing import Generator, Iterator
 
 import numpy as np
 import torch
@@ -98,7 +98,7 @@ class Trainer:
 
     # ---- preparing a run ---------------------------------------------------------------------------
 
-    def _prepare(self) -> tuple[Checkpoint | None, Corpus]:
+    def _prepare(self) -> Generator[ev.Event, None, tuple[Checkpoint | None, Corpus]]:
         ckpt = Checkpoint.load(self.resume) if self.resume else None
         cfg = self.cfg
         if ckpt is not None:  # the architecture is the checkpoint's; the run settings are the caller's
@@ -112,7 +112,7 @@ class Trainer:
             raise ConfigError("bf16 autocast of an LSTM needs a CPU with AVX512-BF16 or AMX (this one has "
                               "neither, and emulated bf16 is slower than fp32); use --no-bf16")
         vocab = Vocab(ckpt.snapshot.vocab) if ckpt is not None else None
-        corpus = self._corpus or load_corpus(cfg.corpus, cfg.val_frac, vocab=vocab)
+        corpus = self._corpus or (yield from _load_with_progress(cfg.corpus, cfg.val_frac, vocab))
         if vocab is not None and corpus.vocab.chars != vocab.chars:
             raise CheckpointError("corpus vocabulary differs from the checkpoint's")
         check_windows(corpus, cfg.seq_len, cfg.batch_size)
@@ -155,7 +155,7 @@ class Trainer:
     def run(self, stop: threading.Event | None = None, pause: threading.Event | None = None) -> Iterator[ev.Event]:
         stop = stop or threading.Event()
         pause = pause or threading.Event()
-        ckpt, corpus = self._prepare()
+        ckpt, corpus = yield from self._prepare()
         fingerprint = corpus_fingerprint(corpus)
         self._agree(ckpt, fingerprint)
         run = self._main_run_dir(ckpt, fingerprint)
@@ -290,7 +290,36 @@ class Trainer:
             history_steps=tuple(loop.losses.steps), history_loss=tuple(loop.losses.values),
             val_history=tuple(loop.val_hist), initial_loss=loop.initial_loss, wall_s=loop.wall0,
             chars_seen=loop.chars0, notice=self.notice,
+            grad_norm_history=tuple(zip(loop.grad_norms.steps, loop.grad_norms.values)),
+            best_val_loss=None if math.isinf(loop.best) else loop.best,
+            last_saved_step=loop.start_step if self.resume else None,
         )
+
+
+LOADING_EVERY_S = 0.25  # progress events of a long corpus load
+
+
+def _load_with_progress(name: str, val_frac: float, vocab: Vocab | None) -> Generator[ev.Event, None, Corpus]:
+    """load_corpus in a helper thread, yielding Loading(bytes done, bytes total) while it reads: a first
+    load of a large file takes a while, a cached one none."""
+    box: dict = {}
+    seen = [0, 0]
+
+    def body() -> None:
+        try:
+            box["corpus"] = load_corpus(name, val_frac, vocab=vocab, progress=lambda d, t: seen.__setitem__(slice(None), [d, t]))
+        except BaseException as e:  # re-raised in the generator's thread
+            box["error"] = e
+
+    t = threading.Thread(target=body, name="rnntui-load", daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(LOADING_EVERY_S)
+        if t.is_alive() and seen[1]:
+            yield ev.Loading(seen[0], seen[1])
+    if "error" in box:
+        raise box["error"]
+    return box["corpus"]
 
 
 class _either(threading.Event):

@@ -12,7 +12,8 @@ from collections import deque
 from pathlib import Path
 
 from rnntui.core.events import (
-    CheckpointSaved, EvalMetrics, Event, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
+    CheckpointSaved, EvalMetrics, Event, Loading, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
+    Validating,
 )
 from rnntui.core.horizon import HorizonSmoother
 from rnntui.core.records import to_record
@@ -38,6 +39,8 @@ class RunState:
         self.best_val: float | None = None  # best validation loss of the run, carried over too
         self.finished: RunFinished | None = None  # set when the run ended
         self.paused = False  # the engine reported it is idling
+        self.loading: Loading | None = None  # progress of a first load of a large corpus
+        self.validating: Validating | None = None  # progress of a long validation pass, until its result
         self.samples: deque[Sample] = deque(maxlen=MAX_SAMPLES)
         self.train_steps: list[int] = []  # loss chart, training points
         self.train_loss: list[float] = []
@@ -64,7 +67,7 @@ class RunState:
                     xs[:], ys[:] = xs[::2], ys[::2]
             self.records.append(to_record(event))
         elif isinstance(event, EvalMetrics):
-            self.eval = event
+            self.eval, self.validating = event, None
             self.val_loss_last = event.val_loss
             self.best_val = event.best_val_loss if self.best_val is None else min(self.best_val, event.best_val_loss)
             self.val_steps.append(event.step)
@@ -80,6 +83,10 @@ class RunState:
             self.saved, self.saved_step = event, event.step
         elif isinstance(event, Paused):
             self.paused = event.paused
+        elif isinstance(event, Loading):
+            self.loading = event
+        elif isinstance(event, Validating):
+            self.validating = event
         elif isinstance(event, RunStarted):
             self.started, self.finished, self.paused = event, None, False
             self.train_steps[:] = list(event.history_steps)

@@ -30,12 +30,19 @@ class StatusPanel(Widget):
     def render(self) -> RenderableType:
         st = self.state
         if st is None or st.started is None:
-            return Text(f"{self.phase}…" if self.phase == "loading" else "no run: press s to start",
-                        style="italic")
+            if self.phase != "loading":
+                return Text("no run: press s to start", style="italic")
+            ld = st.loading if st is not None else None
+            read = f" the corpus: {ld.done / max(ld.total, 1):.0%} read" if ld is not None else ""
+            return Text(f"loading{read}…", style="italic")
         rs, m = st.started, st.metrics
         step = st.step  # the newest step reported: a checkpoint can land between two metrics events
         target = f" / {rs.total_steps:,}" if rs.total_steps else ""
-        rows: list[tuple[str, RenderableType]] = [("state", Text(self.phase, style="bold"))]
+        phase = self.phase
+        if st.validating is not None and phase in ("training", "stopping"):
+            v = st.validating
+            phase = f"{phase}: validating {v.done / max(v.total, 1):.0%}"
+        rows: list[tuple[str, RenderableType]] = [("state", Text(phase, style="bold"))]
         rows.append(("step", f"{step:,}{target}"))
         epoch = m.epoch if m else step / max(1, rs.steps_per_epoch)
         rows.append(("epoch", f"{epoch:.2f}"))
