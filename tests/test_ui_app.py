@@ -333,7 +333,7 @@ async def test_probe_panels_show_their_step_and_say_when_stale(tmp_path):
         await wait_for(pilot, lambda: "@ step 40" in str(app.screen.query_one(GradFlowPanel).border_title))
         grad, heat = app.screen.query_one(GradFlowPanel), app.screen.query_one(HeatmapPanel)
         assert "@ step 40" in str(heat.border_title) and "by variance" in str(heat.border_title)
-        await wait_for(pilot, lambda: app.state.metrics is not None and app.state.metrics.step >= 640)
+        await wait_for(pilot, lambda: app.state.metrics is not None and app.state.metrics.step >= 640, timeout=60)
         app.session.pause.set()  # hold the run still to read the panels
         await wait_for(pilot, lambda: app.state.paused)
         await pilot.pause(0.4)  # the next redraw tick

@@ -93,9 +93,12 @@ class CopyChecked(Message):
 # bodies
 
 
-def _origin(ckpt: dict) -> Origin:
-    cfg = ckpt.get("config") or {}
-    return Origin(int(ckpt.get("step", 0) or 0), str(cfg.get("corpus") or ""), float(cfg.get("val_frac", 0.1)))
+def _origin(ckpt) -> Origin:
+    """Where the weights come from: a checkpoint dict, or a WeightsSnapshot of a live or finished run."""
+    from rnntui.core.checkpoints import weights_of  # in the worker thread: torch may load here
+
+    snap = weights_of(ckpt)
+    return Origin(snap.step, snap.config.corpus, snap.config.val_frac)
 
 
 def _weights(source: Callable[[], dict | None]) -> dict:
