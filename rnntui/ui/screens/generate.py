@@ -305,8 +305,10 @@ class GenerateScreen(StepMode, Screen):
         await self.action_generate()
 
     async def on_worker_state_changed(self, event) -> None:
-        if event.worker.group == "generate" and event.worker.is_finished:  # errors: the app notifies
+        if event.worker.group == "generate" and event.worker.is_finished:
             self._set_running(False)
+            if event.worker.state == WorkerState.ERROR:  # a screen's worker: its errors stop here, not at the app
+                self.app.on_worker_state_changed(event)
             if event.worker.name == "stepper" and event.worker.state == WorkerState.ERROR:
                 await self._leave_step_mode(check=False)  # no weights: no step mode (the app says why)
 
