@@ -20,7 +20,7 @@ from rnntui.core.corpus_read import (CorpusError, Progress, changed, check_memor
 
 __all__ = ["CorpusError", "Vocab", "Corpus", "CorpusInfo", "read_text", "corpus_from_text", "load_corpus",
            "corpus_info", "check_windows", "bits_per_char", "Streams"]
-from rnntui.core.units import bits_per_char  # noqa: F401 (re-exported for old imports)
+from rnntui.core.units import bits_per_char, unknown_chars  # noqa: F401 (bits_per_char: re-exported)
 
 
 def __getattr__(name: str):
@@ -81,13 +81,7 @@ class Vocab:
 
     def encode_known(self, text: str) -> tuple[list[int], str]:
         """Encode, skipping characters outside the vocabulary; returns (ids, skipped characters)."""
-        ids, skipped = [], []
-        for c in text:
-            if c in self.index:
-                ids.append(self.index[c])
-            else:
-                skipped.append(c)
-        return ids, "".join(dict.fromkeys(skipped))
+        return [self.index[c] for c in text if c in self.index], unknown_chars(self.index, text)
 
     def decode(self, ids) -> str:
         return "".join(self.chars[int(i)] for i in ids)

@@ -95,10 +95,10 @@ class CopyChecked(Message):
 
 def _origin(ckpt) -> Origin:
     """Where the weights come from: a checkpoint dict, or a WeightsSnapshot of a live or finished run."""
-    from rnntui.core.checkpoints import weights_of  # in the worker thread: torch may load here
-
-    snap = weights_of(ckpt)
-    return Origin(snap.step, snap.config.corpus, snap.config.val_frac)
+    if isinstance(ckpt, dict):  # a checkpoint file's dict (a stand-in engine's may hold no config)
+        cfg = ckpt.get("config") or {}
+        return Origin(int(ckpt.get("step", 0) or 0), str(cfg.get("corpus") or ""), float(cfg.get("val_frac", 0.1)))
+    return Origin(ckpt.step, ckpt.config.corpus, ckpt.config.val_frac)  # a WeightsSnapshot
 
 
 def _weights(source: Callable[[], dict | None]) -> dict:

@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.worker import WorkerState
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
+from rnntui.core.units import unknown_chars
 from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
 from rnntui.ui.renderables.confidence import legend
@@ -113,7 +114,7 @@ class GenerateScreen(StepMode, Screen):
     def _input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "prime":
             self.settings.prime = event.value
-            bad = "".join(dict.fromkeys(c for c in event.value if c not in self.vocab))
+            bad = unknown_chars(self.vocab, event.value)
             self.query_one("#unknown", Static).update(
                 Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
         elif event.input.id in {k for k, *_ in FIELDS}:
