@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from rnntui.core import engine as engine_mod
+from rnntui.core import runwriter as runwriter_mod
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.corpus import load_corpus
@@ -74,7 +74,7 @@ class WriterClock:
 
     def __init__(self) -> None:
         self.seconds, self.calls = 0.0, 0
-        inner = engine_mod._RunWriter.write
+        inner = runwriter_mod.RunWriter.write
 
         def timed(writer, event):
             t = time.perf_counter()
@@ -84,7 +84,7 @@ class WriterClock:
                 self.seconds += time.perf_counter() - t
                 self.calls += 1
 
-        engine_mod._RunWriter.write = timed
+        runwriter_mod.RunWriter.write = timed
 
 
 def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = None) -> tuple[float, int, int]:

@@ -97,8 +97,21 @@ class Dist:
                                 f"rank 0); every rank must be started with the same arguments and files")
 
     def close(self) -> None:
-        if self.enabled and tdist.is_initialized():
-            tdist.destroy_process_group()
+        """Leave the group together: a rank that tears its connections down while another still talks
+        to it can make gloo's background threads abort that process ('terminate called ...')."""
+        if not (self.enabled and tdist.is_initialized()):
+            return
+        try:
+            if self.backend == "gloo":
+                tdist.monitored_barrier(timeout=timedelta(seconds=CLOSE_WAIT_S))
+            else:
+                tdist.barrier()
+        except Exception:  # a rank is gone: nothing to wait for
+            pass
+        tdist.destroy_process_group()
+
+
+CLOSE_WAIT_S = 10  # how long a finishing rank waits for the others before leaving the group
 
 
 def _digest(value: Any) -> int:

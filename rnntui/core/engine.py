@@ -10,7 +10,6 @@ Under torchrun every rank runs the same generator (distributed.py); rank 0 alone
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import threading
@@ -18,35 +17,20 @@ import time
 from dataclasses import replace
 from typing import Generator, Iterator
 
-import numpy as np
 import torch
 
 from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_to_dict
-from rnntui.core.corpus import Corpus, Vocab, check_windows, load_corpus
+from rnntui.core.corpus import Corpus, Vocab, check_windows
 from rnntui.core.devices import native_bf16, resolve_device
 from rnntui.core.distributed import Dist, DistError, is_dist_failure, lost_rank
 from rnntui.core.loop import Diverged, TrainLoop
 from rnntui.core.memory import check_fits
-from rnntui.core.records import MetricsLog, ProbeThinner
-from rnntui.core.runs import RunDir, check_name, fresh_run_dir, new_info, run_name_for
-
-INFO_EVERY_S = 10.0  # run.json is rewritten at most this often while training (and at every save and the end)
+from rnntui.core.runs import RunDir, check_name, fresh_run_dir, run_name_for
+from rnntui.core.runwriter import RunWriter, corpus_fingerprint, load_with_progress
 
 __all__ = ["Trainer", "run_name_for", "corpus_fingerprint"]
-
-
-def corpus_fingerprint(corpus: Corpus) -> str:
-    """A content hash of the encoded corpus: its vocabulary, its length and 64 blocks spread over it.
-
-    Cheap at any size (at most 256 KB are read), and it tells apart two texts that share a vocabulary."""
-    ids = corpus.data
-    h = hashlib.sha256(corpus.vocab.chars.encode("utf-8"))
-    h.update(str(len(ids)).encode())
-    for start in np.linspace(0, max(0, len(ids) - 4096), num=64, dtype=np.int64):
-        h.update(np.ascontiguousarray(ids[start : start + 4096]).tobytes())
-    return h.hexdigest()[:16]
 
 
 # -----------------------------------------------------------------------------
@@ -112,7 +96,7 @@ class Trainer:
             raise ConfigError("bf16 autocast of an LSTM needs a CPU with AVX512-BF16 or AMX (this one has "
                               "neither, and emulated bf16 is slower than fp32); use --no-bf16")
         vocab = Vocab(ckpt.snapshot.vocab) if ckpt is not None else None
-        corpus = self._corpus or (yield from _load_with_progress(cfg.corpus, cfg.val_frac, vocab))
+        corpus = self._corpus or (yield from load_with_progress(cfg.corpus, cfg.val_frac, vocab))
         if vocab is not None and corpus.vocab.chars != vocab.chars:
             raise CheckpointError("corpus vocabulary differs from the checkpoint's")
         check_windows(corpus, cfg.seq_len, cfg.batch_size)
@@ -170,7 +154,7 @@ class Trainer:
                                  f"{loop.train.batch} = {loop.global_batch} streams per step")
         self.notice = "; ".join(n for n in [self.notice, *loop.notes] if n)
         self._loop = loop
-        writer = _RunWriter(run, loop, ckpt) if run is not None else None
+        writer = RunWriter(run, loop, ckpt) if run is not None else None
         try:
             for event in self._events(loop, stop, pause):
                 if writer is not None:
@@ -296,32 +280,6 @@ class Trainer:
         )
 
 
-LOADING_EVERY_S = 0.25  # progress events of a long corpus load
-
-
-def _load_with_progress(name: str, val_frac: float, vocab: Vocab | None) -> Generator[ev.Event, None, Corpus]:
-    """load_corpus in a helper thread, yielding Loading(bytes done, bytes total) while it reads: a first
-    load of a large file takes a while, a cached one none."""
-    box: dict = {}
-    seen = [0, 0]
-
-    def body() -> None:
-        try:
-            box["corpus"] = load_corpus(name, val_frac, vocab=vocab, progress=lambda d, t: seen.__setitem__(slice(None), [d, t]))
-        except BaseException as e:  # re-raised in the generator's thread
-            box["error"] = e
-
-    t = threading.Thread(target=body, name="rnntui-load", daemon=True)
-    t.start()
-    while t.is_alive():
-        t.join(LOADING_EVERY_S)
-        if t.is_alive() and seen[1]:
-            yield ev.Loading(seen[0], seen[1])
-    if "error" in box:
-        raise box["error"]
-    return box["corpus"]
-
-
 class _either(threading.Event):
     """An Event that reads as set when either of two is set (the stop request or the hurry request)."""
 
@@ -331,54 +289,3 @@ class _either(threading.Event):
 
     def is_set(self) -> bool:
         return self.a.is_set() or self.b.is_set()
-
-
-# -----------------------------------------------------------------------------
-# the run folder's log
-
-
-class _RunWriter:
-    """Writes metrics.jsonl with every event and keeps run.json current."""
-
-    def __init__(self, run: RunDir, loop: TrainLoop, ckpt: Checkpoint | None):
-        self.run, self.loop = run, loop
-        cfg = loop.cfg
-        old = run.read_info() if ckpt is not None else None
-        info = new_info(run, config_to_dict(cfg), cfg.corpus, loop.corpus_fingerprint, loop.model.n_params(),
-                        str(loop.device), loop.dist.world_size)
-        if old is not None:
-            info = replace(info, created=old.created)
-        self.info = replace(info, steps=loop.step, chars_seen=loop.chars0, wall_s=loop.wall0,
-                            best_val_loss=None if math.isinf(loop.best) else loop.best)
-        self.last_info = 0.0
-        self.log = MetricsLog(run.metrics, ProbeThinner(loop.budget.total_steps, loop.budget.seconds))
-        run.write_info(self.info)
-
-    def write(self, event: ev.Event) -> None:
-        self.log.write(event)
-        loop = self.loop
-        if isinstance(event, (ev.StepMetrics, ev.CheckpointSaved, ev.EvalMetrics)):
-            now = time.monotonic()
-            if isinstance(event, ev.StepMetrics) and now - self.last_info < INFO_EVERY_S:
-                return
-            self.last_info = now
-            self._update(state="running")
-        elif isinstance(event, ev.RunFinished):
-            self._update(state=event.reason, final_val_loss=event.val_loss, message=event.message)
-
-    def _update(self, **changes) -> None:
-        loop = self.loop
-        self.info = replace(self.info, updated=time.time(), steps=loop.step, chars_seen=loop.chars_seen(),
-                            wall_s=loop.wall0 + loop.elapsed(),
-                            best_val_loss=None if math.isinf(loop.best) else loop.best, **changes)
-        self.run.write_info(self.info)
-
-    def fail(self, message: str) -> None:
-        try:
-            if self.info.state == "running":
-                self._update(state="failed", message=message)
-        except Exception:  # the disk may be what failed: the original error is the one to report
-            pass
-
-    def close(self) -> None:
-        self.log.close()
