@@ -602,3 +602,27 @@ async def test_heatmap_colours_follow_the_theme(tmp_path):
         await pilot.pause()
         assert sum(theme_ramp(heat)[1]) > 600  # light theme: zero is near-white, not near-black
         app.session.stop.set()
+
+
+class RenamedRunTrainer(FakeTrainer):
+    """Starts as a run whose folder was taken by another run (the engine picked a fresh name)."""
+
+    steps = 20
+
+    def run(self, stop, pause):
+        from dataclasses import replace as dc_replace
+
+        from rnntui.core.events import RunStarted
+
+        for e in super().run(stop, pause):
+            if isinstance(e, RunStarted):
+                e = dc_replace(e, notice="checkpoints/x holds another run: writing to checkpoints/x-2")
+            yield e
+
+
+async def test_the_engines_notice_reaches_the_user(tmp_path):
+    app = make_app(RenamedRunTrainer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot, app, small_cfg(tmp_path))
+        await wait_for(pilot, lambda: app.state.finished is not None)
+        assert "holds another run: writing to checkpoints/x-2" in messages(app)

@@ -15,7 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from rnntui.core.config import RnntuiError, TrainConfig
-from rnntui.core.events import CheckpointSaved, RunFinished
+from rnntui.core.events import CheckpointSaved, RunFinished, RunStarted
 from rnntui.core.runs import continue_in
 from rnntui.ui.messages import EngineEvent
 from rnntui.ui.run_actions import RunActions
@@ -189,6 +189,8 @@ class RnntuiApp(RunActions, App[int]):
             else:
                 where = f" · saved {event.latest_path}" if event.latest_path else ""
                 self.notify(f"{event.message}{where}", title=f"training {event.reason}")
+        elif isinstance(event, RunStarted) and event.notice:  # e.g. the run folder was taken: a fresh name
+            self.notify(event.notice, timeout=10)
         elif isinstance(event, CheckpointSaved) and self.session and self.session.save_asked:
             self.session.save_asked = False
             self.notify(f"saved {event.path}", timeout=4)
