@@ -15,13 +15,14 @@ from typing import Sequence
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from rnntui.core.horizon import Horizon, fmt_threshold, horizons as horizons_of, verdict_line
 from rnntui.ui.renderables.axes import DIM, parse_style, waiting
 
-BAR_STYLE = "#f0883e"  # last-step gradient ||d loss_T / dh_t||
-TOTAL_STYLE = "#58a6ff"  # total gradient ||dL/dh_t||, its own strip and scale
+BAR_STYLE = "#f0883e"  # last-step gradient ||d loss_T / dh_t|| (the widget passes the theme's instead)
+TOTAL_STYLE = "#58a6ff"  # total gradient ||dL/dh_t||, its own strip and scale (likewise)
 MARK_STYLE = "bold #e3b341"  # the horizon's column on the x axis
 VERDICT_STYLES = {"vanishing": "bold #58a6ff", "healthy": "bold #3fb950", "exploding": "bold #f85149"}
 MAX_DECADES = 8  # smaller values than this many decades below the largest are drawn as empty
@@ -77,7 +78,8 @@ class GradFlow:
     """
 
     def __init__(self, grad_total: np.ndarray, grad_last: np.ndarray, height: int = 8, layer: int = 0,
-                 horizons: Sequence[Horizon] | None = None, layer_key: str = "v") -> None:
+                 horizons: Sequence[Horizon] | None = None, layer_key: str = "v",
+                 bar_style: Style | str = BAR_STYLE, total_style: Style | str = TOTAL_STYLE) -> None:
         self.total = np.atleast_2d(np.asarray(grad_total, dtype=np.float64))  # (L, T) ||dL/dh_t||
         self.last = np.atleast_2d(np.asarray(grad_last, dtype=np.float64))  # (L, T) ||d loss_T / dh_t||
         n = min(len(self.total), len(self.last))
@@ -86,6 +88,9 @@ class GradFlow:
         self.horizons = list(horizons) if horizons is not None and len(horizons) == n else horizons_of(self.last)
         self.height = height
         self.layer_key = layer_key  # the key that selects the next layer, shown in the key line
+        # colours: the theme's, from the panel's component classes (rnntui.tcss); hex only standalone
+        self.bar_style = parse_style(bar_style) if isinstance(bar_style, str) else bar_style
+        self.total_style = parse_style(total_style) if isinstance(total_style, str) else total_style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width, total_h = options.max_width, options.height or self.height
@@ -118,7 +123,7 @@ class GradFlow:
         if show_total:
             tot = np.where(np.isfinite(self.total[self.layer]), self.total[self.layer], 0.0)
             label = "total".rjust(lw)[: lw] if lw >= 5 else "tot".rjust(lw)
-            lines.append([Segment(label + " ", DIM), Segment(sparkline(tot, w), parse_style(TOTAL_STYLE))])
+            lines.append([Segment(label + " ", DIM), Segment(sparkline(tot, w), self.total_style)])
         for i in others[:n_others]:
             lines.append(self._summary(console, i, clean[i], lo, hi, width))
         if show_key:
@@ -160,7 +165,7 @@ class GradFlow:
               lw: int) -> list[list[Segment]]:
         """The bars, rows * 8 levels high, the label column on the left."""
         eighths = _eighths(_per_column(values, w), lo, hi, rows)  # (w,)
-        style = parse_style(BAR_STYLE)
+        style = self.bar_style
         out = []
         for r in range(rows):
             fill = np.clip(eighths - 8 * (rows - 1 - r), 0, 8)
@@ -197,20 +202,20 @@ class GradFlow:
             text.stylize(parse_style(VERDICT_STYLES[hz.word]), start, start + len(hz.word))
         room = width - text.cell_len - 1
         if room >= 8:
-            text.append(" ").append(sparkline(values, min(room, 64), lo, hi), parse_style(BAR_STYLE))
+            text.append(" ").append(sparkline(values, min(room, 64), lo, hi), self.bar_style)
         text.truncate(width, overflow="ellipsis")
         return list(text.render(console, end=""))
 
     def _key(self, console: Console, layers: int, width: int) -> list[Segment]:
         key = Text()
-        key.append("█ ", parse_style(BAR_STYLE)).append("‖∂loss_T/∂h_t‖  ")
-        key.append("▅ ", parse_style(TOTAL_STYLE)).append("total (own scale)  ")
+        key.append("█ ", self.bar_style).append("‖∂loss_T/∂h_t‖  ")
+        key.append("▅ ", self.total_style).append("total (own scale)  ")
         if layers > 1:
             key.append(f"{self.layer_key}", "bold").append(f" layer {self.layer + 1}/{layers}  ")
         key.append(f"▲ horizon ({fmt_threshold(self.horizons[self.layer].threshold)})", DIM)
         if key.cell_len > width:  # the short form keeps the layer key, which is how to see the others
-            key = Text().append("█ ", parse_style(BAR_STYLE)).append("last ")
-            key.append("▅ ", parse_style(TOTAL_STYLE)).append("total ")
+            key = Text().append("█ ", self.bar_style).append("last ")
+            key.append("▅ ", self.total_style).append("total ")
             if layers > 1:
                 key.append(self.layer_key, "bold").append(f" layer {self.layer + 1}/{layers}")
         key.truncate(width, overflow="ellipsis")

@@ -75,6 +75,7 @@ class GradFlowPanel(ProbePanel):
     """Per-timestep gradient norms over the BPTT window: the selected layer large, the others summarised."""
 
     TITLE = "gradient reaching back"
+    COMPONENT_CLASSES = {"gradflow--last", "gradflow--total"}  # the two curves' colours, from the theme
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -103,7 +104,9 @@ class GradFlowPanel(ProbePanel):
         if self.probe is None:
             return Waiting("gradient flow appears with the first probe")
         return GradFlow(self.probe.grad_total, self.probe.grad_last, height=max(3, self.content_size.height),
-                        layer=self.layer_index, horizons=self.horizons)
+                        layer=self.layer_index, horizons=self.horizons,
+                        bar_style=self.get_component_rich_style("gradflow--last", partial=True),
+                        total_style=self.get_component_rich_style("gradflow--total", partial=True))
 
 
 class NormPanel(Widget):
