@@ -20,7 +20,7 @@ import torch
 
 from rnntui.core.config import RnntuiError, TrainConfig, config_from_dict, config_to_dict
 from rnntui.core.models import CharModel
-from rnntui.core.runs import fsync_dir
+from rnntui.core.runs import atomic_write
 from rnntui.core.corpus import Vocab
 
 FORMAT = "rnntui-checkpoint"
@@ -138,22 +138,11 @@ def save_checkpoint(path: str | os.PathLike, ckpt: dict[str, Any] | Checkpoint) 
     and raises a one-line CheckpointError naming the file."""
     path = Path(path)
     data = ckpt.to_dict() if isinstance(ckpt, Checkpoint) else {"format": FORMAT, "version": VERSION, **ckpt}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            torch.save(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
+        atomic_write(path, lambda f: torch.save(data, f))
     except (OSError, RuntimeError) as e:
         raise CheckpointError(f"{path}: could not save ({_why(e, path)}); the previous checkpoint is kept") from None
-    finally:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
 
 
 def _why(e: BaseException, path: Path) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 
 from rnntui.core.builtin import cache_dir
 from rnntui.core.corpus_read import FileKey
+from rnntui.core.runs import remove_stale_temps
 
 FORMAT = 1  # bump when the layout changes: older entries are then rebuilt, never misread
 _warned: set[str] = set()  # cache folders already warned about in this process
@@ -114,11 +115,4 @@ def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
 def _remove_stale(*paths: Path) -> None:
     """Temp files a killed save left behind (up to the ids' size): removed once their process is gone."""
     for path in paths:
-        for tmp in path.parent.glob(f".{path.name}.tmp*"):
-            pid = tmp.name.rsplit(".tmp", 1)[1].split("-")[0]
-            try:
-                os.kill(int(pid), 0)  # signal 0: does that process still exist?
-            except ProcessLookupError:
-                tmp.unlink(missing_ok=True)
-            except (ValueError, OSError):
-                pass  # not our name, or another user's live process: leave it
+        remove_stale_temps(path.parent, f".{path.name}.tmp*")

@@ -16,7 +16,7 @@ import socket
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_from_dict
 
@@ -192,11 +192,12 @@ class RunDir:
         remove_stale_temps(self.path)
 
 
-def remove_stale_temps(folder: Path) -> list[Path]:
-    """Delete `.NAME.tmpPID` files whose writer is gone (a save killed mid-write)."""
+def remove_stale_temps(folder: Path, pattern: str = ".*.tmp*") -> list[Path]:
+    """Delete temp files (`.NAME.tmpPID`, or `.tmpPID-THREAD`) whose writer is gone (a save killed
+    mid-write); a live process's file is left alone."""
     removed = []
-    for p in folder.glob(".*.tmp*"):
-        pid = p.name.rsplit(".tmp", 1)[-1]
+    for p in folder.glob(pattern):
+        pid = p.name.rsplit(".tmp", 1)[-1].split("-")[0].split(".")[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
             try:
                 p.unlink()
@@ -206,21 +207,30 @@ def remove_stale_temps(folder: Path) -> list[Path]:
     return removed
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a small file atomically; a full disk raises RunDirError naming the file."""
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """write() into a temp file beside `path`, fsync, rename over it, fsync the folder: a crash leaves
+    the old file or the new one, never half of one. Errors propagate; the temp file is always removed."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
         fsync_dir(path.parent)
+    finally:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a small file atomically; a full disk raises RunDirError naming the file."""
+    try:
+        atomic_write(path, lambda f: f.write(data))
     except OSError as e:
         raise RunDirError(f"{path}: {e.strerror or e}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def fsync_dir(folder: Path) -> None:
