@@ -95,12 +95,7 @@ class ProbeThinner:
         self.next_step, self.next_t, self.written = -math.inf, -math.inf, 0
 
     def keep(self, step: int, elapsed_s: float) -> bool:
-        if self.step_stride:
-            ok = step >= self.next_step
-        elif self.time_stride:
-            ok = elapsed_s >= self.next_t
-        else:
-            ok = step >= self.next_step
+        ok = elapsed_s >= self.next_t if self.time_stride else step >= self.next_step
         if not ok:
             return False
         self.written += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from rnntui.core.config import TrainConfig
 from rnntui.core.events import Event
@@ -17,7 +17,7 @@ from rnntui.core.events import Event
 
 class TrainerLike(Protocol):
     def run(self, stop: threading.Event, pause: threading.Event) -> Iterator[Event]: ...
-    def snapshot(self) -> dict | None: ...
+    def snapshot(self) -> Any: ...  # WeightsSnapshot (a stand-in engine may return a checkpoint dict)
     def request_save(self) -> None: ...
 
 
@@ -59,8 +59,8 @@ class TrainSession:
         for event in self.trainer.run(stop=self.stop, pause=self.pause):
             post(event)
 
-    def snapshot(self) -> dict | None:
-        """A consistent copy of the current weights (checkpoint format), or None before the model exists."""
+    def snapshot(self) -> Any:
+        """A consistent copy of the current weights (a WeightsSnapshot), or None before the model exists."""
         return self.trainer.snapshot() if self.trainer is not None else None
 
     @property
