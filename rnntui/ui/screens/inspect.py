@@ -17,19 +17,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Header
 from textual.worker import WorkerState, get_current_worker
 
 from rnntui.core.config import RnntuiError
-from rnntui.core.features import (
-    FEATURES, FeatureError, correlation, rank, selection_scores, text_feature, variance_order,
+from rnntui.core.features import FEATURES, FeatureError
+from rnntui.ui.widgets.inspect import (
+    CONSTANT_NOTE, AnatomyPanel, AskLine, InspectHeatmap, InspectText, PredPanel, RunLine, StepPanel, UnitList,
+    View, ViewWidget, next_feature, next_sort, unit_ranking,
 )
-from rnntui.ui.widgets.inspect_heatmap import InspectHeatmap
-from rnntui.ui.widgets.inspect_panels import AnatomyPanel, PredPanel, StepPanel, UnitList
-from rnntui.ui.widgets.inspect_text import InspectText
-from rnntui.ui.widgets.inspect_view import View
 
-SORTS = ("variance", "feature", "index")  # s cycles the unit order through these
 PROGRESS_S = 0.1  # at most ten progress updates a second from the worker
 
 
@@ -43,9 +40,6 @@ class InspectLoaded(Message):
     def __init__(self, inspection) -> None:
         super().__init__()
         self.inspection = inspection  # rnntui.core.inspect.Inspection (numpy arrays only)
-
-
-CONSTANT_NOTE = "constant over this text, all r = 0"  # ranking label suffix when a feature never changes
 
 
 class InspectScreen(Screen):
@@ -80,17 +74,16 @@ class InspectScreen(Screen):
         self.source = source
         self.text = text  # text to run over; None: a slice of the checkpoint corpus's validation split
         self.view: View | None = None  # everything the widgets draw; None until the worker is done
-        self.sort = "variance"  # one of SORTS
+        self.sort = "variance"  # one of ranking.SORTS
         self.feature = "quotes"  # the feature of the last find (a key of FEATURES)
         self.found = False  # a find has run, so the "feature" sort has something to sort by
         self.pattern = ""  # regular expression of the regex feature
         self.anchor: int | None = None  # text position where an unfinished range mark started
-        self.asking = ""  # what the open input is for: "unit" or "regex"
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("running the model over the text…", id="ins-status")
+        yield RunLine(id="ins-status")
         yield InspectText(id="ins-text")
         with Horizontal(id="ins-mid"):
             yield StepPanel(id="ins-step")
@@ -99,17 +92,11 @@ class InspectScreen(Screen):
         with Horizontal(id="ins-bottom"):
             yield InspectHeatmap(id="ins-heatmap")
             yield UnitList(id="ins-units")
-        box = Input(id="ins-input")
-        box.display = False  # hidden (so never focused) until u or / asks for a value
-        yield box
+        yield AskLine(id="ins-input")  # hidden until u or / asks for a value
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "inspect"
-        for wid, title in (("#ins-text", "text"), ("#ins-step", "at the cursor"), ("#ins-pred", "next char"),
-                           ("#ins-anatomy", "step anatomy"), ("#ins-heatmap", "units x chars"),
-                           ("#ins-units", "units")):
-            self.query_one(wid).border_title = title
         self.run_model()
 
     def on_resize(self) -> None:
@@ -140,26 +127,21 @@ class InspectScreen(Screen):
 
     def on_inspect_progress(self, msg: InspectProgress) -> None:
         if self.view is None:
-            self.query_one("#ins-status", Static).update(f"running the model… {msg.done:,}/{msg.total:,} steps")
+            self.query_one(RunLine).progress(msg.done, msg.total)
 
     def on_worker_state_changed(self, event) -> None:
         if event.worker.group == "inspect" and event.state == WorkerState.ERROR:
             err = event.worker.error
             msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
-            self.query_one("#ins-status", Static).update(f"cannot inspect: {msg}")
+            self.query_one(RunLine).failed(msg)
 
     def on_inspect_loaded(self, msg: InspectLoaded) -> None:
         ins = msg.inspection
         self.words = np.array([m.start() for m in re.finditer(r"\w+", ins.text)], dtype=np.int64)
         from rnntui.core.checkpoints import weights_of  # torch is loaded by now: the inspection ran
 
-        step = weights_of(self.source).step
-        cut = f" (first {len(ins.text):,} of {ins.total_chars:,})" if len(ins.text) < ins.total_chars else ""
-        skipped = f" · skipped (not in vocab): {ins.skipped!r}" if ins.skipped else ""
-        self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {step:,}"
-        self.query_one("#ins-status", Static).update(
-            f"{ins.kind} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
-            f"mean loss {ins.mean_loss():.3f} nats{skipped}")
+        self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {weights_of(self.source).step:,}"
+        self.query_one(RunLine).summary(ins)
         empty = View(ins=ins, cursor=0, layer=0, state="h", unit=0, order=np.arange(ins.hidden),
                      scores=None, ranking="")
         self.view = empty
@@ -169,46 +151,21 @@ class InspectScreen(Screen):
 
     def _show(self, view: View) -> None:
         self.view = view
-        self.query_one("#ins-text", InspectText).border_title = (
-            f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
-            f"colour -{view.scale:.3g}..+{view.scale:.3g}"
-            f" · strip: surprise")
-        self.query_one("#ins-units", UnitList).border_title = view.ranking
-        for w in self.query("#ins-text, #ins-step, #ins-pred, #ins-anatomy, #ins-heatmap, #ins-units"):
-            w.show(view)
+        for w in self.query(ViewWidget):  # attributes go down: each widget repaints on a new View
+            w.view = view
 
     def _rerank(self, select_top: bool = False) -> None:
         """Recompute the unit order for the current sort, layer and state."""
         v = self.view
-        acts = v.acts  # (T, H)
-        if self.sort == "feature" and self.found:
-            try:
-                order, scores, label = self._feature_ranking(v, acts)
-            except FeatureError as e:
-                self.notify(str(e), severity="warning")
-                self.sort, self.found = "variance", False
-                return self._rerank(select_top)
-        elif self.sort == "index":
-            order, scores, label = np.arange(acts.shape[1]), None, "units by index"
-        else:
-            scores = acts.var(axis=0)
-            order, label = variance_order(acts), "units by variance"
+        sort = "variance" if self.sort == "feature" and not self.found else self.sort
+        try:
+            order, scores, label = unit_ranking(v, sort, self.feature, self.pattern)
+        except FeatureError as e:
+            self.notify(str(e), severity="warning")
+            self.sort, self.found = "variance", False
+            return self._rerank(select_top)
         unit = int(order[0]) if select_top else v.unit
         self._show(replace(v, order=order, scores=scores, ranking=label, unit=unit))
-
-    def _feature_ranking(self, v: View, acts: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
-        ins = v.ins
-        span = v.selection
-        feat = text_feature(ins.text, self.feature, self.pattern, span)[ins.pos_of]  # (T,) in step space
-        if self.feature == "range":
-            scores = selection_scores(acts, feat > 0, v.threshold)
-            label = f"match {span[0]}-{span[1] - 1} · threshold {v.threshold:.2f} (+/-)"
-        else:
-            scores = correlation(acts, feat)
-            label = f"r with {FEATURES[self.feature]}" + (f" /{self.pattern}/" if self.feature == "regex" else "")
-            if feat.size and feat.min() == feat.max():  # nothing to track: every r is 0, say why
-                label += f" · {CONSTANT_NOTE}"
-        return rank(scores), scores, label
 
     # ---- actions: time cursor -------------------------------------------------------------------------
 
@@ -258,8 +215,7 @@ class InspectScreen(Screen):
 
     def action_sort(self) -> None:
         if self.view is not None:
-            sorts = [s for s in SORTS if s != "feature" or self.found]
-            self.sort = sorts[(sorts.index(self.sort) + 1) % len(sorts)] if self.sort in sorts else sorts[0]
+            self.sort = next_sort(self.sort, self.found)
             self._rerank()
 
     def action_layer(self) -> None:
@@ -287,11 +243,8 @@ class InspectScreen(Screen):
                         "f tries the next feature", severity="warning")
 
     def action_find(self) -> None:
-        if self.view is None:
-            return
-        names = [n for n in FEATURES if (n != "regex" or self.pattern) and (n != "range" or self.view.selection)]
-        nxt = names[(names.index(self.feature) + 1) % len(names)] if self.found and self.feature in names else names[0]
-        self.run_find(nxt)
+        if self.view is not None:
+            self.run_find(next_feature(self.feature if self.found else None, self.pattern, self.view.selection))
 
     def action_mark(self) -> None:
         if self.view is None:
@@ -311,33 +264,28 @@ class InspectScreen(Screen):
 
     # ---- the input line: a unit number or a regex ---------------------------------------------------------
 
+    @property
+    def asking(self) -> str:
+        """What the input line is open for ("unit" or "regex"), or "" when it is closed."""
+        return self.query_one(AskLine).asking
+
     def action_ask(self, what: str) -> None:
         if self.view is None:
             return
-        box = self.query_one("#ins-input", Input)
-        self.asking = what
-        box.placeholder = (f"unit number 0-{self.view.ins.hidden - 1}, enter" if what == "unit"
-                           else "regular expression, enter (e.g. [0-9]+)")
-        box.value = self.pattern if what == "regex" else ""
-        box.display = True
-        box.focus()
+        line = self.query_one(AskLine)
+        line.placeholder = (f"unit number 0-{self.view.ins.hidden - 1}, enter" if what == "unit"
+                            else "regular expression, enter (e.g. [0-9]+)")
+        line.value = self.pattern if what == "regex" else ""
+        line.asking = what  # shows the line and focuses it
 
-    def _close_input(self) -> None:
-        box = self.query_one("#ins-input", Input)
-        box.display = False
-        self.asking = ""
-        self.set_focus(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value, what = event.value.strip(), self.asking
-        self._close_input()
-        if what == "unit":
+    def on_ask_line_answered(self, msg: AskLine.Answered) -> None:
+        value = msg.value
+        if msg.what == "unit":
             if not value.isdigit() or int(value) >= self.view.ins.hidden:
                 self.notify(f"no unit {value!r}: 0-{self.view.ins.hidden - 1}", severity="warning")
                 return
             self._show(replace(self.view, unit=int(value)))
-        elif what == "regex" and value:
+        elif msg.what == "regex" and value:
             try:
                 re.compile(value)
             except re.error as e:
@@ -348,7 +296,7 @@ class InspectScreen(Screen):
 
     def action_back(self) -> None:
         if self.asking:
-            self._close_input()
+            self.query_one(AskLine).asking = ""  # closes the line
         elif getattr(self.app, "inspect_checkpoint", None) and len(self.app.screen_stack) <= 2:
             self.app.exit(0)  # `rnntui inspect CKPT`: the inspector is the whole app, so esc leaves it
         else:

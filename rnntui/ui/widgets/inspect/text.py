@@ -14,12 +14,11 @@ from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
 
 from rnntui.core.units import visible_char
 from rnntui.ui.renderables.colors import LEVELS, NAN_LEVEL, quantize, text_style
-from rnntui.ui.widgets.hidden import theme_ramp
-from rnntui.ui.widgets.inspect_view import View
+from rnntui.ui.widgets.hidden import RAMP_CLASSES, theme_ramp
+from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
 CURSOR = Style(reverse=True, bold=True, underline=True)
 MARKED = Style(underline=True, italic=True)
@@ -59,21 +58,20 @@ def strip_cell(p: float) -> tuple[str, Style]:
     return bar, STRIP_STYLES[0 if p >= 0.5 else 1 if p >= 0.1 else 2]
 
 
-class InspectText(Widget):
+class InspectText(ViewWidget):
     """The text, coloured by one unit, with the cursor and the prediction strip under each row."""
 
-    COMPONENT_CLASSES = {"heatmap--negative", "heatmap--zero", "heatmap--positive"}  # the theme's scale
+    BORDER_TITLE = "text"  # until the first View: then what the colours show
+    COMPONENT_CLASSES = set(RAMP_CLASSES)  # the colour scale, from the theme (rnntui.tcss)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.view: View | None = None
         self.top = 0  # first display row on screen; follows the cursor
         self._layout: tuple[int, int, np.ndarray] | None = None  # (id of text, width, row starts)
 
-    def show(self, view: View) -> None:
-        if view is not self.view:
-            self.view = view
-            self.refresh()
+    def watch_view(self, view: View) -> None:
+        self.border_title = (f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
+                             f"colour -{view.scale:.3g}..+{view.scale:.3g} · strip: surprise")
 
     def _rows(self, width: int) -> np.ndarray:
         text = self.view.ins.text
@@ -81,10 +79,7 @@ class InspectText(Widget):
             self._layout = (id(text), width, row_starts(text, width))
         return self._layout[2]
 
-    def render(self) -> RenderableType:
-        v = self.view
-        if v is None:
-            return Text("")
+    def build(self, v: View) -> RenderableType:
         ins = v.ins
         width = max(8, self.content_size.width)
         starts = self._rows(width)

@@ -1,8 +1,9 @@
-"""The inspector's view snapshot: one finished Inspection plus what the user is looking at.
+"""The inspector's view snapshot: one finished Inspection plus what the user is looking at, and ViewWidget,
+the base of every inspector widget, which draws one.
 
-The Inspect screen builds a new View on every key press (dataclasses.replace) and hands the same object to
-every inspector widget, so the widgets hold nothing mutable and redraw when the identity changes.
-No torch here: the Inspection is numpy arrays only.
+The Inspect screen builds a new View on every key press (dataclasses.replace) and sets it as the `view`
+attribute of every inspector widget, so the widgets hold nothing mutable and redraw when the identity
+changes. No torch here: the Inspection is numpy arrays only.
 """
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.console import RenderableType
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
 
 if TYPE_CHECKING:  # rnntui.core.inspect imports torch; the UI only needs the type
     from rnntui.core.inspect import Inspection
@@ -58,3 +63,21 @@ class View:
     def rank_index(self) -> int:
         """Position of the selected unit in the order."""
         return int(np.flatnonzero(self.order == self.unit)[0])
+
+
+# -----------------------------------------------------------------------------
+# the widgets' base
+
+
+class ViewWidget(Widget):
+    """Draws the screen's View: setting `view` repaints; build() turns it into a renderable."""
+
+    # a View compares by identity (eq=False), so setting the same one again does nothing, a new one repaints.
+    # init=False: nothing to show (and no watcher to run) until the screen sets the first View
+    view: reactive[View | None] = reactive(None, init=False)
+
+    def render(self) -> RenderableType:
+        return self.build(self.view) if self.view is not None else Text("")
+
+    def build(self, v: View) -> RenderableType:
+        raise NotImplementedError

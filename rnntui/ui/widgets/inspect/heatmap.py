@@ -9,13 +9,13 @@ from rich.console import RenderableType
 
 from rnntui.ui.renderables.heatmap import Heatmap
 from rnntui.ui.widgets.hidden import RAMP_CLASSES, theme_ramp
-from rnntui.ui.widgets.inspect_panels import ViewWidget
-from rnntui.ui.widgets.inspect_view import View
+from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
 LABEL = 7  # cells of the unit labels on the left ("▶u1234" and a space)
 
 
 class InspectHeatmap(ViewWidget):
+    BORDER_TITLE = "units x chars"
     COMPONENT_CLASSES = set(RAMP_CLASSES)  # the colour scale, from the theme (rnntui.tcss)
 
     def build(self, v: View) -> RenderableType:

@@ -1,17 +1,23 @@
-"""The inspector's read-outs at the time cursor: the state of every layer, the next-character predictions,
-the anatomy of the step, and the ranked unit list. Each widget holds the screen's View and renders text.
+"""The inspector's read-outs: the run line over the text, and at the time cursor the state of every layer,
+the next-character predictions, the anatomy of the step, and the ranked unit list. Each widget but the run
+line draws the screen's View as text.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.console import RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual.widget import Widget
+from textual.widgets import Static
 
-from rnntui.ui.widgets.inspect_text import shown_char
-from rnntui.ui.widgets.inspect_view import View
+from rnntui.ui.widgets.inspect.text import shown_char
+from rnntui.ui.widgets.inspect.view import View, ViewWidget
+
+if TYPE_CHECKING:  # rnntui.core.inspect imports torch; the UI only needs the type
+    from rnntui.core.inspect import Inspection
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 HI = Style(reverse=True, bold=True)
@@ -28,23 +34,27 @@ def quoted(ch: str) -> str:
     return "'␣'" if ch == " " else f"'{shown_char(ch)}'"
 
 
-class ViewWidget(Widget):
-    """Holds the View; redraws when it is replaced."""
+# -----------------------------------------------------------------------------
+# the run line: before there is a View, and what the View is of
+
+
+class RunLine(Static):
+    """The line over the text: the model run's progress, then what was inspected, or why it could not be."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.view: View | None = None
+        super().__init__("running the model over the text…", **kwargs)
 
-    def show(self, view: View) -> None:
-        if view is not self.view:
-            self.view = view
-            self.refresh()
+    def progress(self, done: int, total: int) -> None:
+        self.update(f"running the model… {done:,}/{total:,} steps")
 
-    def render(self) -> RenderableType:
-        return self.build(self.view) if self.view is not None else Text("")
+    def failed(self, why: str) -> None:
+        self.update(f"cannot inspect: {why}")
 
-    def build(self, v: View) -> RenderableType:
-        raise NotImplementedError
+    def summary(self, ins: "Inspection") -> None:
+        cut = f" (first {len(ins.text):,} of {ins.total_chars:,})" if len(ins.text) < ins.total_chars else ""
+        skipped = f" · skipped (not in vocab): {ins.skipped!r}" if ins.skipped else ""
+        self.update(f"{ins.kind} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
+                    f"mean loss {ins.mean_loss():.3f} nats{skipped}")
 
 
 # -----------------------------------------------------------------------------
@@ -52,6 +62,8 @@ class ViewWidget(Widget):
 
 
 class StepPanel(ViewWidget):
+    BORDER_TITLE = "at the cursor"
+
     def build(self, v: View) -> RenderableType:
         ins, t = v.ins, v.step
         out = Text(no_wrap=True, overflow="ellipsis")
@@ -77,6 +89,8 @@ class StepPanel(ViewWidget):
 
 class PredPanel(ViewWidget):
     """Top-5 next-character predictions after the cursor step, the actual next character marked."""
+
+    BORDER_TITLE = "next char"
 
     def build(self, v: View) -> RenderableType:
         ins, t = v.ins, v.step
@@ -108,6 +122,8 @@ PARTS = {"rnn": ("|W_xh x+b| in", "|W_hh h'+b| rec"), "lstm": ("|i*g| written", 
 
 
 class AnatomyPanel(ViewWidget):
+    BORDER_TITLE = "step anatomy"
+
     def build(self, v: View) -> RenderableType:
         ins, t, L, u = v.ins, v.step, v.layer, v.unit
         out = Text(no_wrap=True, overflow="ellipsis")
@@ -138,6 +154,11 @@ class AnatomyPanel(ViewWidget):
 
 class UnitList(ViewWidget):
     """Units in the current order with their scores; the selected one highlighted and kept in view."""
+
+    BORDER_TITLE = "units"  # until the first View: then what the order means
+
+    def watch_view(self, view: View) -> None:
+        self.border_title = view.ranking
 
     def build(self, v: View) -> RenderableType:
         rows = max(1, self.content_size.height)

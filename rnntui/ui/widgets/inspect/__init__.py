@@ -1,0 +1,20 @@
+"""The inspector's widgets (rnntui.ui.screens.inspect composes them) and what they draw: the View.
+
+view.py     View (the frozen snapshot the screen builds on every key) and ViewWidget, the widgets' base
+ranking.py  the unit order: by variance, by index, or by a text feature
+text.py     the text coloured by one unit, with the cursor and the prediction strip
+panels.py   the run line, the read-outs at the cursor, the predictions, the step anatomy, the ranked unit list
+heatmap.py  units x characters around the cursor
+ask.py      the input line for a unit number or a regular expression
+"""
+from rnntui.ui.widgets.inspect.ask import AskLine
+from rnntui.ui.widgets.inspect.heatmap import InspectHeatmap
+from rnntui.ui.widgets.inspect.panels import AnatomyPanel, PredPanel, RunLine, StepPanel, UnitList
+from rnntui.ui.widgets.inspect.ranking import CONSTANT_NOTE, SORTS, next_feature, next_sort, unit_ranking
+from rnntui.ui.widgets.inspect.text import InspectText
+from rnntui.ui.widgets.inspect.view import View, ViewWidget
+
+__all__ = [
+    "AnatomyPanel", "AskLine", "CONSTANT_NOTE", "InspectHeatmap", "InspectText", "PredPanel", "RunLine", "SORTS",
+    "StepPanel", "UnitList", "View", "ViewWidget", "next_feature", "next_sort", "unit_ranking",
+]
