@@ -127,7 +127,7 @@ class RunActions:
 
         if self.view is not None and isinstance(self.screen, TrainScreen):
             for panel in self.screen.query("#gradflow"):
-                panel.show_history(self.view.probe_position())
+                panel.history = self.view.probe_position()
 
     # ---- continue, generate, inspect a run folder --------------------------------------------------
 

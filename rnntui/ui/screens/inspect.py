@@ -78,7 +78,8 @@ class InspectScreen(Screen):
         self.feature = "quotes"  # the feature of the last find (a key of FEATURES)
         self.found = False  # a find has run, so the "feature" sort has something to sort by
         self.pattern = ""  # regular expression of the regex feature
-        self.anchor: int | None = None  # text position where an unfinished range mark started
+        # text position where an unfinished range mark started (not "anchor": a Widget method of that name)
+        self.mark_from: int | None = None
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
 
     def compose(self) -> ComposeResult:
@@ -174,8 +175,8 @@ class InspectScreen(Screen):
             return
         pos = max(0, min(pos, len(self.view.ins.text) - 1))
         sel = self.view.selection
-        if self.anchor is not None:  # an unfinished mark follows the cursor
-            sel = (min(self.anchor, pos), max(self.anchor, pos) + 1)
+        if self.mark_from is not None:  # an unfinished mark follows the cursor
+            sel = (min(self.mark_from, pos), max(self.mark_from, pos) + 1)
         self._show(replace(self.view, cursor=pos, selection=sel))
 
     def action_move(self, delta: int) -> None:
@@ -249,12 +250,12 @@ class InspectScreen(Screen):
     def action_mark(self) -> None:
         if self.view is None:
             return
-        if self.anchor is None:
-            self.anchor = self.view.cursor
+        if self.mark_from is None:
+            self.mark_from = self.view.cursor
             self._cursor(self.view.cursor)
             self.notify("marking: move the cursor, m again to finish")
         else:
-            self.anchor = None
+            self.mark_from = None
             self.run_find("range")
 
     def action_threshold(self, delta: float) -> None:

@@ -2,16 +2,19 @@
 
 Engine events land in the app's RunState (O(1) each); this screen redraws from it on a timer, so the
 terminal is updated at a bounded rate however fast the engine logs. Below 100 columns the panels stack
-in one scrolling column with the status first.
+in one scrolling column with the status first. Attributes go down: the view keys set the panels' reactive
+attributes (smoothing, log_y, layer_index, cell, order_by), whose watchers retitle and repaint them.
 """
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from rnntui.core.features import UNIT_ORDERS
 from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel, NormPanel
 from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.samples import SamplesPanel
@@ -46,6 +49,10 @@ class TrainScreen(Screen):
         Binding("right", "chars(1)", "hidden: later characters", show=False, priority=True),
     ]
 
+    # the layer the gradient and hidden panels show (v): the screen owns the choice, the watcher hands it
+    # down. init=False: the panels start at layer 0 too
+    shown_layer: var[int] = var(0, init=False)
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="dash"):
@@ -65,8 +72,6 @@ class TrainScreen(Screen):
                   "samples": "samples"}
         for wid, title in titles.items():
             self.query_one(f"#{wid}").border_title = title
-        self.query_one(LossPanel).set_view()
-        self.shown_layer = 0  # the layer the gradient and hidden panels show (v); the screen owns the choice
         self._seen = -1  # RunState.version last drawn
         self._keys: dict[str, object] = {}  # per-panel change keys, so a probe does not redraw the loss
         for pid in PANEL_IDS:  # focusable, so h (and a second click) can explain the panel the user is on
@@ -90,7 +95,9 @@ class TrainScreen(Screen):
             return
         self._seen = st.version
         self._keys["phase"] = phase
-        self.query_one(StatusPanel).show(st, phase)
+        status = self.query_one(StatusPanel)
+        status.phase = phase
+        status.show(st)
         if st.started is not None:
             self.sub_title = f"{st.started.config.run_name} · {phase}"
         n, nv = len(st.train_steps), len(st.val_steps)
@@ -100,32 +107,26 @@ class TrainScreen(Screen):
                                             tuple(st.val_steps), tuple(st.val_loss)))
             clip = st.started.config.clip if st.started else 0.0
             self.query_one(NormPanel).show((tuple(st.norm_steps), tuple(st.grad_norms), clip))
-        if st.probe is not None:
-            self.shown_layer %= st.probe.grad_last.shape[0]
         grad, heat = self.query_one(GradFlowPanel), self.query_one(HeatmapPanel)
-        grad.show(st.probe, st.horizons.horizons() if st.probe is not None else None, self.shown_layer)
-        heat.show(st.probe, self.shown_layer)
-        probe_step = st.probe.step if st.probe is not None else None
+        grad.show(st.probe, st.horizons.horizons() if st.probe is not None else None)
+        heat.show(st.probe)
+        if st.probe is not None:  # a new run may have fewer layers
+            self.shown_layer %= st.probe.grad_last.shape[0]
         behind, stale = st.probe_lag()
-        grad.set_stamp(probe_step, behind, stale)
-        heat.set_stamp(probe_step, behind, stale, heat.title_extra())
-        self.query_one(SamplesPanel).show(tuple(st.samples))
+        for panel in (grad, heat):  # the watchers retitle a panel only when its stamp changes
+            panel.probe_step = st.probe.step if st.probe is not None else None
+            panel.behind, panel.stale = behind, stale
+        self.query_one(SamplesPanel).samples = tuple(st.samples)
 
     # ---- view keys -------------------------------------------------------------------------------
 
     def action_smoothing(self, delta: float) -> None:
         panel = self.query_one(LossPanel)
-        panel.set_view(smoothing=round(panel.smoothing + delta, 3))
+        panel.smoothing = round(panel.smoothing + delta, 3)  # the panel keeps it in 0-0.995
 
     def action_log_y(self) -> None:
         panel = self.query_one(LossPanel)
-        panel.set_view(log_y=not panel.log_y)
-
-    def _restamp(self) -> None:
-        """Titles change with the view keys too, not only with new probes."""
-        self._keys.pop("phase", None)
-        self._seen = -1
-        self.redraw()
+        panel.log_y = not panel.log_y
 
     def action_layer(self) -> None:
         probe = self.app.state.probe
@@ -134,19 +135,22 @@ class TrainScreen(Screen):
             self.notify("this model has one layer", timeout=2)
             return
         self.shown_layer = (self.shown_layer + 1) % layers
-        self._restamp()
+
+    def watch_shown_layer(self, layer: int) -> None:
+        self.query_one(GradFlowPanel).layer_index = layer
+        self.query_one(HeatmapPanel).layer_index = layer
 
     def action_order(self) -> None:
         heat = self.query_one(HeatmapPanel)
         if heat.probe is not None:
-            heat.next_order()
-            self._restamp()
+            heat.order_by = UNIT_ORDERS[(UNIT_ORDERS.index(heat.order_by) + 1) % len(UNIT_ORDERS)]
 
     def action_cell(self) -> None:
-        if not self.query_one(HeatmapPanel).toggle_cell():
+        heat = self.query_one(HeatmapPanel)
+        if heat.probe is None or heat.probe.cell is None:
             self.notify("only an LSTM has a cell state c", timeout=2)
         else:
-            self._restamp()
+            heat.cell = not heat.cell
 
     def action_page(self, direction: int) -> None:
         self.query_one(HeatmapPanel).page(direction)

@@ -1,11 +1,18 @@
 """The dashboard's chart panels: loss, gradient flow over the BPTT window, and the global gradient norm.
 
 Each widget keeps the last snapshot it was given and redraws only when a new one differs by identity;
-the renderables downsample to the panel's width, so drawing cost does not grow with the run.
+the renderables downsample to the panel's width, so drawing cost does not grow with the run. What the user
+chooses to see (smoothing, log scale, the layer, the probe's stamp) is in reactive attributes that the
+screen sets; their watchers retitle the panel, and a change repaints it.
+
+The data itself comes through show(): a reactive compares the old value with the new one on every set, and
+the data is long tuples or a snapshot of numpy arrays (which do not compare to a bool), where identity is
+the test that is both right and cheap.
 """
 from __future__ import annotations
 
 from rich.console import RenderableType
+from textual.reactive import reactive, var
 from textual.widget import Widget
 
 from rnntui.core.events import ProbeSnapshot
@@ -18,23 +25,28 @@ from rnntui.ui.renderables.linechart import LossChart, NormChart
 class LossPanel(Widget):
     """Training loss (raw and EMA-smoothed) and validation points against step."""
 
+    smoothing: reactive[float] = reactive(0.9)  # EMA factor of the smoothed curve, 0-0.995; [ and ] change it
+    log_y: reactive[bool] = reactive(False)  # log-scale y axis; l toggles it
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.data: tuple | None = None  # (train_steps, train_loss, val_steps, val_loss), tuples
-        self.smoothing = 0.9  # EMA factor of the smoothed curve; [ and ] change it
-        self.log_y = False  # log-scale y axis; l toggles it
 
     def show(self, data: tuple) -> None:
         self.data = data
         self.refresh()
 
-    def set_view(self, smoothing: float | None = None, log_y: bool | None = None) -> None:
-        if smoothing is not None:
-            self.smoothing = min(0.995, max(0.0, smoothing))
-        if log_y is not None:
-            self.log_y = log_y
+    def validate_smoothing(self, smoothing: float) -> float:
+        return min(0.995, max(0.0, smoothing))
+
+    def watch_smoothing(self) -> None:  # also at mount (init): the subtitle is there from the start
+        self._subtitle()
+
+    def watch_log_y(self) -> None:
+        self._subtitle()
+
+    def _subtitle(self) -> None:
         self.border_subtitle = f"smoothing {self.smoothing:.2f} [ ]  ·  {'log' if self.log_y else 'linear'} l"
-        self.refresh()
 
     def render(self) -> RenderableType:
         if not self.data or not self.data[0]:
@@ -46,25 +58,40 @@ class LossPanel(Widget):
 
 class ProbePanel(Widget):
     """A panel drawn from a probe snapshot: its title says which step it shows, and it dims itself and
-    says how far behind it is when the probe is old (the engine could not probe for a while)."""
+    says how far behind it is when the probe is old (the engine could not probe for a while).
 
-    TITLE = ""  # the panel's name; the step stamp is appended
+    The screen sets the stamp on every redraw; the watchers touch the title and subtitle only on a change.
+    """
+
+    TITLE = ""  # the panel's name; what title_extra() says and the step stamp are appended
+
+    probe_step: var[int | None] = var(None)  # step of the probe shown: "<name> @ step 1,240"
+    behind: var[int] = var(0)  # steps the run is past that probe: the subtitle counts them while stale
+    stale: var[bool] = var(False, toggle_class="-stale")  # far behind: dimmed (.-stale in rnntui.tcss)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.probe: ProbeSnapshot | None = None
-        self.stamp = ("", False)  # (title suffix, stale) last set, so the title is set only on a change
 
-    def set_stamp(self, step: int | None, behind: int, stale: bool, extra: str = "") -> None:
-        """Title "<name> @ step 1,240"; when stale, the "-stale" class and "stale: 600 steps behind"."""
-        at = f" @ step {step:,}" if step is not None else ""
-        key = (at + extra, stale)
-        if key != self.stamp:
-            self.stamp = key
-            self.border_title = f"{self.TITLE}{extra}{at}"
-            self.set_class(stale, "-stale")
-        # the subtitle keeps counting while stale
-        self.border_subtitle = f"stale: {behind:,} steps behind" if stale else self.hint()
+    def watch_probe_step(self) -> None:  # also at mount (init): the panel is named before the first probe
+        self.retitle()
+
+    def watch_behind(self) -> None:
+        self.resubtitle()
+
+    def watch_stale(self) -> None:
+        self.resubtitle()
+
+    def retitle(self) -> None:
+        at = f" @ step {self.probe_step:,}" if self.probe_step is not None else ""
+        self.border_title = f"{self.TITLE}{self.title_extra()}{at}"
+
+    def resubtitle(self) -> None:
+        self.border_subtitle = f"stale: {self.behind:,} steps behind" if self.stale else self.hint()
+
+    def title_extra(self) -> str:
+        """What the panel shows, between its name and the step stamp."""
+        return ""
 
     def hint(self) -> str:
         """The subtitle when fresh: the panel's keys."""
@@ -77,28 +104,26 @@ class GradFlowPanel(ProbePanel):
     TITLE = "gradient reaching back"
     COMPONENT_CLASSES = {"gradflow--last", "gradflow--total"}  # the two curves' colours, from the theme
 
+    layer_index: reactive[int] = reactive(0)  # the layer drawn large; the screen owns the choice (v)
+    history: var[str] = var("")  # on a reopened run: which kept probe is shown, "probe @ step 60 (3/5)"
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.layer_index = 0  # the layer drawn large; the screen owns the choice (v)
         self.horizons: list[Horizon] | None = None  # smoothed verdicts over recent probes
-        self.history = ""  # on a reopened run: which kept probe is shown, e.g. "probe @ step 60 (3/5)"
 
-    def show(self, probe: ProbeSnapshot | None, horizons: list[Horizon] | None = None,
-             layer: int | None = None) -> None:
-        if probe is not self.probe or (layer is not None and layer != self.layer_index):
+    def show(self, probe: ProbeSnapshot | None, horizons: list[Horizon] | None = None) -> None:
+        if probe is not self.probe:
             self.probe, self.horizons = probe, horizons
-            if layer is not None:
-                self.layer_index = layer
+            self.resubtitle()  # the keys depend on the number of layers
             self.refresh()
+
+    def watch_history(self) -> None:
+        self.resubtitle()
 
     def hint(self) -> str:
         layers = self.probe.grad_last.shape[0] if self.probe is not None else 1
         keys = ("v layer · " if layers > 1 else "") + "h help"
         return f"{self.history} · {keys}" if self.history else keys
-
-    def show_history(self, position: str) -> None:
-        self.history = position
-        self.border_subtitle = self.hint()
 
     def render(self) -> RenderableType:
         if self.probe is None:

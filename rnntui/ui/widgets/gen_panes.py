@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import events
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive, var
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports 
 class GenPane(VerticalScroll):
     """One stream's text: the seed (dim), the continuation, its probabilities, its copy check, its settings."""
 
+    # colour by confidence; the screen sets it from the "colour" checkbox. init=False: the text child is not
+    # there before mount, and an empty pane has nothing to colour
+    colour: var[bool] = var(False, init=False)
+
     def __init__(self, index: int, **kwargs) -> None:
         super().__init__(Static("", classes="gen-text", id=f"gen-text-{index}"), id=f"gen-pane-{index}",
                          classes="gen-pane", **kwargs)
@@ -38,7 +43,9 @@ class GenPane(VerticalScroll):
         self.beams: tuple = ()  # BeamResult tuple when this pane shows a beam search
         self.report = None  # CopyReport, or a one-line reason the check could not run
         self.settings: dict[str, object] = {}  # what produced it, for the saved file
-        self.colour = False  # colour by confidence
+
+    def watch_colour(self) -> None:
+        self.redraw()
 
     def reset(self, title: str, seed_text: str, settings: dict[str, object]) -> None:
         self.border_title = title
@@ -122,11 +129,13 @@ class StepPanel(Widget, can_focus=True):
     class Undo(Message):
         pass
 
+    selected: reactive[int] = reactive(0)  # highlighted row: up/down move it, and it repaints
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.view: StepView | None = None
-        self.selected = 0  # highlighted row
-        self.literal = False  # the previous key was "\": the next one is typed as is
+        self.view: StepView | None = None  # the stepper's state, from the screen (show)
+        # the previous key was "\": the next one is typed as is. Key handling only, never drawn: plain
+        self.literal = False
 
     def show(self, view: StepView) -> None:
         self.view = view
@@ -154,7 +163,6 @@ class StepPanel(Widget, can_focus=True):
             self.post_message(self.Take(cands[self.selected].char))
         elif event.key in ("up", "down"):
             self.selected = (self.selected + (1 if event.key == "down" else -1)) % len(cands)
-            self.refresh()
         elif event.key == "backspace":
             self.post_message(self.Undo())
         elif event.character == "\\":

@@ -5,12 +5,16 @@ index: o cycles) and the order is named in the title. Units that do not fit are 
 (PgUp/PgDn or , and .), a page at a time by exactly the units shown, never skipping one; the characters
 scroll with left/right; c switches between h and the LSTM cell state c. The colour scale comes from the
 theme (the heatmap--* component classes in rnntui.tcss).
+
+The layer, h/c and the order are reactive attributes the screen sets; their watchers re-clamp the window and
+retitle the panel. Paging and scrolling stay methods: they move by what fits the panel's size.
 """
 from __future__ import annotations
 
 import numpy as np
 from rich.console import RenderableType
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from rnntui.core.events import ProbeSnapshot
@@ -38,32 +42,56 @@ class HeatmapPanel(ProbePanel):
     COMPONENT_CLASSES = set(RAMP_CLASSES)
     TITLE = "hidden"
 
+    layer_index: reactive[int] = reactive(0)  # which recurrent layer is shown; the screen owns the choice (v)
+    cell: reactive[bool] = reactive(False)  # show the LSTM cell state c instead of h (c); False without one
+    order_by: reactive[str] = reactive(UNIT_ORDERS[0])  # how the units are ordered (o cycles UNIT_ORDERS)
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.layer_index = 0  # which recurrent layer is shown (the screen sets it: v)
-        self.cell = False  # show the LSTM cell state c instead of h
-        self.order_by = UNIT_ORDERS[0]  # how the units are ordered: o cycles
         self.row_offset = 0  # first unit shown, as a position in the order
         self.col_offset = 0  # first character shown
         self._order: tuple[object, np.ndarray] | None = None  # (key, unit order) cached per probe and view
 
-    def show(self, probe: ProbeSnapshot | None, layer: int | None = None) -> None:
-        if probe is not self.probe or (layer is not None and layer != self.layer_index):
+    def show(self, probe: ProbeSnapshot | None) -> None:
+        if probe is not self.probe:
             self.probe = probe
-            if layer is not None:
-                self.layer_index = layer
+            if probe is not None and probe.cell is None:
+                self.cell = False  # a new run without a cell state
             self._clamp()
+            self.retitle()  # the layer count is in the title, the keys in the subtitle
+            self.resubtitle()
             self.refresh()
 
+    def validate_cell(self, cell: bool) -> bool:
+        return cell and self.probe is not None and self.probe.cell is not None
+
+    def watch_layer_index(self) -> None:
+        self._clamp()
+        self.retitle()
+
+    def watch_cell(self) -> None:
+        self._clamp()
+        self.retitle()
+
+    def watch_order_by(self) -> None:
+        self.row_offset = 0  # a new order starts from its top
+        self._clamp()
+        self.retitle()
+
     # ---- what is shown ---------------------------------------------------------------------------
+
+    def drawn_layer(self) -> int:
+        """The layer drawn: the screen's choice, wrapped for the moment between a new probe with fewer layers
+        and the screen's next choice (it wraps its choice on every redraw)."""
+        return self.layer_index % self.probe.hidden.shape[0]
 
     def states(self) -> np.ndarray:
         """(T, H) the activations shown: h or c of the current layer."""
         src = self.probe.cell if self.cell and self.probe.cell is not None else self.probe.hidden
-        return src[self.layer_index]
+        return src[self.drawn_layer()]
 
     def order(self) -> np.ndarray:
-        key = (id(self.probe), self.layer_index, self.cell, self.order_by)
+        key = (id(self.probe), self.drawn_layer(), self.cell, self.order_by)
         if self._order is None or self._order[0] != key:
             self._order = (key, unit_order(self.states(), self.order_by))
         return self._order[1]
@@ -86,9 +114,6 @@ class HeatmapPanel(ProbePanel):
     def _clamp(self) -> None:
         if self.probe is None:
             return
-        self.layer_index %= self.probe.hidden.shape[0]
-        if self.probe.cell is None:
-            self.cell = False
         self.row_offset, _, self.col_offset, _, _ = self._window()  # the renderable clamps offsets
 
     def title_extra(self) -> str:
@@ -96,7 +121,7 @@ class HeatmapPanel(ProbePanel):
         if self.probe is None:
             return ""
         which = "c" if self.cell else "h"
-        return f" {which} · layer {self.layer_index + 1}/{self.probe.hidden.shape[0]} · by {self.order_by}"
+        return f" {which} · layer {self.drawn_layer() + 1}/{self.probe.hidden.shape[0]} · by {self.order_by}"
 
     def hint(self) -> str:
         keys = ["o order", "v layer"] if self.probe is None or self.probe.hidden.shape[0] > 1 else ["o order"]
@@ -117,22 +142,6 @@ class HeatmapPanel(ProbePanel):
             self.col_offset += direction * max(1, self._window()[3] // 2)
             self._clamp()
             self.refresh()
-
-    def next_order(self) -> str:
-        self.order_by = UNIT_ORDERS[(UNIT_ORDERS.index(self.order_by) + 1) % len(UNIT_ORDERS)]
-        self.row_offset = 0  # a new order starts from its top
-        self._clamp()
-        self.refresh()
-        return self.order_by
-
-    def toggle_cell(self) -> bool:
-        """Switch h/c; False when the model has no cell state (not an LSTM)."""
-        if self.probe is None or self.probe.cell is None:
-            return False
-        self.cell = not self.cell
-        self._clamp()
-        self.refresh()
-        return True
 
     def on_resize(self) -> None:
         self._clamp()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.reactive import var
 from textual.widgets import Static
 
 from rnntui.core.events import Sample
@@ -16,17 +17,16 @@ EMPTY = Text("samples appear every few seconds during training", style="dim ital
 
 
 class SamplesPanel(VerticalScroll, can_focus=False):  # not focusable: the dashboard's keys stay the screen's
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.samples: tuple[Sample, ...] = ()  # oldest first, as received
+    # oldest first, as received; the screen sets it on every redraw. Comparing is cheap (a few dozen small
+    # frozen dataclasses) and the watcher rebuilds the text only on a change. A var: the Static child is
+    # what repaints. init=False: the child shows EMPTY from compose, and does not exist before mount
+    samples: var[tuple[Sample, ...]] = var((), init=False)
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="samples-text")
 
-    def show(self, samples: tuple[Sample, ...]) -> None:
-        if samples != self.samples:
-            self.samples = samples
-            self.query_one("#samples-text", Static).update(self.content())
+    def watch_samples(self) -> None:
+        self.query_one("#samples-text", Static).update(self.content())
 
     def content(self) -> Text:
         if not self.samples:

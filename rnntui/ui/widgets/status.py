@@ -7,6 +7,7 @@ from rich.console import RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from rnntui.core.units import bits_per_char, format_duration
@@ -18,13 +19,16 @@ def loss_text(nats: float | None) -> str:
 
 
 class StatusPanel(Widget):
+    phase: reactive[str] = reactive("idle")  # what the app is doing: loading, training, paused, stopping, ...
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.state: RunState | None = None
-        self.phase = "idle"  # what the app is doing: loading, training, paused, stopping, finished, idle
 
-    def show(self, state: RunState, phase: str) -> None:
-        self.state, self.phase = state, phase
+    def show(self, state: RunState) -> None:
+        """The run's state changed. A method, not a reactive: the app mutates one RunState in place, so
+        there is no new value to compare; the screen calls this when its version moved."""
+        self.state = state
         self.refresh()
 
     def render(self) -> RenderableType:
