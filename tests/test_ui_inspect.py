@@ -185,3 +185,24 @@ async def test_inspect_from_the_command_line_leaves_the_app_on_escape(tmp_path):
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert app.return_code == 0 and not app.is_running  # left, not a blank screen or the setup form
+
+
+async def test_every_widget_is_handed_the_screens_view_and_titles_itself():
+    from rnntui.ui.widgets.inspect import ViewWidget
+
+    app = Host(checkpoint("lstm"), TEXT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = await loaded(app, pilot)
+        widgets = list(s.query(ViewWidget))
+        assert len(widgets) == 6 and all(w.view is s.view for w in widgets)
+        assert str(s.query_one("#ins-units").border_title) == "units by variance"
+        assert str(s.query_one("#ins-step").border_title) == "at the cursor"
+        await pilot.press("down", "s", "l")
+        assert all(w.view is s.view for w in widgets)  # a new View after every key, set on each widget
+        assert str(s.query_one("#ins-units").border_title) == "units by index"
+        assert f"unit u{s.view.unit} layer 2 h" in str(s.query_one("#ins-text").border_title)
+        await pilot.press("u")  # the input line shows itself and takes the keys...
+        line = s.query_one("#ins-input")
+        assert line.display and app.focused is line
+        await pilot.press("3", "enter")  # ...and gives them back to the screen
+        assert not line.display and app.focused is None and s.view.unit == 3
