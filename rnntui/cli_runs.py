@@ -1,7 +1,7 @@
 """The run commands: `rnntui runs`, `rnntui compare` and `rnntui watch` (runs that last, and comparing them).
 
-They share the train command's options and its signal handling (rnntui/cli.py); errors are one line on
-stderr and exit status 2, as everywhere on the command line.
+They share the train command's options (rnntui/cli.py) and its config and signal handling
+(rnntui/cli_train.py); errors are one line on stderr and exit status 2, as everywhere on the command line.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import sys
 from typing import Sequence
 
 from rnntui.cli import (_add_budget_options, _add_model_options, _add_optimiser_options, _add_run_options, _fail,
-                        _Parser, _StopOnSignal, _train_config)
+                        _Parser)
+from rnntui.cli_train import _StopOnSignal, _train_config
 from rnntui.core.config import describe
 
 # -----------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def test_resume_continues_to_total_steps(trained, tmp_path, capsys):
 
 
 def test_resume_leaves_bf16_to_this_machine_unless_given(trained):
-    from rnntui.cli import _train_config, _train_parser
+    from rnntui.cli_train import _train_config, _train_parser
 
     ckpt = str(trained[0] / "latest.pt")
     assert _train_config(_train_parser().parse_args(["--resume", ckpt])).bf16 is None  # auto, re-resolved

@@ -133,7 +133,7 @@ def test_cli_train_refuses_nan_inf_and_huge_seeds_in_one_line(tmp_path, capsys):
 
 
 def test_setup_form_fields_are_built_from_the_limits():
-    from rnntui.ui.screens.setup import FIELDS
+    from rnntui.ui.screens.setup_form import FIELDS
 
     for key, (label, validators, kind) in FIELDS.items():
         assert [type(v) for v in validators] == [WithinLimits], key

@@ -5,6 +5,9 @@ step (model, optimiser, carried hidden state, accumulators, timers) with one met
 path does no host sync: loss and gradient norm accumulate as device tensors and are read every
 cfg.log_every steps.
 
+What a checkpoint holds, and how a resume puts it back into a new loop, lives in resume.py (`restore`,
+`share`, `pack`): this module decides when to save, that one what is saved.
+
 Distributed (rnntui.core.distributed): the model is wrapped in DistributedDataParallel, each rank walks
 its own slice of the streams, and whatever the ranks must agree on (stop, save, the clock of a time
 budget) is settled in the one all-reduce of each log interval. Only rank 0 validates, probes, samples
@@ -21,16 +24,17 @@ from typing import Any, Callable, Iterator
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.checkpoints import Checkpoint, WeightsSnapshot, save_checkpoint
+from rnntui.core.checkpoints import Checkpoint, save_checkpoint
 from rnntui.core.config import TrainConfig
 from rnntui.core.corpus import Corpus
-from rnntui.core.distributed import Dist, gather_rngs, gather_streams, rank_rng, rank_slice, rank_streams
+from rnntui.core.distributed import Dist, rank_slice
 from rnntui.core.streams import Streams
 from rnntui.core.units import bits_per_char
 from rnntui.core.evaluation import iter_evaluate, total_windows, windows_for
 from rnntui.core.history import History
 from rnntui.core.models import CharModel, detach_state, loss_fn, map_state
 from rnntui.core.probes import gradient_flow, hidden_states, probe_text_ids
+from rnntui.core.resume import pack, restore, share
 from rnntui.core.runs import RunDir
 from rnntui.core.sampling import Sampler
 from rnntui.core.schedule import Budget, lr_at
@@ -70,7 +74,7 @@ class TrainLoop:
         self.step, self.best, self.state = 0, math.inf, None
         self.chars0, self.wall0 = 0, 0.0  # earlier invocations' totals
         if ckpt is not None:
-            self._restore(ckpt)
+            restore(self, ckpt)  # resume.py
         self.start_step = self.step
         self.net = self.model if not dist.enabled else torch.nn.parallel.DistributedDataParallel(
             self.model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True)
@@ -93,40 +97,6 @@ class TrainLoop:
         self.last_probe = self.last_sample = -math.inf
         self.last_probe_step = -(10**9)
         self.last_save = self.t0
-
-    def _restore(self, ckpt: Checkpoint) -> None:
-        self.model.load_state_dict(ckpt.snapshot.weights)
-        if ckpt.optimizer is not None:
-            self.opt.load_state_dict(ckpt.optimizer)
-        self.step = ckpt.step
-        self.losses = History.from_dict(ckpt.history)
-        self.grad_norms = History.from_dict(ckpt.grad_history)
-        self.val_hist = list(ckpt.val_history)
-        self.best = ckpt.best_val_loss if ckpt.best_val_loss is not None else math.inf
-        self.chars0, self.wall0 = ckpt.chars_seen, ckpt.wall_s
-        # the same step budget continues the same plan exactly; a new one re-plans the decay from here
-        same = ckpt.plan_steps is not None and ckpt.plan_steps == self.budget.total_steps
-        self.plan_start = ckpt.plan_start if same else ckpt.step
-        self._restore_rng(ckpt)
-        if ckpt.state is not None and self.step % self.train.windows != 0:
-            saved = [s.to(self.device) for s in ckpt.state]  # each (layers, streams of all ranks, H)
-            if saved[0].size(1) == self.global_batch:  # same streams: take this rank's slice of them
-                mine = rank_streams(self.dist, saved, self.train.batch)
-                self.state = tuple(mine) if len(mine) == 2 else mine[0]
-            else:  # other streams (another --batch-size or world size): they start afresh
-                self.notes.append(
-                    f"the checkpoint carried the state of {saved[0].size(1)} streams and this run has "
-                    f"{self.global_batch} (processes x --batch-size): the streams start afresh at step {self.step}")
-
-    def _restore_rng(self, ckpt: Checkpoint) -> None:
-        rng = rank_rng(self.dist, ckpt.rng)
-        if rng is None:  # a rank the checkpoint's run did not have: a seed of its own
-            torch.manual_seed(self.cfg.seed + self.dist.rank + self.step)
-            return
-        if rng.get("torch") is not None:
-            torch.set_rng_state(rng["torch"])
-        if self.device.type == "cuda" and rng.get("cuda") is not None:
-            torch.cuda.set_rng_state(rng["cuda"], self.device)
 
     # ---- clocks and budget -----------------------------------------------------------------------
 
@@ -222,48 +192,17 @@ class TrainLoop:
 
     # ---- checkpoints -----------------------------------------------------------------------------
 
-    def _rng(self) -> dict[str, Any]:
-        return {"torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
-
-    def share(self) -> None:
-        """Distributed: gather every rank's carried state and generator for rank 0's next save.
-
-        A collective: every rank calls it at the same step (saves are decided at log intervals, validation
-        at fixed steps); a second call at the same step is a no-op, so a save after a validation costs
-        nothing more and rank 0 can then validate and write alone while the others go on."""
-        if not self.dist.enabled or not self.cfg.save or self.shared_step == self.step:
-            return
-        self.shared_step = self.step
-        self.shared_state = gather_streams(self.dist, self.state)  # (layers, N*B, H) each
-        self.shared_rngs = gather_rngs(self.dist, self._rng(), self.device)
-
-    def checkpoint(self) -> Checkpoint:
-        weights = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
-        state, rng = self.state, self._rng()
-        if self.dist.enabled:  # the streams of all ranks, as one process with their total batch holds them
-            state, rng = self.shared_state, {**rng, "ranks": self.shared_rngs}
-        st = None if state is None else list(map_state(lambda s: s.detach().cpu(), state, as_list=True))
-        return Checkpoint(
-            snapshot=WeightsSnapshot(weights, self.cfg, self.corpus.vocab.chars, self.step),
-            optimizer=self.opt.state_dict(), state=st, rng=rng, world_size=self.dist.world_size,
-            history=self.losses.to_dict(), grad_history=self.grad_norms.to_dict(), val_history=list(self.val_hist),
-            best_val_loss=None if math.isinf(self.best) else self.best, corpus=self.cfg.corpus,
-            corpus_fingerprint=self.corpus_fingerprint, plan_start=self.plan_start,
-            plan_steps=self.budget.total_steps, chars_seen=self.chars_seen(), wall_s=self.wall0 + self.elapsed(),
-        )
-
-    corpus_fingerprint = ""  # set by the Trainer
+    corpus_fingerprint = ""  # set by the Trainer; pack() records it
 
     def save(self, kind: str) -> ev.CheckpointSaved | None:
         """Rank 0 writes; distributed, every rank calls it for latest.pt (it gathers their state first)."""
         if kind == "latest":
             self.last_save = time.perf_counter()  # on every rank: each one's clock of the next periodic save
-        self.share()
+        share(self)
         if self.run is None or not self.dist.is_main:
             return None
         path = self.run.latest if kind == "latest" else self.run.best
-        save_checkpoint(path, self.checkpoint())
+        save_checkpoint(path, pack(self))
         return ev.CheckpointSaved(self.step, str(path), kind, time.time())
 
     def save_due(self, requested: bool = False) -> bool:
@@ -282,7 +221,7 @@ class TrainLoop:
 
         A set `stop` cuts the pass short: the windows done so far are scored. Distributed: every rank
         calls it at the same step; rank 0 alone validates (the others go on to the next step and wait)."""
-        self.share()  # a best.pt written below needs every rank's state
+        share(self)  # a best.pt written below needs every rank's state
         if not self.dist.is_main:
             return
         gen = iter_evaluate(self.model, self.val, max_windows, self.autocast, stop)

@@ -1,29 +1,34 @@
 """The rnntui Textual app: screens, key bindings, command palette, and routing of engine events.
 
+What the app does beyond routing lives in its mixins, one concern each: run_actions.py (run folders, Runs
+and Compare, experiments), model_actions.py (generate and inspect), exports.py (export and screenshots)
+and shutdown.py (quitting, SIGTERM and SIGHUP).
+
 Import cost matters here: this module imports Textual and the stdlib-only parts of rnntui.core (config,
 events); torch loads later, inside thread workers, after the first frame is on screen.
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.worker import Worker, WorkerFailed, WorkerState
+from textual.worker import Worker, WorkerState
 
 from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.events import CheckpointSaved, RunFinished, RunStarted
 from rnntui.core.runs import continue_in
+from rnntui.ui.exports import Exports
 from rnntui.ui.messages import EngineEvent
+from rnntui.ui.model_actions import ModelActions
 from rnntui.ui.run_actions import RunActions
-from rnntui.ui.screens.dialogs import QuitDialog
-from rnntui.ui.screens.generate import GenerateScreen, GenSettings
+from rnntui.ui.screens.generate import GenSettings
 from rnntui.ui.screens.help import HelpScreen
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
+from rnntui.ui.shutdown import Shutdown
 from rnntui.ui.state import RunState
 from rnntui.ui.gen_worker import SamplerFactory
 from rnntui.ui.worker import TrainerFactory, TrainSession
@@ -52,7 +57,7 @@ class ScreenCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback)
 
 
-class RnntuiApp(RunActions, App[int]):
+class RnntuiApp(RunActions, ModelActions, Exports, Shutdown, App[int]):
     CSS_PATH = "rnntui.tcss"
     TITLE = "rnntui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # screen classes: stacked panels below 100 cols
@@ -98,35 +103,6 @@ class RnntuiApp(RunActions, App[int]):
 
                 self.run_worker(watch_when_ready(), group="watch-start")
         self._catch_stop_signals()
-
-    def _catch_stop_signals(self) -> None:
-        """SIGTERM (timeout, docker stop) and SIGHUP (the terminal window closed) save as quitting does."""
-        import asyncio
-        import signal
-
-        loop = asyncio.get_running_loop()
-        for name in ("SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                try:
-                    loop.add_signal_handler(getattr(signal, name), self.on_stop_signal, getattr(signal, name))
-                except (NotImplementedError, RuntimeError, ValueError):
-                    pass  # not the main thread (tests), or a platform without them
-
-    def on_stop_signal(self, signum: int) -> None:
-        import os
-        import signal
-
-        if signum == getattr(signal, "SIGHUP", None):
-            from rnntui.cli import _silence_terminal
-
-            _silence_terminal()  # the terminal is gone: the app's output goes nowhere while it saves
-        hangup = signum == getattr(signal, "SIGHUP", None)
-        if self.running:
-            self.run_worker(self.stop_and_exit(128 + signum, hard=hangup), group="quit", exit_on_error=False)
-        elif hangup:
-            os._exit(128 + signum)
-        else:
-            self.exit(128 + signum)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The Runs key on the setup screen and the dashboard; probe history only on a shown run."""
@@ -256,103 +232,7 @@ class RnntuiApp(RunActions, App[int]):
         elif not isinstance(self.screen, SetupScreen):
             self.switch_screen(SetupScreen(self.corpus, self.checkpoint, previous=self.last_cfg))
 
-    # ---- generation and inspection ---------------------------------------------------------------
-
-    def weights_source(self, from_ckpt: bool = False) -> tuple[object, str, str] | None:
-        """(source callable, vocabulary, title) for the current run, else the opened checkpoint."""
-        if not from_ckpt and self.session is not None and self.session.trainer is not None and self.state.started:
-            return self.session.snapshot, self.state.started.vocab, "live weights: each Generate copies the current step"
-        if self.ckpt is not None:
-            ckpt = self.ckpt
-            return (lambda: ckpt), ckpt["vocab"], f"{self.ckpt_path} (step {ckpt.get('step', 0):,})"
-        return None
-
-    def action_generate(self) -> None:
-        if self.view is not None:  # a run folder: its latest checkpoint, reloaded each time
-            self.run_weights(None, "generate")
-        else:
-            self.open_generate()
-
-    def open_generate(self, from_ckpt: bool = False) -> None:
-        source = self.weights_source(from_ckpt)
-        if source is None:
-            self.notify("no model yet: start training or open a checkpoint", severity="warning")
-        elif not isinstance(self.screen, GenerateScreen):
-            live = self.session is not None and self.session.trainer is not None and self.state.started
-            where = str(self.state.run_dir) if live or not self.ckpt_path else str(Path(self.ckpt_path).parent)
-            what = f"live weights of {where}" if live else str(self.ckpt_path)
-            self.push_screen(GenerateScreen(*source, settings=self.gen_settings, checkpoint=what, save_dir=where))
-
-    def action_inspect(self) -> None:
-        if self.view is not None:
-            self.run_weights(None, "inspect")
-        else:
-            self.open_inspect()
-
-    def open_inspect(self, ckpt: dict | None = None, text: str | None = None) -> None:
-        from rnntui.ui.screens.inspect import InspectScreen  # the inspector pulls in its own widgets
-
-        source = ckpt
-        if source is None and self.session is not None and self.session.trainer is not None:
-            # live weights: copied inside the inspector's worker, never on the UI thread under the
-            # trainer's lock (a large model on a GPU would freeze the screen)
-            source = self.session.snapshot
-        source = source or self.ckpt
-        if source is None:
-            self.notify("no model yet: start training or open a checkpoint", severity="warning")
-            return
-        self.push_screen(InspectScreen(source, text))
-
-    def load_for_inspect(self, path: str) -> None:
-        def body() -> None:
-            from rnntui.ui.worker import load_checkpoint
-
-            ckpt = load_checkpoint(path)  # a CheckpointError is reported by on_worker_state_changed
-            self.call_from_thread(self._inspect_loaded, path, ckpt)
-
-        self.notify(f"loading {path}…", timeout=2)
-        self.run_worker(body, thread=True, group="load", name="load", exit_on_error=False)
-
-    def _inspect_loaded(self, path: str, ckpt: dict) -> None:
-        self.ckpt, self.ckpt_path = ckpt, path
-        self.open_inspect(ckpt, self.inspect_text)
-
-    # ---- export, theme, help, quit ---------------------------------------------------------------
-
-    def export_folder(self) -> Path:
-        """Where exports and screenshots go: the run folder when the run saves, else the working directory."""
-        folder = self.state.run_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
-    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """The palette's Screenshot saves where e (export) does, not in a Downloads folder that may not exist."""
-        self.save_and_report_screenshot(filename, path)
-
-    def save_and_report_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        try:
-            folder = Path(path) if path else self.export_folder()
-            screen = type(self.screen).__name__.removesuffix("Screen").lower()
-            name = filename or f"{screen}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
-            svg = self.save_screenshot(name, str(folder))
-        except OSError as e:
-            self.notify(f"cannot save the screenshot: {e.strerror or e}", severity="error")
-            return
-        self.notify(f"saved {svg}", title="screenshot", timeout=6)
-
-    def get_system_commands(self, screen):
-        for command in super().get_system_commands(screen):
-            if command.title == "Screenshot":  # Textual's default writes to ~/Downloads
-                command = command._replace(callback=lambda: self.set_timer(0.1, self.save_and_report_screenshot))
-            yield command
-
-    def action_export(self) -> None:
-        folder = self.export_folder()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        svg = self.save_screenshot(f"dashboard-{stamp}.svg", str(folder))
-        self.state.write_jsonl(folder / f"metrics-{stamp}.jsonl")
-        self.state.write_csv(folder / f"metrics-{stamp}.csv")
-        self.notify(f"exported {Path(svg).name} and metrics-{stamp}.jsonl/.csv to {folder}", timeout=8)
+    # ---- theme and help --------------------------------------------------------------------------
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
@@ -365,34 +245,6 @@ class RnntuiApp(RunActions, App[int]):
             topic = getattr(self.screen, "help_topic", lambda: None)()
         self.push_screen(HelpScreen(self.screen, topic))
 
-    async def action_quit(self) -> None:
-        if not self.running:
-            self.exit(0)
-            return
-
-        def chosen(save: bool | None) -> None:
-            if save:  # waiting happens in an async worker so the screen keeps repainting meanwhile
-                self.run_worker(self.stop_and_exit(), group="quit", exit_on_error=False)
-
-        self.push_screen(QuitDialog(), chosen)
-
-    async def stop_and_exit(self, code: int = 0, hard: bool = False) -> None:
-        """Stop the run, wait for the worker (the engine validates and writes latest.pt), then exit.
-
-        hard=True (the terminal is gone) ends the process once latest.pt is written: Textual's orderly
-        exit would wait forever to restore a terminal that no longer exists."""
-        import os
-
-        self.notify("stopping: validating and saving latest.pt…", timeout=60)
-        self.session.stop.set()
-        self.session.pause.clear()
-        try:
-            await self.session.worker.wait()
-        except WorkerFailed:
-            pass  # already reported by on_worker_state_changed
-        if hard:
-            os._exit(code)
-        self.exit(code)
 
 
 def run_tui(corpus: str | None = None, checkpoint: str | None = None, inspect_checkpoint: str | None = None,

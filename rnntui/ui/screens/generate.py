@@ -3,14 +3,14 @@
 Each Generate / Beam / Step builds its sampler from a fresh snapshot in a thread worker (during training:
 a consistent copy of the current weights), so the text reflects the model as it is now. Every pane can be
 coloured by the probability the model gave each character, is checked for text copied from the training
-corpus once it is complete, and can be copied to the clipboard or saved with its settings.
-The settings live in the app's GenSettings, so they survive closing and reopening the panel.
+corpus once it is complete, and can be copied to the clipboard or saved with its settings (those three:
+generate_output.py; step mode: generate_step.py). The settings live in the app's GenSettings, so they
+survive closing and reopening the panel.
 """
 from __future__ import annotations
 
 import random
 import threading
-import time
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -21,7 +21,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.worker import WorkerState
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 
@@ -30,6 +29,7 @@ from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
 from rnntui.ui.renderables.confidence import legend
 from rnntui.ui.screens.generate_step import StepMode
+from rnntui.ui.screens.generate_output import GeneratedText
 from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenSettings
 from rnntui.ui.widgets.gen_panes import GenPane, StepPanel
 from rnntui.ui.widgets.temperature import TemperatureSlider
@@ -37,7 +37,7 @@ from rnntui.ui.widgets.temperature import TemperatureSlider
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
 
 
-class GenerateScreen(StepMode, Screen):
+class GenerateScreen(StepMode, GeneratedText, Screen):
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", priority=True),
         Binding("ctrl+e", "beam", "Beam", priority=True),
@@ -216,55 +216,6 @@ class GenerateScreen(StepMode, Screen):
         pane.set_text(msg.beams[0].text, list(msg.beams[0].probs))
         self._set_running(False)
         self._copy_check()
-
-    # ---- copy check ------------------------------------------------------------------------------
-
-    def _copy_check(self) -> None:
-        panes = list(self.query(GenPane))
-        if self.origin is None or not any(p.text for p in panes) or not all_valid(self, ("ngram",)):
-            return
-        body = partial(gw.copy_check, self.post_message, self.origin, self._value("ngram"),
-                       [p.text for p in panes], self.run_id)
-        self.run_worker(body, thread=True, group="copycheck", name="copycheck", exit_on_error=False)
-
-    def on_copy_checked(self, msg: gw.CopyChecked) -> None:
-        panes = list(self.query(GenPane))
-        if msg.run == self.run_id and msg.pane < len(panes):
-            panes[msg.pane].report = msg.report
-            panes[msg.pane].redraw()
-            if isinstance(msg.report, str) and msg.pane == 0:
-                self.notify(msg.report, timeout=4, markup=False)
-
-    # ---- keeping the text ------------------------------------------------------------------------
-
-    def _pane(self) -> GenPane:
-        """The pane holding focus, else the first one."""
-        focused = self.focused
-        while focused is not None and not isinstance(focused, GenPane):
-            focused = focused.parent if isinstance(focused.parent, Widget) else None
-        return focused or self.query_one(GenPane)
-
-    def action_copy_pane(self) -> None:
-        pane = self._pane()
-        if not pane.text:
-            self.notify("nothing generated yet", timeout=2)
-            return
-        self.app.copy_to_clipboard(pane.seed_text + pane.text)
-        self.notify(f"copied {len(pane.seed_text + pane.text):,} characters ({pane.border_title})", timeout=3)
-
-    def action_save(self) -> None:
-        panes = [p for p in self.query(GenPane) if p.text]
-        if not panes:
-            self.notify("nothing generated yet", timeout=2)
-            return
-        path = self.save_dir / f"generated-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-        try:
-            self.save_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text("\n".join(p.saved_block() for p in panes), encoding="utf-8")
-        except OSError as e:
-            self.notify(f"could not save: {e}", severity="error", timeout=6, markup=False)
-            return
-        self.notify(f"saved {len(panes)} pane(s) to {path}", timeout=6, markup=False)
 
     # ---- actions ---------------------------------------------------------------------------------
 

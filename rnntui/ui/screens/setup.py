@@ -1,7 +1,8 @@
 """Setup screen: pick a corpus and a model, or open a checkpoint; invalid values are refused at the field.
 
 Corpus statistics, the device list and checkpoints load in thread workers (they import torch), so the
-screen paints at once and fills in.
+screen paints at once and fills in. The form's fields, the values they show, path completion and the
+experiment block are in setup_form.py.
 """
 from __future__ import annotations
 
@@ -14,55 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.suggester import Suggester
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from rnntui.core.runs import continue_in
 from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
-from rnntui.ui.forms import all_valid, limit_field
-
-BUILTIN_LABELS = {"python": "python (the stdlib's source)", "tiny": "tiny (2 KB, quick demos)",
-                  "brackets": "brackets (nested structure)"}  # rnntui.core.builtin.BUILTIN, without torch
-
-# field id -> (label, validators, input type); every value is refused at the field with the reason, from
-# the same limits config.validate() applies
-FIELDS = {
-    "hidden": limit_field("hidden", "hidden"),
-    "layers": limit_field("layers", "layers"),
-    "embed": limit_field("embed", "embedding"),
-    "dropout": limit_field("dropout", "dropout"),
-    "seq_len": limit_field("seq_len", "seq len"),
-    "batch": limit_field("batch_size", "batch size"),
-    "lr": limit_field("lr", "learning rate"),
-    "clip": limit_field("clip", "grad clip", said="clip (0 disables)"),
-    "steps": limit_field("steps", "budget steps", optional=True, said="steps"),
-    "minutes": limit_field("minutes", "or minutes", optional=True, said="minutes"),
-}
-OPTIONAL = {"steps", "minutes"}  # empty means: no budget of that kind
-
-
-class PathSuggester(Suggester):
-    """Completes file and folder names as the user types a path."""
-
-    def __init__(self) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-
-    async def get_suggestion(self, value: str) -> str | None:
-        if not value:
-            return None
-        head, tail = os.path.split(os.path.expanduser(value))
-        try:
-            names = sorted(n for n in os.listdir(head or ".") if n.startswith(tail) and not n.startswith("."))
-        except OSError:
-            return None
-        if not names or names[0] == tail:
-            return None
-        full = os.path.join(head, names[0]) if head else names[0]
-        return value[: len(value) - len(tail)] + names[0] + ("/" if os.path.isdir(full) else "")
-
-
-def model_values(m: ModelConfig) -> dict[str, str]:
-    return {"hidden": str(m.hidden), "layers": str(m.layers), "embed": str(m.embed), "dropout": f"{m.dropout:g}"}
+from rnntui.ui.forms import all_valid
+from rnntui.ui.screens.setup_form import (BUILTIN_LABELS, FIELDS, OPTIONAL, PathSuggester, experiment_block,
+                                          form_values, model_values)
 
 
 class SetupScreen(Screen):
@@ -86,12 +45,8 @@ class SetupScreen(Screen):
     # ---- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        cpu = suggested_model("cpu")
-        defaults = self.previous or TrainConfig(model=cpu)
-        values = model_values(defaults.model) | {
-            "seq_len": str(defaults.seq_len), "batch": str(defaults.batch_size), "lr": f"{defaults.lr:g}",
-            "clip": f"{defaults.clip:g}", "steps": "" if defaults.steps is None else str(defaults.steps),
-            "minutes": "" if defaults.minutes is None else f"{defaults.minutes:g}"}
+        defaults = self.previous or TrainConfig(model=suggested_model("cpu"))
+        values = form_values(defaults)
         builtin = self.builtin_shown
         path = "" if self.corpus in BUILTIN_LABELS or self.corpus is None else self.corpus
         yield Header()
@@ -319,7 +274,7 @@ class SetupScreen(Screen):
         elif event.button.id == "inspect":
             self.app.open_inspect()
 
-    # ---- experiments (see experiment_block) -----------------------------------------------------
+    # ---- experiments (experiment_block, in setup_form.py) ----------------------------------------
 
     @on(Button.Pressed, "#exp-start")
     def _experiment_pressed(self) -> None:
@@ -335,19 +290,3 @@ class SetupScreen(Screen):
             self.notify(str(e), severity="error")
             return
         self.app.start_experiment(PRESETS[key].name, cfgs)
-
-
-# -----------------------------------------------------------------------------
-# experiments: several runs of the form's settings, shown together in Compare as they train
-
-
-def experiment_block() -> ComposeResult:
-    from rnntui.ui.worker import PRESETS
-
-    with Vertical(id="exp-box", classes="setup-box") as box:
-        box.border_title = "or run an experiment (the form's settings, one run per variant, compared live)"
-        with Horizontal(id="exp-row"):
-            yield Select([(f"{p.name}: {p.what}", key) for key, p in PRESETS.items()], value="vanishing",
-                         allow_blank=False, id="exp-preset")
-            yield Button("Run experiment", id="exp-start")
-

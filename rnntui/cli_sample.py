@@ -1,0 +1,134 @@
+"""`rnntui sample`: generate text from a checkpoint, by sampling or beam search.
+
+stdout is the generated text alone (it pipes cleanly); warnings, beam scores and the copy check (how much
+of the text occurs verbatim in the training corpus) go to stderr. Bad flag values are refused in one line
+before the checkpoint is loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from rnntui.cli import _fail, _Parser
+
+# -----------------------------------------------------------------------------
+# options
+
+
+def _sample_parser() -> _Parser:
+    p = _Parser(prog="rnntui sample", description="Generate text from a checkpoint. stdout is the text alone; "
+                "notes and the copy check go to stderr.")
+    p.add_argument("checkpoint")
+    p.add_argument("--prime", default="", help="text to start from")
+    p.add_argument("--temperature", type=float, default=None, help="> 0; lower is more conservative (default 1)")
+    p.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest characters (default 0: all)")
+    p.add_argument("--length", type=int, default=500, help="characters to generate")
+    p.add_argument("--seed", type=int, default=None, help=f"random seed 0-{2**63:,} for reproducible samples")
+    p.add_argument("--argmax", action="store_true", help="always take the likeliest character (greedy)")
+    p.add_argument("--beam", type=int, metavar="N", help="beam search of width N (1-32) instead of sampling; "
+                   "prints the best beam; scores on stderr. Not with --argmax, --temperature or --top-k")
+    p.add_argument("--length-norm", action="store_true", help="with --beam: rank ended beams by log-prob per char")
+    p.add_argument("--beam-stop", metavar="TEXT", help="with --beam: a beam ends when it writes TEXT (\\n: a newline)")
+    p.add_argument("--copy-check", action="store_true",
+                   help="report on stderr how much of the text occurs verbatim in the training text")
+    p.add_argument("--ngram", type=int, metavar="N", help="n-gram length of the copy check (default 8)")
+    return p
+
+
+def _sample_errors(args: argparse.Namespace) -> str | None:
+    """Values the sampler would reject or that make no sense together: one line, before loading anything."""
+    import math
+
+    t = args.temperature
+    if t is not None and not (t > 0 and math.isfinite(t)):
+        return f"--temperature must be a finite number > 0, not {t}"
+    if args.top_k is not None and args.top_k < 0:
+        return f"--top-k must be >= 0 (0: all characters), not {args.top_k}"
+    if args.length < 0:
+        return f"--length must be >= 0, not {args.length}"
+    if args.seed is not None and not 0 <= args.seed <= 2**63:
+        return f"--seed must be 0 to 2**63, not {args.seed}"
+    if args.beam is not None:
+        if not 1 <= args.beam <= 32:
+            return f"--beam must be 1 to 32, not {args.beam}"
+        if args.argmax:
+            return "--beam and --argmax are two decoders: choose one (--beam 1 is greedy, like --argmax)"
+        if t is not None or args.top_k is not None:
+            return "--beam ranks continuations by the model's own probabilities: --temperature and --top-k do not apply"
+        if args.beam_stop == "":
+            return "--beam-stop needs a non-empty TEXT"
+    elif args.length_norm or args.beam_stop is not None:
+        return "--length-norm and --beam-stop apply only with --beam N"
+    if args.ngram is not None:
+        if not args.copy_check:
+            return "--ngram applies only with --copy-check"
+        if args.ngram < 1:
+            return f"--ngram must be >= 1, not {args.ngram}"
+    return None
+
+
+# -----------------------------------------------------------------------------
+# the command
+
+
+def cmd_sample(argv: Sequence[str]) -> int:
+    args = _sample_parser().parse_args(argv)
+    problem = _sample_errors(args)
+    if problem:
+        return _fail(problem)
+    from rnntui.core.config import RnntuiError
+
+    try:
+        from rnntui.core.checkpoints import load_checkpoint
+        from rnntui.core.sampling import Sampler
+
+        ckpt = load_checkpoint(args.checkpoint)
+        sampler = Sampler.from_checkpoint(ckpt)
+        corpus = None
+        if args.copy_check:  # before generating: a missing corpus is said at once, not after the text
+            from rnntui.core.builtin import resolve_corpus
+
+            corpus = str((ckpt.get("config") or {}).get("corpus") or "")
+            if not corpus:
+                return _fail("--copy-check: the checkpoint does not record its training corpus")
+            if not resolve_corpus(corpus).is_file():
+                return _fail(f"--copy-check: the training corpus {corpus} is missing")
+        unknown = sampler.unknown_chars(args.prime)
+        if unknown:
+            print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {unknown!r}", file=sys.stderr)
+        out = sys.stdout
+        out.write(args.prime)
+        if args.beam is not None:
+            from rnntui.core.beam import beam_search
+
+            stop = (args.beam_stop or "").replace("\\n", "\n").replace("\\t", "\t")  # typed escapes
+            beams = beam_search(sampler, args.prime, args.beam, args.length, args.length_norm, stop)
+            text = beams[0].text
+            out.write(text)
+            scores = ", ".join(f"{b.logprob:.2f}" for b in beams[1:])
+            print(f"rnntui: beam {args.beam}: best log-prob {beams[0].logprob:.2f} nats, "
+                  f"{beams[0].bits_per_char:.3f} bits/char" + (f"; the others: {scores}" if scores else ""),
+                  file=sys.stderr)
+        else:
+            pieces = []
+            for ch in sampler.stream(args.prime, temperature=args.temperature or 1.0, top_k=args.top_k or 0,
+                                     length=args.length, seed=args.seed, argmax=args.argmax):
+                out.write(ch)
+                pieces.append(ch)
+            text = "".join(pieces)
+        out.write("\n")
+        out.flush()
+        if corpus is not None:
+            from rnntui.core.copycheck import DEFAULT_N, CopyIndex
+
+            val_frac = float(ckpt["config"].get("val_frac", 0.1))
+            index = CopyIndex.for_corpus(corpus, val_frac, args.ngram or DEFAULT_N)
+            print(f"rnntui: copy check against {corpus}: {index.check(text).summary()}", file=sys.stderr)
+        return 0
+    except RnntuiError as e:
+        return _fail(str(e))
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
