@@ -129,8 +129,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         if event.checkbox.id == "colour":
             self.query_one("#gen-legend").display = event.value
             for p in self.query(GenPane):
-                p.colour = event.value
-                p.redraw()
+                p.colour = event.value  # the pane's watcher redraws it
 
     @on(TemperatureSlider.Changed)
     def _temp_changed(self, event: TemperatureSlider.Changed) -> None:
