@@ -19,9 +19,14 @@ _BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]
 DIM = Style(dim=True)  # axes, labels and placeholder messages
 
 
+def parse_style(style: Style | str) -> Style:
+    """A Style as is (the theme's, from a widget's component class), or a style string parsed: Style.parse
+    is slow relative to a render and styles repeat across frames, so strings are cached."""
+    return style if isinstance(style, Style) else _parse(style)
+
+
 @lru_cache(maxsize=256)
-def parse_style(style: str) -> Style:
-    """Style.parse is slow relative to a render; styles repeat across frames, so cache them."""
+def _parse(style: str) -> Style:
     return Style.parse(style)
 
 

@@ -16,6 +16,10 @@ if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports 
 
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
+# defaults for the chart drawn standalone (tests); the step panel passes the theme's, from its bars--model and
+# bars--chosen component classes in rnntui.tcss
+MODEL_STYLE = "#6c8ebf"  # the bars at temperature 1
+CHOSEN_STYLE = "#e08e3c"  # the bars at the chosen temperature / top-k
 SHOWN = {"\n": "⏎", " ": "␣", "\t": "⇥"}
 
 
@@ -33,9 +37,12 @@ def bar(fraction: float, width: int) -> str:
 
 
 class CandidateBars:
-    def __init__(self, view: StepView, selected: int = 0) -> None:
+    def __init__(self, view: StepView, selected: int = 0, model_style: Style | str = MODEL_STYLE,
+                 chosen_style: Style | str = CHOSEN_STYLE) -> None:
         self.view = view  # the candidates at this step
         self.selected = selected  # row highlighted by the arrow keys
+        self.model_style = model_style  # the bars at temperature 1
+        self.chosen_style = chosen_style  # the bars at the chosen settings
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         v, width = self.view, options.max_width
@@ -53,8 +60,8 @@ class CandidateBars:
             mark = "◂" if c.char == v.proposal else " "
             row = Text.assemble(
                 (f"{key:>2} ", "dim"), (f"{show_char(c.char):<2}  ", "bold"),
-                (bar(c.p_model, bw), "#6c8ebf"), f" {c.p_model:5.3f} ",
-                (bar(c.p_chosen, bw), "#e08e3c"), f" {c.p_chosen:5.3f} ", (mark, "bold"))
+                (bar(c.p_model, bw), self.model_style), f" {c.p_model:5.3f} ",
+                (bar(c.p_chosen, bw), self.chosen_style), f" {c.p_chosen:5.3f} ", (mark, "bold"))
             if i == self.selected:
                 row.stylize("reverse")
             row.truncate(width)

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -18,14 +19,17 @@ from rnntui.core.compare import fmt_kept
 from rnntui.ui.renderables.axes import parse_style
 from rnntui.ui.renderables.linechart import LineChart, Series, ema
 
-# one colour per run, distinct in dark and light themes and for the common colour blindnesses first
+# one colour per run, distinct for the common colour blindnesses first. The defaults are for charts drawn
+# standalone (tests); the Compare screen passes the theme's, from its compare--run-1 .. compare--run-6
+# component classes in rnntui.tcss (a darker set on a light theme)
 RUN_STYLES = ("bold #3a96dd", "bold #e5a50a", "bold #2fb344", "bold #d0508a", "bold #9b72e8", "bold #a0704a")
 X_AXES = {"steps": "step", "chars": "chars", "wall": "wall s"}  # x axis key -> axis label
 LN2 = math.log(2.0)
 
 
-def run_style(i: int) -> str:
-    return RUN_STYLES[i % len(RUN_STYLES)]
+def run_style(i: int, styles: Sequence[Style | str] = RUN_STYLES) -> Style | str:
+    """The colour of the i-th run (the styles repeat past their number)."""
+    return styles[i % len(styles)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +54,7 @@ def _last(y: np.ndarray) -> float | None:
     return float(y[-1]) if len(y) else None
 
 
-def _legend(items: Sequence[tuple[str, str, str]]) -> Text:
+def _legend(items: Sequence[tuple[Style | str, str, str]]) -> Text:
     """(style, label, value) per run: "━━ rnn 1.52  ━━ lstm 1.31"."""
     text = Text()
     for style, label, value in items:
@@ -65,10 +69,10 @@ class CompareLoss(LineChart):
     """Each run's smoothed training loss as a line and its validation passes as dots, in its colour."""
 
     def __init__(self, curves: Sequence[LossCurve], x_axis: str = "steps", smoothing: float = 0.6,
-                 log_y: bool = False, height: int = 12) -> None:
+                 log_y: bool = False, height: int = 12, styles: Sequence[Style | str] = RUN_STYLES) -> None:
         series, legend = [], []
         for i, c in enumerate(curves):
-            style = run_style(i)
+            style = run_style(i, styles)
             y = ema(np.asarray(c.loss, dtype=np.float64), smoothing) if len(c.loss) else np.asarray(c.loss)
             series.append(Series(np.asarray(c.x), y, style, c.label))
             series.append(Series(np.asarray(c.val_x), np.asarray(c.val_loss), style, "", points=True))
@@ -84,7 +88,8 @@ class CompareReach(LineChart):
     """How much of the last loss reaches each earlier step, relative to its value at t, one line per run
     on a log axis: x is steps back (t-k), so a line that drops fast is a gradient that vanishes."""
 
-    def __init__(self, curves: Sequence[ReachCurve], height: int = 10) -> None:
+    def __init__(self, curves: Sequence[ReachCurve], height: int = 10,
+                 styles: Sequence[Style | str] = RUN_STYLES) -> None:
         series, legend = [], []
         for i, c in enumerate(curves):
             g = np.asarray(c.grad_last, dtype=np.float64).ravel()
@@ -92,7 +97,7 @@ class CompareReach(LineChart):
                 continue
             ratio = g / g[-1]  # (T,), 1 at t
             back = np.arange(len(g))[::-1]  # steps back of each column: T-1 ... 0
-            style = run_style(i)
+            style = run_style(i, styles)
             series.append(Series(-back.astype(np.float64), ratio, style, c.label))
             far = float(ratio[0])
             legend.append((style, c.label, f"{fmt_kept(far) if far > 0 else '0'} at t-{len(g) - 1} (@{c.step:,})"))
@@ -105,10 +110,12 @@ class CompareReach(LineChart):
 
 class FinalTable:
     """One row per run: cell, steps, characters, wall time, final and best validation (nats and bpc),
-    chars/s and the gradient kept 16 and 32 steps back. Takes comparison.Row objects."""
+    chars/s and the gradient kept 16 and 32 steps back. Takes comparison.Row objects; each run's name is
+    in its colour, styles[i]."""
 
-    def __init__(self, rows: Sequence, kept_at: Sequence[int] = (16, 32)) -> None:
-        self.rows, self.kept_at = tuple(rows), tuple(kept_at)
+    def __init__(self, rows: Sequence, kept_at: Sequence[int] = (16, 32),
+                 styles: Sequence[Style | str] = RUN_STYLES) -> None:
+        self.rows, self.kept_at, self.styles = tuple(rows), tuple(kept_at), tuple(styles)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
@@ -121,7 +128,7 @@ class FinalTable:
         table.add_column("state", no_wrap=True)
         for i, r in enumerate(self.rows):
             n = r.numbers
-            table.add_row(Text(n.label, parse_style(run_style(i))), r.cell, f"{n.steps:,}", _compact(r.chars_seen),
+            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), r.cell, f"{n.steps:,}", _compact(r.chars_seen),
                           _dur(n.wall_s), _num(n.val_loss, 3), _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
                           "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
                           *[fmt_kept(n.kept(k)) for k in self.kept_at], r.state)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from rich.style import Style
 from rich.text import Text
 
-# (upper bound of p, colour, legend label): hesitant (red) .. confident (green); readable on dark and light
+# (upper bound of p, default colour, legend label): hesitant (red) .. confident (green). The colours are for
+# text drawn standalone (tests, the saved file's preview); the widgets pass the theme's, from their
+# confidence--1 .. confidence--5 component classes in rnntui.tcss (a darker set on a light theme)
 BANDS = (  # colours of the xterm 256 palette, so a 256-colour terminal (tmux) shows them unchanged
     (0.1, "#d75f5f", "<.1"),
     (0.3, "#d78700", ".1-.3"),
@@ -18,6 +21,7 @@ BANDS = (  # colours of the xterm 256 palette, so a 256-colour terminal (tmux) s
     (0.9, "#5faf5f", ".6-.9"),
     (1.01, "#00af87", ">.9"),
 )
+BAND_STYLES: tuple[Style | str, ...] = tuple(colour for _, colour, _ in BANDS)  # one style per band
 COPIED = "underline"  # style added to copied spans
 
 
@@ -32,8 +36,10 @@ def band(p: float) -> int:
 
 
 def generated_text(prefix: str, text: str, probs: Sequence[float] = (), colour: bool = False,
-                   copied: Sequence[tuple[int, int]] = ()) -> Text:
-    """prefix (the seed, dim) + text; with colour each character is coloured by its probability.
+                   copied: Sequence[tuple[int, int]] = (),
+                   styles: Sequence[Style | str] = BAND_STYLES) -> Text:
+    """prefix (the seed, dim) + text; with colour each character is coloured by its probability, in
+    styles[band] (one style per band of BANDS).
 
     Runs of characters in the same band share one span, so a long text stays a handful of spans. overflow
     "fold" only splits a word longer than the whole line: lines wrap at spaces, not mid-identifier.
@@ -49,19 +55,20 @@ def generated_text(prefix: str, text: str, probs: Sequence[float] = (), colour: 
             j = i
             while j < len(bands) and bands[j] == bands[i]:
                 j += 1
-            out.stylize(BANDS[bands[i]][1], start + i, start + j)
+            out.stylize(styles[bands[i]], start + i, start + j)
             i = j
     for a, b in copied:
         out.stylize(COPIED, start + a, start + b)
     return out
 
 
-def legend(copy_marks: bool = False) -> Text:
-    """One line: "p(char)" and a swatch per band; with copy_marks, what the underline means."""
+def legend(copy_marks: bool = False, styles: Sequence[Style | str] = BAND_STYLES) -> Text:
+    """One line: "p(char)" and a swatch per band, in styles[band]; with copy_marks, what the underline
+    means."""
     out = Text()
     out.append("p(char) ", style="dim")
-    for _, colour, label in BANDS:
-        out.append("█", style=colour)
+    for (_, _, label), style in zip(BANDS, styles):
+        out.append("█", style=style)
         out.append(f"{label} ")
     if copy_marks:
         out.append(" copied", style=COPIED)

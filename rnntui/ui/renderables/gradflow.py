@@ -21,8 +21,10 @@ from rich.text import Text
 from rnntui.core.horizon import Horizon, fmt_threshold, horizons as horizons_of, verdict_line
 from rnntui.ui.renderables.axes import DIM, parse_style, waiting
 
-BAR_STYLE = "#f0883e"  # last-step gradient ||d loss_T / dh_t|| (the widget passes the theme's instead)
-TOTAL_STYLE = "#58a6ff"  # total gradient ||dL/dh_t||, its own strip and scale (likewise)
+# defaults for a chart drawn standalone (tests, exports); the panel passes the theme's, from its gradflow--*
+# component classes in rnntui.tcss
+BAR_STYLE = "#f0883e"  # last-step gradient ||d loss_T / dh_t||
+TOTAL_STYLE = "#58a6ff"  # total gradient ||dL/dh_t||, its own strip and scale
 MARK_STYLE = "bold #e3b341"  # the horizon's column on the x axis
 VERDICT_STYLES = {"vanishing": "bold #58a6ff", "healthy": "bold #3fb950", "exploding": "bold #f85149"}
 MAX_DECADES = 8  # smaller values than this many decades below the largest are drawn as empty
@@ -79,7 +81,9 @@ class GradFlow:
 
     def __init__(self, grad_total: np.ndarray, grad_last: np.ndarray, height: int = 8, layer: int = 0,
                  horizons: Sequence[Horizon] | None = None, layer_key: str = "v",
-                 bar_style: Style | str = BAR_STYLE, total_style: Style | str = TOTAL_STYLE) -> None:
+                 bar_style: Style | str = BAR_STYLE, total_style: Style | str = TOTAL_STYLE,
+                 mark_style: Style | str = MARK_STYLE,
+                 verdict_styles: dict[str, Style | str] | None = None) -> None:
         self.total = np.atleast_2d(np.asarray(grad_total, dtype=np.float64))  # (L, T) ||dL/dh_t||
         self.last = np.atleast_2d(np.asarray(grad_last, dtype=np.float64))  # (L, T) ||d loss_T / dh_t||
         n = min(len(self.total), len(self.last))
@@ -89,8 +93,10 @@ class GradFlow:
         self.height = height
         self.layer_key = layer_key  # the key that selects the next layer, shown in the key line
         # colours: the theme's, from the panel's component classes (rnntui.tcss); hex only standalone
-        self.bar_style = parse_style(bar_style) if isinstance(bar_style, str) else bar_style
-        self.total_style = parse_style(total_style) if isinstance(total_style, str) else total_style
+        self.bar_style, self.total_style = parse_style(bar_style), parse_style(total_style)
+        self.mark_style = parse_style(mark_style)
+        words = {**VERDICT_STYLES, **(verdict_styles or {})}  # vanishing / healthy / exploding
+        self.verdict_styles = {word: parse_style(style) for word, style in words.items()}
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width, total_h = options.max_width, options.height or self.height
@@ -153,7 +159,7 @@ class GradFlow:
             text = Text().append(head + ": ", "bold")
             if hz.word:
                 before, _, after = rest.rpartition(hz.word)
-                text.append(before).append(hz.word, parse_style(VERDICT_STYLES[hz.word])).append(after)
+                text.append(before).append(hz.word, self.verdict_styles[hz.word]).append(after)
             else:
                 text.append(rest)
             if text.cell_len <= width:
@@ -174,8 +180,7 @@ class GradFlow:
             out.append([Segment(axis, DIM), Segment(chars, style)])
         return out
 
-    @staticmethod
-    def _axis(T: int, w: int, hz: Horizon) -> list[Segment]:
+    def _axis(self, T: int, w: int, hz: Horizon) -> list[Segment]:
         """"t-63 ... t" under the plot, and a ▲ under the column where the horizon ends (over a label
         there, that label is highlighted instead)."""
         axis = _x_axis(T, w)
@@ -190,7 +195,7 @@ class GradFlow:
                 a -= 1
             while b < w - 1 and axis[b + 1] != " ":
                 b += 1
-        return [Segment(axis[:a], DIM), Segment(axis[a:b + 1], parse_style(MARK_STYLE)), Segment(axis[b + 1:], DIM)]
+        return [Segment(axis[:a], DIM), Segment(axis[a:b + 1], self.mark_style), Segment(axis[b + 1:], DIM)]
 
     def _summary(self, console: Console, i: int, values: np.ndarray, lo: int, hi: int,
                  width: int) -> list[Segment]:
@@ -199,7 +204,7 @@ class GradFlow:
         text = Text(verdict_line(hz, short=True), style="dim")
         if hz.word:
             start = text.plain.rfind(hz.word)
-            text.stylize(parse_style(VERDICT_STYLES[hz.word]), start, start + len(hz.word))
+            text.stylize(self.verdict_styles[hz.word], start, start + len(hz.word))
         room = width - text.cell_len - 1
         if room >= 8:
             text.append(" ").append(sparkline(values, min(room, 64), lo, hi), self.bar_style)

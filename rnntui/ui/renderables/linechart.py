@@ -22,7 +22,7 @@ from rnntui.ui.renderables.axes import (
 class Series:
     x: np.ndarray  # (N,) positions along x, e.g. steps; need not be sorted
     y: np.ndarray  # (N,) values; NaN / inf (and values <= 0 on a log axis) are skipped
-    style: str  # Rich style of the curve, e.g. "bold #3a96dd"
+    style: Style | str  # Rich style of the curve, e.g. "bold #3a96dd", or the theme's Style
     name: str  # legend label
     points: bool = False  # draw each point as a distinct marker (validation points) instead of a line
 
@@ -30,7 +30,7 @@ class Series:
 @dataclass(frozen=True)
 class HLine:
     y: float  # where the line sits, in data units
-    style: str  # Rich style of the dashed line
+    style: Style | str  # Rich style of the dashed line
     label: str  # legend label, e.g. "clip 1.0"
 
 
@@ -193,6 +193,8 @@ class LineChart:
 # -----------------------------------------------------------------------------
 # the loss and gradient-norm charts
 
+# defaults for a chart drawn standalone (tests, exports); the panels pass the theme's, from their component
+# classes in rnntui.tcss (loss--raw, loss--ema, loss--val, norm--line, norm--clip)
 RAW_STYLE = "#7a8794"  # raw training loss: a quiet grey-blue band behind the smoothed curve
 EMA_STYLE = "bold #3a96dd"
 VAL_STYLE = "bold #e5a50a"
@@ -259,23 +261,27 @@ class LossChart(LineChart):
         smoothing: float = 0.9,
         log_y: bool = False,
         height: int = 12,
+        *,
+        raw_style: Style | str = RAW_STYLE,  # the raw training loss behind the smoothed curve
+        ema_style: Style | str = EMA_STYLE,  # the smoothed curve (the raw one when smoothing is 0)
+        val_style: Style | str = VAL_STYLE,  # the validation points
     ) -> None:
         smooth = ema(train_loss, smoothing)
         smoothed = smoothing > 0
         steps = np.asarray(train_steps)
-        series = [Series(steps, np.asarray(train_loss), RAW_STYLE if smoothed else EMA_STYLE, "train")]
+        series = [Series(steps, np.asarray(train_loss), raw_style if smoothed else ema_style, "train")]
         if smoothed:
-            series.append(Series(steps, smooth, EMA_STYLE, "ema"))
-        series.append(Series(np.asarray(val_steps), np.asarray(val_loss), VAL_STYLE, "val", points=True))
+            series.append(Series(steps, smooth, ema_style, "ema"))
+        series.append(Series(np.asarray(val_steps), np.asarray(val_loss), val_style, "val", points=True))
         legend = Text()
         last, last_ema, last_val = _last(train_loss), _last(smooth), _last(val_loss)
         if last is not None:
             legend.append("━━ ", parse_style(series[0].style)).append(f"train {last:.2f}")
             if smoothed and last_ema is not None:
-                legend.append(" (").append("ema", parse_style(EMA_STYLE)).append(f" {last_ema:.2f})")
+                legend.append(" (").append("ema", parse_style(ema_style)).append(f" {last_ema:.2f})")
             legend.append("  ")
         if last_val is not None:
-            legend.append("● ", parse_style(VAL_STYLE)).append(f"val {last_val:.2f} ({bits_per_char(last_val):.2f} bpc)")
+            legend.append("● ", parse_style(val_style)).append(f"val {last_val:.2f} ({bits_per_char(last_val):.2f} bpc)")
         super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label="step",
                          right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=legend)
 
@@ -283,19 +289,20 @@ class LossChart(LineChart):
 class NormChart(LineChart):
     """The global gradient norm before clipping over steps, log scale, with the clip threshold marked."""
 
-    def __init__(self, steps: np.ndarray, norms: np.ndarray, clip: float, height: int = 6) -> None:
+    def __init__(self, steps: np.ndarray, norms: np.ndarray, clip: float, height: int = 6, *,
+                 norm_style: Style | str = NORM_STYLE, clip_style: Style | str = CLIP_STYLE) -> None:
         norms = np.asarray(norms, dtype=np.float64).ravel()
         hlines = ()
         legend = Text()
         last = _last(norms)
         if last is not None:
-            legend.append("━━ ", parse_style(NORM_STYLE)).append(f"{last:.3g}  ")
+            legend.append("━━ ", parse_style(norm_style)).append(f"{last:.3g}  ")
         if clip > 0:
             label = f"clip {clip:g}" + ("" if any(ch in f"{clip:g}" for ch in ".e") else ".0")
-            hlines = (HLine(float(clip), CLIP_STYLE, label),)
-            legend.append("┄┄ ", parse_style(CLIP_STYLE)).append(label)
+            hlines = (HLine(float(clip), clip_style, label),)
+            legend.append("┄┄ ", parse_style(clip_style)).append(label)
             finite = norms[np.isfinite(norms)]
             if len(finite):
                 legend.append(f" · {np.mean(finite > clip):.0%} clipped")
-        super().__init__([Series(np.asarray(steps), norms, NORM_STYLE, "grad norm")], height=height,
+        super().__init__([Series(np.asarray(steps), norms, norm_style, "grad norm")], height=height,
                          log_y=True, y_label="norm", x_label="step", hlines=hlines, legend=legend)

@@ -23,27 +23,34 @@ from textual.widgets import Footer, Header, Static
 from rnntui.core.records import Follower, RunLog
 from rnntui.core.runs import RunDir
 from rnntui.ui.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
-from rnntui.ui.renderables.compare import CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES
+from rnntui.ui.renderables.compare import (
+    RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES,
+)
+from rnntui.ui.widgets.theme_styles import component_styles
 
 POLL_S = 1.0  # how often the runs' logs are read for new records
 MAX_RUNS = 6
+RUN_CLASSES = tuple(f"compare--run-{i + 1}" for i in range(MAX_RUNS))  # each run's colour, from the theme
 
 
 class ChartBox(Widget):
-    """Draws whatever renderable its maker returns for the box's current height."""
+    """Draws whatever renderable its maker returns for the box's current height and the runs' colours
+    (the compare--run-* component classes, so a theme change recolours every chart)."""
+
+    COMPONENT_CLASSES = set(RUN_CLASSES)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.make: Callable[[int], RenderableType] | None = None
+        self.make: Callable[[int, tuple], RenderableType] | None = None  # (height, run styles) -> chart
 
-    def show(self, make: Callable[[int], RenderableType]) -> None:
+    def show(self, make: Callable[[int, tuple], RenderableType]) -> None:
         self.make = make
         self.refresh()
 
     def render(self) -> RenderableType:
         if self.make is None:
             return Text("reading the runs…", style="dim italic")
-        return self.make(max(3, self.content_size.height))
+        return self.make(max(3, self.content_size.height), component_styles(self, RUN_CLASSES, RUN_STYLES))
 
 
 class CompareScreen(Screen):
@@ -141,19 +148,20 @@ class CompareScreen(Screen):
         self.query_one("#cmp-status").display = bool(status)
         curves = [self._loss_curve(r) for r in runs]
         x_axis, log_y = self.x_axis, self.log_y
-        self.query_one("#cmp-loss", ChartBox).show(lambda h: CompareLoss(curves, x_axis, log_y=log_y, height=h))
+        self.query_one("#cmp-loss", ChartBox).show(
+            lambda h, styles: CompareLoss(curves, x_axis, log_y=log_y, height=h, styles=styles))
         self.query_one("#cmp-loss").border_subtitle = f"x: {X_AXES[x_axis]} (a) · {'log' if log_y else 'linear'} (l)"
         reach = []
         for r in runs:
             p = self._probe(r)
             if p is not None and self.shown_layer < p[2].shape[0]:
                 reach.append(ReachCurve(r.label, p[2][self.shown_layer], p[0]))
-        self.query_one("#cmp-reach", ChartBox).show(lambda h: CompareReach(reach, height=h))
+        self.query_one("#cmp-reach", ChartBox).show(lambda h, styles: CompareReach(reach, height=h, styles=styles))
         where = "latest probes" if self.step is None else f"probes nearest step {self.step:,}"
         self.query_one("#cmp-reach").border_subtitle = f"layer {self.shown_layer + 1} (v) · {where} (< >)"
         table = rows(runs, self.step)
         self.query_one("#cmp-sentence", Static).update(Text(sentence(table, self.step)))
-        self.query_one("#cmp-table", ChartBox).show(lambda h: FinalTable(table, KEPT_AT))
+        self.query_one("#cmp-table", ChartBox).show(lambda h, styles: FinalTable(table, KEPT_AT, styles))
 
     def _probe(self, r: RunData):
         return probe_for(r.log, self.step)

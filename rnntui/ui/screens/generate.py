@@ -27,11 +27,10 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
 from rnntui.core.units import unknown_chars
 from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
-from rnntui.ui.renderables.confidence import legend
 from rnntui.ui.screens.generate_step import StepMode
 from rnntui.ui.screens.generate_output import GeneratedText
 from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenSettings
-from rnntui.ui.widgets.gen_panes import GenPane, StepPanel
+from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepPanel
 from rnntui.ui.widgets.temperature import TemperatureSlider
 
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
@@ -73,7 +72,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         with Horizontal(id="gen"):
             yield GenControls(self.settings, id="gen-controls")
             with Vertical(id="gen-right"):
-                yield Static(legend(True), id="gen-legend")
+                yield ConfidenceLegend(id="gen-legend")
                 yield Horizontal(id="gen-out")
                 yield StepPanel(id="gen-step")
         yield Footer()

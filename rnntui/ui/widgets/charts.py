@@ -18,12 +18,21 @@ from textual.widget import Widget
 from rnntui.core.events import ProbeSnapshot
 from rnntui.core.horizon import Horizon
 from rnntui.ui.renderables.axes import Waiting
-from rnntui.ui.renderables.gradflow import GradFlow
-from rnntui.ui.renderables.linechart import LossChart, NormChart
+from rnntui.ui.renderables.gradflow import BAR_STYLE, MARK_STYLE, TOTAL_STYLE, VERDICT_STYLES, GradFlow
+from rnntui.ui.renderables.linechart import CLIP_STYLE, EMA_STYLE, NORM_STYLE, RAW_STYLE, VAL_STYLE, LossChart, NormChart
+from rnntui.ui.widgets.theme_styles import component_styles
+
+# the charts' colours: component classes whose values (theme-aware) are in rnntui.tcss, in parameter order
+LOSS_CLASSES = ("loss--raw", "loss--ema", "loss--val")
+NORM_CLASSES = ("norm--line", "norm--clip")
+VERDICTS = tuple(VERDICT_STYLES)  # vanishing, healthy, exploding
+GRADFLOW_CLASSES = ("gradflow--last", "gradflow--total", "gradflow--mark", *(f"gradflow--{w}" for w in VERDICTS))
 
 
 class LossPanel(Widget):
     """Training loss (raw and EMA-smoothed) and validation points against step."""
+
+    COMPONENT_CLASSES = set(LOSS_CLASSES)  # the curves' colours, from the theme
 
     smoothing: reactive[float] = reactive(0.9)  # EMA factor of the smoothed curve, 0-0.995; [ and ] change it
     log_y: reactive[bool] = reactive(False)  # log-scale y axis; l toggles it
@@ -52,8 +61,9 @@ class LossPanel(Widget):
         if not self.data or not self.data[0]:
             return Waiting("loss appears after the first logged steps")
         steps, loss, vsteps, vloss = self.data
+        raw, ema, val = component_styles(self, LOSS_CLASSES, (RAW_STYLE, EMA_STYLE, VAL_STYLE))
         return LossChart(steps, loss, vsteps, vloss, smoothing=self.smoothing, log_y=self.log_y,
-                         height=max(3, self.content_size.height))
+                         height=max(3, self.content_size.height), raw_style=raw, ema_style=ema, val_style=val)
 
 
 class ProbePanel(Widget):
@@ -102,7 +112,7 @@ class GradFlowPanel(ProbePanel):
     """Per-timestep gradient norms over the BPTT window: the selected layer large, the others summarised."""
 
     TITLE = "gradient reaching back"
-    COMPONENT_CLASSES = {"gradflow--last", "gradflow--total"}  # the two curves' colours, from the theme
+    COMPONENT_CLASSES = set(GRADFLOW_CLASSES)  # the curves', the horizon mark's and the verdicts' colours
 
     layer_index: reactive[int] = reactive(0)  # the layer drawn large; the screen owns the choice (v)
     history: var[str] = var("")  # on a reopened run: which kept probe is shown, "probe @ step 60 (3/5)"
@@ -128,14 +138,17 @@ class GradFlowPanel(ProbePanel):
     def render(self) -> RenderableType:
         if self.probe is None:
             return Waiting("gradient flow appears with the first probe")
+        bar, total, mark, *verdicts = component_styles(
+            self, GRADFLOW_CLASSES, (BAR_STYLE, TOTAL_STYLE, MARK_STYLE, *VERDICT_STYLES.values()))
         return GradFlow(self.probe.grad_total, self.probe.grad_last, height=max(3, self.content_size.height),
-                        layer=self.layer_index, horizons=self.horizons,
-                        bar_style=self.get_component_rich_style("gradflow--last", partial=True),
-                        total_style=self.get_component_rich_style("gradflow--total", partial=True))
+                        layer=self.layer_index, horizons=self.horizons, bar_style=bar, total_style=total,
+                        mark_style=mark, verdict_styles=dict(zip(VERDICTS, verdicts)))
 
 
 class NormPanel(Widget):
     """The global gradient norm before clipping over time, with the clip threshold drawn."""
+
+    COMPONENT_CLASSES = set(NORM_CLASSES)  # the curve's and the clip line's colours, from the theme
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -149,4 +162,6 @@ class NormPanel(Widget):
         if not self.data or not self.data[0]:
             return Waiting("gradient norm appears after the first logged steps")
         steps, norms, clip = self.data
-        return NormChart(steps, norms, clip, height=max(3, self.content_size.height))
+        line, clip_line = component_styles(self, NORM_CLASSES, (NORM_STYLE, CLIP_STYLE))
+        return NormChart(steps, norms, clip, height=max(3, self.content_size.height), norm_style=line,
+                         clip_style=clip_line)

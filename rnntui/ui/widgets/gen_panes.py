@@ -1,7 +1,9 @@
-"""The generation panel's output widgets: a text pane (colouring, copy marks, beams) and the step chart.
+"""The generation panel's output widgets: a text pane (colouring, copy marks, beams), the colouring's
+legend and the step chart.
 
-Both are thin: a GenPane keeps what one pane generated and redraws it through the confidence renderable;
-a StepPanel draws CandidateBars and turns keys into messages for the screen, which owns the Stepper.
+All are thin: a GenPane keeps what one pane generated and redraws it through the confidence renderable;
+a StepPanel draws CandidateBars and turns keys into messages for the screen, which owns the Stepper. Their
+colours come from the theme (component classes in rnntui.tcss).
 """
 from __future__ import annotations
 
@@ -15,11 +17,17 @@ from textual.reactive import reactive, var
 from textual.widget import Widget
 from textual.widgets import Static
 
-from rnntui.ui.renderables.bars import CandidateBars
-from rnntui.ui.renderables.confidence import bits_per_char, generated_text
+from rnntui.ui.renderables.bars import CHOSEN_STYLE, MODEL_STYLE, CandidateBars
+from rnntui.ui.renderables.confidence import BAND_STYLES, bits_per_char, generated_text, legend
+from rnntui.ui.widgets.theme_styles import component_styles
 
 if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
     from rnntui.core.stepping import StepView
+
+
+# the confidence bands' colours, p < .1 (1) .. p >= .9 (5): component classes of the panes and the legend
+BAND_CLASSES = tuple(f"confidence--{i + 1}" for i in range(len(BAND_STYLES)))
+BAR_CLASSES = ("bars--model", "bars--chosen")  # the step chart's bars at T 1 and at the chosen settings
 
 
 # -----------------------------------------------------------------------------
@@ -28,6 +36,8 @@ if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports 
 
 class GenPane(VerticalScroll):
     """One stream's text: the seed (dim), the continuation, its probabilities, its copy check, its settings."""
+
+    COMPONENT_CLASSES = set(BAND_CLASSES)
 
     # colour by confidence; the screen sets it from the "colour" checkbox. init=False: the text child is not
     # there before mount, and an empty pane has nothing to colour
@@ -70,17 +80,22 @@ class GenPane(VerticalScroll):
     def copied_spans(self) -> tuple[tuple[int, int], ...]:
         return getattr(self.report, "spans", ())
 
+    def on_mount(self) -> None:
+        # the text is built here, not at render time, so a theme change (new band colours) rebuilds it
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.redraw())
+
     def redraw(self) -> None:
+        styles = component_styles(self, BAND_CLASSES, BAND_STYLES)
         if self.beams:
             out = Text()
             for i, b in enumerate(self.beams):
                 out.append(f"beam {i + 1} · log-prob {b.logprob:.2f} · {b.bits_per_char:.3f} bits/char\n",
                            style="bold reverse" if i == 0 else "bold")
                 spans = self.copied_spans() if i == 0 else ()
-                out.append_text(generated_text(self.seed_text, b.text, b.probs, self.colour, spans))
+                out.append_text(generated_text(self.seed_text, b.text, b.probs, self.colour, spans, styles))
                 out.append("\n\n")
         else:
-            out = generated_text(self.seed_text, self.text, self.probs, self.colour, self.copied_spans())
+            out = generated_text(self.seed_text, self.text, self.probs, self.colour, self.copied_spans(), styles)
         self.query_one(Static).update(out)
         self.border_subtitle = self.subtitle()
 
@@ -114,12 +129,24 @@ class GenPane(VerticalScroll):
         return "\n".join(head) + "\n" + body
 
 
+class ConfidenceLegend(Widget):
+    """The colouring's legend: a swatch per confidence band, in the panes' colours, and what the underline
+    of copied spans means."""
+
+    COMPONENT_CLASSES = set(BAND_CLASSES)
+
+    def render(self) -> Text:
+        return legend(True, component_styles(self, BAND_CLASSES, BAND_STYLES))
+
+
 # -----------------------------------------------------------------------------
 # the step chart
 
 
 class StepPanel(Widget, can_focus=True):
     """The candidates of the next character; keys become Take / Undo messages for the screen."""
+
+    COMPONENT_CLASSES = set(BAR_CLASSES)  # the bars' colours, from the theme
 
     class Take(Message):
         def __init__(self, char: str) -> None:
@@ -148,7 +175,8 @@ class StepPanel(Widget, can_focus=True):
     def render(self) -> CandidateBars | Text:
         if self.view is None:
             return Text("loading the weights…", style="dim italic")
-        return CandidateBars(self.view, self.selected)
+        model, chosen = component_styles(self, BAR_CLASSES, (MODEL_STYLE, CHOSEN_STYLE))
+        return CandidateBars(self.view, self.selected, model, chosen)
 
     def on_key(self, event: events.Key) -> None:
         if self.view is None or event.key in ("escape", "tab", "shift+tab") or event.key.startswith("ctrl+"):
