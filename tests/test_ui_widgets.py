@@ -14,14 +14,15 @@ from textual.widgets import Static
 
 from rnntui.core.events import ProbeSnapshot, RunStarted, Sample, StepMetrics
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.ui.renderables.confidence import generated_text
+from rnntui.ui.renderables.confidence import BAND_STYLES, generated_text
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.state import RunState
 from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel
-from rnntui.ui.widgets.gen_panes import GenPane
+from rnntui.ui.widgets.gen_panes import BAND_CLASSES, GenPane
 from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.inspect import next_feature, next_sort
 from rnntui.ui.widgets.samples import SamplesPanel
+from rnntui.ui.widgets.theme_styles import component_styles
 
 CSS = str(Path(__file__).resolve().parents[1] / "rnntui" / "ui" / "rnntui.tcss")
 TEXT = "def f(x):\n    return [x, (x + 1)]\n"
@@ -133,10 +134,12 @@ async def test_a_pane_recolours_when_its_colour_attribute_is_set():
         pane.add("cdef", (0.9, 0.05, 0.5, 0.01))
         await pilot.pause()
         shown = pane.query_one(Static)
-        assert shown.content == generated_text("ab", "cdef", [0.9, 0.05, 0.5, 0.01], False)
+        bands = component_styles(pane, BAND_CLASSES, BAND_STYLES)  # the theme's confidence colours
+        plain = generated_text("ab", "cdef", [0.9, 0.05, 0.5, 0.01], False, (), bands)
+        assert shown.content == plain
         pane.colour = True
-        assert shown.content == generated_text("ab", "cdef", [0.9, 0.05, 0.5, 0.01], True)
-        assert shown.content != generated_text("ab", "cdef", [0.9, 0.05, 0.5, 0.01], False)
+        assert shown.content == generated_text("ab", "cdef", [0.9, 0.05, 0.5, 0.01], True, (), bands)
+        assert shown.content != plain
 
 
 async def test_the_samples_panel_shows_the_samples_it_is_given():
