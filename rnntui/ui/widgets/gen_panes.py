@@ -67,7 +67,13 @@ class GenPane(VerticalScroll):
         self.text += text
         self.probs.extend(probs)
         self.redraw()
-        self.scroll_end(animate=False)
+        self.to_end()
+
+    def to_end(self) -> None:
+        """Scroll to the end once the new text is laid out: the Static's new height is known only after a
+        refresh, and scroll_end waits one refresh itself, so it is asked after the next one (asked at once,
+        it sometimes stopped a line short of the end)."""
+        self.call_after_refresh(self.scroll_end, animate=False)
 
     def set_text(self, text: str, probs: list[float]) -> None:
         self.text, self.probs = text, list(probs)
@@ -75,7 +81,7 @@ class GenPane(VerticalScroll):
         if self.beams:
             self.scroll_home(animate=False)  # the best beam is the first
         else:
-            self.scroll_end(animate=False)
+            self.to_end()
 
     def copied_spans(self) -> tuple[tuple[int, int], ...]:
         return getattr(self.report, "spans", ())
