@@ -15,8 +15,9 @@ the probes land on (probes are time-based unless --probe-hz is huge).
 from __future__ import annotations
 
 import argparse
-import random
+import sys
 import time
+from pathlib import Path
 
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.corpus import corpus_from_text
@@ -24,25 +25,10 @@ from rnntui.core.engine import Trainer
 from rnntui.core.events import ProbeSnapshot, RunFinished
 from rnntui.core.horizon import THRESHOLD, HorizonSmoother, horizons
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's root: tests/ is importable
+from tests.test_horizon import copy_text, tiny_config  # noqa: E402  (one definition of the tiny check)
+
 KINDS = ("rnn", "lstm", "gru")
-
-
-def copy_text(n_lines: int = 2000, seed: int = 0) -> str:
-    """tests/test_horizon.py's generated text: lines "Xabba...abX", the first character repeated 8 to 24
-    steps later, so predicting it needs memory."""
-    r = random.Random(seed)
-    lines = []
-    for _ in range(n_lines):
-        x = r.choice("ABCDEFGH")
-        lines.append(x + "".join(r.choice("ab") for _ in range(r.randint(8, 24))) + x)
-    return "\n".join(lines) + "\n"
-
-
-def tiny_config(kind: str, seed: int) -> TrainConfig:
-    """The settings tests/test_horizon.py uses (on copy_text())."""
-    return TrainConfig(corpus="copy", model=ModelConfig(kind=kind, hidden=32, layers=1, embed=16), seq_len=64,
-                       batch_size=16, lr=1e-2, steps=200, seed=seed, save=False, probe_hz=1e9, probe_budget=1.0,
-                       sample_every_s=0, eval_every=0, log_every=50, device="cpu")
 
 
 def measure(cfg: TrainConfig, thresholds: tuple[float, ...]) -> tuple[list[list[int | None]], float, float]:
@@ -71,6 +57,10 @@ def main() -> None:
     p.add_argument("--probe-hz", type=float, default=1e9, help="1e9: probe every step")
     p.add_argument("--kinds", default=",".join(KINDS))
     args = p.parse_args()
+    if args.tiny:  # as the test runs it: one thread, so the numbers are the test's
+        import torch
+
+        torch.set_num_threads(1)
     thresholds = tuple(sorted({THRESHOLD, 1e-3, 1e-4, 1e-6}, reverse=True))  # the app's, and others to compare
     ok = 0
     seeds = [int(s) for s in args.seeds.split(",")]
