@@ -9,6 +9,15 @@ and (--engine both, the default) the engine with no run folder at all, in altern
 of the log shows as its own ratio; the time spent inside the run-folder writer is also clocked directly
 (the throughput ratios swing by 10% or more on a shared machine; the writer's own time does not).
 Prints chars/s and the ratios (target: engine >= 97% of bare).
+
+--paired (the way to read the target on a shared machine): one bare loop and one engine run (with its run
+folder) live side by side in the process and take turns every few logged steps, each turn the same number
+of steps; the engine's generator is suspended while the bare loop runs, and that time is credited to it
+as idle (Trainer.credit_idle, as experiments do), so its probe budget and clocks count its own time only.
+Turns a second or two apart see the same machine, so the drift that moves 30-second rounds by 10% cancels
+in each pair's ratio.
+
+    python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --paired --seconds 240
 """
 from __future__ import annotations
 
@@ -111,6 +120,66 @@ def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = N
     return (b.step - a.step) * cfg.batch_size * cfg.seq_len / (b.elapsed_s - a.elapsed_s), probes, log_bytes
 
 
+class BareSteps:
+    """bare_loop() cut into turns: the same model, data, optimiser and autocast, `steps` at a time."""
+
+    def __init__(self, cfg: TrainConfig, corpus) -> None:
+        self.autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if cfg.bf16 else contextlib.nullcontext
+        torch.manual_seed(cfg.seed)
+        self.model = CharModel(cfg.model)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.streams = Streams(corpus.train, cfg.batch_size, cfg.seq_len, torch.device("cpu"))
+        self.clip, self.state, self.step = cfg.clip, None, 0
+
+    def run(self, steps: int) -> float:
+        """Seconds for `steps` steps, ending with a host sync (as the engine's log interval does)."""
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            x, y = self.streams.window(self.step % self.streams.windows)
+            with self.autocast():
+                logits, state = self.model(x, self.state)
+                loss = loss_fn(logits, y)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+            self.opt.step()
+            self.state = detach_state(state)
+            self.step += 1
+        loss.item()
+        return time.perf_counter() - t0
+
+
+def paired_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str, logs_per_turn: int) -> list[tuple[int, float, float]]:
+    """(steps, engine seconds, bare seconds) per turn, over about `seconds` of wall time in all."""
+    run_cfg = replace(cfg, minutes=None, steps=None, epochs=None, save=True, out_dir=out_dir, run_name="paired")
+    trainer, stop = Trainer(run_cfg, corpus=corpus), threading.Event()
+    events = trainer.run(stop)
+    bare = BareSteps(cfg, corpus)
+    bare.run(3)  # warm-up, not timed
+    turns: list[tuple[int, float, float]] = []
+    step = None  # the engine's step when its generator was last suspended (right after a StepMetrics)
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t0, logs = time.perf_counter(), 0
+        for e in events:  # the engine's turn: up to its logs_per_turn-th StepMetrics
+            if isinstance(e, ev.StepMetrics):
+                if step is None:  # the first logged step: warm-up ends here
+                    step, t0 = e.step, time.perf_counter()
+                    continue
+                logs += 1
+                if logs == logs_per_turn:
+                    break
+        t_engine = time.perf_counter() - t0
+        steps, step = e.step - step, e.step
+        t_bare = bare.run(steps)  # the bare loop's turn: the same number of steps
+        trainer.credit_idle(t_bare)
+        turns.append((steps, t_engine, t_bare))
+    stop.set()
+    for _ in events:  # the closing validation and save, not timed
+        pass
+    return turns
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus")
@@ -127,6 +196,9 @@ def main() -> None:
                    help="time the engine writing its run folder (log), with none (nolog), or both (default)")
     p.add_argument("--threads", type=int, default=0,
                    help="torch threads for both loops (default: torch's; 1 is steadier on a loaded machine)")
+    p.add_argument("--paired", action="store_true",
+                   help="bare loop and engine take turns every few logged steps for --seconds in all (see above)")
+    p.add_argument("--logs-per-turn", type=int, default=2, help="--paired: logged steps (of 10) per turn")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -138,6 +210,9 @@ def main() -> None:
                       val_chars=20_000)  # the closing validation is not timed: keep it short
     print(f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, bf16 {bf16}, "
           f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement")
+    if a.paired:
+        paired_report(cfg, corpus, a.seconds, a.logs_per_turn)
+        return
     modes = ("log", "nolog") if a.engine == "both" else (a.engine,)
     bare: list[float] = []
     eng: dict[str, list[float]] = {m: [] for m in modes}
@@ -169,6 +244,23 @@ def main() -> None:
         per_round = [x / y for x, y in zip(eng["log"], eng["nolog"])]
         print(f"log vs nolog (the log's own cost), per round: {', '.join(f'{x:.3f}' for x in per_round)}; "
               f"median {statistics.median(per_round):.3f}")
+
+
+def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int) -> None:
+    clock = WriterClock()
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        turns = paired_run(cfg, corpus, seconds, tmp, logs_per_turn)
+    steps = sum(t[0] for t in turns)
+    eng_s, bare_s = sum(t[1] for t in turns), sum(t[2] for t in turns)
+    chars = steps * cfg.batch_size * cfg.seq_len
+    pair = sorted(b / e for _, e, b in turns)  # bare time / engine time: the engine's speed relative to bare
+    q = lambda f: pair[min(len(pair) - 1, int(f * len(pair)))]
+    print(f"{len(turns)} turns of {turns[0][0] if turns else 0} steps each side, {steps:,} steps each")
+    print(f"bare {chars / bare_s:,.0f} chars/s   engine (with its run folder) {chars / eng_s:,.0f} chars/s")
+    print(f"per-turn ratio engine/bare: median {statistics.median(pair):.3f}, middle half {q(0.25):.3f}-{q(0.75):.3f}")
+    ratio = bare_s / eng_s
+    print(f"engine vs bare over all turns: ratio {ratio:.3f}  {'PASS' if ratio >= 0.97 else 'FAIL'} (target >= 0.97)")
+    print(f"time in the run-folder writer: {clock.seconds * 1000:.0f} ms ({100 * clock.seconds / eng_s:.2f}% of the engine's time)")
 
 
 if __name__ == "__main__":
