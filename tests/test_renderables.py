@@ -192,7 +192,6 @@ def test_gradflow_uses_the_given_smoothed_horizons():
 
 
 def test_gradflow_bars_use_eighths_so_adjacent_decades_differ():
-    T = 8
     g = np.array([[1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e0, 1e0]])  # one decade per step
     lines = render_text(GradFlow(np.ones_like(g), g, height=8), 40, 8).split("\n")
     plot = [line.split("┤" if "┤" in line else "│", 1)[1] for line in lines[1:] if "┤" in line or "│" in line]
