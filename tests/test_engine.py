@@ -1,5 +1,7 @@
 """The training engine: events, stop, pause, exact resume, divergence, budgets."""
 import math
+import os
+import sys
 import threading
 
 import pytest
@@ -226,3 +228,46 @@ def test_forced_bf16_lstm_on_a_cpu_without_native_bf16_is_one_line(tmp_path):
     # conftest makes every CPU read as non-native: the oneDNN LSTM kernel would fail mid-run
     with pytest.raises(ConfigError, match="--no-bf16"):
         run(tiny_cfg(tmp_path, bf16=True, steps=2, save=False))
+
+
+# -----------------------------------------------------------------------------
+# the hot loop reads nothing back from the device between log intervals (on a GPU each read is a sync)
+
+HOST_READS = ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__", "__index__")
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_no_host_reads_between_log_intervals(tmp_path, monkeypatch, kind):
+    """Every tensor read rnntui's own code makes between two StepMetrics comes from the one log() that
+    makes the second: optimiser steps, budget checks and probe/sample scheduling read nothing back.
+
+    On the CPU a read costs nothing, so this is checked by where reads are made: a spy on the Tensor
+    methods that copy to the host records each call made from a frame in rnntui."""
+    calls: list[tuple[str, str, str]] = []
+
+    def spy(name: str) -> None:
+        inner = getattr(torch.Tensor, name)
+
+        def read(self, *args, **kwargs):
+            caller = sys._getframe(1).f_code
+            if f"{os.sep}rnntui{os.sep}" in caller.co_filename:
+                calls.append((name, os.path.basename(caller.co_filename), caller.co_name))
+            return inner(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, read)
+
+    for name in HOST_READS:
+        spy(name)
+    cfg = tiny_cfg(tmp_path, model=ModelConfig(kind=kind, hidden=16, layers=2, embed=8), steps=40,
+                   log_every=10, eval_every=0, save=False, probe_hz=0, sample_every_s=0)
+    events = Trainer(cfg, corpus=corpus_from_text("mem", TEXT, cfg.val_frac)).run()
+    seen: list[list[tuple[str, str, str]]] = []
+    for e in events:
+        if isinstance(e, ev.StepMetrics):
+            seen.append(list(calls))  # the reads since the previous StepMetrics, this one's log() included
+            calls.clear()
+    between = seen[1:]  # the first interval also holds the run's set-up
+    assert len(between) == 3
+    for reads in between:
+        assert reads, "the spy saw no read at all: it is not watching"
+        assert {(f, fn) for _, f, fn in reads} == {("loop.py", "log")}, reads
