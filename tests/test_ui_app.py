@@ -306,7 +306,7 @@ class StarvedProbeTrainer(FakeTrainer):
     """Probes only up to step 40, then trains on: as a run whose probes were starved under load. The
     training clock runs at 0.2 s per step, so 600 steps behind is also two minutes behind."""
 
-    steps = 700
+    steps = 100_000  # runs until the test stops it: a short run could end before the test pauses it
     delay = 0.0005
 
     def run(self, stop, pause):
