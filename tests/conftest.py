@@ -32,3 +32,20 @@ def _record_notifications(monkeypatch):
     from fake_engine import record_notifications
 
     record_notifications(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def ckpt() -> dict:
+    """An untrained, seeded 2-layer GRU on the tiny corpus, as the dict the app holds: generation tests."""
+    import torch
+
+    from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
+    from rnntui.core.corpus import load_corpus
+    from rnntui.core.models import CharModel
+
+    vocab = load_corpus("tiny").vocab
+    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=2, embed=8,
+                                                       vocab_size=len(vocab)))
+    torch.manual_seed(0)
+    return {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars,
+            "step": 5}

@@ -11,7 +11,6 @@ import io
 import itertools
 
 import numpy as np
-import pytest
 from rich.color import Color
 from rich.console import Console
 from rich.style import Style
@@ -200,20 +199,7 @@ async def test_the_light_theme_is_not_the_default_palette(tmp_path):
 # ---- generation: the panes, the legend, the step chart --------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ckpt():
-    import torch
-
-    from rnntui.core.config import config_to_dict
-    from rnntui.core.corpus import load_corpus
-    from rnntui.core.models import CharModel
-
-    vocab = load_corpus("tiny").vocab
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=1, embed=8,
-                                                       vocab_size=len(vocab)))
-    torch.manual_seed(0)
-    return {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars,
-            "step": 5}
+# ckpt: the untrained 2-layer GRU of conftest.py
 
 
 async def test_generation_colours_follow_the_theme(ckpt, tmp_path, monkeypatch):

@@ -102,25 +102,14 @@ async def test_generate_without_a_model_says_so():
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from rnntui.core.beam import beam_search  # noqa: E402
-from rnntui.core.config import config_to_dict  # noqa: E402
 from rnntui.core.copycheck import CopyReport  # noqa: E402
-from rnntui.core.corpus import load_corpus  # noqa: E402
-from rnntui.core.models import CharModel  # noqa: E402
 from rnntui.core.sampling import Sampler  # noqa: E402
 from rnntui.ui.widgets.gen_panes import GenPane, StepPanel  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def ckpt():
-    vocab = load_corpus("tiny").vocab
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=2, embed=8,
-                                                       vocab_size=len(vocab)))
-    torch.manual_seed(0)
-    model = CharModel(cfg.model)
-    return {"model": model.state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars, "step": 5}
+# ckpt: the untrained 2-layer GRU of conftest.py
 
 
 @pytest.fixture(autouse=True)
