@@ -122,6 +122,16 @@ async def on_setup(pilot) -> None:
     await steady(pilot)
 
 
+async def on_runs(pilot) -> None:
+    """From the setup screen to the Runs screen, its three fixed runs listed."""
+    from rnntui.ui.screens.runs import RunsScreen
+
+    await on_setup(pilot)
+    await pilot.press("ctrl+r")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunsScreen))
+    await wait_for(pilot, lambda: pilot.app.screen.query_one("#runs-table").row_count == 3)
+
+
 async def finished_dashboard(pilot) -> None:
     await on_setup(pilot)
     pilot.app.start_run(cfg())
@@ -230,12 +240,7 @@ def test_inspector(snap_compare, size, tiny_checkpoint):
 @pytest.mark.parametrize("size", SIZES)
 def test_runs(snap_compare, size):
     async def run_before(pilot) -> None:
-        from rnntui.ui.screens.runs import RunsScreen
-
-        await on_setup(pilot)
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunsScreen))
-        await wait_for(pilot, lambda: pilot.app.screen.query_one("#runs-table").row_count == 3)
+        await on_runs(pilot)
         await pilot.pause(0.3)
         await steady(pilot)
 
@@ -246,12 +251,8 @@ def test_runs(snap_compare, size):
 def test_compare(snap_compare, size):
     async def run_before(pilot) -> None:
         from rnntui.ui.screens.compare import CompareScreen
-        from rnntui.ui.screens.runs import RunsScreen
 
-        await on_setup(pilot)
-        await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunsScreen))
-        await wait_for(pilot, lambda: pilot.app.screen.query_one("#runs-table").row_count == 3)
+        await on_runs(pilot)
         await pilot.press("space", "space", "space", "c")  # space marks a run and moves down
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
         await pilot.pause(1.0)  # the runs' logs are read in a worker
