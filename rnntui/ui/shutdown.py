@@ -30,11 +30,11 @@ class Shutdown:
                     pass  # not the main thread (tests), or a platform without them
 
     def on_stop_signal(self, signum: int) -> None:
-        if signum == getattr(signal, "SIGHUP", None):
+        hangup = signum == getattr(signal, "SIGHUP", None)
+        if hangup:
             from rnntui.cli import _silence_terminal
 
             _silence_terminal()  # the terminal is gone: the app's output goes nowhere while it saves
-        hangup = signum == getattr(signal, "SIGHUP", None)
         if self.running:
             self.run_worker(self.stop_and_exit(128 + signum, hard=hangup), group="quit", exit_on_error=False)
         elif hangup:
