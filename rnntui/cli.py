@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from typing import Callable, Sequence
 
 from rnntui import version
 from rnntui.core.config import DEVICES, MODEL_KINDS, SCHEDULES, describe, flag
+from rnntui.terminal import silence_terminal as _silence_terminal  # noqa: F401  (cli_train's SIGHUP handler)
 
 # command -> the module under rnntui/ with its cmd_<command> ("": this one); a command's module is imported
 # only when that command runs, so `rnntui --help` and the TUI's first frame stay quick
@@ -32,17 +32,6 @@ class _Parser(argparse.ArgumentParser):
 def _fail(message: str) -> int:
     print(f"rnntui: error: {message}", file=sys.stderr)
     return 2
-
-
-def _silence_terminal() -> None:
-    """After SIGHUP the terminal is gone: stdout and stderr go nowhere, so a save in progress does not
-    fail writing to them (train's signal handler and the app's both call this)."""
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-    except OSError:
-        pass
 
 
 # -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import signal
 
 from textual.worker import WorkerFailed
 
+from rnntui.terminal import silence_terminal
 from rnntui.ui.screens.dialogs import QuitDialog
 
 
@@ -32,9 +33,7 @@ class Shutdown:
     def on_stop_signal(self, signum: int) -> None:
         hangup = signum == getattr(signal, "SIGHUP", None)
         if hangup:
-            from rnntui.cli import _silence_terminal
-
-            _silence_terminal()  # the terminal is gone: the app's output goes nowhere while it saves
+            silence_terminal()  # the terminal is gone: the app's output goes nowhere while it saves
         if self.running:
             self.run_worker(self.stop_and_exit(128 + signum, hard=hangup), group="quit", exit_on_error=False)
         elif hangup:
