@@ -49,15 +49,19 @@ class TrainSession:
         self.factory = factory or real_trainer
         self.pause = threading.Event()  # set: the trainer idles between steps
         self.stop = threading.Event()  # set: the trainer finishes the step, saves, and returns
+        self.done = threading.Event()  # set when run() returns (saved, or failed): what a hang-up waits for
         self.trainer: TrainerLike | None = None  # exists once the worker built it
         self.worker = None  # the Textual Worker running run(), set by the app
         self.save_asked = False  # the user pressed save: announce the next CheckpointSaved
 
     def run(self, post: Callable[[Event], None]) -> None:
         """Thread body: build the trainer (torch loads here) and forward every event to the UI."""
-        self.trainer = self.factory(self.cfg, resume=self.resume)
-        for event in self.trainer.run(stop=self.stop, pause=self.pause):
-            post(event)
+        try:
+            self.trainer = self.factory(self.cfg, resume=self.resume)
+            for event in self.trainer.run(stop=self.stop, pause=self.pause):
+                post(event)
+        finally:
+            self.done.set()
 
     def snapshot(self) -> Any:
         """A consistent copy of the current weights (a WeightsSnapshot), or None before the model exists."""
@@ -129,6 +133,7 @@ class ExperimentSession:
         self.factory = factory or real_trainer
         self.pause = threading.Event()
         self.stop = threading.Event()
+        self.done = threading.Event()  # set when run() returns: every run has saved
         self.trainers: list[TrainerLike] = []
         self.trainer = None  # no single run's weights: Generate/Inspect go through the Runs screen
         self.worker = None
@@ -148,6 +153,12 @@ class ExperimentSession:
 
     def run(self, post: Callable[[int, Event], None]) -> None:
         """Thread body: build every trainer, then step them round-robin until all have finished."""
+        try:
+            self._run(post)
+        finally:
+            self.done.set()
+
+    def _run(self, post: Callable[[int, Event], None]) -> None:
         from rnntui.core.events import RunFinished, StepMetrics
 
         gens: dict[int, Iterator[Event]] = {}
