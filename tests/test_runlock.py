@@ -179,7 +179,8 @@ def test_a_checkpoint_copied_into_another_runs_folder_resumes_in_a_new_folder(tm
     assert files_of(tmp_path / "B") == before_b and files_of(tmp_path / "A") == before_a  # both untouched
     assert runs_in(tmp_path) == {"A", "B", "A-2"}
     new = tmp_path / "A-2"
-    assert str(new) in r.stderr and "new folder" in r.stderr, r.stderr  # says so, in one line
+    said = "".join(r.stderr.split())  # the note, however the progress printer wrapped it
+    assert f"inanewfolder{new}:" in said and f"{tmp_path / 'B'}isnotitsrun'sfolder" in said, r.stderr
     info = json.loads((new / "run.json").read_text())
     assert info["name"] == "A-2" and info["steps"] == 40 and info["config"]["model"]["kind"] == "gru"
     assert [x["step"] for x in kinds(new, "start")] == [30]

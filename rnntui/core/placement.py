@@ -123,8 +123,8 @@ def resume_run_dir(run: RunDir, checkpoint: str, seen: tuple[int, ...] | None, n
         except ConfigError:
             name = run.name
         got, lock = claim_fresh(parent, name)
-        notice = (f"{checkpoint} is not from the run in {run.path}: continuing it in a new folder {got.path} "
-                  "(that folder is left as it was)")
+        notice = (f"continuing {checkpoint} in a new folder {got.path}: {run.path} is not its run's folder "
+                  "(left as it was)")
         return got, lock, "; ".join(n for n in (notice, lock.note) if n)
     lock = own(run)
     if file_id(checkpoint) != seen:
