@@ -175,6 +175,8 @@ def cmd_watch(argv: Sequence[str]) -> int:
         return _fail(f"{path}: no such run folder")
     if not path.is_dir():
         return _fail(f"{path}: not a run folder (give the folder that holds run.json and metrics.jsonl)")
+    if run.holds_runs():  # a folder of runs, even one with a stray metrics.jsonl of its own
+        return _fail(f"{path}: holds run folders, not one run: give one of them (rnntui runs {path} lists them)")
     if not (run.info_path.is_file() or run.metrics.is_file()):
         if run.checkpoint() is not None:
             return _fail(f"{path}: has no run log to follow (a run from before run logs); "

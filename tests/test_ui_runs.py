@@ -457,3 +457,87 @@ async def test_generate_and_continue_from_a_run_folder_use_its_latest_checkpoint
         assert app.view is None and app.session.resume == str(run.latest)
         assert app.session.cfg.steps == 8 and app.session.cfg.out_dir == str(tmp_path)
         app.session.stop.set()
+
+
+# -----------------------------------------------------------------------------
+# a run folder's lock (issue 18): the Runs screen asks the lock, not the path
+
+
+HOLD = ("import sys, time; from pathlib import Path; from rnntui.core.runlock import RunLock; "
+        "lock = RunLock.take(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)")
+
+
+def hold_lock(folder: Path):
+    """Another process holding a run folder's lock, as the process training it does."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert p.stdout.readline().strip() == "held"
+    return p
+
+
+async def test_runs_screen_guards_a_locked_run_and_lists_runs_under_a_run_looking_folder(runs):
+    live = make_run(runs, "live-run", state="running", end=False, updated=time.time())
+    steps = [x for x in (runs / "gru-run" / "metrics.jsonl").read_text().splitlines() if '"step"' in x]
+    (runs / "metrics.jsonl").write_text("\n".join(steps) + "\n")  # `--metrics checkpoints/metrics.jsonl`:
+    # the folder of runs looks like a run itself
+    app = make_app(runs)
+    notes = record_notes(app)
+    holder = None
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                           and app.screen.query_one("#runs-table").row_count > 0)
+            await pilot.pause(0.5)
+            screen = app.screen
+            assert table_names(screen) == ["live-run", "gru-run", "lstm-run", "rnn-run"]  # never "checkpoints"
+            holder = hold_lock(runs / ".." / runs.name / "live-run")  # locked by another spelling of its path
+            await pilot.press("d")
+            await wait_for(pilot, lambda: any(f"process {holder.pid}" in n for n in notes))
+            assert "cannot delete live-run" in notes[-1] and not isinstance(app.screen, ConfirmDelete)
+            await pilot.press("s")  # continue: refused, it trains elsewhere
+            await wait_for(pilot, lambda: "being trained by" in notes[-1])
+            assert app.session is None and live.path.is_dir()
+            holder.kill()
+            holder.wait()
+            await pilot.press("ctrl+r")  # reload: its lock is free, so it reads "killed"
+            await wait_for(pilot, lambda: str(screen.query_one("#runs-table").get_row_at(0)[9]) == "killed")
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDelete))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not live.path.exists())
+            assert (runs / "gru-run").is_dir() and (runs / "metrics.jsonl").is_file()
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
+
+
+async def test_the_app_resuming_a_busy_run_folder_notifies(tmp_path):
+    from rnntui.core.engine import Trainer
+    from rnntui.core.runs import continue_in
+
+    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4), seq_len=8,
+                      batch_size=2, steps=4, log_every=2, eval_every=0, sample_every_s=0.0, val_chars=200,
+                      out_dir=str(tmp_path), run_name="busy", bf16=False, device="cpu")
+    for _ in Trainer(cfg).run():
+        pass
+    run = RunDir.of_config(cfg)
+    before = run.metrics.read_bytes()
+    holder = hold_lock(run.path)
+    app = RnntuiApp(corpus="tiny", runs_root=str(tmp_path))  # the real engine
+    notes = record_notes(app)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+            app.start_run(continue_in(replace(cfg, steps=8), run.latest), resume=str(run.latest))
+            await wait_for(pilot, lambda: any("in use by" in n for n in notes), timeout=60)
+            assert f"process {holder.pid}" in notes[-1] and not app.running
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.metrics.read_bytes() == before  # not a byte written to the busy folder

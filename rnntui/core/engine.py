@@ -11,7 +11,6 @@ Under torchrun every rank runs the same generator (distributed.py); rank 0 alone
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from dataclasses import replace
@@ -27,7 +26,9 @@ from rnntui.core.devices import native_bf16, resolve_device
 from rnntui.core.distributed import Dist, DistError, is_dist_failure, lost_rank
 from rnntui.core.loop import Diverged, TrainLoop
 from rnntui.core.memory import check_fits
-from rnntui.core.runs import RunDir, check_name, fresh_run_dir, run_name_for
+from rnntui.core.placement import file_id, new_run_dir, resume_run_dir
+from rnntui.core.runlock import RunLock
+from rnntui.core.runs import RunDir, check_name, run_name_for
 from rnntui.core.runwriter import RunWriter, corpus_fingerprint, load_with_progress
 
 __all__ = ["Trainer", "run_name_for", "corpus_fingerprint"]
@@ -50,6 +51,8 @@ class Trainer:
         self._loop: TrainLoop | None = None
         self._save_requested = threading.Event()
         self._hurry = threading.Event()  # set: cut the closing validation short and save now
+        self._run_lock: RunLock | None = None  # this process owns the run folder while it holds this (rank 0)
+        self._resume_id: tuple[int, ...] | None = None  # placement.file_id of the checkpoint, before loading it
         self.notice = ""
 
     # ---- called from other threads ---------------------------------------------------------------
@@ -83,6 +86,7 @@ class Trainer:
     # ---- preparing a run ---------------------------------------------------------------------------
 
     def _prepare(self) -> Generator[ev.Event, None, tuple[Checkpoint | None, Corpus]]:
+        self._resume_id = file_id(self.resume) if self.resume else None  # before loading: a later save shows
         ckpt = Checkpoint.load(self.resume) if self.resume else None
         cfg = self.cfg
         if ckpt is not None:  # the architecture is the checkpoint's; the run settings are the caller's
@@ -107,7 +111,8 @@ class Trainer:
         return ckpt, corpus
 
     def _run_dir(self, ckpt: Checkpoint | None, fingerprint: str) -> RunDir | None:
-        """The folder this run writes: its own, never another run's (issue: no run ever lost)."""
+        """The folder this run writes, and its lock (placement.py): its own, never another run's, and
+        never one that another process writes."""
         if not self.cfg.save:
             return None
         check_name(self.cfg.run_name)
@@ -117,20 +122,14 @@ class Trainer:
                 raise CheckpointError(
                     f"{self.resume}: trained on {ckpt.corpus!r}, and {self.cfg.corpus!r} is other text; "
                     "use --force-corpus to continue on it anyway")
-        resuming_here = ckpt is not None and RunDir.of_checkpoint(self.resume).path == run.path.resolve()
-        if resuming_here:
-            info = run.read_info()
-            if info is not None and info.alive() and info.pid != os.getpid():
-                raise CheckpointError(f"{run.path}: is being trained by process {info.pid} on {info.host}")
-        elif run.is_run():
-            if self.overwrite:
-                for p in (run.latest, run.best, run.info_path, run.metrics):
-                    p.unlink(missing_ok=True)
-            else:
-                taken = run
-                run = fresh_run_dir(run.out_dir, run.name)
-                self.cfg = replace(self.cfg, run_name=run.name)
-                self.notice = f"{taken.path} holds another run: writing to {run.path} (--overwrite replaces it)"
+        if ckpt is not None and RunDir.of_checkpoint(self.resume).path == run.path.resolve():
+            run, self._run_lock, notice = resume_run_dir(run, self.resume, self._resume_id, ckpt.config.run_name,
+                                                         ckpt.corpus_fingerprint)
+        else:
+            run, self._run_lock, notice = new_run_dir(run, self.overwrite)
+        if run.path != RunDir.of_config(self.cfg).path:  # a fresh name, or a new folder for a resumed run
+            self.cfg = replace(self.cfg, out_dir=str(run.out_dir), run_name=run.name)
+        self.notice = notice
         run.prepare()
         return run
 
@@ -142,7 +141,15 @@ class Trainer:
         ckpt, corpus = yield from self._prepare()
         fingerprint = corpus_fingerprint(corpus)
         self._agree(ckpt, fingerprint)
-        run = self._main_run_dir(ckpt, fingerprint)
+        try:  # the run folder's lock is held from here to the last write
+            run = self._main_run_dir(ckpt, fingerprint)
+            yield from self._train(run, ckpt, corpus, fingerprint, stop, pause)
+        finally:
+            if self._run_lock is not None:
+                self._run_lock.release()
+
+    def _train(self, run: RunDir | None, ckpt: Checkpoint | None, corpus: Corpus, fingerprint: str,
+               stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
         forced = ckpt is not None and ckpt.corpus_fingerprint not in ("", fingerprint)
         if forced:  # other text: its losses are not comparable with the old best
             ckpt = replace(ckpt, best_val_loss=None, val_history=[])

@@ -101,7 +101,7 @@ def summary_of(path: str | os.PathLike) -> RunSummary | None:
 def _from_info(run: RunDir, info: RunInfo) -> RunSummary:
     model = info.config.get("model") if isinstance(info.config.get("model"), dict) else {}
     best = _finite(info.best_val_loss)
-    state = info.live_state()
+    state = run.live_state(info)  # a "running" run whose lock no process holds: "killed"
     if state in ("running", "killed"):  # run.json lags the log by up to 10 s; a killed run's never caught up
         last = _last_step(run.metrics)
         if last is not None and last["step"] > info.steps:
@@ -192,18 +192,20 @@ def _mtime(p: Path) -> float:
 
 
 def list_runs(root: str | os.PathLike) -> list[RunSummary]:
-    """Every run folder directly under `root` (or `root` itself when it is one), newest first.
+    """Every run folder directly under `root`, newest first; `root` itself when it is a run folder.
 
-    A missing root lists nothing; anything that is not a run is skipped silently."""
+    A folder that holds run folders is a folder of runs, never one run itself: its own run-like files
+    (a `--metrics checkpoints/metrics.jsonl` log, a checkpoint copied there) are not listed, and never
+    hide the runs under it. A missing root lists nothing; anything that is not a run is skipped silently."""
     root = Path(root)
-    own = summary_of(root)
-    if own is not None:
-        return [own]
     try:
         children = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     except OSError:
-        return []
+        children = []
     found = [s for p in children if (s := _safe_summary(p)) is not None]
+    if not found:
+        own = _safe_summary(root)
+        return [own] if own is not None else []
     return sorted(found, key=lambda s: (s.updated, s.name), reverse=True)
 
 

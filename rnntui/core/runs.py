@@ -4,6 +4,7 @@
         latest.pt  best.pt           checkpoints (rnntui.core.checkpoints)
         run.json                     RunInfo: what the run is and where it stands
         metrics.jsonl                one record per event (rnntui.core.records), append-only
+        .lock                        held by the one process writing the run (rnntui.core.runlock)
 
 The CLI, the app, `runs`, `compare` and `watch` all go through this module: none of them builds a path or
 reads a run.json key by hand. Stdlib only, so listing runs never imports torch.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_from_dict
+from rnntui.core.runlock import has_lock_file, lock_holder
 
 STATES = ("running", "completed", "stopped", "diverged", "failed")
 SHOWN_STATES = STATES + ("killed", "unknown")  # what RunInfo.live_state and `runs` can show besides STATES
@@ -162,6 +164,37 @@ class RunDir:
         """The folder holds a run (a log or a checkpoint): a new run must not write into it."""
         return any(p.is_file() for p in (self.info_path, self.latest, self.best, self.metrics))
 
+    def holds_runs(self) -> bool:
+        """The folder holds run folders: it is a folder of runs (its own stray files, a `--metrics` log or a
+        copied checkpoint, do not make it one run), never resumed into, listed as one row or deleted."""
+        try:
+            return any(p.is_dir() and not p.name.startswith(".") and RunDir(p).is_run() for p in self.path.iterdir())
+        except OSError:
+            return False
+
+    # ---- who trains it
+
+    def owner(self) -> str | None:
+        """"process PID on HOST" while a process trains this run, else None. Reads only (`watch`).
+
+        The folder's lock says (runlock.py). A folder without a lock file (written by an rnntui from before
+        run locks), or a run.json naming another machine (whose lock this one may not see), falls back on
+        run.json's pid and host."""
+        who = lock_holder(self.path)
+        if who is not None:
+            return who
+        info = self.read_info()
+        if info is None or info.state != "running":
+            return None
+        if has_lock_file(self.path) and info.host in ("", socket.gethostname()):
+            return None  # the lock is free: its process is gone, even if its pid was reused since
+        return f"process {info.pid} on {info.host}" if info.alive() else None
+
+    def live_state(self, info: RunInfo) -> str:
+        """info.state to show: a "running" run that no process trains reads "killed" (SIGKILL, a crash, a
+        lost machine), since nothing will ever update its run.json again."""
+        return "killed" if info.state == "running" and self.owner() is None else info.state
+
     # ---- run.json
 
     def read_info(self) -> RunInfo | None:
@@ -178,12 +211,11 @@ class RunDir:
     # ---- before a run writes here
 
     def prepare(self) -> None:
-        """Create the folder, prove it is writable, and remove temp files left by killed saves.
+        """Prove the folder is writable, and remove temp files left by killed saves.
 
         Called before the first step, so an unwritable --out-dir is found in a second, not after the
-        training."""
+        training. The folder exists already: placement.py creates it, under its lock."""
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
             probe = self.path / f".write-test{os.getpid()}"
             probe.write_bytes(b"")
             probe.unlink()
@@ -248,17 +280,7 @@ def fsync_dir(folder: Path) -> None:
 
 
 # -----------------------------------------------------------------------------
-# choosing the folder of a new run
-
-
-def fresh_run_dir(out_dir: str | os.PathLike, name: str) -> RunDir:
-    """`name`, or `name-2`, `name-3`, ... : the first that holds no run yet."""
-    run = RunDir.of(out_dir, name)
-    n = 2
-    while run.is_run():
-        run = RunDir.of(out_dir, f"{name}-{n}")
-        n += 1
-    return run
+# naming a run and its folder (placement.py creates and claims the folder)
 
 
 def continue_in(cfg: TrainConfig, checkpoint: str | os.PathLike) -> TrainConfig:

@@ -140,6 +140,7 @@ class RunView:
         self.probes: list[ev.ProbeSnapshot] = []  # every probe the log kept, oldest first
         self.cursor: int | None = None  # index into probes; None: the latest
         self.ended_told = False  # the user was told the watched run ended
+        self.owner: str | None = None  # "process N on HOST" training the run, from its lock (set in a thread)
         self.state.apply(started_event(run, info, live))
 
     @classmethod
@@ -148,14 +149,17 @@ class RunView:
         run = RunDir(Path(path))
         view = cls(run, run.read_info(), live)
         view.apply(view.follower.poll())
+        view.owner = run.owner()
         return view
 
     # ---- feeding --------------------------------------------------------------------------------
 
     def poll(self) -> tuple[list[dict[str, Any]], RunInfo | None]:
         """What was appended to the log since the last poll, and run.json now (thread-safe to call
-        from one thread at a time)."""
-        return self.follower.poll(), self.run.read_info()
+        from one thread at a time). It also asks the folder's lock who trains the run now."""
+        records, info = self.follower.poll(), self.run.read_info()
+        self.owner = self.run.owner()
+        return records, info
 
     def apply(self, records: list[dict[str, Any]], info: RunInfo | None = None) -> None:
         """Feed records to the state, as the engine's events would (on the UI thread once shown)."""
@@ -209,7 +213,7 @@ class RunView:
 
     def alive(self) -> bool:
         """Another process still trains this run."""
-        return self.info is not None and self.info.alive() and self.state.finished is None
+        return self.info is not None and self.owner is not None and self.state.finished is None
 
     def phase(self) -> str:
         st = self.state
@@ -221,4 +225,4 @@ class RunView:
             return self.info.state
         if self.live:
             return "training elsewhere" if self.alive() else "killed (its process is gone)"
-        return "killed (its process is gone)" if not self.info.alive() else "running elsewhere"
+        return "killed (its process is gone)" if self.owner is None else "running elsewhere"

@@ -30,17 +30,6 @@ class RunActions:
         if not isinstance(self.screen, RunsScreen):
             self.push_screen(RunsScreen(self.runs_root))
 
-    def run_in_use(self, path: str) -> str:
-        """Why a run folder must not be deleted now ("" when it may)."""
-        p = Path(path).resolve()
-        if self.running and self.state.started is not None and self.state.started.run_dir:
-            if Path(self.state.started.run_dir).resolve() == p:
-                return "it is training here"
-        ex = getattr(self.session, "run_dirs", None)
-        if self.running and ex and any(Path(d).resolve() == p for d in ex):
-            return "it is training here (experiment)"
-        return ""
-
     # ---- one run on the dashboard ------------------------------------------------------------------
 
     def open_run(self, path: str, live: bool = False) -> None:
@@ -137,9 +126,9 @@ class RunActions:
         if run is None:
             return
         info, ckpt = run.read_info(), run.checkpoint()
-        if info is not None and info.alive():
-            self.notify(f"{run.name} is being trained by process {info.pid} on {info.host}: stop it there "
-                        "first", severity="warning", timeout=5)
+        if (who := run.owner()) is not None:  # its lock: a process here or elsewhere trains it
+            self.notify(f"{run.name} is being trained by {who}: stop it there first", severity="warning",
+                        timeout=5, markup=False)
             return
         if ckpt is None:
             self.notify(f"{run.name} has no checkpoint to continue from", severity="warning")

@@ -6,7 +6,6 @@ deletes it (after asking). The list is re-read every few seconds, so runs starte
 """
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -17,7 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Label, Static
 
+from rnntui.core.config import RnntuiError
+from rnntui.core.placement import delete_run
 from rnntui.core.runlist import RunSummary, human_duration, list_runs
+from rnntui.core.runs import RunDir
 
 RELOAD_S = 3.0  # the folder is re-read this often (run.json files only: cheap)
 MAX_MARKED = 6
@@ -243,20 +245,19 @@ class RunsScreen(Screen):
         s = self.current()
         if s is None:
             return
-        why = self.app.run_in_use(str(s.path))
-        if s.state == "running":
-            why = why or "it is training: stop it first"
-        if why:
-            self.notify(f"cannot delete {s.name}: {why}", severity="warning", timeout=4)
+        # the folder's lock, not its path: a run this app or another process trains, by any spelling of the path
+        if (who := RunDir(s.path).owner()) is not None:
+            self.notify(f"cannot delete {s.name}: {who} is training it: stop it first", severity="warning",
+                        timeout=4, markup=False)
             return
 
         def chosen(yes: bool | None) -> None:
             if not yes:
                 return
             try:
-                shutil.rmtree(str(s.path))
-            except OSError as e:
-                self.notify(f"cannot delete {str(s.path)}: {e.strerror or e}", severity="error")
+                delete_run(s.path)  # under the lock (a run started meanwhile is refused); never a folder of runs
+            except RnntuiError as e:
+                self.notify(str(e), severity="error", markup=False)
                 return
             self.notify(f"deleted {s.name}", timeout=3)
             self.summaries = [x for x in self.summaries if str(x.path) != str(s.path)]
