@@ -1,8 +1,13 @@
 """Beam search: width 1 is greedy, every score is the text's log-probability under the model, and the
 linear search (back-pointers) returns exactly what the quadratic one it replaced returned."""
 import math
+import os
+import pty
 import random
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -245,3 +250,77 @@ def test_top_k_is_the_stable_argsort(seed):
         scores[:] = rng.normal(size=len(scores))
     for k in (1, 2, 5, 32, len(scores), len(scores) + 3):
         np.testing.assert_array_equal(top_k(scores, k), np.argsort(-scores, kind="stable")[:k])
+
+
+# -----------------------------------------------------------------------------
+# progress: `rnntui sample --beam` on a real terminal, and the app's worker
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    from rnntui.cli import main
+    from test_cli import SMALL, TINY
+
+    out = tmp_path_factory.mktemp("beam-ck")
+    assert main(["train", TINY, "--steps", "3", "--out-dir", str(out), *SMALL]) == 0
+    (path,) = out.glob("*/latest.pt")
+    return path
+
+
+def sample_on_a_terminal(args: list[str], progress_after_s: float | None = None) -> tuple[int, str, bytes]:
+    """`rnntui sample ARGS` with stderr on a pseudo-terminal and stdout on a pipe: (exit status, stdout,
+    the terminal's bytes). progress_after_s: set the CLI's delay before the progress line first shows."""
+    code = "import sys; from rnntui.cli import main; sys.exit(main(['sample', *sys.argv[1:]]))"
+    if progress_after_s is not None:
+        code = f"import rnntui.cli_sample as s; s.PROGRESS_AFTER_S = {progress_after_s}; " + code
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=slave)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    out = proc.stdout.read().decode()
+    return proc.wait(timeout=120), out, err
+
+
+def test_cli_beam_progress_on_a_terminal_then_erased(checkpoint):
+    from rnntui.core.checkpoints import load_checkpoint
+
+    want = beam_search(Sampler.from_checkpoint(load_checkpoint(str(checkpoint))), "Th", 4, 600)[0].text
+    code, out, err = sample_on_a_terminal([str(checkpoint), "--prime", "Th", "--beam", "4", "--length", "600"], 0)
+    assert code == 0, err
+    assert out == "Th" + want + "\n"  # stdout untouched by the progress line
+    assert b"\rrnntui: beam search, width 4: 1 of 600 characters\x1b[K" in err
+    last = err.rindex(b" of 600 characters\x1b[K")
+    assert err[last:].startswith(b" of 600 characters\x1b[K\r\x1b[K")  # erased once the search ended
+    assert b"rnntui: beam 4: best log-prob" in err[last:]
+
+
+def test_cli_beam_progress_not_on_a_short_search_nor_off_a_terminal(checkpoint):
+    code, out, err = sample_on_a_terminal([str(checkpoint), "--beam", "4", "--length", "50"])
+    assert code == 0 and b"beam search, width" not in err and len(out) == 51
+    piped = subprocess.run([sys.executable, "-c", "import sys, rnntui.cli_sample as s; s.PROGRESS_AFTER_S = 0; "
+                            "sys.exit(s.cmd_sample(sys.argv[1:]))", str(checkpoint), "--beam", "4", "--length", "300"],
+                           capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and "beam search, width" not in piped.stderr and "\x1b" not in piped.stderr
+
+
+def test_app_worker_posts_beam_progress_then_the_beams(ckpt, monkeypatch):
+    from rnntui.ui import gen_worker as gw
+
+    monkeypatch.setattr(gw, "BEAM_PROGRESS_S", 0.0)
+    posted = []
+    gw.beam(posted.append, lambda: ckpt, "The ", 3, 40, False, "", 7, threading.Event())
+    kinds = [type(m).__name__ for m in posted]
+    assert kinds == ["GenStarted"] + ["BeamProgress"] * 40 + ["BeamDone"]
+    assert [(m.run, m.width, m.done, m.total) for m in posted[1:-1]] == [(7, 3, k, 40) for k in range(1, 41)]
+    want = beam_search(Sampler.from_checkpoint(ckpt), "The ", 3, 40)
+    assert [b.text for b in posted[-1].beams] == [b.text for b in want]
