@@ -1,6 +1,7 @@
 """Beam search time against length: linear means each doubling of the length about doubles the time.
 
     python benchmarks/bench_beam.py                                # 32 beams, 1k..32k chars, random GRU 2x256
+    python benchmarks/bench_beam.py --hidden 16 --layers 1         # the tiny model of BENCHMARKS.md
     python benchmarks/bench_beam.py --lengths 1000 2000 --width 8
     python benchmarks/bench_beam.py --stop '\\n'                    # with a stop string (--beam-stop)
     python benchmarks/bench_beam.py --checkpoint checkpoints/run/latest.pt
