@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Sequence
 
 from rnntui.cli import _fail, _Parser
@@ -69,6 +70,40 @@ def _sample_errors(args: argparse.Namespace) -> str | None:
 
 
 # -----------------------------------------------------------------------------
+# beam search progress
+
+PROGRESS_AFTER_S = 1.0  # a search shorter than this shows no progress line at all
+
+
+class _BeamProgress:
+    """`rnntui: beam search, width 32: 12,345 of 32,000 characters` on stderr while a search runs: only when
+    stderr is a terminal, only once the search has taken PROGRESS_AFTER_S, redrawn at most 4 times a
+    second, and erased when the search ends (the text then prints as if it had not been there)."""
+
+    def __init__(self, width: int) -> None:
+        self.clock, self.width, self.shown = time.monotonic, width, False
+        self.on = sys.stderr.isatty()
+        self.next = self.clock() + PROGRESS_AFTER_S
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on or self.clock() < self.next:
+            return
+        self.next, self.shown = self.clock() + 0.25, True
+        self._write(f"\rrnntui: beam search, width {self.width}: {done:,} of {total:,} characters\x1b[K")
+
+    def close(self) -> None:
+        if self.shown:
+            self._write("\r\x1b[K")
+
+    def _write(self, s: str) -> None:
+        try:
+            sys.stderr.write(s)
+            sys.stderr.flush()
+        except (OSError, ValueError):  # the terminal went away (EIO) or stderr was closed: stop drawing
+            self.on = self.shown = False
+
+
+# -----------------------------------------------------------------------------
 # the command
 
 
@@ -98,19 +133,25 @@ def cmd_sample(argv: Sequence[str]) -> int:
         if unknown:
             print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {unknown!r}", file=sys.stderr)
         out = sys.stdout
-        out.write(args.prime)
         if args.beam is not None:
             from rnntui.core.beam import beam_search
 
             stop = (args.beam_stop or "").replace("\\n", "\n").replace("\\t", "\t")  # typed escapes
-            beams = beam_search(sampler, args.prime, args.beam, args.length, args.length_norm, stop)
+            progress = _BeamProgress(args.beam)
+            try:
+                beams = beam_search(sampler, args.prime, args.beam, args.length, args.length_norm, stop,
+                                    progress=progress)
+            finally:
+                progress.close()
             text = beams[0].text
+            out.write(args.prime)  # after the search: a prime on the terminal's line would be under the progress
             out.write(text)
             scores = ", ".join(f"{b.logprob:.2f}" for b in beams[1:])
             print(f"rnntui: beam {args.beam}: best log-prob {beams[0].logprob:.2f} nats, "
                   f"{beams[0].bits_per_char:.3f} bits/char" + (f"; the others: {scores}" if scores else ""),
                   file=sys.stderr)
         else:
+            out.write(args.prime)
             pieces = []
             for ch in sampler.stream(args.prime, temperature=args.temperature or 1.0, top_k=args.top_k or 0,
                                      length=args.length, seed=args.seed, argmax=args.argmax):

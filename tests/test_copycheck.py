@@ -1,11 +1,16 @@
 """The memorisation check against a brute-force search, its cache, and the corpus it reads."""
+import os
 import random
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 from rnntui.core.config import ConfigError
 from rnntui.core.copycheck import CopyIndex, build_keys, ngram_hashes
+from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 
 def brute(train: str, gen: str, n: int):
@@ -104,3 +109,69 @@ def test_missing_corpus_is_a_config_error(tmp_path):
     with pytest.raises(Exception) as err:
         CopyIndex.for_corpus(str(tmp_path / "gone.txt"), 0.1, 8)
     assert "gone.txt" in str(err.value)
+
+
+# -----------------------------------------------------------------------------
+# the cache: keyed like the corpus cache, and never at the cost of the check
+
+
+def _cache_files(tmp_path):
+    return sorted((tmp_path / "cache" / "copycheck").glob("*.npy"))
+
+
+@pytest.mark.parametrize("how", ["edited in place", "replaced by rename"])
+def test_a_corpus_changed_with_its_size_and_mtime_kept_is_indexed_again(tmp_path, monkeypatch, how):
+    # size and mtime alone missed both: an edit whose mtime is set back (touch -r, rsync -t), and a new
+    # file renamed over the old one; the ctime and the inode tell them apart, as for the corpus cache
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "c.txt"
+    old, new = "the cat sat on the mat\n" * 50, "a dog ran in the fog\n" * 50
+    assert len(old) != len(new)
+    new = (new * 2)[: len(old)]  # the same size
+    corpus.write_text(old)
+    st = corpus.stat()
+    assert CopyIndex.for_corpus(str(corpus), 0.1, 8).check("the cat sat on the mat").share == 1.0
+    if how == "edited in place":
+        time.sleep(0.05)  # past the file system's timestamp tick, so the edit's ctime differs
+        corpus.write_text(new)
+    else:
+        (tmp_path / "new.txt").write_text(new)
+        os.replace(tmp_path / "new.txt", corpus)
+    os.utime(corpus, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert corpus.stat().st_size == st.st_size and corpus.stat().st_mtime_ns == st.st_mtime_ns
+    index = CopyIndex.for_corpus(str(corpus), 0.1, 8)
+    assert index.check("a dog ran in the fog").share == 1.0
+    assert index.check("the cat sat on the mat").copied == 0
+    assert len(_cache_files(tmp_path)) == 4  # a second entry, for the new version
+
+
+def test_foreign_cache_files_are_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\n" * 50)
+    want = CopyIndex.for_corpus(str(corpus), 0.1, 8)
+    keys_file = next(f for f in _cache_files(tmp_path) if f.name.endswith(".keys.npy"))
+    np.save(keys_file, np.zeros(len(want.keys), np.float64))  # the right length, a foreign dtype
+    again = CopyIndex.for_corpus(str(corpus), 0.1, 8)
+    assert again.keys.dtype == np.uint64 and np.array_equal(again.keys, want.keys)
+    np.save(keys_file, want.keys[:-1])  # a truncated index
+    assert np.array_equal(CopyIndex.for_corpus(str(corpus), 0.1, 8).keys, want.keys)
+    keys_file.unlink()
+    keys_file.mkdir()  # not a file at all: rebuilt in memory, the cache write warns
+    assert np.array_equal(CopyIndex.for_corpus(str(corpus), 0.1, 8).keys, want.keys)
+
+
+@pytest.mark.parametrize("cache", ["/dev/null/x", "a-file/x"])
+def test_sample_copy_check_with_an_unusable_cache_warns_once_and_checks(checkpoint, tmp_path, cache):  # noqa: F811
+    # the text is already printed when the index is built: a cache that cannot be written costs one
+    # warning line (as the corpus cache's does), the check still runs, the exit status is 0
+    (tmp_path / "a-file").write_text("not a folder")
+    env = {**os.environ, "RNNTUI_CACHE": cache}
+    r = subprocess.run([sys.executable, "-m", "rnntui", "sample", str(checkpoint), "--length", "60", "--seed", "2",
+                        "--copy-check"], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) == 61 and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert all(x.startswith("rnntui: ") for x in lines), lines
+    assert len([x for x in lines if "cannot cache the copy-check index" in x]) == 1
+    assert len([x for x in lines if "copy check against" in x and "8-grams" in x]) == 1

@@ -229,6 +229,21 @@ async def test_beam_search_and_copy_check_are_shown(ckpt, tmp_path):
         assert "best.pt" in body and want[0].text in body and "copied" in body
 
 
+async def test_a_long_beam_search_shows_its_progress_and_can_be_cancelled(ckpt, tmp_path):
+    app = RnntuiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        gen = await open_checkpoint(pilot, app, ckpt, tmp_path)
+        gen.query_one("#length").value = "100000"
+        gen.query_one("#beam").value = "32"
+        await pilot.press("ctrl+e")
+        shown = lambda: str(gen.query_one("#gen-text-0").render())  # noqa: E731
+        await wait_for(pilot, lambda: "of 100,000 characters" in shown(), timeout=30)
+        assert shown().startswith("searching 32 beams… ") and gen.running
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not any(w.group == "generate" and not w.is_finished for w in app.workers))
+        assert not gen.running and gen.query_one(GenPane).beams == ()  # cancelled: no beams come back
+
+
 async def test_step_mode_on_live_weights_during_training(tmp_path):
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8), seq_len=16,
                       batch_size=4, steps=100_000, log_every=5, eval_every=10_000, out_dir=str(tmp_path),

@@ -7,20 +7,24 @@ longest copied span is found by comparing against the text only the occurrences 
 of each candidate window, so common n-grams (in a 100 MB corpus, thousands of occurrences) stay cheap.
 
 Built once per corpus and n, vectorised (n passes of a polynomial hash over the whole text, one
-in-place sort), and cached in the cache directory keyed by the corpus file's path, size and mtime, the
-validation fraction and n. Memory: 8 bytes per training character (a 100 MB corpus: ~800 MB).
+in-place sort), and cached in the cache directory keyed by the corpus file's version as the corpus cache
+keys it (corpus_read.file_key: path, size, mtime, ctime, inode), the validation fraction and n. A cache
+that cannot be written (read-only, not a folder, full) costs one warning line, never the check. Memory:
+8 bytes per training character (a 100 MB corpus: ~800 MB).
 """
 from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rnntui.core.config import ConfigError
-from rnntui.core.corpus import Vocab, load_corpus
+from rnntui.core.corpus import Corpus, Vocab, load_corpus
+from rnntui.core.corpus_cache import warn_uncached
+from rnntui.core.corpus_read import file_key
 
 DEFAULT_N = 8
 BASE = np.uint64(0x100000001B3)  # FNV prime: odd, so the polynomial hash mixes every character
@@ -130,24 +134,34 @@ class CopyIndex:
         path = resolve_corpus(name)
         if not path.is_file():
             raise ConfigError(f"{name}: the training corpus file is missing (needed for the copy check)")
+        version = file_key(path)  # before reading: a file edited during the build misses this key next time
         corpus = load_corpus(name, val_frac)
-        st = path.stat()
-        key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{val_frac}|{n}|{FORMAT}".encode())
+        fields = (*astuple(version), val_frac, n, FORMAT)  # path, size, mtime, ctime, inode; split; n; layout
+        key = hashlib.sha1("|".join(map(str, fields)).encode("utf-8", "surrogatepass"))
         folder = (cache or cache_dir()) / "copycheck"
         base = folder / f"{path.stem[:40]}-n{n}-{key.hexdigest()[:16]}"
         kf, nf = base.with_suffix(".keys.npy"), base.with_suffix(".lines.npy")
-        if kf.exists() and nf.exists():
-            try:
-                return cls(corpus.train, corpus.vocab, n, np.load(kf, mmap_mode="r"), np.load(nf))
-            except (OSError, ValueError):
-                pass  # a damaged cache file: rebuild it
-        index = cls(corpus.train, corpus.vocab, n)
-        folder.mkdir(parents=True, exist_ok=True)
-        for f, arr in ((kf, index.keys), (nf, index.newlines)):
-            tmp = f.with_name(f"{f.name}.tmp{os.getpid()}.npy")
-            np.save(tmp, arr)
-            os.replace(tmp, f)  # atomic: a killed build leaves no half file
+        index = cls._cached(corpus, n, kf, nf)
+        if index is None:
+            index = cls(corpus.train, corpus.vocab, n)
+            _save(folder, ((kf, index.keys), (nf, index.newlines)))
         return index
+
+    @classmethod
+    def _cached(cls, corpus: Corpus, n: int, kf: Path, nf: Path) -> "CopyIndex | None":
+        """The index from its cache files when both are there and have the shapes this corpus needs."""
+        if not (kf.is_file() and nf.is_file()):  # regular files only: a FIFO or folder there is not a cache
+            return None
+        try:
+            keys = np.load(kf, mmap_mode="r", allow_pickle=False)
+            lines = np.load(nf, allow_pickle=False)
+        except (OSError, ValueError):
+            return None  # a damaged cache file: rebuild it
+        if keys.dtype != np.uint64 or keys.shape != (max(0, len(corpus.train) - n + 1),):
+            return None
+        if lines.ndim != 1 or lines.dtype.kind not in "iu":
+            return None
+        return cls(corpus.train, corpus.vocab, n, keys, lines)
 
     def encode(self, text: str) -> np.ndarray:
         """Generated text -> ids; characters the corpus lacks get an id that matches nothing."""
@@ -231,6 +245,25 @@ class CopyIndex:
             alive = alive[run == w]
             length += w
         return best, where
+
+
+def _save(folder: Path, arrays: tuple[tuple[Path, np.ndarray], ...]) -> None:
+    """Write each array atomically (a temp file, then a rename: a killed build leaves no half file); on an
+    OS error (a cache path that is not a folder, read-only, full) remove the temp file and warn once."""
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for f, arr in arrays:
+            tmp = f.with_name(f"{f.name}.tmp{os.getpid()}.npy")
+            np.save(tmp, arr)
+            os.replace(tmp, f)
+    except OSError as e:
+        if tmp is not None:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+        warn_uncached(folder, "the copy-check index", "built again", e)
 
 
 def _runs(starts: np.ndarray, n: int) -> list[tuple[int, int]]:

@@ -104,12 +104,17 @@ def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
                 tmp.unlink(missing_ok=True)
             except OSError:
                 pass
-        folder = str(npy.parent)
-        if folder not in _warned:
-            _warned.add(folder)
-            print(f"rnntui: warning: cannot cache the encoded corpus in {folder} ({e.strerror or e}); "
-                  "it will be read again next time", file=sys.stderr)
+        warn_uncached(npy.parent, "the encoded corpus", "read again", e)
         return False
+
+
+def warn_uncached(folder: Path, what: str, again: str, e: OSError) -> None:
+    """The one line a cache that cannot be written costs, once per folder and process (the copy check's
+    index cache says it here too): `what` is what was not cached, `again` what happens to it next time."""
+    if str(folder) not in _warned:
+        _warned.add(str(folder))
+        print(f"rnntui: warning: cannot cache {what} in {folder} ({e.strerror or e}); it will be {again} "
+              "next time", file=sys.stderr)
 
 
 def _remove_stale(*paths: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from textual.message import Message
 
 GEN_UPDATE_S = 0.05  # generated text reaches the screen in chunks at most every 50 ms per pane
+BEAM_PROGRESS_S = 0.25  # a beam search's "n of N characters" is posted at most this often
 
 SamplerFactory = Callable[[dict], Any]  # checkpoint dict -> object with .stream_scored(...)
 
@@ -75,6 +76,13 @@ class BeamDone(Message):
     def __init__(self, run: int, beams: tuple[BeamResult, ...]) -> None:
         super().__init__()
         self.run, self.beams = run, beams  # best first
+
+
+class BeamProgress(Message):
+    def __init__(self, run: int, width: int, done: int, total: int) -> None:
+        super().__init__()
+        self.run, self.width = run, width  # which generation; its beam width
+        self.done, self.total = done, total  # characters searched so far, of the length asked for
 
 
 class StepperReady(Message):
@@ -141,7 +149,16 @@ def beam(post: Callable[[Message], None], source: Callable[[], dict | None], pri
 
     ckpt = _weights(source)
     post(GenStarted(run, _origin(ckpt)))
-    beams = beam_search(real_sampler(ckpt), prime, width, length, length_norm, stop_at, cancel=stop)
+    next_at = time.monotonic() + BEAM_PROGRESS_S
+
+    def progress(done: int, total: int) -> None:  # called after every character: a clock read, rarely a post
+        nonlocal next_at
+        if time.monotonic() >= next_at:
+            next_at = time.monotonic() + BEAM_PROGRESS_S
+            post(BeamProgress(run, width, done, total))
+
+    beams = beam_search(real_sampler(ckpt), prime, width, length, length_norm, stop_at, cancel=stop,
+                        progress=progress)
     if not stop.is_set():
         post(BeamDone(run, tuple(BeamResult(b.text, tuple(math.exp(x) for x in b.char_logprobs), b.logprob,
                                             b.bits_per_char) for b in beams)))

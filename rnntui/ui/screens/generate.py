@@ -185,7 +185,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
                    "".join(c for c in s.prime if c in self.vocab),
                    self._settings_dict(mode="beam", width=width, length=length, length_norm=s.length_norm,
                                        ends_at_newline=s.beam_newline))
-        pane.query_one(Static).update(Text(f"searching {width} beams…", style="dim italic"))
+        pane.query_one(Static).update(_searching(width))
         self._set_running(True)
         body = partial(gw.beam, self.post_message, self.source, s.prime, width, length, s.length_norm, stop_at,
                        run, self.stop)
@@ -205,6 +205,10 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         if msg.done and msg.pane == len(panes) - 1:
             self._set_running(False)
             self._copy_check()
+
+    def on_beam_progress(self, msg: gw.BeamProgress) -> None:
+        if msg.run == self.run_id and self.running:
+            self.query_one(GenPane).query_one(Static).update(_searching(msg.width, msg.done, msg.total))
 
     def on_beam_done(self, msg: gw.BeamDone) -> None:
         if msg.run != self.run_id:
@@ -267,3 +271,9 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
 
     def on_unmount(self) -> None:
         self.stop.set()  # a stream still running has no screen to go to
+
+
+def _searching(width: int, done: int = 0, total: int = 0) -> Text:
+    """What a beam search's pane shows until its beams come back."""
+    count = f" {done:,} of {total:,} characters" if total else ""
+    return Text(f"searching {width} beams…{count}", style="dim italic")
