@@ -1,9 +1,10 @@
 """The training dashboard: loss, gradient flow, gradient norm, hidden states, status and samples.
 
-Engine events land in the app's RunState (O(1) each); this screen redraws from it on a timer, so the
-terminal is updated at a bounded rate however fast the engine logs. Below 100 columns the panels stack
-in one scrolling column with the status first. Attributes go down: the view keys set the panels' reactive
-attributes (smoothing, log_y, layer_index, cell, order_by), whose watchers retitle and repaint them.
+Engine events land in the app's RunState (O(1) each); this screen redraws from it on a timer (every
+REDRAW_S = 0.3 s, about 3 times a second), so the terminal is updated at a bounded rate however fast the
+engine logs. Below 100 columns the panels stack in one scrolling column with the status first. Attributes
+go down: the view keys set the panels' reactive attributes (smoothing, log_y, layer_index, cell, order_by),
+whose watchers retitle and repaint them.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from rnntui.ui.widgets.status import StatusPanel
 
 PANEL_IDS = ("status", "loss", "gradflow", "norm", "heatmap", "samples")  # help has a section for each
 
-REDRAW_S = 0.3  # ~3 Hz: smooth enough to watch, cheap enough to leave the cores to training (help quotes it)
+REDRAW_S = 0.3  # about 3.3 Hz: smooth enough to watch, cheap enough to leave the cores to training (help quotes it)
 
 
 class TrainScreen(Screen):
