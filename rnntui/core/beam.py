@@ -11,7 +11,6 @@ short endings).
 """
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from rnntui.core.config import ConfigError
 from rnntui.core.sampling import Sampler
+from rnntui.core.units import LN2
 
 MAX_WIDTH = 32
 
@@ -32,7 +32,7 @@ class Beam:
 
     @property
     def bits_per_char(self) -> float:
-        return -self.logprob / math.log(2) / len(self.text) if self.text else 0.0
+        return -self.logprob / LN2 / len(self.text) if self.text else 0.0
 
     def rank_score(self, length_norm: bool) -> float:
         return self.logprob / max(1, len(self.text)) if length_norm else self.logprob

@@ -20,11 +20,11 @@ from typing import Sequence
 import numpy as np
 
 from rnntui.core.records import RunLog
+from rnntui.core.units import bits_per_char
 
 KEPT_BACK = (16, 32)  # the table's "gradient kept k steps back" columns
 RECENT_PROBES = 5  # probes averaged (in log space) for the kept figures
 FLOOR = 1e-30  # a ratio of exactly 0 (underflow) counts as this, so its log stays finite
-LN2 = math.log(2.0)
 
 
 # -----------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def compare_row(label: str, log: RunLog, probes: int = RECENT_PROBES) -> Compare
     walls = [w for w in log.wall_s if math.isfinite(w)]
     steps = max([*log.steps, *log.val_steps, *(p[0] for p in log.probes), 0])
     return CompareRow(
-        label=label, steps=steps, val_loss=val, val_bpc=val / LN2 if val is not None else None,
+        label=label, steps=steps, val_loss=val, val_bpc=bits_per_char(val) if val is not None else None,
         best_val_loss=min(vals) if vals else None, chars_per_s=float(np.median(speeds)) if speeds else None,
         kept16=run_kept(log, 16, probes), kept32=run_kept(log, 32, probes), wall_s=walls[-1] if walls else 0.0)
 

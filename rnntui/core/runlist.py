@@ -17,8 +17,7 @@ from typing import Any
 
 from rnntui.core.records import parse_lines, read_records
 from rnntui.core.runs import RunDir, RunInfo
-
-LN2 = math.log(2.0)
+from rnntui.core.units import bits_per_char
 
 
 # -----------------------------------------------------------------------------
@@ -70,7 +69,7 @@ class RunSummary:
 
 
 def _bpc(loss: float | None) -> float | None:
-    return loss / LN2 if loss is not None else None
+    return bits_per_char(loss) if loss is not None else None
 
 
 def _finite(x: Any) -> float | None:

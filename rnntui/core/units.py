@@ -9,7 +9,7 @@ import math
 import unicodedata
 from typing import Container
 
-LN2 = math.log(2.0)
+LN2 = math.log(2.0)  # nats per bit: a loss in nats divided by LN2 is in bits (the one definition)
 
 
 def bits_per_char(nats: float) -> float:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnntui.core.compare import fmt_kept
+from rnntui.core.units import bits_per_char
 from rnntui.ui.renderables.axes import parse_style
 from rnntui.ui.renderables.linechart import LineChart, Series, ema
 
@@ -24,7 +25,6 @@ from rnntui.ui.renderables.linechart import LineChart, Series, ema
 # component classes in rnntui.tcss (a darker set on a light theme)
 RUN_STYLES = ("bold #3a96dd", "bold #e5a50a", "bold #2fb344", "bold #d0508a", "bold #9b72e8", "bold #a0704a")
 X_AXES = {"steps": "step", "chars": "chars", "wall": "wall s"}  # x axis key -> axis label
-LN2 = math.log(2.0)
 
 
 def run_style(i: int, styles: Sequence[Style | str] = RUN_STYLES) -> Style | str:
@@ -81,7 +81,7 @@ class CompareLoss(LineChart):
             legend.append((style, c.label, f"val {val:.2f}" if val is not None else
                            f"{train:.2f}" if train is not None else ""))
         super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label=X_AXES.get(x_axis, x_axis),
-                         right_axis=lambda v: f"{v / LN2:.2f}", right_label="bpc", legend=_legend(legend))
+                         right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=_legend(legend))
 
 
 class CompareReach(LineChart):
