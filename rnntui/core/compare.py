@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from rnntui.core.records import RunLog
-from rnntui.core.units import bits_per_char
+from rnntui.core.units import bits_per_char, finite_number
 
 KEPT_BACK = (16, 32)  # the table's "gradient kept k steps back" columns
 RECENT_PROBES = 5  # probes averaged (in log space) for the kept figures
@@ -93,16 +93,11 @@ class CompareRow:
         return {16: self.kept16, 32: self.kept32}[k]
 
 
-def _finite(x: float | None) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
-
-
 def compare_row(label: str, log: RunLog, probes: int = RECENT_PROBES) -> CompareRow:
     """The final numbers of one run's log."""
     val = None
     if log.end is not None:
-        v = log.end.get("val_loss")
-        val = _finite(float(v)) if isinstance(v, (int, float)) else None
+        val = finite_number(log.end.get("val_loss"))
     if val is None:
         finite = [v for v in log.val_loss if math.isfinite(v)]
         val = finite[-1] if finite else None

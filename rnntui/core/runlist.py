@@ -9,7 +9,6 @@ folders that hold no run are skipped silently.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 from rnntui.core.records import parse_lines, read_records
 from rnntui.core.runs import RunDir, RunInfo
-from rnntui.core.units import bits_per_char
+from rnntui.core.units import bits_per_char, finite_number as _finite
 
 
 # -----------------------------------------------------------------------------
@@ -70,10 +69,6 @@ class RunSummary:
 
 def _bpc(loss: float | None) -> float | None:
     return bits_per_char(loss) if loss is not None else None
-
-
-def _finite(x: Any) -> float | None:
-    return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
 
 
 # -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Small shared facts about how numbers and characters are shown: bits per character, durations, a
-visible stand-in for whitespace and control characters, and the characters of a text a vocabulary lacks.
+"""Small shared facts about how numbers and characters are shown: bits per character, finite numbers,
+durations, a visible stand-in for whitespace and control characters, and the characters of a text a
+vocabulary lacks.
 
 Stdlib only: the CLI, the engine and every screen use these, and none of them should pay for torch.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from typing import Container
+from typing import Any, Container
 
 LN2 = math.log(2.0)  # nats per bit: a loss in nats divided by LN2 is in bits (the one definition)
 
@@ -15,6 +16,12 @@ LN2 = math.log(2.0)  # nats per bit: a loss in nats divided by LN2 is in bits (t
 def bits_per_char(nats: float) -> float:
     """A loss in nats per character as bits per character (bpc), the unit char-RNN papers report."""
     return nats / LN2
+
+
+def finite_number(x: Any) -> float | None:
+    """x as a float when it is a finite number, else None: how a loss read from a log or run.json that
+    may be missing (None), unknown (NaN, inf) or of the wrong type is kept."""
+    return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
 
 
 # -----------------------------------------------------------------------------
