@@ -21,7 +21,8 @@ from rnntui.core.compare import (
     compare_row, fmt_kept, format_table, gradient_kept, labels_for, reach_back, reach_curves, run_kept, sentence)
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
-from rnntui.core.runlist import human_count, human_duration, list_runs, summary_of
+from rnntui.core.runlist import list_runs, summary_of
+from rnntui.core.units import format_count, format_duration
 from rnntui.core.runs import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,8 +250,9 @@ def test_labels_and_formats():
     assert labels_for(["rnn", "lstm"], ["a", "b"]) == ["rnn", "lstm"]
     assert labels_for(["rnn", "rnn"], ["clip-1", "clip-0"]) == ["clip-1", "clip-0"]
     assert [fmt_kept(x) for x in (3.4e-11, 2.6e-4, 0.26, 1.0, None)] == ["3e-11", "3e-4", "0.3", "1", "-"]
-    assert human_duration(42) == "42s" and human_duration(725) == "12m 05s" and human_duration(3 * 86400) == "3d 0h"
-    assert human_count(950) == "950" and human_count(12_345) == "12.3k" and human_count(4_560_000) == "4.56M"
+    assert format_duration(42, words=True) == "42s" and format_duration(725, words=True) == "12m 05s"
+    assert format_duration(3 * 86400, words=True) == "3d 0h" and format_duration(725) == "12:05"
+    assert format_count(950) == "950" and format_count(12_345) == "12.3k" and format_count(4_560_000) == "4.56M"
 
 
 def test_reach_curves_pick_the_probe_near_a_step(tmp_path):

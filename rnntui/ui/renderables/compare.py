@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnntui.core.compare import fmt_kept
-from rnntui.core.units import bits_per_char
+from rnntui.core.units import bits_per_char, format_count, format_duration
 from rnntui.ui.renderables.axes import parse_style
 from rnntui.ui.renderables.linechart import LineChart, Series, ema
 
@@ -128,8 +128,8 @@ class FinalTable:
         table.add_column("state", no_wrap=True)
         for i, r in enumerate(self.rows):
             n = r.numbers
-            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), r.cell, f"{n.steps:,}", _compact(r.chars_seen),
-                          _dur(n.wall_s), _num(n.val_loss, 3), _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
+            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), r.cell, f"{n.steps:,}", format_count(r.chars_seen),
+                          format_duration(n.wall_s), _num(n.val_loss, 3), _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
                           "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
                           *[fmt_kept(n.kept(k)) for k in self.kept_at], r.state)
         yield table
@@ -139,15 +139,3 @@ def _num(x: float | None, digits: int) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
-def _compact(n: int) -> str:
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if n >= div:
-            return f"{n / div:.3g}{suffix}"
-    return str(n)
-
-
-def _dur(s: float) -> str:
-    if not math.isfinite(s):
-        return "–"
-    s = int(s)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
