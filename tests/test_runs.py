@@ -18,7 +18,7 @@ import torch
 from rnntui.cli import main
 from rnntui.core import events as ev
 from rnntui.core.compare import (
-    compare_row, fmt_kept, format_table, gradient_kept, labels_for, reach_back, reach_curves, run_kept, sentence)
+    compare_row, fmt_kept, format_table, gradient_kept, reach_back, reach_curves, run_kept, run_labels, sentence)
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
 from rnntui.core.runlist import list_runs, summary_of
@@ -247,8 +247,14 @@ def test_sentence_falls_back_and_says_what_is_missing(tmp_path):
 
 
 def test_labels_and_formats():
-    assert labels_for(["rnn", "lstm"], ["a", "b"]) == ["rnn", "lstm"]
-    assert labels_for(["rnn", "rnn"], ["clip-1", "clip-0"]) == ["clip-1", "clip-0"]
+    cfg = lambda kind="rnn", layers=1, clip=1.0: {"model": {"kind": kind, "layers": layers, "hidden": 8},
+                                                   "clip": clip, "lr": 0.01, "corpus": "tiny", "seed": 0}
+    assert run_labels([cfg("rnn"), cfg("lstm")], ["a", "b"]) == ["rnn", "lstm"]
+    assert run_labels([cfg(clip=1.0), cfg(clip=0.0)], ["a", "b"]) == ["clip 1", "clip off"]
+    assert run_labels([cfg(layers=1), cfg(layers=2)], ["a", "b"]) == ["1 layer", "2 layers"]
+    assert run_labels([cfg(), cfg()], ["a", "b"]) == ["a", "b"]  # nothing differs: the run names
+    assert run_labels([cfg("rnn", 1, 1.0), cfg("lstm", 2, 0.0)], ["a", "b"]) == ["a", "b"]  # too much differs
+    assert run_labels([cfg("rnn"), None], ["a", "b"]) == ["a", "b"]  # a config unknown
     assert [fmt_kept(x) for x in (3.4e-11, 2.6e-4, 0.26, 1.0, None)] == ["3e-11", "3e-4", "0.3", "1", "-"]
     assert format_duration(42, words=True) == "42s" and format_duration(725, words=True) == "12m 05s"
     assert format_duration(3 * 86400, words=True) == "3d 0h" and format_duration(725) == "12:05"

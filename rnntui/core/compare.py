@@ -2,6 +2,7 @@
 
     rows = [compare_row(label, log) for label, log in ...]      RunLog (records.py) -> CompareRow
     format_table(rows)      the table `rnntui compare` prints
+    run_labels(configs, names)  ["rnn", "lstm"], ["clip 1", "clip off"]: what differs between the runs
     sentence(rows)          "32 steps back, rnn keeps 1e-11 of the gradient, lstm 1e-4, gru 1e-2."
 
 "Gradient kept k steps back" reads a probe's last-step gradient curve, grad_last[l, t] = ||d loss_T / dh_t||
@@ -15,7 +16,8 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -74,6 +76,44 @@ def reach_curves(log: RunLog, step: int | None = None) -> tuple[int, np.ndarray]
 
 
 # -----------------------------------------------------------------------------
+# labels: name each run by what differs between them
+
+
+def run_facts(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The settings a label may name, from a run's config dict (run.json's "config"; None: unknown)."""
+    c = config or {}
+    m = c.get("model", {}) if isinstance(c.get("model"), dict) else {}
+    return {"kind": m.get("kind"), "layers": m.get("layers"), "hidden": m.get("hidden"), "clip": c.get("clip"),
+            "lr": c.get("lr"), "seq_len": c.get("seq_len"), "batch": c.get("batch_size"), "corpus": c.get("corpus"),
+            "seed": c.get("seed")}
+
+
+def _word(key: str, v: Any) -> str:
+    if key == "kind":
+        return str(v)
+    if key == "layers":
+        return f"{v} layer{'s' if v != 1 else ''}"
+    if key == "clip":
+        return "clip off" if not v else f"clip {v:g}"
+    if key == "corpus":
+        return Path(str(v)).stem
+    return f"{key} {v:g}" if isinstance(v, (int, float)) else f"{key} {v}"
+
+
+def run_labels(configs: Sequence[Mapping[str, Any] | None], names: Sequence[str]) -> list[str]:
+    """Short names from the settings that differ: "rnn" / "lstm" (a vanishing-gradients experiment),
+    "clip 1" / "clip off", "1 layer" / "2 layers"; the run names when nothing or too much differs, when a
+    config is unknown, or when two runs would read the same."""
+    facts = [run_facts(c) for c in configs]
+    keys = [k for k in facts[0] if len({repr(f[k]) for f in facts}) > 1] if facts else []
+    if 1 <= len(keys) <= 2 and all(f[k] is not None for f in facts for k in keys):
+        out = [" ".join(_word(k, f[k]) for k in keys) for f in facts]
+        if len(set(out)) == len(out):
+            return out
+    return list(names)
+
+
+# -----------------------------------------------------------------------------
 # the table
 
 
@@ -109,14 +149,6 @@ def compare_row(label: str, log: RunLog, probes: int = RECENT_PROBES) -> Compare
         label=label, steps=steps, val_loss=val, val_bpc=bits_per_char(val) if val is not None else None,
         best_val_loss=min(vals) if vals else None, chars_per_s=float(np.median(speeds)) if speeds else None,
         kept16=run_kept(log, 16, probes), kept32=run_kept(log, 32, probes), wall_s=walls[-1] if walls else 0.0)
-
-
-def labels_for(cells: Sequence[str], names: Sequence[str]) -> list[str]:
-    """Each run's label: its cell when every cell differs (rnn / lstm / gru), else its run name."""
-    cells = list(cells)
-    if all(cells) and len(set(cells)) == len(cells):
-        return cells
-    return list(names)
 
 
 def fmt_kept(x: float | None) -> str:
