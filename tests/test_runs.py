@@ -18,7 +18,8 @@ import torch
 from rnntui.cli import main
 from rnntui.core import events as ev
 from rnntui.core.compare import (
-    compare_row, fmt_kept, format_table, gradient_kept, reach_back, reach_curves, run_kept, run_labels, sentence)
+    NO_PROBES, compare_row, fmt_kept, format_table, gradient_kept, kept_summary, reach_back, reach_curves, run_kept,
+    run_labels, sentence)
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
 from rnntui.core.runlist import list_runs, summary_of
@@ -243,6 +244,12 @@ def test_sentence_falls_back_and_says_what_is_missing(tmp_path):
     rows = [compare_row("rnn", short), compare_row("lstm", none)]
     assert sentence(rows) == "16 steps back, rnn keeps 1e-4 of the gradient (lstm: no probe reaching that far)."
     assert sentence([compare_row("lstm", none)]).startswith("No gradient probes")
+    # the figures as data, for a caller that words them itself, and a note that goes before the full stop
+    summary = kept_summary(rows)
+    assert summary.k == 16 and [label for label, _ in summary.kept] == ["rnn"] and summary.missing == ("lstm",)
+    assert kept_summary([compare_row("lstm", none)]) is None and sentence([]) == ""
+    assert sentence(rows, note="latest probes").endswith("that far) (latest probes).")
+    assert sentence([compare_row("lstm", none)], note="latest probes") == NO_PROBES
     assert format_table([compare_row("lstm", none)]).splitlines()[1].split()[-2:] == ["-", "-"]
 
 

@@ -179,23 +179,45 @@ def _num(x: float | None, digits: int) -> str:
     return f"{x:.{digits}f}" if x is not None else "-"
 
 
-def sentence(rows: Sequence[CompareRow], k: int = 32) -> str:
+# -----------------------------------------------------------------------------
+# the sentence
+
+
+@dataclass(frozen=True)
+class KeptSummary:
+    k: int  # steps back the figures are for: the k asked, or a shorter one when no window reaches it
+    kept: tuple[tuple[str, float], ...]  # (label, gradient kept k steps back) of each run that has one, in order
+    missing: tuple[str, ...]  # labels of the runs with no probe reaching k steps back
+
+
+NO_PROBES = "No gradient probes in these runs' logs yet: the gradient kept cannot be compared."
+
+
+def kept_summary(rows: Sequence[CompareRow], k: int = 32) -> KeptSummary | None:
+    """The figures the sentence reads, at k steps back (one of KEPT_BACK), falling back to 16 when no run's
+    window reaches 32 (--seq-len < 33). None when no run has a probe yet."""
+    for kk in [k] + [b for b in sorted(KEPT_BACK, reverse=True) if b < k]:
+        known = tuple((r.label, v) for r in rows if (v := r.kept(kk)) is not None)
+        if known:
+            return KeptSummary(kk, known, tuple(r.label for r in rows if r.kept(kk) is None))
+    return None
+
+
+def sentence(rows: Sequence[CompareRow], k: int = 32, note: str = "") -> str:
     """One line a learner can read: "32 steps back, rnn keeps 1e-11 of the gradient, lstm 1e-4, gru 1e-2."
 
-    k is one of KEPT_BACK; falls back to 16 steps back when no run's window reaches 32 (--seq-len < 33)."""
+    `note` is added in brackets before the full stop (the Compare view says which probes it read); "" for
+    no rows, NO_PROBES when none has a probe yet."""
     if not rows:
         return ""
-    ks = [k] + [b for b in sorted(KEPT_BACK, reverse=True) if b < k]
-    for kk in ks:
-        known = [(r.label, r.kept(kk)) for r in rows if r.kept(kk) is not None]
-        if known:
-            break
-    else:
-        return "No gradient probes in these runs' logs yet: the gradient kept cannot be compared."
-    (first, v0), rest = known[0], known[1:]
-    text = f"{kk} steps back, {first} keeps {fmt_kept(v0)} of the gradient"
+    summary = kept_summary(rows, k)
+    if summary is None:
+        return NO_PROBES
+    (first, v0), rest = summary.kept[0], summary.kept[1:]
+    text = f"{summary.k} steps back, {first} keeps {fmt_kept(v0)} of the gradient"
     text += "".join(f", {label} {fmt_kept(v)}" for label, v in rest)
-    missing = [r.label for r in rows if r.kept(kk) is None]
-    if missing:
-        text += f" ({', '.join(missing)}: no probe reaching that far)"
+    if summary.missing:
+        text += f" ({', '.join(summary.missing)}: no probe reaching that far)"
+    if note:
+        text += f" ({note})"
     return text + "."

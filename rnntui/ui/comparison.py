@@ -82,8 +82,5 @@ def rows(runs: list[RunData], step: int | None = None) -> list[Row]:
 
 def sentence(table: list[Row], step: int | None = None) -> str:
     """core.compare's sentence, saying which probes it reads."""
-    said = compare.sentence([r.numbers for r in table])
-    if not table or said.startswith("No gradient"):
-        return said
     where = "the latest probes" if step is None else f"the probes up to step {step:,}"
-    return f"{said[:-1]} (geometric mean over layers, {where})."
+    return compare.sentence([r.numbers for r in table], note=f"geometric mean over layers, {where}")
