@@ -106,7 +106,7 @@ import pytest  # noqa: E402
 from rnntui.core.beam import beam_search  # noqa: E402
 from rnntui.core.copycheck import CopyReport  # noqa: E402
 from rnntui.core.sampling import Sampler  # noqa: E402
-from rnntui.ui.widgets.gen_panes import GenPane, StepPanel  # noqa: E402
+from rnntui.ui.widgets.gen_panes import GenPane, StepCandidates  # noqa: E402
 
 
 # ckpt: the untrained 2-layer GRU of conftest.py
@@ -169,7 +169,7 @@ async def test_step_mode_choose_by_hand_and_undo(ckpt, tmp_path):
         gen.query_one("#prime").value = "ab"
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: gen.stepper is not None)
-        panel = gen.query_one(StepPanel)
+        panel = gen.query_one(StepCandidates)
         assert panel.display and panel.has_focus
         rendered = str(panel.render().view.candidates[0].char)
         assert rendered and "entropy" in _text(panel)

@@ -30,7 +30,7 @@ from rnntui.ui.forms import all_valid
 from rnntui.ui.screens.generate_step import StepMode
 from rnntui.ui.screens.generate_output import GeneratedText
 from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenSettings
-from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepPanel
+from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepCandidates
 from rnntui.ui.widgets.temperature import TemperatureSlider
 
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
@@ -74,7 +74,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
             with Vertical(id="gen-right"):
                 yield ConfidenceLegend(id="gen-legend")
                 yield Horizontal(id="gen-out")
-                yield StepPanel(id="gen-step")
+                yield StepCandidates(id="gen-step")
         yield Footer()
 
     async def on_mount(self) -> None:

@@ -61,7 +61,9 @@ class RunLine(Static):
 # the cursor: where we are, how well it was predicted, each layer's state
 
 
-class StepPanel(ViewWidget):
+class CursorPanel(ViewWidget):
+    """The step under the cursor: its character, how well the model predicted it, each layer's state."""
+
     BORDER_TITLE = "at the cursor"
 
     def build(self, v: View) -> RenderableType:
