@@ -196,6 +196,20 @@ def test_stream_scored_gives_the_models_probabilities(model, sampler):
         assert p == pytest.approx(want[1 + t, VOCAB.index[c]], rel=1e-4)
 
 
+def test_step_mode_and_the_sampler_keep_the_same_top_k_under_ties():
+    """One top-k filter: with ties at the k-th value, step mode's distribution is non-zero exactly on the
+    characters the sampler's draws can pick."""
+    from rnntui.core.sampling import top_k_logits
+    from rnntui.core.stepping import probabilities
+
+    logits = np.array([0.5, 2.0, 1.0, 1.0, 1.0, 1.0, -3.0, 1.0], dtype=np.float32)  # five tied for 2nd place
+    _, keep = top_k_logits(logits, 0.7, 3)
+    support = set(np.flatnonzero(probabilities(logits, 0.7, 3)).tolist())
+    assert len(support) == 3 and support == set(keep.tolist())
+    rng = np.random.default_rng(0)
+    assert {Sampler._draw(logits, 0.7, 3, rng) for _ in range(300)} == support
+
+
 @pytest.mark.parametrize("kind,layers", [("rnn", 1), ("lstm", 2), ("gru", 2)])
 @pytest.mark.parametrize("temperature,top_k", [(1.0, 0), (0.5, 0), (1.7, 4), (0.8, 1)])
 def test_step_mode_distribution_is_softmax_over_top_k(kind, layers, temperature, top_k):

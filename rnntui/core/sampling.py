@@ -44,6 +44,22 @@ class SamplerState:
 
 
 # -----------------------------------------------------------------------------
+# temperature and top-k: what a draw may pick, for the sampler's streams and step mode (stepping.py)
+
+
+def top_k_logits(logits: np.ndarray, temperature: float, top_k: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(z, keep): the logits divided by the temperature, over the characters a draw may pick.
+
+    top_k 0 (or >= V) keeps them all: z is (V,) and keep None. Otherwise z is (k,), the k largest, and keep
+    (k,) their ids, unordered; ties at the k-th value are broken as np.argpartition breaks them."""
+    z = logits.astype(np.float64) / temperature  # (V,) float64: exp of large logits stays finite
+    if not 0 < top_k < z.size:
+        return z, None
+    keep = np.argpartition(z, -top_k)[-top_k:]  # (k,) ids of the k largest, unordered
+    return z[keep], keep
+
+
+# -----------------------------------------------------------------------------
 # the sampler
 
 
@@ -306,11 +322,7 @@ class Sampler:
 
     @staticmethod
     def _draw(logits: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator) -> int:
-        z = logits.astype(np.float64) / temperature  # (V,) float64: exp of large logits stays finite
-        keep = None
-        if 0 < top_k < z.size:
-            keep = np.argpartition(z, -top_k)[-top_k:]  # (k,) ids of the k largest, unordered
-            z = z[keep]
+        z, keep = top_k_logits(logits, temperature, top_k)
         p = np.exp(z - z.max())
         cdf = np.cumsum(p)
         # side="right": a zero-probability entry has cdf equal to its neighbour's and is never picked
