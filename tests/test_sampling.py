@@ -170,6 +170,22 @@ def test_bad_arguments_raise_config_error_at_call(sampler, kwargs, word):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("kwargs,word", [
+    ({"temperature": 0.0}, "temperature"), ({"temperature": float("inf")}, "temperature"), ({"top_k": -1}, "top-k"),
+    ({"length": -1}, "length"), ({"seed": -1}, "seed"), ({"seed": 2**63 + 1}, "seed"), ({"beam_width": 0}, "beam"),
+    ({"beam_width": 33}, "beam"),
+])
+def test_generation_settings_check_their_ranges_in_one_line(kwargs, word):
+    """The one set of generation settings (the CLI, the panel's workers): each range checked by validate()."""
+    from rnntui.core.gensettings import GenerationSettings
+
+    GenerationSettings().validate()  # the defaults are valid
+    GenerationSettings(seed=2**63, beam_width=32, argmax=True, length_norm=True, beam_stop="\n").validate()
+    with pytest.raises(ConfigError, match=f"^{word} must be") as err:
+        GenerationSettings(**kwargs).validate()
+    assert "\n" not in str(err.value)
+
+
 def test_tiny_temperature_is_greedy(sampler):
     assert sampler.sample("ab", temperature=1e-6, length=40, seed=0) == sampler.sample("ab", length=40, argmax=True)
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnntui.core.config import ConfigError
+from rnntui.core.gensettings import MAX_BEAM_WIDTH as MAX_WIDTH
 from rnntui.core.sampling import Sampler
 from rnntui.core.units import LN2
-
-MAX_WIDTH = 32
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ Layout tricks, all applied once when the sampler is built:
 """
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
@@ -24,6 +23,7 @@ import numpy as np
 
 from rnntui.core.config import ConfigError, ModelConfig
 from rnntui.core.corpus import Vocab
+from rnntui.core.gensettings import check_length, check_temperature, check_top_k
 
 if TYPE_CHECKING:  # the sampler itself never needs torch
     from rnntui.core.models import CharModel
@@ -265,12 +265,9 @@ class Sampler:
         top_k=0 samples from the full distribution; argmax ignores temperature and top_k. `stop` is
         checked before every character. Arguments are checked here, before the first character.
         """
-        if not (temperature > 0 and math.isfinite(temperature)):
-            raise ConfigError(f"temperature must be a finite number > 0, not {temperature}")
-        if top_k < 0:
-            raise ConfigError(f"top-k must be >= 0 (0 disables it), not {top_k}")
-        if length < 0:
-            raise ConfigError(f"length must be >= 0, not {length}")
+        check_temperature(temperature)
+        check_top_k(top_k)
+        check_length(length)
         return self._generate(prime, float(temperature), int(top_k), int(length), seed, argmax, stop)
 
     def sample(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,

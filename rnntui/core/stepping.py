@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnntui.core.config import ConfigError
+from rnntui.core.gensettings import check_temperature, check_top_k
 from rnntui.core.sampling import Sampler, SamplerState, top_k_logits
 
 
@@ -92,10 +93,8 @@ class Stepper:
 
     def set_sampling(self, temperature: float, top_k: int) -> None:
         """Change T / top-k; the proposal is redrawn with the same random number."""
-        if not (temperature > 0 and np.isfinite(temperature)):
-            raise ConfigError(f"temperature must be a finite number > 0, not {temperature}")
-        if top_k < 0:
-            raise ConfigError(f"top-k must be >= 0 (0 disables it), not {top_k}")
+        check_temperature(temperature)
+        check_top_k(top_k)
         self.temperature, self.top_k = float(temperature), int(top_k)
         self.rng.bit_generator.state = self._rng_before
         self.proposal = self._draw()

@@ -6,6 +6,7 @@ Stepper's arithmetic is a few small NumPy products per key, cheap enough for the
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from rnntui.core.config import RnntuiError
@@ -15,7 +16,7 @@ from rnntui.ui.widgets.gen_panes import GenPane, StepCandidates
 
 
 class StepMode:
-    """Step-mode handlers; the host screen provides settings, vocab, source, _sync, _value, _layout..."""
+    """Step-mode handlers; the host screen provides panel, vocab, source, _sync, _value, _layout..."""
 
     async def action_step_mode(self) -> None:
         if self.stepper is not None or self.has_class("-stepping"):
@@ -26,16 +27,15 @@ class StepMode:
         s = self._sync()
         run = self._new_run()
         (pane,) = await self._layout(1)
-        seed = self._next_seed()
-        pane.reset(f"step mode · seed {seed}", "".join(c for c in s.prime if c in self.vocab),
-                   self._settings_dict(mode="step", temperature=s.temperature, top_k=self._value("topk"), seed=seed))
+        s = replace(s, seed=self._next_seed())
+        pane.reset(f"step mode · seed {s.seed}", "".join(c for c in s.prime if c in self.vocab),
+                   self._settings_dict(mode="step", temperature=s.temperature, top_k=s.top_k, seed=s.seed))
         self.add_class("-stepping")
         panel = self.query_one(StepCandidates)
         panel.view = None
         panel.display = True
         panel.focus()
-        body = partial(gw.stepper, self.post_message, self.source, s.prime, s.temperature, self._value("topk"),
-                       seed, run)
+        body = partial(gw.stepper, self.post_message, self.source, s, run)
         self.run_worker(body, thread=True, group="generate", name="stepper", exit_on_error=False)
 
     def on_stepper_ready(self, msg: gw.StepperReady) -> None:
@@ -47,7 +47,7 @@ class StepMode:
         """Show the stepper's state: the text so far in the pane, the candidates in the chart."""
         topk = self._value("topk") if all_valid(self, ("topk",)) else 0
         try:
-            self.stepper.set_sampling(self.settings.temperature, topk)
+            self.stepper.set_sampling(self.panel.gen.temperature, topk)
         except RnntuiError as e:
             self.notify(str(e), severity="warning", timeout=3)
         self.query_one(GenPane).set_text(self.stepper.text, self.stepper.probs)
