@@ -12,6 +12,8 @@ import time
 from typing import Sequence
 
 from rnntui.cli import _fail, _Parser
+from rnntui.core.config import ConfigError
+from rnntui.core.gensettings import MAX_BEAM_WIDTH, MAX_SEED, GenerationSettings
 
 # -----------------------------------------------------------------------------
 # options
@@ -25,10 +27,10 @@ def _sample_parser() -> _Parser:
     p.add_argument("--temperature", type=float, default=None, help="> 0; lower is more conservative (default 1)")
     p.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest characters (default 0: all)")
     p.add_argument("--length", type=int, default=500, help="characters to generate")
-    p.add_argument("--seed", type=int, default=None, help=f"random seed 0-{2**63:,} for reproducible samples")
+    p.add_argument("--seed", type=int, default=None, help=f"random seed 0-{MAX_SEED:,} for reproducible samples")
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character (greedy)")
-    p.add_argument("--beam", type=int, metavar="N", help="beam search of width N (1-32) instead of sampling; "
-                   "prints the best beam; scores on stderr. Not with --argmax, --temperature or --top-k")
+    p.add_argument("--beam", type=int, metavar="N", help=f"beam search of width N (1-{MAX_BEAM_WIDTH}) instead of "
+                   "sampling; prints the best beam; scores on stderr. Not with --argmax, --temperature or --top-k")
     p.add_argument("--length-norm", action="store_true", help="with --beam: rank ended beams by log-prob per char")
     p.add_argument("--beam-stop", metavar="TEXT", help="with --beam: a beam ends when it writes TEXT (\\n: a newline)")
     p.add_argument("--copy-check", action="store_true",
@@ -37,22 +39,22 @@ def _sample_parser() -> _Parser:
     return p
 
 
+def _settings(args: argparse.Namespace) -> GenerationSettings:
+    """The flags as core GenerationSettings (a --beam-stop typed as \\n or \\t made a newline or a tab)."""
+    given = {"temperature": args.temperature, "top_k": args.top_k, "seed": args.seed, "beam_width": args.beam}
+    return GenerationSettings(prime=args.prime, length=args.length, argmax=args.argmax, length_norm=args.length_norm,
+                              beam_stop=(args.beam_stop or "").replace("\\n", "\n").replace("\\t", "\t"),
+                              **{k: v for k, v in given.items() if v is not None})  # flags not given: the defaults
+
+
 def _sample_errors(args: argparse.Namespace) -> str | None:
     """Values the sampler would reject or that make no sense together: one line, before loading anything."""
-    import math
-
+    try:
+        _settings(args).validate()  # the ranges: temperature, top-k, length, seed, beam width
+    except ConfigError as e:
+        return f"--{e}"  # its messages name the setting as the flag is spelt
     t = args.temperature
-    if t is not None and not (t > 0 and math.isfinite(t)):
-        return f"--temperature must be a finite number > 0, not {t}"
-    if args.top_k is not None and args.top_k < 0:
-        return f"--top-k must be >= 0 (0: all characters), not {args.top_k}"
-    if args.length < 0:
-        return f"--length must be >= 0, not {args.length}"
-    if args.seed is not None and not 0 <= args.seed <= 2**63:
-        return f"--seed must be 0 to 2**63, not {args.seed}"
     if args.beam is not None:
-        if not 1 <= args.beam <= 32:
-            return f"--beam must be 1 to 32, not {args.beam}"
         if args.argmax:
             return "--beam and --argmax are two decoders: choose one (--beam 1 is greedy, like --argmax)"
         if t is not None or args.top_k is not None:
@@ -112,6 +114,7 @@ def cmd_sample(argv: Sequence[str]) -> int:
     problem = _sample_errors(args)
     if problem:
         return _fail(problem)
+    s = _settings(args)
     from rnntui.core.config import RnntuiError
 
     try:
@@ -129,17 +132,16 @@ def cmd_sample(argv: Sequence[str]) -> int:
                 return _fail("--copy-check: the checkpoint does not record its training corpus")
             if not resolve_corpus(corpus).is_file():
                 return _fail(f"--copy-check: the training corpus {corpus} is missing")
-        unknown = sampler.unknown_chars(args.prime)
+        unknown = sampler.unknown_chars(s.prime)
         if unknown:
             print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {unknown!r}", file=sys.stderr)
         out = sys.stdout
         if args.beam is not None:
             from rnntui.core.beam import beam_search
 
-            stop = (args.beam_stop or "").replace("\\n", "\n").replace("\\t", "\t")  # typed escapes
-            progress = _BeamProgress(args.beam)
+            progress = _BeamProgress(s.beam_width)
             try:
-                beams = beam_search(sampler, args.prime, args.beam, args.length, args.length_norm, stop,
+                beams = beam_search(sampler, s.prime, s.beam_width, s.length, s.length_norm, s.beam_stop,
                                     progress=progress)
             finally:
                 progress.close()
@@ -153,8 +155,8 @@ def cmd_sample(argv: Sequence[str]) -> int:
         else:
             out.write(args.prime)
             pieces = []
-            for ch in sampler.stream(args.prime, temperature=args.temperature or 1.0, top_k=args.top_k or 0,
-                                     length=args.length, seed=args.seed, argmax=args.argmax):
+            for ch in sampler.stream(s.prime, temperature=s.temperature, top_k=s.top_k, length=s.length,
+                                     seed=s.seed, argmax=s.argmax):
                 out.write(ch)
                 pieces.append(ch)
             text = "".join(pieces)

@@ -267,9 +267,9 @@ def test_checkpoints_record_run_facts(tmp_path):
 
 
 def test_loading_a_large_corpus_reports_progress_before_the_run_starts(tmp_path, monkeypatch):
-    import rnntui.core.runwriter as runwriter
+    import rnntui.core.corpus as corpus
 
-    monkeypatch.setattr(runwriter, "LOADING_EVERY_S", 0.001)
+    monkeypatch.setattr(corpus, "LOADING_EVERY_S", 0.001)
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
     big = tmp_path / "big.txt"
     big.write_text("the quick brown fox jumps over the lazy dog.\n" * 200_000)  # 9 MB: 3+ chunks a pass

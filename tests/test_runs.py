@@ -18,10 +18,12 @@ import torch
 from rnntui.cli import main
 from rnntui.core import events as ev
 from rnntui.core.compare import (
-    compare_row, fmt_kept, format_table, gradient_kept, labels_for, reach_back, reach_curves, run_kept, sentence)
+    NO_PROBES, compare_row, fmt_kept, format_table, gradient_kept, kept_summary, reach_back, reach_curves, run_kept,
+    run_labels, sentence)
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
-from rnntui.core.runlist import human_count, human_duration, list_runs, summary_of
+from rnntui.core.runlist import list_runs, summary_of
+from rnntui.core.units import format_count, format_duration
 from rnntui.core.runs import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,15 +244,28 @@ def test_sentence_falls_back_and_says_what_is_missing(tmp_path):
     rows = [compare_row("rnn", short), compare_row("lstm", none)]
     assert sentence(rows) == "16 steps back, rnn keeps 1e-4 of the gradient (lstm: no probe reaching that far)."
     assert sentence([compare_row("lstm", none)]).startswith("No gradient probes")
+    # the figures as data, for a caller that words them itself, and a note that goes before the full stop
+    summary = kept_summary(rows)
+    assert summary.k == 16 and [label for label, _ in summary.kept] == ["rnn"] and summary.missing == ("lstm",)
+    assert kept_summary([compare_row("lstm", none)]) is None and sentence([]) == ""
+    assert sentence(rows, note="latest probes").endswith("that far) (latest probes).")
+    assert sentence([compare_row("lstm", none)], note="latest probes") == NO_PROBES
     assert format_table([compare_row("lstm", none)]).splitlines()[1].split()[-2:] == ["-", "-"]
 
 
 def test_labels_and_formats():
-    assert labels_for(["rnn", "lstm"], ["a", "b"]) == ["rnn", "lstm"]
-    assert labels_for(["rnn", "rnn"], ["clip-1", "clip-0"]) == ["clip-1", "clip-0"]
+    cfg = lambda kind="rnn", layers=1, clip=1.0: {"model": {"kind": kind, "layers": layers, "hidden": 8},
+                                                   "clip": clip, "lr": 0.01, "corpus": "tiny", "seed": 0}
+    assert run_labels([cfg("rnn"), cfg("lstm")], ["a", "b"]) == ["rnn", "lstm"]
+    assert run_labels([cfg(clip=1.0), cfg(clip=0.0)], ["a", "b"]) == ["clip 1", "clip off"]
+    assert run_labels([cfg(layers=1), cfg(layers=2)], ["a", "b"]) == ["1 layer", "2 layers"]
+    assert run_labels([cfg(), cfg()], ["a", "b"]) == ["a", "b"]  # nothing differs: the run names
+    assert run_labels([cfg("rnn", 1, 1.0), cfg("lstm", 2, 0.0)], ["a", "b"]) == ["a", "b"]  # too much differs
+    assert run_labels([cfg("rnn"), None], ["a", "b"]) == ["a", "b"]  # a config unknown
     assert [fmt_kept(x) for x in (3.4e-11, 2.6e-4, 0.26, 1.0, None)] == ["3e-11", "3e-4", "0.3", "1", "-"]
-    assert human_duration(42) == "42s" and human_duration(725) == "12m 05s" and human_duration(3 * 86400) == "3d 0h"
-    assert human_count(950) == "950" and human_count(12_345) == "12.3k" and human_count(4_560_000) == "4.56M"
+    assert format_duration(42, words=True) == "42s" and format_duration(725, words=True) == "12m 05s"
+    assert format_duration(3 * 86400, words=True) == "3d 0h" and format_duration(725) == "12:05"
+    assert format_count(950) == "950" and format_count(12_345) == "12.3k" and format_count(4_560_000) == "4.56M"
 
 
 def test_reach_curves_pick_the_probe_near_a_step(tmp_path):

@@ -170,6 +170,22 @@ def test_bad_arguments_raise_config_error_at_call(sampler, kwargs, word):
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("kwargs,word", [
+    ({"temperature": 0.0}, "temperature"), ({"temperature": float("inf")}, "temperature"), ({"top_k": -1}, "top-k"),
+    ({"length": -1}, "length"), ({"seed": -1}, "seed"), ({"seed": 2**63 + 1}, "seed"), ({"beam_width": 0}, "beam"),
+    ({"beam_width": 33}, "beam"),
+])
+def test_generation_settings_check_their_ranges_in_one_line(kwargs, word):
+    """The one set of generation settings (the CLI, the panel's workers): each range checked by validate()."""
+    from rnntui.core.gensettings import GenerationSettings
+
+    GenerationSettings().validate()  # the defaults are valid
+    GenerationSettings(seed=2**63, beam_width=32, argmax=True, length_norm=True, beam_stop="\n").validate()
+    with pytest.raises(ConfigError, match=f"^{word} must be") as err:
+        GenerationSettings(**kwargs).validate()
+    assert "\n" not in str(err.value)
+
+
 def test_tiny_temperature_is_greedy(sampler):
     assert sampler.sample("ab", temperature=1e-6, length=40, seed=0) == sampler.sample("ab", length=40, argmax=True)
 
@@ -194,6 +210,20 @@ def test_stream_scored_gives_the_models_probabilities(model, sampler):
     want = torch.softmax(torch.tensor(logits, dtype=torch.float64), dim=-1).numpy()
     for t, (c, p) in enumerate(scored):
         assert p == pytest.approx(want[1 + t, VOCAB.index[c]], rel=1e-4)
+
+
+def test_step_mode_and_the_sampler_keep_the_same_top_k_under_ties():
+    """One top-k filter: with ties at the k-th value, step mode's distribution is non-zero exactly on the
+    characters the sampler's draws can pick."""
+    from rnntui.core.sampling import top_k_logits
+    from rnntui.core.stepping import probabilities
+
+    logits = np.array([0.5, 2.0, 1.0, 1.0, 1.0, 1.0, -3.0, 1.0], dtype=np.float32)  # five tied for 2nd place
+    _, keep = top_k_logits(logits, 0.7, 3)
+    support = set(np.flatnonzero(probabilities(logits, 0.7, 3)).tolist())
+    assert len(support) == 3 and support == set(keep.tolist())
+    rng = np.random.default_rng(0)
+    assert {Sampler._draw(logits, 0.7, 3, rng) for _ in range(300)} == support
 
 
 @pytest.mark.parametrize("kind,layers", [("rnn", 1), ("lstm", 2), ("gru", 2)])

@@ -204,7 +204,7 @@ async def test_the_light_theme_is_not_the_default_palette(tmp_path):
 
 async def test_generation_colours_follow_the_theme(ckpt, tmp_path, monkeypatch):
     from rnntui.ui.screens.generate import GenerateScreen
-    from rnntui.ui.widgets.gen_panes import BAND_CLASSES, BAR_CLASSES, ConfidenceLegend, GenPane, StepPanel
+    from rnntui.ui.widgets.gen_panes import BAND_CLASSES, BAR_CLASSES, ConfidenceLegend, GenPane, StepCandidates
 
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
     app = RnntuiApp()
@@ -238,7 +238,7 @@ async def test_generation_colours_follow_the_theme(ckpt, tmp_path, monkeypatch):
 
         await pilot.press("ctrl+n")  # step mode: the candidate bars
         await wait_for(pilot, lambda: gen.stepper is not None)
-        bars = gen.query_one(StepPanel)
+        bars = gen.query_one(StepCandidates)
         seen = []
         for dark in (True, False):
             await switch_theme(pilot, app, dark)

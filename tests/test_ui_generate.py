@@ -24,6 +24,26 @@ async def open_generate(pilot, app: RnntuiApp, tmp_path) -> GenerateScreen:
     return app.screen
 
 
+def test_panel_state_keeps_the_generation_settings_and_text_as_typed():
+    """What the app keeps between openings: the core settings, plus a number box's text as typed."""
+    from rnntui.ui.widgets.gen_controls import GenPanelState
+
+    state = GenPanelState()
+    assert state.text("length") == "400" and state.text("topk") == "0" and state.text("beam") == "8"
+    state.put_text("topk", "40", True)
+    state.put_text("length", "", False)  # half-typed: the box shows it again, the setting keeps its value
+    state.put_text("seed", "007", True)
+    state.set("beam_newline", True)
+    state.set("temp", 0.6)
+    state.set("colour", False)
+    assert (state.gen.top_k, state.gen.length, state.gen.seed) == (40, 400, 7)
+    assert state.text("length") == "" and state.text("seed") == "007" and state.text("topk") == "40"
+    assert state.gen.beam_stop == "\n" and state.get("beam_newline") and state.gen.temperature == 0.6
+    assert not state.colour and not state.get("colour")
+    state.put_text("length", "50", True)
+    assert state.gen.length == 50 and state.text("length") == "50" and "length" not in state.typed
+
+
 async def test_generation_streams_in_and_can_be_cancelled(tmp_path):
     app = RnntuiApp(trainer_factory=LongTrainer, sampler_factory=SlowSampler.from_checkpoint)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -106,7 +126,7 @@ import pytest  # noqa: E402
 from rnntui.core.beam import beam_search  # noqa: E402
 from rnntui.core.copycheck import CopyReport  # noqa: E402
 from rnntui.core.sampling import Sampler  # noqa: E402
-from rnntui.ui.widgets.gen_panes import GenPane, StepPanel  # noqa: E402
+from rnntui.ui.widgets.gen_panes import GenPane, StepCandidates  # noqa: E402
 
 
 # ckpt: the untrained 2-layer GRU of conftest.py
@@ -169,7 +189,7 @@ async def test_step_mode_choose_by_hand_and_undo(ckpt, tmp_path):
         gen.query_one("#prime").value = "ab"
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: gen.stepper is not None)
-        panel = gen.query_one(StepPanel)
+        panel = gen.query_one(StepCandidates)
         assert panel.display and panel.has_focus
         rendered = str(panel.render().view.candidates[0].char)
         assert rendered and "entropy" in _text(panel)

@@ -32,7 +32,8 @@ from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.widgets.charts import GradFlowPanel
 from rnntui.ui.widgets.status import StatusPanel
-from rnntui.ui.worker import ExperimentSession, experiment_configs
+from rnntui.core.experiments import experiment_configs
+from rnntui.ui.worker import ExperimentSession
 
 T = 40  # BPTT window of the fake runs
 

@@ -224,3 +224,23 @@ async def test_the_dashboard_keys_set_the_panels_attributes_and_the_screen_owns_
         await pilot.pause(0.5)
         assert screen.shown_layer == 0 and grad.layer_index == 0 and heat.layer_index == 0
         assert not heat.cell and "h · layer 1/1" in str(heat.border_title)
+
+
+# -----------------------------------------------------------------------------
+# the dashboard's panels: declared once (ui/panels.py), sized by id in rnntui.tcss
+
+
+def test_every_declared_panel_is_sized_in_the_stylesheet_and_the_stylesheet_sizes_no_other():
+    import re
+
+    from rnntui.ui.panels import PANEL_IDS, PANELS, ROWS
+
+    css = Path(CSS).read_text(encoding="utf-8")
+    start = css.index("/* ---- dashboard")
+    section = css[start : css.index("/* ----", start + 1)]
+    selectors = re.findall(r"^([^{}/\n][^{}\n]*)\{", section, flags=re.M)  # the text before each "{"
+    ids = set(re.findall(r"#([\w-]+)", " ".join(selectors)))
+    assert ids - {"dash", *ROWS} == set(PANEL_IDS), "the dashboard's rules name an id no panel declares"
+    for pid in PANEL_IDS:  # both layouts size every panel
+        assert re.search(rf"\.-wide #{pid}\b", section) and re.search(rf"\.-narrow #{pid}\b", section), pid
+    assert len(set(PANEL_IDS)) == len(PANELS) and {p.row for p in PANELS} == set(ROWS)

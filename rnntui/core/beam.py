@@ -16,7 +16,6 @@ the end, by walking the back-pointers from their last character to the first.
 """
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from typing import Callable
@@ -25,9 +24,10 @@ import numpy as np
 
 from rnntui.core.config import ConfigError
 from rnntui.core.corpus import Vocab
+from rnntui.core.gensettings import MAX_BEAM_WIDTH as MAX_WIDTH
 from rnntui.core.sampling import Sampler
+from rnntui.core.units import LN2
 
-MAX_WIDTH = 32
 BLOCK = 1024  # steps of back-pointers per stored block: memory grows with the search, not with `length`
 
 Progress = Callable[[int, int], None]  # (characters searched so far, characters asked for)
@@ -42,7 +42,7 @@ class Beam:
 
     @property
     def bits_per_char(self) -> float:
-        return -self.logprob / math.log(2) / len(self.text) if self.text else 0.0
+        return -self.logprob / LN2 / len(self.text) if self.text else 0.0
 
     def rank_score(self, length_norm: bool) -> float:
         return self.logprob / max(1, len(self.text)) if length_norm else self.logprob

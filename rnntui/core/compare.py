@@ -2,6 +2,7 @@
 
     rows = [compare_row(label, log) for label, log in ...]      RunLog (records.py) -> CompareRow
     format_table(rows)      the table `rnntui compare` prints
+    run_labels(configs, names)  ["rnn", "lstm"], ["clip 1", "clip off"]: what differs between the runs
     sentence(rows)          "32 steps back, rnn keeps 1e-11 of the gradient, lstm 1e-4, gru 1e-2."
 
 "Gradient kept k steps back" reads a probe's last-step gradient curve, grad_last[l, t] = ||d loss_T / dh_t||
@@ -15,16 +16,17 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from rnntui.core.records import RunLog
+from rnntui.core.units import bits_per_char, finite_number
 
 KEPT_BACK = (16, 32)  # the table's "gradient kept k steps back" columns
 RECENT_PROBES = 5  # probes averaged (in log space) for the kept figures
 FLOOR = 1e-30  # a ratio of exactly 0 (underflow) counts as this, so its log stays finite
-LN2 = math.log(2.0)
 
 
 # -----------------------------------------------------------------------------
@@ -74,6 +76,44 @@ def reach_curves(log: RunLog, step: int | None = None) -> tuple[int, np.ndarray]
 
 
 # -----------------------------------------------------------------------------
+# labels: name each run by what differs between them
+
+
+def run_facts(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The settings a label may name, from a run's config dict (run.json's "config"; None: unknown)."""
+    c = config or {}
+    m = c.get("model", {}) if isinstance(c.get("model"), dict) else {}
+    return {"kind": m.get("kind"), "layers": m.get("layers"), "hidden": m.get("hidden"), "clip": c.get("clip"),
+            "lr": c.get("lr"), "seq_len": c.get("seq_len"), "batch": c.get("batch_size"), "corpus": c.get("corpus"),
+            "seed": c.get("seed")}
+
+
+def _word(key: str, v: Any) -> str:
+    if key == "kind":
+        return str(v)
+    if key == "layers":
+        return f"{v} layer{'s' if v != 1 else ''}"
+    if key == "clip":
+        return "clip off" if not v else f"clip {v:g}"
+    if key == "corpus":
+        return Path(str(v)).stem
+    return f"{key} {v:g}" if isinstance(v, (int, float)) else f"{key} {v}"
+
+
+def run_labels(configs: Sequence[Mapping[str, Any] | None], names: Sequence[str]) -> list[str]:
+    """Short names from the settings that differ: "rnn" / "lstm" (a vanishing-gradients experiment),
+    "clip 1" / "clip off", "1 layer" / "2 layers"; the run names when nothing or too much differs, when a
+    config is unknown, or when two runs would read the same."""
+    facts = [run_facts(c) for c in configs]
+    keys = [k for k in facts[0] if len({repr(f[k]) for f in facts}) > 1] if facts else []
+    if 1 <= len(keys) <= 2 and all(f[k] is not None for f in facts for k in keys):
+        out = [" ".join(_word(k, f[k]) for k in keys) for f in facts]
+        if len(set(out)) == len(out):
+            return out
+    return list(names)
+
+
+# -----------------------------------------------------------------------------
 # the table
 
 
@@ -93,16 +133,11 @@ class CompareRow:
         return {16: self.kept16, 32: self.kept32}[k]
 
 
-def _finite(x: float | None) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
-
-
 def compare_row(label: str, log: RunLog, probes: int = RECENT_PROBES) -> CompareRow:
     """The final numbers of one run's log."""
     val = None
     if log.end is not None:
-        v = log.end.get("val_loss")
-        val = _finite(float(v)) if isinstance(v, (int, float)) else None
+        val = finite_number(log.end.get("val_loss"))
     if val is None:
         finite = [v for v in log.val_loss if math.isfinite(v)]
         val = finite[-1] if finite else None
@@ -111,17 +146,9 @@ def compare_row(label: str, log: RunLog, probes: int = RECENT_PROBES) -> Compare
     walls = [w for w in log.wall_s if math.isfinite(w)]
     steps = max([*log.steps, *log.val_steps, *(p[0] for p in log.probes), 0])
     return CompareRow(
-        label=label, steps=steps, val_loss=val, val_bpc=val / LN2 if val is not None else None,
+        label=label, steps=steps, val_loss=val, val_bpc=bits_per_char(val) if val is not None else None,
         best_val_loss=min(vals) if vals else None, chars_per_s=float(np.median(speeds)) if speeds else None,
         kept16=run_kept(log, 16, probes), kept32=run_kept(log, 32, probes), wall_s=walls[-1] if walls else 0.0)
-
-
-def labels_for(cells: Sequence[str], names: Sequence[str]) -> list[str]:
-    """Each run's label: its cell when every cell differs (rnn / lstm / gru), else its run name."""
-    cells = list(cells)
-    if all(cells) and len(set(cells)) == len(cells):
-        return cells
-    return list(names)
 
 
 def fmt_kept(x: float | None) -> str:
@@ -152,23 +179,45 @@ def _num(x: float | None, digits: int) -> str:
     return f"{x:.{digits}f}" if x is not None else "-"
 
 
-def sentence(rows: Sequence[CompareRow], k: int = 32) -> str:
+# -----------------------------------------------------------------------------
+# the sentence
+
+
+@dataclass(frozen=True)
+class KeptSummary:
+    k: int  # steps back the figures are for: the k asked, or a shorter one when no window reaches it
+    kept: tuple[tuple[str, float], ...]  # (label, gradient kept k steps back) of each run that has one, in order
+    missing: tuple[str, ...]  # labels of the runs with no probe reaching k steps back
+
+
+NO_PROBES = "No gradient probes in these runs' logs yet: the gradient kept cannot be compared."
+
+
+def kept_summary(rows: Sequence[CompareRow], k: int = 32) -> KeptSummary | None:
+    """The figures the sentence reads, at k steps back (one of KEPT_BACK), falling back to 16 when no run's
+    window reaches 32 (--seq-len < 33). None when no run has a probe yet."""
+    for kk in [k] + [b for b in sorted(KEPT_BACK, reverse=True) if b < k]:
+        known = tuple((r.label, v) for r in rows if (v := r.kept(kk)) is not None)
+        if known:
+            return KeptSummary(kk, known, tuple(r.label for r in rows if r.kept(kk) is None))
+    return None
+
+
+def sentence(rows: Sequence[CompareRow], k: int = 32, note: str = "") -> str:
     """One line a learner can read: "32 steps back, rnn keeps 1e-11 of the gradient, lstm 1e-4, gru 1e-2."
 
-    k is one of KEPT_BACK; falls back to 16 steps back when no run's window reaches 32 (--seq-len < 33)."""
+    `note` is added in brackets before the full stop (the Compare view says which probes it read); "" for
+    no rows, NO_PROBES when none has a probe yet."""
     if not rows:
         return ""
-    ks = [k] + [b for b in sorted(KEPT_BACK, reverse=True) if b < k]
-    for kk in ks:
-        known = [(r.label, r.kept(kk)) for r in rows if r.kept(kk) is not None]
-        if known:
-            break
-    else:
-        return "No gradient probes in these runs' logs yet: the gradient kept cannot be compared."
-    (first, v0), rest = known[0], known[1:]
-    text = f"{kk} steps back, {first} keeps {fmt_kept(v0)} of the gradient"
+    summary = kept_summary(rows, k)
+    if summary is None:
+        return NO_PROBES
+    (first, v0), rest = summary.kept[0], summary.kept[1:]
+    text = f"{summary.k} steps back, {first} keeps {fmt_kept(v0)} of the gradient"
     text += "".join(f", {label} {fmt_kept(v)}" for label, v in rest)
-    missing = [r.label for r in rows if r.kept(kk) is None]
-    if missing:
-        text += f" ({', '.join(missing)}: no probe reaching that far)"
+    if summary.missing:
+        text += f" ({', '.join(summary.missing)}: no probe reaching that far)"
+    if note:
+        text += f" ({note})"
     return text + "."

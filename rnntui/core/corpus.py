@@ -1,4 +1,4 @@
-"""Corpus loading, the character vocabulary and the train/val split.
+"""Corpus loading, the character vocabulary, the train/val split, and the fingerprint that identifies a text.
 
 A corpus file is streamed (corpus_read) in two bounded passes, one for the vocabulary and one for the
 ids, so loading a file of N bytes needs about N bytes of ids (4N beyond 256 distinct characters) and a
@@ -7,19 +7,23 @@ of the text. This module does not import torch: the batch streams live in `strea
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generator
 
 import numpy as np
 
 from rnntui.core import corpus_cache
+from rnntui.core import events as ev
 from rnntui.core.builtin import resolve_corpus
 from rnntui.core.corpus_read import (CorpusError, Progress, changed, check_memory, codes, decode, file_key,
                                      pieces)
 
-__all__ = ["CorpusError", "Vocab", "Corpus", "CorpusInfo", "read_text", "corpus_from_text", "load_corpus",
-           "corpus_info", "check_windows", "bits_per_char", "Streams"]
+__all__ = ["CorpusError", "Vocab", "Corpus", "CorpusInfo", "read_text", "corpus_from_text", "corpus_fingerprint",
+           "load_corpus", "load_with_progress", "corpus_info", "check_windows", "bits_per_char", "Streams"]
 from rnntui.core.units import bits_per_char, unknown_chars  # noqa: F401 (bits_per_char: re-exported)
 
 
@@ -126,6 +130,18 @@ def corpus_from_text(name: str, text: str, val_frac: float = 0.1, vocab: Vocab |
     return Corpus(name=name, vocab=vocab, data=data, val_frac=val_frac)
 
 
+def corpus_fingerprint(corpus: Corpus) -> str:
+    """A content hash of the encoded corpus: its vocabulary, its length and 64 blocks spread over it.
+
+    Cheap at any size (at most 256 KB are read), and it tells apart two texts that share a vocabulary."""
+    ids = corpus.data
+    h = hashlib.sha256(corpus.vocab.chars.encode("utf-8"))
+    h.update(str(len(ids)).encode())
+    for start in np.linspace(0, max(0, len(ids) - 4096), num=64, dtype=np.int64):
+        h.update(np.ascontiguousarray(ids[start : start + 4096]).tobytes())
+    return h.hexdigest()[:16]
+
+
 # -----------------------------------------------------------------------------
 # loading a file: two streamed passes, then the cache
 
@@ -198,6 +214,32 @@ def load_corpus(name: str, val_frac: float = 0.1, vocab: Vocab | None = None,
     elif vocab.chars != chars:
         ids = _recode(label, ids, Vocab(chars), vocab)
     return Corpus(name=label, vocab=vocab, data=ids, val_frac=val_frac)
+
+
+LOADING_EVERY_S = 0.25  # progress events of a long corpus load
+
+
+def load_with_progress(name: str, val_frac: float, vocab: Vocab | None) -> Generator[ev.Event, None, Corpus]:
+    """load_corpus in a helper thread, yielding Loading(bytes done, bytes total) while it reads: a first
+    load of a large file takes a while, a cached one none."""
+    box: dict = {}
+    seen = [0, 0]
+
+    def body() -> None:
+        try:
+            box["corpus"] = load_corpus(name, val_frac, vocab=vocab, progress=lambda d, t: seen.__setitem__(slice(None), [d, t]))
+        except BaseException as e:  # re-raised in the generator's thread
+            box["error"] = e
+
+    t = threading.Thread(target=body, name="rnntui-load", daemon=True)
+    t.start()
+    while t.is_alive():
+        t.join(LOADING_EVERY_S)
+        if t.is_alive() and seen[1]:
+            yield ev.Loading(seen[0], seen[1])
+    if "error" in box:
+        raise box["error"]
+    return box["corpus"]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import torch
 from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_to_dict
-from rnntui.core.corpus import Corpus, Vocab, check_windows
+from rnntui.core.corpus import Corpus, Vocab, check_windows, corpus_fingerprint, load_with_progress
 from rnntui.core.devices import native_bf16, resolve_device
 from rnntui.core.distributed import Dist, DistError, is_dist_failure, lost_rank
 from rnntui.core.loop import Diverged, TrainLoop
@@ -29,7 +29,7 @@ from rnntui.core.memory import check_fits
 from rnntui.core.placement import file_id, new_run_dir, resume_run_dir
 from rnntui.core.runlock import RunLock
 from rnntui.core.runs import RunDir, check_name, run_name_for
-from rnntui.core.runwriter import RunWriter, corpus_fingerprint, load_with_progress
+from rnntui.core.runwriter import RunWriter
 
 __all__ = ["Trainer", "run_name_for", "corpus_fingerprint"]
 

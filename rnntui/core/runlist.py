@@ -9,7 +9,6 @@ folders that hold no run are skipped silently.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,8 +16,7 @@ from typing import Any
 
 from rnntui.core.records import parse_lines, read_records
 from rnntui.core.runs import RunDir, RunInfo
-
-LN2 = math.log(2.0)
+from rnntui.core.units import bits_per_char, finite_number as _finite, format_count, format_duration
 
 
 # -----------------------------------------------------------------------------
@@ -70,11 +68,7 @@ class RunSummary:
 
 
 def _bpc(loss: float | None) -> float | None:
-    return loss / LN2 if loss is not None else None
-
-
-def _finite(x: Any) -> float | None:
-    return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
+    return bits_per_char(loss) if loss is not None else None
 
 
 # -----------------------------------------------------------------------------
@@ -217,31 +211,7 @@ def _safe_summary(p: Path) -> RunSummary | None:
 
 
 # -----------------------------------------------------------------------------
-# formatting shared by the CLI table and the Runs screen
-
-
-def human_duration(seconds: float) -> str:
-    """'45s', '12m 05s', '3h 20m', '2d 4h'."""
-    s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s"
-    h, m = divmod(m, 60)
-    if h < 48:
-        return f"{h}h {m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h}h"
-
-
-def human_count(n: int) -> str:
-    """'950', '12.3k', '4.56M', '1.2G' (characters seen)."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            v = n / size
-            return f"{v:.3g}{unit}" if v < 1000 else f"{v:.0f}{unit}"
-    return str(n)
+# the CLI's table
 
 
 def runs_table(runs: list[RunSummary]) -> str:
@@ -253,10 +223,10 @@ def runs_table(runs: list[RunSummary]) -> str:
     for r in runs:
         corpus = Path(r.corpus).name if os.sep in r.corpus or "/" in r.corpus else r.corpus
         body.append((
-            r.name, f"{r.model or '?'} {r.size}", corpus or "?", f"{r.steps:,}", human_count(r.chars_seen),
+            r.name, f"{r.model or '?'} {r.size}", corpus or "?", f"{r.steps:,}", format_count(r.chars_seen),
             f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
             f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
-            human_duration(r.wall_s), r.state,
+            format_duration(r.wall_s, words=True), r.state,
             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-"))
     right = {3, 4, 5, 6, 7}  # numbers line up on the right
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]

@@ -1,71 +1,22 @@
-"""What a training run leaves in its folder while it trains, and how its corpus is read and identified.
+"""What a training run leaves in its folder while it trains.
 
-RunWriter writes every engine event to metrics.jsonl and keeps run.json current; corpus_fingerprint
-identifies the text a run trained on (a resume on other text is refused); load_with_progress reads a
-corpus in a helper thread and reports how far it got. The Trainer (engine.py) uses all three.
+RunWriter writes every engine event to metrics.jsonl and keeps run.json current. The Trainer (engine.py)
+uses it; the corpus a run reads and its fingerprint are corpus.py's.
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
 import time
 from dataclasses import replace
-from typing import Generator
-
-import numpy as np
 
 from rnntui.core import events as ev
 from rnntui.core.checkpoints import Checkpoint
 from rnntui.core.config import config_to_dict
-from rnntui.core.corpus import Corpus, Vocab, load_corpus
 from rnntui.core.loop import TrainLoop
 from rnntui.core.records import MetricsLog, ProbeThinner
 from rnntui.core.runs import RunDir, new_info
 
 INFO_EVERY_S = 10.0  # run.json is rewritten at most this often while training (and at every save and the end)
-
-# -----------------------------------------------------------------------------
-# the corpus: its identity, and reading it with progress
-
-
-def corpus_fingerprint(corpus: Corpus) -> str:
-    """A content hash of the encoded corpus: its vocabulary, its length and 64 blocks spread over it.
-
-    Cheap at any size (at most 256 KB are read), and it tells apart two texts that share a vocabulary."""
-    ids = corpus.data
-    h = hashlib.sha256(corpus.vocab.chars.encode("utf-8"))
-    h.update(str(len(ids)).encode())
-    for start in np.linspace(0, max(0, len(ids) - 4096), num=64, dtype=np.int64):
-        h.update(np.ascontiguousarray(ids[start : start + 4096]).tobytes())
-    return h.hexdigest()[:16]
-
-
-LOADING_EVERY_S = 0.25  # progress events of a long corpus load
-
-
-def load_with_progress(name: str, val_frac: float, vocab: Vocab | None) -> Generator[ev.Event, None, Corpus]:
-    """load_corpus in a helper thread, yielding Loading(bytes done, bytes total) while it reads: a first
-    load of a large file takes a while, a cached one none."""
-    box: dict = {}
-    seen = [0, 0]
-
-    def body() -> None:
-        try:
-            box["corpus"] = load_corpus(name, val_frac, vocab=vocab, progress=lambda d, t: seen.__setitem__(slice(None), [d, t]))
-        except BaseException as e:  # re-raised in the generator's thread
-            box["error"] = e
-
-    t = threading.Thread(target=body, name="rnntui-load", daemon=True)
-    t.start()
-    while t.is_alive():
-        t.join(LOADING_EVERY_S)
-        if t.is_alive() and seen[1]:
-            yield ev.Loading(seen[0], seen[1])
-    if "error" in box:
-        raise box["error"]
-    return box["corpus"]
-
 
 # -----------------------------------------------------------------------------
 # the run folder's log

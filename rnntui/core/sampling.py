@@ -15,7 +15,6 @@ Layout tricks, all applied once when the sampler is built:
 """
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
@@ -24,6 +23,7 @@ import numpy as np
 
 from rnntui.core.config import ConfigError, ModelConfig
 from rnntui.core.corpus import Vocab
+from rnntui.core.gensettings import check_length, check_temperature, check_top_k
 
 if TYPE_CHECKING:  # the sampler itself never needs torch
     from rnntui.core.models import CharModel
@@ -41,6 +41,22 @@ class SamplerState:
     cs: np.ndarray | None  # (L, H) LSTM cell states, None for rnn and gru
     pre: np.ndarray  # (P,) pre-activations of the layer being stepped (reused by every layer)
     logits: np.ndarray  # (V,) output of the last step; overwritten by the next one
+
+
+# -----------------------------------------------------------------------------
+# temperature and top-k: what a draw may pick, for the sampler's streams and step mode (stepping.py)
+
+
+def top_k_logits(logits: np.ndarray, temperature: float, top_k: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(z, keep): the logits divided by the temperature, over the characters a draw may pick.
+
+    top_k 0 (or >= V) keeps them all: z is (V,) and keep None. Otherwise z is (k,), the k largest, and keep
+    (k,) their ids, unordered; ties at the k-th value are broken as np.argpartition breaks them."""
+    z = logits.astype(np.float64) / temperature  # (V,) float64: exp of large logits stays finite
+    if not 0 < top_k < z.size:
+        return z, None
+    keep = np.argpartition(z, -top_k)[-top_k:]  # (k,) ids of the k largest, unordered
+    return z[keep], keep
 
 
 # -----------------------------------------------------------------------------
@@ -249,12 +265,9 @@ class Sampler:
         top_k=0 samples from the full distribution; argmax ignores temperature and top_k. `stop` is
         checked before every character. Arguments are checked here, before the first character.
         """
-        if not (temperature > 0 and math.isfinite(temperature)):
-            raise ConfigError(f"temperature must be a finite number > 0, not {temperature}")
-        if top_k < 0:
-            raise ConfigError(f"top-k must be >= 0 (0 disables it), not {top_k}")
-        if length < 0:
-            raise ConfigError(f"length must be >= 0, not {length}")
+        check_temperature(temperature)
+        check_top_k(top_k)
+        check_length(length)
         return self._generate(prime, float(temperature), int(top_k), int(length), seed, argmax, stop)
 
     def sample(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
@@ -306,11 +319,7 @@ class Sampler:
 
     @staticmethod
     def _draw(logits: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator) -> int:
-        z = logits.astype(np.float64) / temperature  # (V,) float64: exp of large logits stays finite
-        keep = None
-        if 0 < top_k < z.size:
-            keep = np.argpartition(z, -top_k)[-top_k:]  # (k,) ids of the k largest, unordered
-            z = z[keep]
+        z, keep = top_k_logits(logits, temperature, top_k)
         p = np.exp(z - z.max())
         cdf = np.cumsum(p)
         # side="right": a zero-probability entry has cdf equal to its neighbour's and is never picked

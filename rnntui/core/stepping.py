@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnntui.core.config import ConfigError
-from rnntui.core.sampling import Sampler, SamplerState
+from rnntui.core.gensettings import check_temperature, check_top_k
+from rnntui.core.sampling import Sampler, SamplerState, top_k_logits
 
 
 # -----------------------------------------------------------------------------
@@ -22,15 +23,13 @@ from rnntui.core.sampling import Sampler, SamplerState
 def probabilities(logits: np.ndarray, temperature: float = 1.0, top_k: int = 0) -> np.ndarray:
     """The distribution a draw samples from: softmax(logits / T) over the top_k largest (0: all). (V,) f64.
 
-    Characters outside the top k get probability 0. Ties at the k-th value are broken as
-    np.argpartition breaks them, exactly as Sampler._draw does.
+    The characters kept are sampling.top_k_logits', the sampler's own; the others get probability 0.
     """
-    z = logits.astype(np.float64) / temperature  # (V,)
-    if 0 < top_k < z.size:
-        keep = np.argpartition(z, -top_k)[-top_k:]
-        masked = np.full_like(z, -np.inf)
-        masked[keep] = z[keep]
-        z = masked
+    z, keep = top_k_logits(logits, temperature, top_k)
+    if keep is not None:  # back to (V,): -inf outside the top k
+        full = np.full(logits.shape, -np.inf)
+        full[keep] = z
+        z = full
     p = np.exp(z - z.max())
     return p / p.sum()
 
@@ -94,10 +93,8 @@ class Stepper:
 
     def set_sampling(self, temperature: float, top_k: int) -> None:
         """Change T / top-k; the proposal is redrawn with the same random number."""
-        if not (temperature > 0 and np.isfinite(temperature)):
-            raise ConfigError(f"temperature must be a finite number > 0, not {temperature}")
-        if top_k < 0:
-            raise ConfigError(f"top-k must be >= 0 (0 disables it), not {top_k}")
+        check_temperature(temperature)
+        check_top_k(top_k)
         self.temperature, self.top_k = float(temperature), int(top_k)
         self.rng.bit_generator.state = self._rng_before
         self.proposal = self._draw()

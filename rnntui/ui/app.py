@@ -24,7 +24,7 @@ from rnntui.ui.exports import Exports
 from rnntui.ui.messages import EngineEvent
 from rnntui.ui.model_actions import ModelActions
 from rnntui.ui.run_actions import RunActions
-from rnntui.ui.screens.generate import GenSettings
+from rnntui.ui.screens.generate import GenPanelState
 from rnntui.ui.screens.help import HelpScreen
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
@@ -84,7 +84,7 @@ class RnntuiApp(RunActions, ModelActions, Exports, Shutdown, App[int]):
         self.state = RunState()  # what the dashboard shows
         self.ckpt: dict | None = None  # a checkpoint opened on the setup screen
         self.ckpt_path: str | None = None
-        self.gen_settings = GenSettings()  # the generation panel's settings, kept between openings
+        self.gen_panel = GenPanelState()  # the generation panel's settings, kept between openings
         self.last_cfg: TrainConfig | None = None  # the settings of the last run started
         self.runs_root = runs_root  # where the Runs screen looks for run folders
         self.watch_dir = watch  # a run folder to follow from the start (rnntui watch)

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from textual.message import Message
 
+from rnntui.core.gensettings import GenerationSettings
+
 GEN_UPDATE_S = 0.05  # generated text reaches the screen in chunks at most every 50 ms per pane
 BEAM_PROGRESS_S = 0.25  # a beam search's "n of N characters" is posted at most this often
 
@@ -31,12 +33,8 @@ def real_sampler(ckpt: dict) -> Any:
 
 @dataclass(frozen=True)
 class GenRequest:
-    prime: str  # seed text; characters outside the vocabulary are skipped by the sampler
+    settings: GenerationSettings  # prime, top-k, length, seed, argmax (its temperature: see temperatures)
     temperatures: tuple[float, ...]  # one output pane per temperature, all from the same seed
-    length: int  # characters to generate per pane
-    top_k: int  # 0: no top-k filtering
-    seed: int  # RNG seed: the same seed and settings repeat a text
-    argmax: bool  # greedy decoding (temperature ignored)
 
 
 @dataclass(frozen=True)
@@ -122,12 +120,13 @@ def generate(post: Callable[[Message], None], source: Callable[[], dict | None],
     ckpt = _weights(source)
     post(GenStarted(run, _origin(ckpt)))
     sampler = (factory or real_sampler)(ckpt)
+    s = req.settings
     for pane, temperature in enumerate(req.temperatures):
         chars: list[str] = []
         probs: list[float] = []
         last = time.monotonic()
-        for ch, p in sampler.stream_scored(prime=req.prime, temperature=temperature, top_k=req.top_k,
-                                           length=req.length, seed=req.seed, argmax=req.argmax, stop=stop):
+        for ch, p in sampler.stream_scored(prime=s.prime, temperature=temperature, top_k=s.top_k,
+                                           length=s.length, seed=s.seed, argmax=s.argmax, stop=stop):
             chars.append(ch)
             probs.append(p)
             if time.monotonic() - last >= GEN_UPDATE_S:
@@ -140,8 +139,8 @@ def generate(post: Callable[[Message], None], source: Callable[[], dict | None],
             return
 
 
-def beam(post: Callable[[Message], None], source: Callable[[], dict | None], prime: str, width: int,
-         length: int, length_norm: bool, stop_at: str, run: int, stop: threading.Event) -> None:
+def beam(post: Callable[[Message], None], source: Callable[[], dict | None], s: GenerationSettings, run: int,
+         stop: threading.Event) -> None:
     """Beam search on a fresh snapshot (the real sampler: a fake one has no batched step)."""
     import math
 
@@ -155,22 +154,22 @@ def beam(post: Callable[[Message], None], source: Callable[[], dict | None], pri
         nonlocal next_at
         if time.monotonic() >= next_at:
             next_at = time.monotonic() + BEAM_PROGRESS_S
-            post(BeamProgress(run, width, done, total))
+            post(BeamProgress(run, s.beam_width, done, total))
 
-    beams = beam_search(real_sampler(ckpt), prime, width, length, length_norm, stop_at, cancel=stop,
-                        progress=progress)
+    beams = beam_search(real_sampler(ckpt), s.prime, s.beam_width, s.length, s.length_norm, s.beam_stop,
+                        cancel=stop, progress=progress)
     if not stop.is_set():
         post(BeamDone(run, tuple(BeamResult(b.text, tuple(math.exp(x) for x in b.char_logprobs), b.logprob,
                                             b.bits_per_char) for b in beams)))
 
 
-def stepper(post: Callable[[Message], None], source: Callable[[], dict | None], prime: str, temperature: float,
-            top_k: int, seed: int, run: int) -> None:
+def stepper(post: Callable[[Message], None], source: Callable[[], dict | None], s: GenerationSettings,
+            run: int) -> None:
     from rnntui.core.stepping import Stepper
 
     ckpt = _weights(source)
     post(GenStarted(run, _origin(ckpt)))
-    post(StepperReady(run, Stepper(real_sampler(ckpt), prime, temperature, top_k, seed)))
+    post(StepperReady(run, Stepper(real_sampler(ckpt), s.prime, s.temperature, s.top_k, s.seed)))
 
 
 def copy_check(post: Callable[[Message], None], origin: Origin, n: int, texts: list[str], run: int) -> None:

@@ -12,7 +12,7 @@ from rnntui.ui.screens.generate import GenerateScreen
 
 
 class ModelActions:
-    """The host app provides session, state, view, ckpt, ckpt_path, gen_settings, inspect_text."""
+    """The host app provides session, state, view, ckpt, ckpt_path, gen_panel, inspect_text."""
 
     def weights_source(self, from_ckpt: bool = False) -> tuple[object, str, str] | None:
         """(source callable, vocabulary, title) for the current run, else the opened checkpoint."""
@@ -37,7 +37,7 @@ class ModelActions:
             live = self.session is not None and self.session.trainer is not None and self.state.started
             where = str(self.state.run_dir) if live or not self.ckpt_path else str(Path(self.ckpt_path).parent)
             what = f"live weights of {where}" if live else str(self.ckpt_path)
-            self.push_screen(GenerateScreen(*source, settings=self.gen_settings, checkpoint=what, save_dir=where))
+            self.push_screen(GenerateScreen(*source, panel=self.gen_panel, checkpoint=what, save_dir=where))
 
     def action_inspect(self) -> None:
         if self.view is not None:

@@ -25,9 +25,8 @@ from rnntui.core import events as ev
 from rnntui.core.config import TrainConfig
 from rnntui.core.records import Follower
 from rnntui.core.runs import RunDir, RunInfo
+from rnntui.core.units import bits_per_char
 from rnntui.ui.state import RunState
-
-LN2 = math.log(2.0)
 
 
 def _num(x: Any, default: float = math.nan) -> float:
@@ -89,7 +88,7 @@ class Replayer:
             v = _num(rec.get("val_loss"))
             if math.isfinite(v):
                 self.best = min(self.best, v)
-            return ev.EvalMetrics(step, v, _num(rec.get("val_bpc"), v / LN2), self.best, bool(rec.get("full")))
+            return ev.EvalMetrics(step, v, _num(rec.get("val_bpc"), bits_per_char(v)), self.best, bool(rec.get("full")))
         if t == "probe":
             try:
                 total = np.asarray(rec["grad_total"], dtype=np.float32)  # (layers, T); null -> nan

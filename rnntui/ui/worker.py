@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
 
 from rnntui.core.config import TrainConfig
@@ -73,44 +72,7 @@ class TrainSession:
 
 
 # -----------------------------------------------------------------------------
-# experiments: several runs trained interleaved in one worker
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str  # shown on the setup screen
-    what: str  # one line: what the experiment shows
-    variants: tuple[tuple[str, dict], ...]  # (label, changes to the form's config) per run
-
-
-HIGH_LR = 0.05  # "clipping": ten times the default rate, where an unclipped RNN's gradient spikes
-PRESETS = {
-    "vanishing": Preset("vanishing gradients", "rnn vs lstm vs gru: how far back the gradient reaches",
-                        (("rnn", {"kind": "rnn"}), ("lstm", {"kind": "lstm"}), ("gru", {"kind": "gru"}))),
-    "clipping": Preset("clipping", f"an rnn at lr {HIGH_LR:g}, gradient clipped at 1 vs not clipped",
-                       (("clip1", {"kind": "rnn", "lr": HIGH_LR, "clip": 1.0}),
-                        ("noclip", {"kind": "rnn", "lr": HIGH_LR, "clip": 0.0}))),
-    "depth": Preset("depth", "1, 2 and 3 layers: speed against loss",
-                    (("1layer", {"layers": 1}), ("2layers", {"layers": 2}), ("3layers", {"layers": 3}))),
-}
-
-
-def experiment_configs(key: str, base: TrainConfig) -> list[TrainConfig]:
-    """One config per run of a preset: the form's settings (same seed, data and budget) with the
-    preset's changes, each in its own run folder under the same out_dir."""
-    from dataclasses import replace
-    from pathlib import Path
-
-    preset = PRESETS[key]
-    stem = Path(base.corpus).stem or "corpus"
-    out = []
-    for label, changes in preset.variants:
-        model = {k: v for k, v in changes.items() if k in ("kind", "layers", "hidden")}
-        train = {k: v for k, v in changes.items() if k not in model}
-        cfg = replace(base, model=replace(base.model, **model), run_name=f"exp-{key}-{label}-{stem}", **train)
-        cfg.validate()
-        out.append(cfg)
-    return out
+# experiments: several runs trained interleaved in one worker (their configs: core/experiments.py)
 
 
 class ExperimentSession:

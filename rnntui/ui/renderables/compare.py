@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rnntui.core.compare import fmt_kept
+from rnntui.core.units import bits_per_char, format_count, format_duration
 from rnntui.ui.renderables.axes import parse_style
 from rnntui.ui.renderables.linechart import LineChart, Series, ema
 
@@ -24,7 +25,6 @@ from rnntui.ui.renderables.linechart import LineChart, Series, ema
 # component classes in rnntui.tcss (a darker set on a light theme)
 RUN_STYLES = ("bold #3a96dd", "bold #e5a50a", "bold #2fb344", "bold #d0508a", "bold #9b72e8", "bold #a0704a")
 X_AXES = {"steps": "step", "chars": "chars", "wall": "wall s"}  # x axis key -> axis label
-LN2 = math.log(2.0)
 
 
 def run_style(i: int, styles: Sequence[Style | str] = RUN_STYLES) -> Style | str:
@@ -81,7 +81,7 @@ class CompareLoss(LineChart):
             legend.append((style, c.label, f"val {val:.2f}" if val is not None else
                            f"{train:.2f}" if train is not None else ""))
         super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label=X_AXES.get(x_axis, x_axis),
-                         right_axis=lambda v: f"{v / LN2:.2f}", right_label="bpc", legend=_legend(legend))
+                         right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=_legend(legend))
 
 
 class CompareReach(LineChart):
@@ -128,8 +128,8 @@ class FinalTable:
         table.add_column("state", no_wrap=True)
         for i, r in enumerate(self.rows):
             n = r.numbers
-            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), r.cell, f"{n.steps:,}", _compact(r.chars_seen),
-                          _dur(n.wall_s), _num(n.val_loss, 3), _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
+            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), r.cell, f"{n.steps:,}", format_count(r.chars_seen),
+                          format_duration(n.wall_s), _num(n.val_loss, 3), _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
                           "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
                           *[fmt_kept(n.kept(k)) for k in self.kept_at], r.state)
         yield table
@@ -139,15 +139,3 @@ def _num(x: float | None, digits: int) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
-def _compact(n: int) -> str:
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if n >= div:
-            return f"{n / div:.3g}{suffix}"
-    return str(n)
-
-
-def _dur(s: float) -> str:
-    if not math.isfinite(s):
-        return "–"
-    s = int(s)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

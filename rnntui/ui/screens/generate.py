@@ -4,13 +4,14 @@ Each Generate / Beam / Step builds its sampler from a fresh snapshot in a thread
 a consistent copy of the current weights), so the text reflects the model as it is now. Every pane can be
 coloured by the probability the model gave each character, is checked for text copied from the training
 corpus once it is complete, and can be copied to the clipboard or saved with its settings (those three:
-generate_output.py; step mode: generate_step.py). The settings live in the app's GenSettings, so they
-survive closing and reopening the panel.
+generate_output.py; step mode: generate_step.py). The settings live in the app's GenPanelState, so they
+survive closing and reopening the panel; the workers receive core GenerationSettings, as `rnntui sample` uses.
 """
 from __future__ import annotations
 
 import random
 import threading
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -29,8 +30,9 @@ from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
 from rnntui.ui.screens.generate_step import StepMode
 from rnntui.ui.screens.generate_output import GeneratedText
-from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenSettings
-from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepPanel
+from rnntui.core.gensettings import GenerationSettings
+from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenPanelState
+from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepCandidates
 from rnntui.ui.widgets.temperature import TemperatureSlider
 
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
@@ -49,12 +51,12 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     ]
 
     def __init__(self, source: Callable[[], dict | None], vocab: str, title: str,
-                 settings: GenSettings | None = None, checkpoint: str = "", save_dir: str = "") -> None:
+                 panel: GenPanelState | None = None, checkpoint: str = "", save_dir: str = "") -> None:
         super().__init__()
         self.source = source  # called in the worker: a checkpoint-format dict of the weights to sample
         self.vocab = set(vocab)  # to flag seed characters the model has never seen
         self.title_text = title  # where the weights come from, e.g. "live weights, step 1,200"
-        self.settings = settings or GenSettings()  # the app's: written as the user edits
+        self.panel = panel or GenPanelState()  # the app's: written as the user edits
         self.checkpoint = checkpoint or title  # recorded in saved files
         self.save_dir = Path(save_dir) if save_dir else Path.cwd()
         self.run_id = 0  # bumped per generation; messages of older runs are dropped
@@ -70,18 +72,18 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="gen"):
-            yield GenControls(self.settings, id="gen-controls")
+            yield GenControls(self.panel, id="gen-controls")
             with Vertical(id="gen-right"):
                 yield ConfidenceLegend(id="gen-legend")
                 yield Horizontal(id="gen-out")
-                yield StepPanel(id="gen-step")
+                yield StepCandidates(id="gen-step")
         yield Footer()
 
     async def on_mount(self) -> None:
         self.sub_title = self.title_text
         self.query_one("#gen-controls").border_title = "settings"
         await self._layout(1)
-        self.query_one("#gen-legend").display = self.settings.colour
+        self.query_one("#gen-legend").display = self.panel.colour
         self.query_one("#gen-step").display = False
         self.query_one("#prime").focus()
 
@@ -94,7 +96,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
             await out.mount_all(GenPane(i) for i in range(panes))
         result = list(self.query(GenPane))
         for p in result:
-            p.colour = self.settings.colour
+            p.colour = self.panel.colour
         return result
 
     def _new_run(self) -> int:
@@ -105,26 +107,26 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         return self.run_id
 
     def _settings_dict(self, **extra) -> dict[str, object]:
-        return {"checkpoint": self.checkpoint, "seed text": self.settings.prime, **extra}
+        return {"checkpoint": self.checkpoint, "seed text": self.panel.gen.prime, **extra}
 
     # ---- inputs: every edit is kept in the app's settings ----------------------------------------
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "prime":
-            self.settings.prime = event.value
+            self.panel.set("prime", event.value)
             bad = unknown_chars(self.vocab, event.value)
             self.query_one("#unknown", Static).update(
                 Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
         elif event.input.id in {k for k, *_ in FIELDS}:
-            setattr(self.settings, event.input.id, event.value)
-            if event.input.id == "topk" and self.stepper is not None and event.validation_result \
-                    and event.validation_result.is_valid:
+            valid = event.validation_result is None or event.validation_result.is_valid
+            self.panel.put_text(event.input.id, event.value, valid)
+            if event.input.id == "topk" and self.stepper is not None and valid:
                 self._restep()  # the chart shows the new top-k at once
 
     @on(Checkbox.Changed)
     def _check_changed(self, event: Checkbox.Changed) -> None:
-        setattr(self.settings, event.checkbox.id, event.value)
+        self.panel.set(event.checkbox.id, event.value)
         if event.checkbox.id == "colour":
             self.query_one("#gen-legend").display = event.value
             for p in self.query(GenPane):
@@ -132,11 +134,11 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
 
     @on(TemperatureSlider.Changed)
     def _temp_changed(self, event: TemperatureSlider.Changed) -> None:
-        self.settings.temperature = event.value
+        self.panel.set("temp", event.value)
         if self.stepper is not None:
             self._restep()
 
-    def _sync(self) -> GenSettings:
+    def _sync(self) -> GenerationSettings:
         return self.query_one(GenControls).sync()
 
     def _value(self, key: str) -> int:
@@ -145,11 +147,11 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     def _next_seed(self) -> int:
         """The typed seed, unless it is the one the last Generate used: then a new one, shown in the field."""
         seed = self._value("seed")
-        if self.settings.last_seed is not None and seed == self.settings.last_seed:
+        if self.panel.last_seed is not None and seed == self.panel.last_seed:
             seed = random.randrange(100_000)  # short: easy to read off and type again
             self.query_one("#seed", Input).value = str(seed)
-            self.settings.seed = str(seed)
-        self.settings.last_seed = seed
+            self.panel.put_text("seed", str(seed), True)
+        self.panel.last_seed = seed
         return seed
 
     # ---- sampling --------------------------------------------------------------------------------
@@ -159,16 +161,16 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
             return
         await self._leave_step_mode(check=False)
         s = self._sync()
-        temps = SIDE_BY_SIDE if s.compare and not s.argmax else (s.temperature,)
-        req = gw.GenRequest(prime=s.prime, temperatures=temps, length=self._value("length"),
-                            top_k=self._value("topk"), seed=self._next_seed(), argmax=s.argmax)
+        s = replace(s, seed=self._next_seed())
+        temps = SIDE_BY_SIDE if self.panel.compare and not s.argmax else (s.temperature,)
+        req = gw.GenRequest(s, temps)
         run = self._new_run()
-        seed_text = "".join(c for c in req.prime if c in self.vocab)  # what the sampler primes with
+        seed_text = "".join(c for c in s.prime if c in self.vocab)  # what the sampler primes with
         for pane, t in zip(await self._layout(len(temps)), temps):
-            mode = "argmax" if req.argmax else f"T {t:.2f}" + (f" · top-k {req.top_k}" if req.top_k else "")
-            pane.reset(f"{mode} · seed {req.seed}", seed_text, self._settings_dict(
-                mode="argmax" if req.argmax else "sample", temperature=t, top_k=req.top_k, seed=req.seed,
-                length=req.length))
+            mode = "argmax" if s.argmax else f"T {t:.2f}" + (f" · top-k {s.top_k}" if s.top_k else "")
+            pane.reset(f"{mode} · seed {s.seed}", seed_text, self._settings_dict(
+                mode="argmax" if s.argmax else "sample", temperature=t, top_k=s.top_k, seed=s.seed,
+                length=s.length))
         self._set_running(True)
         body = partial(gw.generate, self.post_message, self.source, req, run, self.stop, self.app.sampler_factory)
         self.run_worker(body, thread=True, group="generate", name="generate", exit_on_error=False)
@@ -177,18 +179,16 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         if not all_valid(self, ("length", "beam", "ngram")):
             return
         await self._leave_step_mode(check=False)
-        s, width, length = self._sync(), self._value("beam"), self._value("length")
+        s = self._sync()
         run = self._new_run()
         (pane,) = await self._layout(1)
-        stop_at = "\n" if s.beam_newline else ""
-        pane.reset(f"beam search · width {width}" + (" · per char" if s.length_norm else ""),
+        pane.reset(f"beam search · width {s.beam_width}" + (" · per char" if s.length_norm else ""),
                    "".join(c for c in s.prime if c in self.vocab),
-                   self._settings_dict(mode="beam", width=width, length=length, length_norm=s.length_norm,
-                                       ends_at_newline=s.beam_newline))
-        pane.query_one(Static).update(_searching(width))
+                   self._settings_dict(mode="beam", width=s.beam_width, length=s.length, length_norm=s.length_norm,
+                                       ends_at_newline=s.beam_stop == "\n"))
+        pane.query_one(Static).update(_searching(s.beam_width))
         self._set_running(True)
-        body = partial(gw.beam, self.post_message, self.source, s.prime, width, length, s.length_norm, stop_at,
-                       run, self.stop)
+        body = partial(gw.beam, self.post_message, self.source, s, run, self.stop)
         self.run_worker(body, thread=True, group="generate", name="beam", exit_on_error=False)
 
     def on_gen_started(self, msg: gw.GenStarted) -> None:
@@ -235,7 +235,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     async def action_toggle_compare(self) -> None:
         box = self.query_one("#compare", Checkbox)
         box.value = not box.value
-        self.settings.compare = box.value
+        self.panel.compare = box.value
         await self.action_generate()  # one key: toggling shows the result
 
     def action_toggle_colour(self) -> None:

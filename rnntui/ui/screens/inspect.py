@@ -23,7 +23,7 @@ from textual.worker import WorkerState, get_current_worker
 from rnntui.core.config import RnntuiError
 from rnntui.core.features import FEATURES, FeatureError
 from rnntui.ui.widgets.inspect import (
-    CONSTANT_NOTE, AnatomyPanel, AskLine, InspectHeatmap, InspectText, PredPanel, RunLine, StepPanel, UnitList,
+    CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
     View, ViewWidget, next_feature, next_sort, unit_ranking,
 )
 
@@ -87,7 +87,7 @@ class InspectScreen(Screen):
         yield RunLine(id="ins-status")
         yield InspectText(id="ins-text")
         with Horizontal(id="ins-mid"):
-            yield StepPanel(id="ins-step")
+            yield CursorPanel(id="ins-step")
             yield PredPanel(id="ins-pred")
             yield AnatomyPanel(id="ins-anatomy")
         with Horizontal(id="ins-bottom"):

@@ -18,8 +18,9 @@ from textual.widgets import Button, DataTable, Footer, Header, Label, Static
 
 from rnntui.core.config import RnntuiError
 from rnntui.core.placement import delete_run
-from rnntui.core.runlist import RunSummary, human_duration, list_runs
+from rnntui.core.runlist import RunSummary, list_runs
 from rnntui.core.runs import RunDir
+from rnntui.core.units import format_count, format_duration
 
 RELOAD_S = 3.0  # the folder is re-read this often (run.json files only: cheap)
 MAX_MARKED = 6
@@ -43,13 +44,6 @@ STATE_STYLES = {"running": "bold green", "completed": "", "stopped": "yellow", "
                 "failed": "bold red", "killed": "bold red", "unknown": "dim"}
 
 
-def _compact(n: int) -> str:
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if n >= div:
-            return f"{n / div:.3g}{suffix}"
-    return str(n)
-
-
 def _when(t: float) -> str:
     if t <= 0:
         return "–"
@@ -61,8 +55,8 @@ def row_cells(s: RunSummary, marked: bool) -> list:
     cell = f"{s.model} {s.layers}x{s.hidden}" if s.model else "?"
     state = Text(("● " if s.state == "running" else "") + s.state, STATE_STYLES.get(s.state, ""))
     return [Text("✓" if marked else " ", "bold"), s.name, cell, Path(s.corpus).name or "?", f"{s.steps:,}",
-            _compact(s.chars_seen), "–" if s.best_val_loss is None else f"{s.best_val_loss:.3f}",
-            "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}", human_duration(s.wall_s) if s.wall_s else "–",
+            format_count(s.chars_seen), "–" if s.best_val_loss is None else f"{s.best_val_loss:.3f}",
+            "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}", format_duration(s.wall_s, words=True) if s.wall_s else "–",
             state, _when(s.updated)]
 
 

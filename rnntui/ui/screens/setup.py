@@ -278,7 +278,7 @@ class SetupScreen(Screen):
 
     @on(Button.Pressed, "#exp-start")
     def _experiment_pressed(self) -> None:
-        from rnntui.ui.worker import PRESETS, experiment_configs
+        from rnntui.core.experiments import PRESETS, experiment_configs
 
         cfg = self.read_config()
         if cfg is None:

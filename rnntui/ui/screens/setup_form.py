@@ -80,7 +80,7 @@ class PathSuggester(Suggester):
 
 
 def experiment_block() -> ComposeResult:
-    from rnntui.ui.worker import PRESETS
+    from rnntui.core.experiments import PRESETS
 
     with Vertical(id="exp-box", classes="setup-box") as box:
         box.border_title = "or run an experiment (the form's settings, one run per variant, compared live)"

@@ -1,9 +1,10 @@
 """The training dashboard: loss, gradient flow, gradient norm, hidden states, status and samples.
 
-Engine events land in the app's RunState (O(1) each); this screen redraws from it on a timer, so the
-terminal is updated at a bounded rate however fast the engine logs. Below 100 columns the panels stack
-in one scrolling column with the status first. Attributes go down: the view keys set the panels' reactive
-attributes (smoothing, log_y, layer_index, cell, order_by), whose watchers retitle and repaint them.
+Engine events land in the app's RunState (O(1) each); this screen redraws from it on a timer (every
+REDRAW_S = 0.3 s, about 3 times a second), so the terminal is updated at a bounded rate however fast the
+engine logs. Below 100 columns the panels stack in one scrolling column with the status first. Attributes
+go down: the view keys set the panels' reactive attributes (smoothing, log_y, layer_index, cell, order_by),
+whose watchers retitle and repaint them.
 """
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from rnntui.core.features import UNIT_ORDERS
+from rnntui.ui.panels import PANEL_IDS, PANELS, ROWS
 from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel, NormPanel
 from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.samples import SamplesPanel
 from rnntui.ui.widgets.status import StatusPanel
 
-PANEL_IDS = ("status", "loss", "gradflow", "norm", "heatmap", "samples")  # help has a section for each
-
-REDRAW_S = 0.3  # ~3 Hz: smooth enough to watch, cheap enough to leave the cores to training (help quotes it)
+REDRAW_S = 0.3  # about 3.3 Hz: smooth enough to watch, cheap enough to leave the cores to training (help quotes it)
 
 
 class TrainScreen(Screen):
@@ -56,22 +56,17 @@ class TrainScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="dash"):
-            with Horizontal(id="row-loss", classes="row"):
-                yield StatusPanel(id="status", classes="panel")
-                yield LossPanel(id="loss", classes="panel")
-            with Horizontal(id="row-grad", classes="row"):
-                yield GradFlowPanel(id="gradflow", classes="panel")
-                yield NormPanel(id="norm", classes="panel")
-            with Horizontal(id="row-hidden", classes="row"):
-                yield HeatmapPanel(id="heatmap", classes="panel")
-                yield SamplesPanel(id="samples", classes="panel")
+            for row in ROWS:
+                with Horizontal(id=row, classes="row"):
+                    for panel in PANELS:
+                        if panel.row == row:
+                            yield panel.widget(id=panel.id, classes="panel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        titles = {"status": "status", "loss": "loss (nats/char)", "norm": "grad norm before clipping",
-                  "samples": "samples"}
-        for wid, title in titles.items():
-            self.query_one(f"#{wid}").border_title = title
+        for panel in PANELS:
+            if panel.title:  # (the probe panels title themselves, with their probe's step)
+                self.query_one(f"#{panel.id}").border_title = panel.title
         self._seen = -1  # RunState.version last drawn
         self._keys: dict[str, object] = {}  # per-panel change keys, so a probe does not redraw the loss
         for pid in PANEL_IDS:  # focusable, so h (and a second click) can explain the panel the user is on

@@ -2,8 +2,8 @@
 legend and the step chart.
 
 All are thin: a GenPane keeps what one pane generated and redraws it through the confidence renderable;
-a StepPanel draws CandidateBars and turns keys into messages for the screen, which owns the Stepper. Their
-colours come from the theme (component classes in rnntui.tcss).
+StepCandidates (step mode's chart) draws CandidateBars and turns keys into messages for the screen, which
+owns the Stepper. Their colours come from the theme (component classes in rnntui.tcss).
 """
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ class ConfidenceLegend(Widget):
 # the step chart
 
 
-class StepPanel(Widget, can_focus=True):
+class StepCandidates(Widget, can_focus=True):
     """The candidates of the next character; keys become Take / Undo messages for the screen."""
 
     COMPONENT_CLASSES = set(BAR_CLASSES)  # the bars' colours, from the theme

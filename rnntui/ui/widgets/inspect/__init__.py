@@ -9,12 +9,12 @@ ask.py      the input line for a unit number or a regular expression
 """
 from rnntui.ui.widgets.inspect.ask import AskLine
 from rnntui.ui.widgets.inspect.heatmap import InspectHeatmap
-from rnntui.ui.widgets.inspect.panels import AnatomyPanel, PredPanel, RunLine, StepPanel, UnitList
+from rnntui.ui.widgets.inspect.panels import AnatomyPanel, CursorPanel, PredPanel, RunLine, UnitList
 from rnntui.ui.widgets.inspect.ranking import CONSTANT_NOTE, SORTS, next_feature, next_sort, unit_ranking
 from rnntui.ui.widgets.inspect.text import InspectText
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
 __all__ = [
-    "AnatomyPanel", "AskLine", "CONSTANT_NOTE", "InspectHeatmap", "InspectText", "PredPanel", "RunLine", "SORTS",
-    "StepPanel", "UnitList", "View", "ViewWidget", "next_feature", "next_sort", "unit_ranking",
+    "AnatomyPanel", "AskLine", "CONSTANT_NOTE", "CursorPanel", "InspectHeatmap", "InspectText", "PredPanel", "RunLine",
+    "SORTS", "UnitList", "View", "ViewWidget", "next_feature", "next_sort", "unit_ranking",
 ]

@@ -13,21 +13,14 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from rnntui.ui.renderables.bars import bar
 from rnntui.ui.widgets.inspect.text import shown_char
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
 if TYPE_CHECKING:  # rnntui.core.inspect imports torch; the UI only needs the type
     from rnntui.core.inspect import Inspection
 
-BLOCKS = " ▏▎▍▌▋▊▉█"
 HI = Style(reverse=True, bold=True)
-
-
-def bar(frac: float, width: int) -> str:
-    """A horizontal bar of width cells filled to frac (eighth-cell resolution)."""
-    eighths = int(round(max(0.0, min(1.0, frac)) * width * 8))
-    full, part = divmod(eighths, 8)
-    return ("█" * full + (BLOCKS[part] if part else "")).ljust(width)
 
 
 def quoted(ch: str) -> str:
@@ -61,7 +54,9 @@ class RunLine(Static):
 # the cursor: where we are, how well it was predicted, each layer's state
 
 
-class StepPanel(ViewWidget):
+class CursorPanel(ViewWidget):
+    """The step under the cursor: its character, how well the model predicted it, each layer's state."""
+
     BORDER_TITLE = "at the cursor"
 
     def build(self, v: View) -> RenderableType:
