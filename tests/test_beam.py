@@ -318,7 +318,10 @@ def test_app_worker_posts_beam_progress_then_the_beams(ckpt, monkeypatch):
 
     monkeypatch.setattr(gw, "BEAM_PROGRESS_S", 0.0)
     posted = []
-    gw.beam(posted.append, lambda: ckpt, "The ", 3, 40, False, "", 7, threading.Event())
+    from rnntui.core.gensettings import GenerationSettings
+
+    settings = GenerationSettings(prime="The ", beam_width=3, length=40)
+    gw.beam(posted.append, lambda: ckpt, settings, 7, threading.Event())
     kinds = [type(m).__name__ for m in posted]
     assert kinds == ["GenStarted"] + ["BeamProgress"] * 40 + ["BeamDone"]
     assert [(m.run, m.width, m.done, m.total) for m in posted[1:-1]] == [(7, 3, k, 40) for k in range(1, 41)]
