@@ -3,14 +3,21 @@
 stdout is the generated text alone (it pipes cleanly); warnings, beam scores and the copy check (how much
 of the text occurs verbatim in the training corpus) go to stderr. Bad flag values are refused in one line
 before the checkpoint is loaded.
+
+To a pipe or a file the text is byte-exact (a --prime byte that is not UTF-8 goes out as that byte; see
+cli_output.py); to a terminal its control characters are shown, not obeyed (textsafe.visible). A reader
+that closes the pipe early ends the generation (exit 141).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from typing import Sequence
 
 from rnntui.cli import _fail, _Parser
+from rnntui.cli_output import on_output_failure
+from rnntui.core.textsafe import visible
 
 # -----------------------------------------------------------------------------
 # options
@@ -96,16 +103,20 @@ def cmd_sample(argv: Sequence[str]) -> int:
                 return _fail(f"--copy-check: the training corpus {corpus} is missing")
         unknown = sampler.unknown_chars(args.prime)
         if unknown:
-            print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {unknown!r}", file=sys.stderr)
-        out = sys.stdout
-        out.write(args.prime)
+            print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {visible(repr(unknown))}",
+                  file=sys.stderr)
+        closed = threading.Event()  # the reader went away: generating the rest would be for nobody
+        on_output_failure(lambda e: closed.set())
+        tty = sys.stdout.isatty()
+        write = (lambda t: sys.stdout.write(visible(t, multiline=True))) if tty else sys.stdout.write
+        write(args.prime)
         if args.beam is not None:
             from rnntui.core.beam import beam_search
 
             stop = (args.beam_stop or "").replace("\\n", "\n").replace("\\t", "\t")  # typed escapes
             beams = beam_search(sampler, args.prime, args.beam, args.length, args.length_norm, stop)
             text = beams[0].text
-            out.write(text)
+            write(text)
             scores = ", ".join(f"{b.logprob:.2f}" for b in beams[1:])
             print(f"rnntui: beam {args.beam}: best log-prob {beams[0].logprob:.2f} nats, "
                   f"{beams[0].bits_per_char:.3f} bits/char" + (f"; the others: {scores}" if scores else ""),
@@ -114,21 +125,21 @@ def cmd_sample(argv: Sequence[str]) -> int:
             pieces = []
             for ch in sampler.stream(args.prime, temperature=args.temperature or 1.0, top_k=args.top_k or 0,
                                      length=args.length, seed=args.seed, argmax=args.argmax):
-                out.write(ch)
+                write(ch)
                 pieces.append(ch)
+                if closed.is_set():
+                    break
             text = "".join(pieces)
-        out.write("\n")
-        out.flush()
-        if corpus is not None:
+        write("\n")
+        sys.stdout.flush()
+        if corpus is not None and not closed.is_set():
             from rnntui.core.copycheck import DEFAULT_N, CopyIndex
 
             val_frac = float(ckpt["config"].get("val_frac", 0.1))
             index = CopyIndex.for_corpus(corpus, val_frac, args.ngram or DEFAULT_N)
-            print(f"rnntui: copy check against {corpus}: {index.check(text).summary()}", file=sys.stderr)
+            print(f"rnntui: copy check against {visible(corpus)}: {index.check(text).summary()}", file=sys.stderr)
         return 0
     except RnntuiError as e:
         return _fail(str(e))
-    except BrokenPipeError:
-        return 0
     except KeyboardInterrupt:
         return 130
