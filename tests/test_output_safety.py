@@ -338,3 +338,138 @@ def test_strict_utf8_runs_after_a_file_name_that_is_not_utf8(tmp_path):
     r = cli("runs", out, env=strict)
     assert r.returncode == 0 and no_traceback(r.stderr), r.stderr.decode()
     assert "gru-1x16-caf\ufffd ".encode() in r.stdout and "caf\ufffd.txt".encode() in r.stdout
+
+
+# -----------------------------------------------------------------------------
+# the app: typed text and names are text, corpus text and samples are shown
+
+
+async def test_inspector_takes_markup_typed_as_a_unit_and_a_regex(trained_esc):
+    from textual.content import Content
+
+    from rnntui.ui.app import RnntuiApp
+    from rnntui.ui.screens.inspect import InspectScreen
+    from rnntui.ui.widgets.inspect.panels import UnitList
+
+    app = RnntuiApp(inspect_checkpoint=str(trained_esc["esc"] / "latest.pt"), inspect_text=ESC_TEXT[:200])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectScreen) and app.screen.view is not None, 60)
+        await pilot.press("u", "left_square_bracket", "slash", "right_square_bracket", "enter")
+        await wait_for(pilot, lambda: any("no unit '[/]'" in n.message for n in notifications(app)))
+        await pilot.pause(0.3)  # the toast is drawn: the old code exited here with a MarkupError
+        await pilot.press("slash", "left_square_bracket", "slash", "right_square_bracket", "enter")
+        await wait_for(pilot, lambda: "/[/]/" in app.screen.view.ranking, 30)  # the unit list's title
+        await pilot.pause(0.3)
+        assert app.is_running and isinstance(app.screen, InspectScreen)
+        shown = Content.from_markup(app.screen.query_one(UnitList).border_title).plain  # the getter gives markup
+        assert "/[/]/" in shown, shown
+
+
+async def test_setup_refuses_a_missing_corpus_named_like_markup(tmp_path, monkeypatch):
+    """`rnntui 'no[/pe'` and ctrl+s: the old code exited with a MarkupError from the toast."""
+    from rnntui.ui.app import RnntuiApp
+    from rnntui.ui.screens.setup import SetupScreen
+
+    monkeypatch.chdir(tmp_path)
+    app = RnntuiApp(corpus="no[/pe", trainer_factory=FakeTrainer)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.corpus_error is not None)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: any("no[/pe" in n.message for n in notifications(app)))
+        await pilot.pause(0.3)
+        assert app.is_running and isinstance(app.screen, SetupScreen) and app.session is None
+
+
+async def test_a_run_named_with_markup_and_escapes_starts_and_shows(tmp_path):
+    """From the setup screen to the dashboard with a run named 'no[/pe' and one named with ESC: the
+    header, the notifications and the samples show them; nothing is parsed or sent."""
+    from dataclasses import replace
+
+    from textual.widgets._header import HeaderTitle
+
+    from rnntui.core.events import Sample
+    from rnntui.ui.app import RnntuiApp
+    from rnntui.ui.screens.setup import SetupScreen
+    from rnntui.ui.screens.train import TrainScreen
+    from rnntui.ui.widgets.samples import SamplesPanel
+
+    class EscTrainer(FakeTrainer):
+        steps = 60
+
+        def run(self, stop, pause):
+            for e in super().run(stop, pause):
+                yield Sample(e.step, "", f"sample {HOSTILE}{CLEAR_RED} [/] end", 0.8) if isinstance(e, Sample) else e
+
+    for name in ("no[/pe", f"x{CLEAR_RED}red"):
+        app = RnntuiApp(corpus="tiny", trainer_factory=EscTrainer)
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+            await pilot.pause()
+            cfg = app.screen.read_config()
+            app.start_run(replace(cfg, run_name=name, out_dir=str(tmp_path)))
+            await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.state.finished is not None)
+            await pilot.pause(0.3)
+            title = str(app.screen.query_one(HeaderTitle).render())
+            assert app.is_running and "\x1b" not in title and name.replace("\x1b", "␛") in title
+            samples = app.screen.query_one(SamplesPanel).content().plain
+            assert "sample ␛]0;PWNED␇␛[2J␛[31m [/] end" in samples and "\x1b" not in samples
+
+
+async def test_runs_screen_and_delete_dialog_show_odd_names(trained_esc):
+    from textual.widgets import DataTable, Label
+
+    from rnntui.ui.app import RnntuiApp
+    from rnntui.ui.screens.runs import ConfirmDelete, RunsScreen
+
+    app = RnntuiApp(corpus="tiny", trainer_factory=FakeTrainer, runs_root=str(trained_esc["root"]))
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await pilot.pause()
+        app.push_screen(RunsScreen(trained_esc["root"]))
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                       and sum(t.row_count for t in app.screen.query(DataTable)) >= 2, 30)
+        table = app.screen.query_one(DataTable)
+        names = {table.get_row_at(i)[1].plain for i in range(table.row_count)}
+        assert {"x[@a=(]", "e␛]0;PWNED␇"} <= names
+        while app.screen.current().name != "x[@a=(]":
+            await pilot.press("down")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDelete))
+        said = " ".join(str(label.render()) for label in app.screen.query(Label))
+        assert "Delete run x[@a=(]?" in said
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert app.is_running and (trained_esc["root"] / "x[@a=(]").exists()
+
+
+async def test_corpus_preview_shows_escape_sequences(trained_esc):
+    from rnntui.ui.app import RnntuiApp
+    from rnntui.ui.screens.setup import SetupScreen
+
+    app = RnntuiApp(corpus=str(trained_esc["corpus"]), trainer_factory=FakeTrainer)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen)
+                       and "PWNED" in str(app.screen.query_one("#corpus-preview").render()), 30)
+        preview = str(app.screen.query_one("#corpus-preview").render())
+        assert "\x1b" not in preview and "\x07" not in preview and "text ␛]0;PWNED␇ and" in preview
+
+
+def test_the_app_on_a_terminal_does_not_send_a_corpus_escape(trained_esc):
+    """The real app on a pty opens the corpus (its preview on the setup screen), then ctrl+q: the old code
+    set the terminal's title to PWNED."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    p = subprocess.Popen(rnntui(str(trained_esc["corpus"])), stdin=slave, stdout=slave, stderr=slave, env=env(),
+                         start_new_session=True)
+    os.close(slave)
+    seen, end = b"", time.monotonic() + 90
+    while b"PWNED" not in seen and time.monotonic() < end and p.poll() is None:
+        if select.select([master], [], [], 0.5)[0]:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    time.sleep(0.5)
+    os.write(master, b"\x11")  # ctrl+q
+    seen += read_until_closed(master, 60, p)
+    assert p.wait(timeout=30) == 0
+    assert b"PWNED" in seen and b"\x1b]0;PWNED" not in seen and b"PWNED\x07" not in seen

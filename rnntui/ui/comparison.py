@@ -15,6 +15,7 @@ import numpy as np
 from rnntui.core import compare
 from rnntui.core.records import RunLog
 from rnntui.core.runs import RunInfo
+from rnntui.core.textsafe import visible
 
 KEPT_AT = compare.KEPT_BACK  # the table's "gradient kept k steps back" columns
 
@@ -56,14 +57,14 @@ def _word(key: str, v: Any) -> str:
 def labels(runs: list[RunData]) -> list[str]:
     """Short names from the settings that differ: "rnn" / "lstm" (a vanishing-gradients experiment),
     "clip 1" / "clip off", "1 layer" / "2 layers"; the folder names when nothing or too much differs,
-    or when two runs would read the same."""
+    or when two runs would read the same. Shown as they are (textsafe.visible): they come from run folders."""
     facts = [_facts(r.info) for r in runs]
     keys = [k for k in facts[0] if len({repr(f[k]) for f in facts}) > 1] if facts else []
     if 1 <= len(keys) <= 2 and all(f[k] is not None for f in facts for k in keys):
         out = [" ".join(_word(k, f[k]) for k in keys) for f in facts]
         if len(set(out)) == len(out):
-            return out
-    return [r.path.name for r in runs]
+            return [visible(x) for x in out]
+    return [visible(r.path.name) for r in runs]
 
 
 # -----------------------------------------------------------------------------
@@ -103,7 +104,7 @@ def rows(runs: list[RunData], step: int | None = None) -> list[Row]:
         state = r.info.live_state() if r.info is not None else "?"
         if r.log.end is not None:
             state = str(r.log.end.get("reason", state))
-        out.append(Row(numbers, cell, chars, state))
+        out.append(Row(numbers, visible(cell), chars, visible(state)))  # read from the run's files
     return out
 
 
