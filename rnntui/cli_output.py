@@ -6,9 +6,10 @@ never raises into the command (where it would abandon a training run without sav
 descriptor is pointed at /dev/null, so every later write, a C library's and Python's flush at exit
 included, succeeds and says nothing, and the OutputGuard calls its listeners once. `rnntui train` listens
 and stops the run as a signal does (latest.pt saved, run.json 'stopped'); `sample` stops generating; the
-others finish quietly. A pipe whose reader goes away counts at once, not at the next write (a helper
-thread polls it for POLLERR): `train --no-samples | head -1` may write nothing for hours, and should not
-train for hours for nobody.
+others finish quietly. A pipe whose reader goes away is heard of at once, not at the next write (a
+helper thread polls it for POLLERR): `train --no-samples | head -1` may write nothing for hours, and
+should not train for hours for nobody. Only a write that failed sets the exit status, though: `rnntui
+runs | head -1` exits 0 when all of its output was written before head left.
 
 Exit status after an output error (unless a signal stopped the command first):
     141  (128 + SIGPIPE) the output was a pipe whose reader went away, as for any Unix tool
@@ -105,7 +106,8 @@ class GuardedStream:
 
 class OutputGuard:
     def __init__(self) -> None:
-        self.error: OSError | None = None  # the first output error
+        self.error: OSError | None = None  # the first write that failed: it decides the exit status
+        self.heard: OSError | None = None  # the first output error the listeners heard of
         self._listeners: list[Callable[[OSError], None]] = []
         self._lock = threading.Lock()  # a progress bar refreshes from its own thread
 
@@ -113,15 +115,19 @@ class OutputGuard:
         """Call listener(error) once, at the first output error (at once if there was one already)."""
         with self._lock:
             self._listeners.append(listener)
-            error = self.error
-        if error is not None:
-            listener(error)
+            heard = self.heard
+        if heard is not None:
+            listener(heard)
 
-    def failed(self, e: OSError) -> None:
+    def failed(self, e: OSError, written: bool = True) -> None:
+        """An output error: a write that failed, or (written=False) a pipe seen to have lost its reader,
+        which tells the listeners but sets no status: all that was written may have been read."""
         with self._lock:
-            if self.error is not None:
+            if written and self.error is None:
+                self.error = e
+            if self.heard is not None:
                 return
-            self.error = e
+            self.heard = e
             listeners = list(self._listeners)
         for listener in listeners:
             listener(e)
@@ -134,7 +140,8 @@ class OutputGuard:
 
 
 def _watch_pipes(streams: list[GuardedStream], done: threading.Event) -> None:
-    """Until done: a stream whose pipe lost its reader (POLLERR) fails as a write to it would (EPIPE)."""
+    """Until done: a stream whose pipe lost its reader (POLLERR) is reported to the listeners as EPIPE. The
+    stream itself is left alone: a later write to it fails, and sets the exit status, on its own."""
     poller, by_fd = select.poll(), {}
     for s in streams:
         by_fd[s.inner.fileno()] = s
@@ -143,7 +150,7 @@ def _watch_pipes(streams: list[GuardedStream], done: threading.Event) -> None:
         for fd, _ in poller.poll(250):
             poller.unregister(fd)
             if not done.is_set():
-                by_fd.pop(fd)._failed(OSError(errno.EPIPE, os.strerror(errno.EPIPE)))
+                by_fd.pop(fd).guard.failed(OSError(errno.EPIPE, os.strerror(errno.EPIPE)), written=False)
 
 
 def _pipes(streams: tuple[GuardedStream | None, ...]) -> list[GuardedStream]:
