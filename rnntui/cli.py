@@ -5,7 +5,9 @@ commands share: the one-line error, the option groups of train and compare, and 
 (inspect, corpora). The larger commands live beside it, each imported only when it runs:
 cli_train.py (train), cli_sample.py (sample), cli_runs.py (runs, compare, watch).
 
-Errors caused by input are one line on stderr and exit status 2, never a traceback.
+Errors caused by input are one line on stderr and exit status 2, never a traceback. The headless
+commands run with guarded stdout and stderr (cli_output.py): an output that fails (a closed pipe, a full
+disk) is an exit status, never a traceback, and a training run saves first.
 """
 from __future__ import annotations
 
@@ -17,20 +19,23 @@ from typing import Callable, Sequence
 from rnntui import version
 from rnntui.core.config import DEVICES, MODEL_KINDS, SCHEDULES, describe, flag
 from rnntui.terminal import silence_terminal as _silence_terminal  # noqa: F401  (cli_train's SIGHUP handler)
+from rnntui.core.textsafe import visible
 
 # command -> the module under rnntui/ with its cmd_<command> ("": this one); a command's module is imported
 # only when that command runs, so `rnntui --help` and the TUI's first frame stay quick
 COMMANDS = {"train": "cli_train", "sample": "cli_sample", "inspect": "", "corpora": "",
             "runs": "cli_runs", "compare": "cli_runs", "watch": "cli_runs"}
+HEADLESS = {"train", "sample", "corpora", "runs", "compare"}  # print, and get guarded output (the app owns its terminal)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not argparse's usage + message
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {visible(message)}\n")  # it may quote an argument
 
 
 def _fail(message: str) -> int:
-    print(f"rnntui: error: {message}", file=sys.stderr)
+    """One error line (a name or a path it quotes is shown, its control characters not obeyed); status 2."""
+    print(f"rnntui: error: {visible(message)}", file=sys.stderr)
     return 2
 
 
@@ -130,9 +135,9 @@ def cmd_corpora(argv: Sequence[str]) -> int:
                 print("(building the python corpus from the standard library on first use...)", file=sys.stderr)
             path = resolve_corpus(name)
             info = corpus_info(str(path))  # streamed and cached: no whole text held in Python
-            print(f"{name:<10} {info.chars:>10,} {info.vocab:>6}  {path}")
+            print(f"{name:<10} {info.chars:>10,} {info.vocab:>6}  {visible(str(path))}")
         except RnntuiError as e:
-            print(f"{name:<10} {'-':>10} {'-':>6}  unavailable: {e}")
+            print(f"{name:<10} {'-':>10} {'-':>6}  unavailable: {visible(str(e))}")
     print("Any UTF-8 text file works too: rnntui train PATH")
     return 0
 
@@ -143,6 +148,16 @@ def cmd_corpora(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in HEADLESS:
+        from rnntui.cli_output import guarded_output
+
+        with guarded_output() as output:
+            status = _main(argv)
+        return output.exit_status(status)
+    return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             return _command(argv[0])(argv[1:])

@@ -1,5 +1,8 @@
 """What `rnntui train` prints: a Rich progress bar with loss, chars/s and ETA, samples as they come, and a
-closing summary of losses and checkpoint paths."""
+closing summary of losses and checkpoint paths.
+
+Text from outside (the run name, notices quoting paths, samples) is printed as Text, never as markup, and
+through textsafe.visible: a control character in it is shown, not obeyed."""
 from __future__ import annotations
 
 import math
@@ -7,8 +10,10 @@ import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from rnntui.core import events as ev
+from rnntui.core.textsafe import visible
 from rnntui.core.units import bits_per_char, format_duration
 
 
@@ -30,6 +35,7 @@ class TrainProgress:
         self.exit_code = 0
         self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
+        self.latest_path: str | None = None  # latest.pt once the run ended, if one was written
 
     def __enter__(self) -> "TrainProgress":
         if not self.quiet:
@@ -55,15 +61,15 @@ class TrainProgress:
             if self.load_task is not None:
                 p.remove_task(self.load_task)
             if e.notice:
-                self.console.print(f"[yellow]note:[/] {e.notice}", highlight=False)
+                self.console.print(Text.assemble(("note: ", "yellow"), visible(e.notice)), highlight=False)
             c = e.config
             m = c.model
-            self.console.print(
-                f"[bold]{c.run_name}[/]: {m.kind} {m.layers}x{m.hidden} (embed {m.embed}), "
+            self.console.print(Text.assemble(
+                (visible(c.run_name), "bold"), f": {m.kind} {m.layers}x{m.hidden} (embed {m.embed}), "
                 f"{e.n_params:,} parameters on {e.device}{' (bf16 autocast)' if c.bf16 else ''}; "
                 f"{e.train_chars:,} train / {e.val_chars:,} val chars, "
                 f"vocab {len(e.vocab)}, {e.steps_per_epoch:,} step{'' if e.steps_per_epoch == 1 else 's'} per epoch"
-                + (f"; resuming from step {e.start_step}" if e.start_step else ""))
+                + (f"; resuming from step {e.start_step}" if e.start_step else "")), highlight=False)
             self.task = p.add_task("train", total=1.0, completed=0.0, info="starting", eta="--:--")
         elif isinstance(e, ev.StepMetrics) and self.task is not None:
             val = f"  val {self.last_val:.3f}" if self.last_val is not None else ""
@@ -76,16 +82,16 @@ class TrainProgress:
             self.last_val = e.val_loss
         elif isinstance(e, ev.Sample) and self.show_samples:
             p.console.print(f"[dim]--- sample at step {e.step} (temperature {e.temperature}) ---[/]")
-            p.console.print(e.text, markup=False, highlight=False)
+            p.console.print(visible(e.text, multiline=True), markup=False, highlight=False)
         elif isinstance(e, ev.RunFinished):
             self._finish(e)
 
     def _finish(self, e: ev.RunFinished) -> None:
-        self.reason = e.reason
+        self.reason, self.latest_path = e.reason, e.latest_path
         if self.task is not None and e.reason == "completed":
             self.progress.update(self.task, completed=1.0)
         self.progress.stop()
-        lines = [f"{e.reason}: {e.message} ({e.elapsed_s:.1f} s)"]
+        lines = [f"{e.reason}: {visible(e.message)} ({e.elapsed_s:.1f} s)"]
         if e.train_loss is not None:
             lines.append(f"train loss {e.train_loss:.4f} nats/char ({bits_per_char(e.train_loss):.4f} bits/char)")
         if e.val_loss is not None:
@@ -94,10 +100,10 @@ class TrainProgress:
         if e.best_val_loss is not None:
             lines.append(f"best val   {e.best_val_loss:.4f} nats/char")
         if e.latest_path:
-            lines.append(f"latest checkpoint: {e.latest_path}")
+            lines.append(f"latest checkpoint: {visible(e.latest_path)}")
         if e.best_path:
-            lines.append(f"best checkpoint:   {e.best_path}")
+            lines.append(f"best checkpoint:   {visible(e.best_path)}")
         print("\n".join(lines), flush=True)
         if e.reason == "diverged":
-            print(f"rnntui: error: {e.message}", file=sys.stderr)
+            print(f"rnntui: error: {visible(e.message)}", file=sys.stderr)
             self.exit_code = 1

@@ -13,6 +13,7 @@ from rnntui.cli import (_add_budget_options, _add_model_options, _add_optimiser_
                         _Parser)
 from rnntui.cli_train import _StopOnSignal, _train_config
 from rnntui.core.config import describe
+from rnntui.core.textsafe import visible
 
 # -----------------------------------------------------------------------------
 # argument parsers
@@ -69,18 +70,12 @@ def cmd_runs(argv: Sequence[str]) -> int:
     if root.exists() and not root.is_dir():
         return _fail(f"{root}: not a folder (give the folder that holds run folders, e.g. checkpoints)")
     runs = list_runs(root)
-    try:
-        if args.json:
-            print(json.dumps([r.to_json() for r in runs], indent=1))
-        elif not runs:
-            print(f"no runs under {root} (train one: rnntui train tiny --steps 200)")
-        else:
-            print(runs_table(runs))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `rnntui runs | head`: the reader has what it wanted
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    if args.json:  # json escapes every control character (and an undecodable byte) in a string
+        print(json.dumps([r.to_json() for r in runs], indent=1))
+    elif not runs:
+        print(f"no runs under {visible(str(root))} (train one: rnntui train tiny --steps 200)")
+    else:
+        print(runs_table(runs))  # `rnntui runs | head`: a closed pipe is cli_output's (exit 141)
     return 0
 
 
@@ -142,7 +137,8 @@ def cmd_compare(argv: Sequence[str]) -> int:
                         run_dir = event.run_dir
             if run_dir:
                 done.append((cell, run_dir))
-            if progress.reason == "stopped":
+            if progress.reason == "stopped" or signals.closing:
+                signals.close(progress.latest_path)
                 exit_code = signals.exit_code
                 break
             exit_code = exit_code or progress.exit_code
@@ -151,7 +147,7 @@ def cmd_compare(argv: Sequence[str]) -> int:
             print()
             print(format_table(rows))
             print(sentence(rows))
-            print("runs: " + "  ".join(d for _, d in done))
+            print("runs: " + "  ".join(visible(d) for _, d in done))
         if len(done) < len(configs):
             print(f"rnntui: compare stopped after {len(done)} of {len(configs)} runs", file=sys.stderr)
         return exit_code

@@ -3,17 +3,24 @@
 stdout is the generated text alone (it pipes cleanly); warnings, beam scores and the copy check (how much
 of the text occurs verbatim in the training corpus) go to stderr. Bad flag values are refused in one line
 before the checkpoint is loaded.
+
+To a pipe or a file the text is byte-exact (a --prime byte that is not UTF-8 goes out as that byte; see
+cli_output.py); to a terminal its control characters are shown, not obeyed (textsafe.visible). A reader
+that closes the pipe early ends the generation (exit 141).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from typing import Sequence
 
 from rnntui.cli import _fail, _Parser
+from rnntui.cli_output import on_output_failure
 from rnntui.core.config import ConfigError
 from rnntui.core.gensettings import MAX_BEAM_WIDTH, MAX_SEED, GenerationSettings
+from rnntui.core.textsafe import visible
 
 # -----------------------------------------------------------------------------
 # options
@@ -134,8 +141,12 @@ def cmd_sample(argv: Sequence[str]) -> int:
                 return _fail(f"--copy-check: the training corpus {corpus} is missing")
         unknown = sampler.unknown_chars(s.prime)
         if unknown:
-            print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {unknown!r}", file=sys.stderr)
-        out = sys.stdout
+            print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {visible(repr(unknown))}",
+                  file=sys.stderr)
+        closed = threading.Event()  # the reader went away: generating the rest would be for nobody
+        on_output_failure(lambda e: closed.set())
+        tty = sys.stdout.isatty()
+        write = (lambda t: sys.stdout.write(visible(t, multiline=True))) if tty else sys.stdout.write
         if args.beam is not None:
             from rnntui.core.beam import beam_search
 
@@ -146,32 +157,32 @@ def cmd_sample(argv: Sequence[str]) -> int:
             finally:
                 progress.close()
             text = beams[0].text
-            out.write(args.prime)  # after the search: a prime on the terminal's line would be under the progress
-            out.write(text)
+            write(s.prime)  # after the search: a prime on the terminal's line would be under the progress
+            write(text)
             scores = ", ".join(f"{b.logprob:.2f}" for b in beams[1:])
             print(f"rnntui: beam {args.beam}: best log-prob {beams[0].logprob:.2f} nats, "
                   f"{beams[0].bits_per_char:.3f} bits/char" + (f"; the others: {scores}" if scores else ""),
                   file=sys.stderr)
         else:
-            out.write(args.prime)
+            write(s.prime)
             pieces = []
             for ch in sampler.stream(s.prime, temperature=s.temperature, top_k=s.top_k, length=s.length,
                                      seed=s.seed, argmax=s.argmax):
-                out.write(ch)
+                write(ch)
                 pieces.append(ch)
+                if closed.is_set():
+                    break
             text = "".join(pieces)
-        out.write("\n")
-        out.flush()
-        if corpus is not None:
+        write("\n")
+        sys.stdout.flush()
+        if corpus is not None and not closed.is_set():
             from rnntui.core.copycheck import DEFAULT_N, CopyIndex
 
             val_frac = float(ckpt["config"].get("val_frac", 0.1))
             index = CopyIndex.for_corpus(corpus, val_frac, args.ngram or DEFAULT_N)
-            print(f"rnntui: copy check against {corpus}: {index.check(text).summary()}", file=sys.stderr)
+            print(f"rnntui: copy check against {visible(corpus)}: {index.check(text).summary()}", file=sys.stderr)
         return 0
     except RnntuiError as e:
         return _fail(str(e))
-    except BrokenPipeError:
-        return 0
     except KeyboardInterrupt:
         return 130

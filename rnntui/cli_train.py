@@ -1,14 +1,18 @@
 """`rnntui train`: train a character model without the TUI, printing progress (cli_progress.py).
 
 Ctrl+C, SIGTERM and SIGHUP stop at the next step and save latest.pt; the exit status then says which
-signal it was. Under torchrun every rank runs this command (rnntui.core.distributed). The option groups
-it shares with `rnntui compare` are in cli.py; compare also uses this module's config and signal handling.
+signal it was. An output that fails (a closed pipe, a full disk under --metrics; see cli_output.py) stops
+the run the same way, with its own status. Under torchrun every rank runs this command
+(rnntui.core.distributed). The option groups it shares with `rnntui compare` are in cli.py; compare also
+uses this module's config and signal handling.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import stat
 import sys
 import threading
 from dataclasses import fields, replace
@@ -17,6 +21,7 @@ from typing import Sequence
 from rnntui.cli import (_add_budget_options, _add_model_options, _add_optimiser_options, _add_run_options, _fail,
                         _Parser, _silence_terminal)
 from rnntui.core.config import describe
+from rnntui.core.textsafe import visible
 
 # -----------------------------------------------------------------------------
 # options and the config they make
@@ -76,32 +81,90 @@ STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl+C, timeout/docker stop/sc
 class _StopOnSignal:
     """The first Ctrl+C, SIGTERM or SIGHUP stops training at the next step boundary (latest.pt is saved);
     a second one cuts the closing validation short, and the save still happens. The exit status of a
-    stopped run is 128 + the signal's number (130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP)."""
+    stopped run is 128 + the signal's number (130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP).
+
+    A failed output stops it the same way (stop_for): stdout or stderr (141 for a closed pipe, 74 for
+    another error; cli_output.py) or the --metrics file (141 for a closed pipe, 2 for another error)."""
 
     def __init__(self) -> None:
+        from rnntui.cli_output import on_output_failure
+
         self.stop = threading.Event()
-        self.signum = 0
+        self.code = 0  # the exit status of a stopped run: the first cause's
+        self.closing = ""  # one line to print once the run is over, saying why it stopped (not a signal)
         self.trainer = None
         self.quiet = False  # ranks other than 0 of a distributed run print nothing
         for name in STOP_SIGNALS:
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), self._on_signal)
+        on_output_failure(self._on_output_failure)
 
     def _on_signal(self, signum: int, frame: object) -> None:
         if signum == getattr(signal, "SIGHUP", None):
             _silence_terminal()  # the terminal is gone: writing to it would fail mid-save
         if not self.stop.is_set():
-            self.signum = signum
-            self.stop.set()
+            self.stop_for(128 + signum)
             return
         if self.trainer is not None:
             self.trainer.hurry()
         if not self.quiet:
             print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
 
+    def stop_for(self, code: int, closing: str = "") -> None:
+        """Stop at the next step, to exit with `code` and print `closing` once stopped; the first cause wins."""
+        if not self.stop.is_set():
+            self.code, self.closing = code, closing
+            self.stop.set()
+
+    def _on_output_failure(self, e: OSError) -> None:  # may run on a progress bar's thread: only flags
+        from rnntui.cli_output import exit_status_for
+
+        self.stop_for(exit_status_for(e), f"rnntui: error: output failed ({e.strerror or e}): training stopped")
+
+    def metrics_failed(self, e: Exception) -> None:
+        """The --metrics file could not be written (a LogError naming it)."""
+        from rnntui.cli_output import BROKEN_PIPE_EXIT
+
+        cause = e.__context__  # the OSError the LogError was raised from (raise ... from None keeps it here)
+        closed = isinstance(cause, OSError) and cause.errno == errno.EPIPE  # its reader went away
+        self.stop_for(BROKEN_PIPE_EXIT if closed else 2, f"rnntui: error: {visible(str(e))}: training stopped")
+
+    def close(self, latest: str | None) -> None:
+        """After the run: the line saying why it stopped, when it was not a signal."""
+        if self.closing and not self.quiet:
+            print(self.closing + (f"; latest checkpoint: {visible(latest)}" if latest else ""), file=sys.stderr,
+                  flush=True)
+
     @property
     def exit_code(self) -> int:
-        return 128 + self.signum if self.signum else 130
+        return self.code or 130
+
+
+# -----------------------------------------------------------------------------
+# --metrics
+
+
+def _open_metrics(path: str):
+    """The --metrics log. A pipe or FIFO works (its reader gets the records as they come; one that goes
+    away stops the run like a closed stdout), but one with no reader yet is refused: opening it would
+    wait for a reader forever."""
+    from rnntui.core.records import LogError, MetricsLog
+
+    probe = None
+    try:
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            probe = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO: nobody reads it
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            raise LogError(f"{path}: a pipe with no reader (start its reader first)") from None
+        raise LogError(f"{path}: cannot write metrics ({e.strerror or e})") from None
+    try:
+        return MetricsLog(path, kinds=("step", "eval"))
+    finally:
+        if probe is not None:
+            os.close(probe)  # held until then: closing it first would give the reader an end of file
 
 
 # -----------------------------------------------------------------------------
@@ -123,20 +186,25 @@ def cmd_train(argv: Sequence[str]) -> int:
         from rnntui.cli_progress import TrainProgress
         from rnntui.core.distributed import init_from_env
         from rnntui.core.engine import Trainer
-        from rnntui.core.records import MetricsLog
+        from rnntui.core.records import LogError
 
         dist = init_from_env(cfg.device)  # under torchrun: join the ranks (one line and exit 2 if it cannot)
         signals.quiet = not dist.is_main
-        metrics = MetricsLog(args.metrics, kinds=("step", "eval")) if args.metrics and dist.is_main else None
+        metrics = _open_metrics(args.metrics) if args.metrics and dist.is_main else None
         trainer = Trainer(cfg, resume=args.resume, overwrite=args.overwrite, force_corpus=args.force_corpus,
                           dist=dist)
         signals.trainer = trainer
         with TrainProgress(show_samples=not args.no_samples, quiet=not dist.is_main) as progress:
             for event in trainer.run(stop=signals.stop):
-                progress.update(event)
+                progress.update(event)  # never raises on a failed output: cli_output stops the run instead
                 if metrics is not None:
-                    metrics.write(event)
-        if progress.reason == "stopped":
+                    try:
+                        metrics.write(event)
+                    except LogError as e:  # a full disk, a closed pipe: stop and save, as a signal does
+                        metrics = None
+                        signals.metrics_failed(e)
+        signals.close(progress.latest_path)
+        if progress.reason == "stopped" or signals.closing:
             return signals.exit_code
         return progress.exit_code
     except RnntuiError as e:

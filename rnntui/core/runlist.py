@@ -16,6 +16,7 @@ from typing import Any
 
 from rnntui.core.records import parse_lines, read_records
 from rnntui.core.runs import RunDir, RunInfo
+from rnntui.core.textsafe import visible
 from rnntui.core.units import bits_per_char, finite_number as _finite, format_count, format_duration
 
 
@@ -222,12 +223,12 @@ def runs_table(runs: list[RunSummary]) -> str:
     body = []
     for r in runs:
         corpus = Path(r.corpus).name if os.sep in r.corpus or "/" in r.corpus else r.corpus
-        body.append((
+        body.append(tuple(visible(cell) for cell in (  # a name or a corpus file may hold control characters
             r.name, f"{r.model or '?'} {r.size}", corpus or "?", f"{r.steps:,}", format_count(r.chars_seen),
             f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
             f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
             format_duration(r.wall_s, words=True), r.state,
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-"))
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-")))
     right = {3, 4, 5, 6, 7}  # numbers line up on the right
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()

@@ -1,13 +1,12 @@
 """Small shared facts about how numbers and characters are shown: bits per character, finite numbers,
-durations and counts, a visible stand-in for whitespace and control characters, and the characters of a text a
-vocabulary lacks.
+durations and counts, and the characters of a text a vocabulary lacks. How a control character is shown
+lives in textsafe.py.
 
 Stdlib only: the CLI, the engine and every screen use these, and none of them should pay for torch.
 """
 from __future__ import annotations
 
 import math
-import unicodedata
 from typing import Any, Container
 
 LN2 = math.log(2.0)  # nats per bit: a loss in nats divided by LN2 is in bits (the one definition)
@@ -61,30 +60,7 @@ def format_count(n: int) -> str:
 
 
 # -----------------------------------------------------------------------------
-# characters
-
-
-# The one glyph map: whitespace and control characters shown in one cell each, everywhere text from a
-# corpus or a model is laid out character by character (heatmap, inspector).
-VISIBLE = {"\n": "⏎", "\t": "→", " ": "·", "\r": "␍", "\x7f": "␡"}
-WIDE = "□"  # stand-in for a character that does not take exactly one terminal cell
-
-
-def visible_char(ch: str) -> tuple[str, bool]:
-    """(one-cell glyph, is_marker): control characters, spaces and wide characters made visible.
-
-    is_marker is True when the glyph stands in for the character (draw it dim), False when it is the
-    character itself. Width comes from unicodedata: East Asian wide/full-width, combining and format
-    characters, and anything unprintable get WIDE, so a grid of one column per character stays aligned.
-    """
-    if ch in VISIBLE:
-        return VISIBLE[ch], True
-    if ord(ch) < 32:
-        return chr(0x2400 + ord(ch)), True  # the Unicode "control pictures" block: ␀ ␁ ...
-    if (not ch.isprintable() or unicodedata.combining(ch) or unicodedata.east_asian_width(ch) in ("W", "F")
-            or unicodedata.category(ch) in ("Mn", "Me", "Mc", "Cf")):
-        return WIDE, True
-    return ch, False
+# characters (how one is shown: textsafe.py)
 
 
 def unknown_chars(vocab: Container[str], text: str) -> str:

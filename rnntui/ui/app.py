@@ -15,11 +15,14 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.events import CheckpointSaved, RunFinished, RunStarted
 from rnntui.core.runs import continue_in
+from rnntui.core.textsafe import visible
 from rnntui.ui.exports import Exports
 from rnntui.ui.messages import EngineEvent
 from rnntui.ui.model_actions import ModelActions
@@ -244,6 +247,24 @@ class RnntuiApp(RunActions, ModelActions, Exports, Shutdown, App[int]):
         if topic is None:
             topic = getattr(self.screen, "help_topic", lambda: None)()
         self.push_screen(HelpScreen(self.screen, topic))
+
+    # ---- text from outside -----------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification (screens' and widgets' notify() come here) is plain text, never markup: the
+        names, paths, typed text and errors it quotes are shown as they are, their control characters as
+        symbols (textsafe.visible). `markup` is accepted for Textual's signature and ignored."""
+        super().notify(visible(str(message), multiline=True), title=visible(str(title)), severity=severity,
+                       timeout=timeout, markup=False)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header line (plain text in Textual): a run name or a path in it shows its control characters."""
+        return super().format_title(visible(title), visible(sub_title))
+
+    def action_help_quit(self) -> None:
+        """Textual's hint for ctrl+c, in the plain text notify() takes here."""
+        self.notify("press ctrl+q to quit the app", title="Do you want to quit?")
 
 
 

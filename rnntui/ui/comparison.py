@@ -15,6 +15,7 @@ import numpy as np
 from rnntui.core import compare
 from rnntui.core.records import RunLog
 from rnntui.core.runs import RunInfo
+from rnntui.core.textsafe import visible
 
 KEPT_AT = compare.KEPT_BACK  # the table's "gradient kept k steps back" columns
 
@@ -34,9 +35,10 @@ class RunData:
 
 
 def labels(runs: list[RunData]) -> list[str]:
-    """core.compare.run_labels of the runs: named by what differs between them, else by their folders."""
-    return compare.run_labels([r.info.config if r.info is not None else None for r in runs],
-                              [r.path.name for r in runs])
+    """core.compare.run_labels of the runs: named by what differs between them, else by their folders.
+    Shown as they are (textsafe.visible): they come from run folders."""
+    return [visible(x) for x in compare.run_labels([r.info.config if r.info is not None else None for r in runs],
+                                                   [r.path.name for r in runs])]
 
 
 # -----------------------------------------------------------------------------
@@ -76,7 +78,7 @@ def rows(runs: list[RunData], step: int | None = None) -> list[Row]:
         state = r.info.live_state() if r.info is not None else "?"
         if r.log.end is not None:
             state = str(r.log.end.get("reason", state))
-        out.append(Row(numbers, cell, chars, state))
+        out.append(Row(numbers, visible(cell), chars, visible(state)))  # read from the run's files
     return out
 
 

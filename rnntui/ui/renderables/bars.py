@@ -11,6 +11,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
 
+from rnntui.core.textsafe import visible
+
 if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
     from rnntui.core.stepping import StepView
 
@@ -24,8 +26,11 @@ SHOWN = {"\n": "⏎", " ": "␣", "\t": "⇥"}
 
 
 def show_char(ch: str) -> str:
-    """A visible stand-in for whitespace, so every candidate has a glyph."""
-    return SHOWN.get(ch, ch if ch.isprintable() else "·")
+    """A visible stand-in for whitespace and control characters (textsafe), so every candidate has a glyph."""
+    if ch in SHOWN:
+        return SHOWN[ch]
+    shown = visible(ch)
+    return shown if shown != ch or ch.isprintable() else "·"
 
 
 def bar(fraction: float, width: int) -> str:

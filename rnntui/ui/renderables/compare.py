@@ -128,10 +128,12 @@ class FinalTable:
         table.add_column("state", no_wrap=True)
         for i, r in enumerate(self.rows):
             n = r.numbers
-            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), r.cell, f"{n.steps:,}", format_count(r.chars_seen),
-                          format_duration(n.wall_s), _num(n.val_loss, 3), _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
+            # the label, cell and state come from run folders: Text, so a "[" in them is not markup
+            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), Text(r.cell), f"{n.steps:,}",
+                          format_count(r.chars_seen), format_duration(n.wall_s), _num(n.val_loss, 3),
+                          _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
                           "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
-                          *[fmt_kept(n.kept(k)) for k in self.kept_at], r.state)
+                          *[fmt_kept(n.kept(k)) for k in self.kept_at], Text(r.state))
         yield table
 
 

@@ -11,6 +11,8 @@ from typing import Sequence
 from rich.style import Style
 from rich.text import Text
 
+from rnntui.core.textsafe import visible
+
 # (upper bound of p, default colour, legend label): hesitant (red) .. confident (green). The colours are for
 # text drawn standalone (tests, the saved file's preview); the widgets pass the theme's, from their
 # confidence--1 .. confidence--5 component classes in rnntui.tcss (a darker set on a light theme)
@@ -45,9 +47,12 @@ def generated_text(prefix: str, text: str, probs: Sequence[float] = (), colour: 
     "fold" only splits a word longer than the whole line: lines wrap at spaces, not mid-identifier.
     """
     out = Text(overflow="fold")
-    out.append(prefix, style="dim")  # a span, not the Text's base style: that would dim the whole text
+    # control characters are shown, not obeyed; visible() maps one character to one, so the offsets of
+    # probs and copied spans still hold. The seed is a dim span, not the Text's base style (that would
+    # dim the whole text)
+    out.append(visible(prefix, multiline=True), style="dim")
     start = len(prefix)
-    out.append(text)
+    out.append(visible(text, multiline=True))
     if colour and probs:
         bands = [band(p) for p in probs[: len(text)]]
         i = 0

@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 
-from rnntui.core.units import visible_char
+from rnntui.core.textsafe import visible_char
 from rnntui.ui.renderables.axes import DIM, waiting
 from rnntui.ui.renderables.colors import (
     DEFAULT_RAMP, LEVELS, NAN_LEVEL, Ramp, cell_style, half_style, quantize, swatch_style, text_style,

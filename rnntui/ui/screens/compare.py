@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, Static
 
 from rnntui.core.records import Follower, RunLog
 from rnntui.core.runs import RunDir
+from rnntui.core.textsafe import visible
 from rnntui.ui.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
 from rnntui.ui.renderables.compare import (
     RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES,
@@ -144,7 +145,7 @@ class CompareScreen(Screen):
     def redraw(self) -> None:
         runs = self.data()
         status = self.status() if self.status is not None else ""
-        self.query_one("#cmp-status", Static).update(Text(status, style="bold") if status else "")
+        self.query_one("#cmp-status", Static).update(Text(visible(status), style="bold") if status else "")
         self.query_one("#cmp-status").display = bool(status)
         curves = [self._loss_curve(r) for r in runs]
         x_axis, log_y = self.x_axis, self.log_y

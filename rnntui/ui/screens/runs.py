@@ -20,6 +20,7 @@ from rnntui.core.config import RnntuiError
 from rnntui.core.placement import delete_run
 from rnntui.core.runlist import RunSummary, list_runs
 from rnntui.core.runs import RunDir
+from rnntui.core.textsafe import visible
 from rnntui.core.units import format_count, format_duration
 
 RELOAD_S = 3.0  # the folder is re-read this often (run.json files only: cheap)
@@ -51,13 +52,17 @@ def _when(t: float) -> str:
     return time.strftime(fmt, time.localtime(t))
 
 
-def row_cells(s: RunSummary, marked: bool) -> list:
+def row_cells(s: RunSummary, marked: bool) -> list[Text]:
+    """The table row of a run: Text cells (a str cell would be read as markup), every one through visible,
+    since a name, a corpus file or a state read from run.json may hold any character."""
     cell = f"{s.model} {s.layers}x{s.hidden}" if s.model else "?"
-    state = Text(("● " if s.state == "running" else "") + s.state, STATE_STYLES.get(s.state, ""))
-    return [Text("✓" if marked else " ", "bold"), s.name, cell, Path(s.corpus).name or "?", f"{s.steps:,}",
+    state = Text(visible(("● " if s.state == "running" else "") + s.state), STATE_STYLES.get(s.state, ""))
+    return [Text("✓" if marked else " ", "bold"), *(Text(visible(c)) for c in (
+            s.name, cell, Path(s.corpus).name or "?", f"{s.steps:,}",
             format_count(s.chars_seen), "–" if s.best_val_loss is None else f"{s.best_val_loss:.3f}",
-            "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}", format_duration(s.wall_s, words=True) if s.wall_s else "–",
-            state, _when(s.updated)]
+            "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}",
+            format_duration(s.wall_s, words=True) if s.wall_s else "–")),
+            state, Text(_when(s.updated))]
 
 
 class ConfirmDelete(ModalScreen[bool]):
@@ -71,8 +76,9 @@ class ConfirmDelete(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="delete-dialog"):
-            yield Label(f"Delete run {self.summary.name}?")
-            yield Label(Text(f"This removes {self.summary.path} with its checkpoints and log.", style="dim"))
+            yield Label(Text(f"Delete run {visible(self.summary.name)}?"))
+            yield Label(Text(f"This removes {visible(str(self.summary.path))} with its checkpoints and log.",
+                             style="dim"))
             with Horizontal():
                 yield Button("Delete (y)", id="delete", variant="error")
                 yield Button("Keep (n)", id="keep")
@@ -160,7 +166,7 @@ class RunsScreen(Screen):
         info = (f"{len(self.summaries)} run{'s' if len(self.summaries) != 1 else ''} in {self.root}" + (f" · {running} running" if running else "")
                 + (f" · {len(self.marked)} marked for compare (c)" if self.marked else " · space marks runs to compare")
                 if self.summaries else f"no runs in {self.root} yet: train one (ctrl+s on the setup screen)")
-        self.query_one("#runs-info", Static).update(Text(info, style="dim"))
+        self.query_one("#runs-info", Static).update(Text(visible(info), style="dim"))
         table.refresh()
 
     def current(self) -> RunSummary | None:

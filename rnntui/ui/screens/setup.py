@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from rnntui.core.runs import continue_in
+from rnntui.core.textsafe import visible
 from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
 from rnntui.ui.forms import all_valid
 from rnntui.ui.screens.setup_form import (BUILTIN_LABELS, FIELDS, OPTIONAL, PathSuggester, experiment_block,
@@ -146,8 +147,8 @@ class SetupScreen(Screen):
 
     def _show_corpus(self, info: str, preview: str, error: str | None = None) -> None:
         self.corpus_error = error
-        self.query_one("#corpus-info", Static).update(Text(info))
-        self.query_one("#corpus-preview", Static).update(Text(preview))
+        self.query_one("#corpus-info", Static).update(Text(visible(info)))  # it may name the file
+        self.query_one("#corpus-preview", Static).update(Text(visible(preview, multiline=True)))
 
     # ---- devices -------------------------------------------------------------------------------
 
@@ -230,16 +231,16 @@ class SetupScreen(Screen):
         self.app.call_from_thread(self._ckpt_loaded, path, ckpt)
 
     def _ckpt_failed(self, message: str) -> None:
-        self.query_one("#ckpt-info", Static).update(Text(f"cannot open: {message}"))
+        self.query_one("#ckpt-info", Static).update(Text(visible(f"cannot open: {message}")))
         self.notify(message, severity="error")
 
     def _ckpt_loaded(self, path: str, ckpt: dict) -> None:
         self.app.ckpt, self.app.ckpt_path = ckpt, path
         cfg = config_from_dict(ckpt["config"])
         m = cfg.model
-        self.query_one("#ckpt-info", Static).update(
+        self.query_one("#ckpt-info", Static).update(Text(visible(
             f"{m.kind} {m.layers}x{m.hidden} · step {ckpt.get('step', 0):,} · vocabulary {len(ckpt['vocab'])}"
-            f" · corpus {cfg.corpus}")
+            f" · corpus {cfg.corpus}")))
         for key, value in model_values(m).items():  # continuing keeps the checkpoint's architecture
             self.query_one(f"#{key}", Input).value = value
         self.query_one("#kind", Select).value = m.kind

@@ -12,6 +12,7 @@ from textual.reactive import var
 from textual.widgets import Static
 
 from rnntui.core.events import Sample
+from rnntui.core.textsafe import visible
 
 EMPTY = Text("samples appear every few seconds during training", style="dim italic")
 
@@ -34,5 +35,5 @@ class SamplesPanel(VerticalScroll, can_focus=False):  # not focusable: the dashb
         out = Text()
         for s in reversed(self.samples):  # newest first: it is the one to compare against
             out.append(f"step {s.step:,} · T {s.temperature:g}\n", style="bold reverse")
-            out.append(s.text.rstrip("\n") + "\n")
+            out.append(visible(s.text.rstrip("\n"), multiline=True) + "\n")  # shown, not obeyed
         return out

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from rnntui.ui.renderables.bars import bar
+from rnntui.core.textsafe import visible
 from rnntui.ui.widgets.inspect.text import shown_char
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
@@ -34,18 +35,18 @@ def quoted(ch: str) -> str:
 class RunLine(Static):
     """The line over the text: the model run's progress, then what was inspected, or why it could not be."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__("running the model over the text…", **kwargs)
+    def __init__(self, **kwargs) -> None:  # plain text: it quotes errors and skipped characters
+        super().__init__("running the model over the text…", markup=False, **kwargs)
 
     def progress(self, done: int, total: int) -> None:
         self.update(f"running the model… {done:,}/{total:,} steps")
 
     def failed(self, why: str) -> None:
-        self.update(f"cannot inspect: {why}")
+        self.update(f"cannot inspect: {visible(why)}")
 
     def summary(self, ins: "Inspection") -> None:
         cut = f" (first {len(ins.text):,} of {ins.total_chars:,})" if len(ins.text) < ins.total_chars else ""
-        skipped = f" · skipped (not in vocab): {ins.skipped!r}" if ins.skipped else ""
+        skipped = f" · skipped (not in vocab): {visible(repr(ins.skipped))}" if ins.skipped else ""
         self.update(f"{ins.kind} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
                     f"mean loss {ins.mean_loss():.3f} nats{skipped}")
 
@@ -153,7 +154,7 @@ class UnitList(ViewWidget):
     BORDER_TITLE = "units"  # until the first View: then what the order means
 
     def watch_view(self, view: View) -> None:
-        self.border_title = view.ranking
+        self.border_title = Text(visible(view.ranking))  # not markup: it may hold the regex the user typed
 
     def build(self, v: View) -> RenderableType:
         rows = max(1, self.content_size.height)

@@ -15,7 +15,7 @@ from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 
-from rnntui.core.units import visible_char
+from rnntui.core.textsafe import visible_char
 from rnntui.ui.renderables.colors import LEVELS, NAN_LEVEL, quantize, text_style
 from rnntui.ui.widgets.hidden import RAMP_CLASSES, theme_ramp
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
