@@ -76,6 +76,9 @@ def cmd_runs(argv: Sequence[str]) -> int:
             print(f"no runs under {root} (train one: rnntui train tiny --steps 200)")
         else:
             print(runs_table(runs))
+            for r in runs:  # a folder rnntui cannot read: the table says "bad", this line says why
+                if r.state == "bad":
+                    print(f"rnntui: warning: {r.message}", file=sys.stderr)
         sys.stdout.flush()
     except BrokenPipeError:  # `rnntui runs | head`: the reader has what it wanted
         import os
@@ -165,7 +168,7 @@ def cmd_watch(argv: Sequence[str]) -> int:
     args = _watch_parser().parse_args(argv)
     from pathlib import Path
 
-    from rnntui.core.runs import RunDir
+    from rnntui.core.runs import RunDir, RunDirError, unusable
 
     path = Path(args.run_dir)
     if path.is_file() and RunDir(path.parent).is_run():
@@ -175,6 +178,12 @@ def cmd_watch(argv: Sequence[str]) -> int:
         return _fail(f"{path}: no such run folder")
     if not path.is_dir():
         return _fail(f"{path}: not a run folder (give the folder that holds run.json and metrics.jsonl)")
+    try:  # a file that lies (a FIFO, a device, run.json that is not a run's): one line, before the TUI opens
+        run.load_info()
+    except RunDirError as e:
+        return _fail(str(e))
+    if not run.metrics.is_file() and (problem := unusable(run.metrics)):  # watch only reads: a link may stay
+        return _fail(problem)
     if not (run.info_path.is_file() or run.metrics.is_file()):
         if run.checkpoint() is not None:
             return _fail(f"{path}: has no run log to follow (a run from before run logs); "

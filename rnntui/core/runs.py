@@ -10,18 +10,23 @@ reads a run.json key by hand. Stdlib only, so listing runs never imports torch.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
+import stat
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, BinaryIO, Callable
 
+from rnntui.core import fields as fv
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_from_dict
+from rnntui.core.fields import FieldError, checked_config
 
 STATES = ("running", "completed", "stopped", "diverged", "failed")
-SHOWN_STATES = STATES + ("killed", "unknown")  # what RunInfo.live_state and `runs` can show besides STATES
+# what RunInfo.live_state and `runs` can show besides STATES; "bad": a run.json or log that cannot be used
+SHOWN_STATES = STATES + ("killed", "unknown", "bad")
 LATEST, BEST, INFO, METRICS = "latest.pt", "best.pt", "run.json", "metrics.jsonl"
 
 
@@ -69,12 +74,19 @@ class RunInfo:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunInfo":
-        known = {f.name for f in fields(cls)}
-        info = cls(**{k: v for k, v in d.items() if k in known})
-        if info.state not in STATES or not isinstance(info.config, dict):
-            raise ValueError(f"bad run.json (state {info.state!r})")
-        return info
+    def from_dict(cls, d: Any) -> "RunInfo":
+        """run.json's object with every field checked (any process, or a person, may have written it):
+        a FieldError naming the field otherwise. Unknown keys are ignored; optional ones may be missing."""
+        if not isinstance(d, dict):
+            raise FieldError(f"not a JSON object ({type(d).__name__})")
+        missing = [f.name for f in fields(cls) if f.name not in d and f.default is MISSING]
+        if missing:
+            raise FieldError(f"has no {', '.join(missing)}")
+        if d["state"] not in STATES:
+            raise FieldError(f"state must be one of {', '.join(STATES)}, not {fv.show(d['state'])}")
+        values = {k: check(d[k], k) for k, check in _INFO_CHECKS.items() if k in d}
+        checked_config(d["config"])  # raises: the config must build a valid TrainConfig (train_config)
+        return cls(**values)
 
     def alive(self) -> bool:
         """True while a process on this machine is still training the run (or one elsewhere may be)."""
@@ -90,6 +102,20 @@ class RunInfo:
         if self.state == "running" and not self.alive():
             return "killed"
         return self.state
+
+
+def _maybe_number(v: Any, name: str) -> float | None:
+    return fv.maybe(fv.number, v, name)
+
+
+_INFO_CHECKS: dict[str, Callable[[Any, str], Any]] = {  # RunInfo field -> its check (fields.py)
+    "name": fv.text, "config": lambda v, name: v, "corpus": fv.text, "corpus_fingerprint": fv.text,
+    "created": lambda v, name: fv.number(v, name, lo=0, hi=fv.MAX_TIME),
+    "updated": lambda v, name: fv.number(v, name, lo=0, hi=fv.MAX_TIME),
+    "state": fv.text, "steps": fv.whole, "chars_seen": fv.whole, "wall_s": lambda v, name: fv.number(v, name, lo=0),
+    "best_val_loss": _maybe_number, "final_val_loss": _maybe_number, "n_params": fv.whole, "device": fv.text,
+    "pid": fv.whole, "host": fv.text, "world_size": lambda v, name: fv.whole(v, name, lo=1), "message": fv.text,
+}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -159,17 +185,33 @@ class RunDir:
         return None
 
     def is_run(self) -> bool:
-        """The folder holds a run (a log or a checkpoint): a new run must not write into it."""
-        return any(p.is_file() for p in (self.info_path, self.latest, self.best, self.metrics))
+        """The folder holds a run (a log or a checkpoint): a new run must not write into it. Whatever is
+        there counts, a FIFO or a dangling link too: such a folder is listed as bad, never taken over."""
+        return any(os.path.lexists(p) for p in (self.info_path, self.latest, self.best, self.metrics))
 
     # ---- run.json
 
     def read_info(self) -> RunInfo | None:
-        """run.json, or None when it is missing or unreadable (a run from before the log existed)."""
+        """run.json, or None when it is missing or unusable (see load_info for why)."""
         try:
-            return RunInfo.from_dict(json.loads(self.info_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
+            return self.load_info()
+        except RunDirError:
             return None
+
+    def load_info(self) -> RunInfo | None:
+        """run.json; None when there is none; RunDirError, one line naming the file, when it cannot be
+        used: not a regular file (a FIFO would hang the reader), larger than any run.json, not JSON, or
+        a field of the wrong type or out of range."""
+        if not os.path.lexists(self.info_path):
+            return None
+        try:
+            data = read_regular(self.info_path, MAX_INFO_BYTES)
+            return RunInfo.from_dict(json.loads(data.decode("utf-8")))
+        except FieldError as e:
+            raise RunDirError(f"{self.info_path}: {e}") from None
+        except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
+            why = "nested too deeply" if isinstance(e, RecursionError) else "not valid JSON"
+            raise RunDirError(f"{self.info_path}: {why}") from None
 
     def write_info(self, info: RunInfo) -> None:
         """Atomically: temp file, fsync, rename, fsync the folder."""
@@ -192,6 +234,73 @@ class RunDir:
         remove_stale_temps(self.path)
 
 
+# -----------------------------------------------------------------------------
+# reading a run folder's files: regular files only, bounded
+
+
+MAX_INFO_BYTES = 1 << 20  # a run.json is a few KB; a larger one is not ours
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a run folder's file for reading, or raise RunDirError saying what it is instead of a regular
+    file. Never blocks: a FIFO is refused before it is opened (and opened with O_NONBLOCK against a race),
+    so `runs`, `watch` and the Runs screen cannot hang on one."""
+    try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+            st = os.fstat(fd)  # the file opened, not the one stat saw (it may have been swapped since)
+            if stat.S_ISREG(st.st_mode):
+                return os.fdopen(fd, "rb")
+            os.close(fd)
+    except OSError as e:
+        raise RunDirError(f"{path}: cannot read ({e.strerror or e})") from None
+    raise RunDirError(f"{path}: {file_kind(st.st_mode)}, not a regular file")
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """A run folder's small file, whole: RunDirError if it is not a regular file or over `limit` bytes."""
+    with open_regular(path) as f:
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise RunDirError(f"{path}: cannot read ({e.strerror or e})") from None
+    if len(data) > limit:
+        raise RunDirError(f"{path}: larger than {limit:,} bytes, too large to be rnntui's")
+    return data
+
+
+def unusable(p: Path) -> str:
+    """Why a run file that exists cannot be used, in one line naming it ("" when it is missing or a
+    regular file). The log is appended to by a resume, which never writes through a link: a linked log
+    is flagged too."""
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        return f"{p}: a dangling symbolic link" if os.path.islink(p) else ""
+    except OSError as e:
+        return f"{p}: cannot read ({e.strerror or e})"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{p}: {file_kind(st.st_mode)}, not a regular file"
+    if p.name == METRICS and os.path.islink(p):
+        return f"{p}: a symbolic link; a run's log must be a file of its own (a resume will not append to it)"
+    return ""
+
+
+def file_kind(mode: int) -> str:
+    """'a directory', 'a FIFO', 'a device', ...: what a file is, for the messages."""
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return what
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
+
+
+# -----------------------------------------------------------------------------
+# writing
+
+
 def remove_stale_temps(folder: Path, pattern: str = ".*.tmp*") -> list[Path]:
     """Delete temp files (`.NAME.tmpPID`, or `.tmpPID-THREAD`) whose writer is gone (a save killed
     mid-write); a live process's file is left alone."""
@@ -212,7 +321,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     the old file or the new one, never half of one. Errors propagate; the temp file is always removed."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(open_for_write(tmp), "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -223,6 +332,24 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             tmp.unlink()
         except OSError:
             pass
+
+
+def open_for_write(path: Path, append: bool = False) -> int:
+    """A file descriptor to write `path` (truncated, or appended to), never through a symbolic link and
+    never anything but a regular file: a link planted in a run folder cannot redirect a write, and a FIFO
+    cannot block one. OSError otherwise (ELOOP for a link)."""
+    flags = (os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+             | (os.O_APPEND if append else os.O_TRUNC))
+    fd = os.open(path, flags, 0o644)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
