@@ -1,4 +1,4 @@
-"""Files that lie (issue 18, item 9): a run folder's run.json and metrics.jsonl as a hostile
+"""Files that lie (issue 18, items 9-11): a run folder's run.json, metrics.jsonl and checkpoints as a hostile
 user leaves them, through the real command line. (Item 11's memory inside a container: test_memory.py.)
 
 The run folders are real: one tiny run trained by `rnntui train` in a subprocess, copied and then broken
@@ -17,7 +17,11 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 
+from rnntui.core import memory
+from rnntui.core.checkpoints import CheckpointError, load_checkpoint
+from rnntui.core.config import ModelConfig, RnntuiError
 from rnntui.core.records import Follower, LogError, MetricsLog, read_log, read_records
 from rnntui.core.runlist import list_runs
 from rnntui.core.runs import RunDir, RunDirError
@@ -223,3 +227,108 @@ def test_an_append_after_a_torn_line_starts_a_new_line(good, tmp_path):
     starts = [rec["step"] for rec in read_records(run.metrics) if rec["type"] == "start"]
     assert starts == [0, 20]  # the resume's start record used to be glued onto the torn line and lost
     assert read_log(run.metrics).steps[-1] == 30
+
+
+# -----------------------------------------------------------------------------
+# 10. checkpoints: every field, and the memory of the model they describe
+
+
+def _spoil(d: dict, name: str) -> dict:
+    d = dict(d)
+    if name == "step":
+        d["step"] = "x"
+    elif name == "model":
+        d["model"] = []
+    elif name == "val_history":
+        d["val_history"] = [1]
+    elif name == "head.bias":
+        d["model"] = {k: v for k, v in d["model"].items() if k != "head.bias"}
+    elif name == "shape":
+        d["model"] = {**d["model"], "head.weight": torch.zeros(3, 3)}
+    elif name == "nan":
+        d["model"] = {**d["model"], "head.bias": torch.full_like(d["model"]["head.bias"], float("nan"))}
+    elif name == "vocab":
+        d["vocab"] = d["vocab"][:-1]
+    elif name == "config":
+        d["config"] = {**d["config"], "seq_len": "64"}
+    elif name == "optimizer":
+        d["optimizer"] = {"state": {0: {"step": torch.tensor(1.0)}}, "param_groups": d["optimizer"]["param_groups"]}
+    elif name == "rng":
+        d["rng"] = {"torch": torch.zeros(5056, dtype=torch.uint8)}
+    elif name == "state":
+        d["state"] = [torch.zeros(2, 4, 99)]
+    elif name == "history":
+        d["history"] = {"steps": [1, 2], "values": [1.0]}
+    elif name == "best_val_loss":
+        d["best_val_loss"] = "low"
+    return d
+
+
+SPOILED = ["step", "model", "val_history", "head.bias", "shape", "nan", "vocab", "config", "optimizer", "rng",
+           "state", "history", "best_val_loss"]
+ISSUE_CASES = ["step", "model", "val_history", "head.bias"]  # the issue's four, each through every command
+
+
+@pytest.fixture(scope="module")
+def spoiled(good, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("spoiled")
+    d = torch.load(good / "latest.pt", weights_only=True)
+    for name in SPOILED:
+        torch.save(_spoil(d, name), folder / f"{name}.pt")
+    return folder
+
+
+@pytest.mark.parametrize("name", SPOILED)
+def test_each_bad_checkpoint_field_is_one_line_naming_it(spoiled, name):
+    p = spoiled / f"{name}.pt"
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(p)
+    message = str(e.value)
+    assert "\n" not in message and message.startswith(f"{p}: bad checkpoint: ")
+    assert name.split(".")[0] in message or name in ("shape", "nan", "head.bias"), message
+
+
+@pytest.mark.parametrize("name", ISSUE_CASES)
+def test_bad_checkpoints_through_sample_inspect_and_resume(spoiled, tmp_path, name):
+    p = str(spoiled / f"{name}.pt")
+    one_line(cli("sample", p, "--length", "5"), p, "bad checkpoint")
+    one_line(cli("inspect", p), p, "bad checkpoint")  # refused before the app opens
+    one_line(cli("train", "tiny", "--resume", p, "--steps", "30", *SMALL, "--out-dir", str(tmp_path)), p,
+             "bad checkpoint")
+
+
+def _huge(good: Path, folder: Path) -> Path:
+    """A checkpoint whose config asks for a 16x8192 LSTM, with the small real state dict: the config alone
+    must be refused, before any model is built (building it would take ~34 GB for the weights alone)."""
+    d = torch.load(good / "latest.pt", weights_only=True)
+    d["config"] = {**d["config"], "model": {**d["config"]["model"], "kind": "lstm", "hidden": 8192, "layers": 16}}
+    p = folder / "huge.pt"
+    torch.save(d, p)
+    return p
+
+
+def test_a_checkpoint_too_large_for_memory_is_refused_before_building(good, tmp_path):
+    p = str(_huge(good, tmp_path))
+    need = memory.inference_bytes(ModelConfig(kind="lstm", hidden=8192, layers=16), 65)
+    # ~100 GB: refused as too large on any ordinary machine; on a larger one the small state dict is refused
+    said = "too large" if (memory.host_available_bytes() or 0) * memory.FIT_FRACTION < need else "does not fit"
+    for args in (("sample", p, "--length", "5"), ("inspect", p)):
+        one_line(cli(*args, timeout=60), said)
+
+
+def test_every_model_build_checks_memory_first(good, tmp_path, monkeypatch):
+    """generate and inspect from a checkpoint dict (what the app does) refuse before CharModel exists."""
+    from rnntui.core import checkpoints, inspect, models, sampling
+
+    ckpt = load_checkpoint(good / "latest.pt")
+    monkeypatch.setattr(memory, "host_available_bytes", lambda: 1000)  # a machine with 1 kB free
+
+    def never(*a, **kw):
+        raise AssertionError("the model was built before its memory was checked")
+
+    monkeypatch.setattr(checkpoints, "CharModel", never)
+    monkeypatch.setattr(models, "CharModel", never)
+    for build in (lambda: inspect.inspect_checkpoint(ckpt, "hello"), lambda: sampling.Sampler.from_checkpoint(ckpt),
+                  lambda: load_checkpoint(good / "latest.pt")):
+        with pytest.raises(RnntuiError, match="too large"):
+            build()

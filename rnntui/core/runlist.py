@@ -173,11 +173,10 @@ def _from_checkpoint(run: RunDir) -> RunSummary:
     """A run from before run logs existed: its checkpoint says what it is (loading it needs torch)."""
     ckpt_path = run.checkpoint()
     assert ckpt_path is not None
-    from rnntui.core.checkpoints import Checkpoint  # torch: only for folders without run.json
-    from rnntui.core.config import RnntuiError
+    from rnntui.core.checkpoints import Checkpoint, load_checkpoint  # torch: only for folders without run.json
 
     try:
-        ck = Checkpoint.load(ckpt_path)
+        ck = Checkpoint.from_dict(load_checkpoint(ckpt_path, fits=False))  # read, not built: no memory check
     except RnntuiError as e:
         return RunSummary(
             name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=0, chars_seen=0,
