@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -227,6 +228,43 @@ def test_an_append_after_a_torn_line_starts_a_new_line(good, tmp_path):
     starts = [rec["step"] for rec in read_records(run.metrics) if rec["type"] == "start"]
     assert starts == [0, 20]  # the resume's start record used to be glued onto the torn line and lost
     assert read_log(run.metrics).steps[-1] == 30
+
+
+async def test_the_runs_screen_lists_the_lying_folders_as_bad_rows(lying):
+    """The app's Runs screen reads the same listing: a FIFO among the folders, and no hang."""
+    from fake_engine import wait_for
+    from test_ui_runs import make_app
+    from rnntui.ui.screens.runs import RunsScreen
+    from rnntui.ui.screens.setup import SetupScreen
+
+    app = make_app(lying)
+    n = 1 + len(BAD_INFO) + len(BAD_LOG)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                       and app.screen.query_one("#runs-table").row_count == n, timeout=30)
+        table = app.screen.query_one("#runs-table")
+        states = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[9]) for i in range(n)}
+        assert states.pop("good") == "completed" and set(states.values()) == {"bad"}
+
+
+async def test_watch_reads_past_a_deeply_nested_line(tmp_path):
+    """A watched run whose log holds 100,000 `[` (once a RecursionError toast on the setup screen)."""
+    from fake_engine import notifications, wait_for
+    from test_ui_runs import make_app, make_run
+    from rnntui.ui.screens.train import TrainScreen
+
+    run = make_run(tmp_path, "deep", state="running", end=False, steps=50, updated=time.time())
+    with open(run.metrics, "a") as f:
+        f.write("[" * 100_000 + "\n")
+        f.write(json.dumps({"type": "step", "step": 60, "loss": 1.0, "chars_seen": 7680, "wall_s": 6.0}) + "\n")
+    app = make_app(tmp_path, watch=str(run.path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.state.metrics is not None
+                       and app.state.metrics.step == 60, timeout=30)
+        await wait_for(pilot, lambda: len(app.screen.query("#samples-text")) == 1)  # mounted: a clean exit
+        assert not any("Error" in str(note) for note in notifications(app))
 
 
 # -----------------------------------------------------------------------------
