@@ -132,9 +132,9 @@ def _check_optimizer(o: Any, shapes: list[tuple[int, ...]]) -> None:
         raise FieldError(f"optimizer must hold one group of the model's {len(shapes)} parameters")
     fresh = torch.optim.AdamW([torch.zeros(1)]).param_groups[0]  # what rnntui's loop creates
     for key, default in fresh.items():
-        if key == "params" or key not in groups[0]:
-            continue
-        v, name = groups[0][key], f"optimizer {key}"
+        if key == "params" or (key not in groups[0] and (default is None or isinstance(default, bool))):
+            continue  # a flag left out takes its default when loaded; a number left out is a KeyError in step()
+        v, name = groups[0].get(key), f"optimizer {key}"
         if key == "betas":
             if not isinstance(v, (list, tuple)) or len(v) != 2 or not all(0 <= fv.number(b, name) < 1 for b in v):
                 raise FieldError(f"{name} must be two numbers in [0, 1), not {fv.show(v)}")
