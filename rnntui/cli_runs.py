@@ -168,7 +168,8 @@ def cmd_watch(argv: Sequence[str]) -> int:
     args = _watch_parser().parse_args(argv)
     from pathlib import Path
 
-    from rnntui.core.runs import RunDir, RunDirError, unusable
+    from rnntui.core.runfiles import RunDirError, unusable
+    from rnntui.core.runs import RunDir
 
     path = Path(args.run_dir)
     if path.is_file() and RunDir(path.parent).is_run():

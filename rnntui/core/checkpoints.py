@@ -25,7 +25,8 @@ from rnntui.core.config import RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.fields import FieldError, checked_config
 from rnntui.core import memory
 from rnntui.core.models import CharModel
-from rnntui.core.runs import atomic_write, file_kind
+from rnntui.core.runfiles import file_kind
+from rnntui.core.runs import atomic_write
 from rnntui.core.corpus import Vocab
 
 FORMAT = "rnntui-checkpoint"

@@ -29,7 +29,7 @@ import numpy as np
 from rnntui.core import events as ev
 from rnntui.core.config import RnntuiError
 from rnntui.core.record_schema import check_record
-from rnntui.core.runs import RunDirError, open_for_write, open_regular
+from rnntui.core.runfiles import RunDirError, open_for_write, open_regular
 
 PROBE_CAP = 500  # probe records kept evenly over a run with a known budget (~2 KB each at 2x64)
 

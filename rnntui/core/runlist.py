@@ -19,7 +19,8 @@ from typing import Any
 
 from rnntui.core.config import RnntuiError
 from rnntui.core.records import parse_lines, read_records
-from rnntui.core.runs import METRICS, RunDir, RunDirError, RunInfo, open_regular, unusable
+from rnntui.core.runfiles import RunDirError, open_regular, unusable
+from rnntui.core.runs import METRICS, RunDir, RunInfo
 
 LN2 = math.log(2.0)
 
@@ -96,7 +97,7 @@ def summary_of(path: str | os.PathLike) -> RunSummary | None:
         info, problem = run.load_info(), ""
     except RunDirError as e:
         info, problem = None, str(e)
-    problem = problem or next((why for p in (run.metrics, run.latest, run.best) if (why := unusable(p))), "")
+    problem = problem or unusable(run.metrics, appended=True) or unusable(run.latest) or unusable(run.best)
     if info is not None:
         row = _from_info(run, info)
     else:

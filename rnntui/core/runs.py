@@ -10,28 +10,23 @@ reads a run.json key by hand. Stdlib only, so listing runs never imports torch.
 """
 from __future__ import annotations
 
-import errno
 import json
 import os
 import socket
-import stat
 import time
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Callable
+from typing import IO, Any, Callable
 
 from rnntui.core import fields as fv
-from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_from_dict
+from rnntui.core.config import ConfigError, TrainConfig, config_from_dict
 from rnntui.core.fields import FieldError, checked_config
+from rnntui.core.runfiles import MAX_INFO_BYTES, RunDirError, open_for_write, read_regular
 
 STATES = ("running", "completed", "stopped", "diverged", "failed")
 # what RunInfo.live_state and `runs` can show besides STATES; "bad": a run.json or log that cannot be used
 SHOWN_STATES = STATES + ("killed", "unknown", "bad")
 LATEST, BEST, INFO, METRICS = "latest.pt", "best.pt", "run.json", "metrics.jsonl"
-
-
-class RunDirError(RnntuiError):
-    """A run folder cannot be used: one line naming it."""
 
 
 def run_name_for(cfg: TrainConfig) -> str:
@@ -235,69 +230,6 @@ class RunDir:
 
 
 # -----------------------------------------------------------------------------
-# reading a run folder's files: regular files only, bounded
-
-
-MAX_INFO_BYTES = 1 << 20  # a run.json is a few KB; a larger one is not ours
-
-
-def open_regular(path: Path) -> BinaryIO:
-    """Open a run folder's file for reading, or raise RunDirError saying what it is instead of a regular
-    file. Never blocks: a FIFO is refused before it is opened (and opened with O_NONBLOCK against a race),
-    so `runs`, `watch` and the Runs screen cannot hang on one."""
-    try:
-        st = os.stat(path)
-        if stat.S_ISREG(st.st_mode):
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
-            st = os.fstat(fd)  # the file opened, not the one stat saw (it may have been swapped since)
-            if stat.S_ISREG(st.st_mode):
-                return os.fdopen(fd, "rb")
-            os.close(fd)
-    except OSError as e:
-        raise RunDirError(f"{path}: cannot read ({e.strerror or e})") from None
-    raise RunDirError(f"{path}: {file_kind(st.st_mode)}, not a regular file")
-
-
-def read_regular(path: Path, limit: int) -> bytes:
-    """A run folder's small file, whole: RunDirError if it is not a regular file or over `limit` bytes."""
-    with open_regular(path) as f:
-        try:
-            data = f.read(limit + 1)
-        except OSError as e:
-            raise RunDirError(f"{path}: cannot read ({e.strerror or e})") from None
-    if len(data) > limit:
-        raise RunDirError(f"{path}: larger than {limit:,} bytes, too large to be rnntui's")
-    return data
-
-
-def unusable(p: Path) -> str:
-    """Why a run file that exists cannot be used, in one line naming it ("" when it is missing or a
-    regular file). The log is appended to by a resume, which never writes through a link: a linked log
-    is flagged too."""
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        return f"{p}: a dangling symbolic link" if os.path.islink(p) else ""
-    except OSError as e:
-        return f"{p}: cannot read ({e.strerror or e})"
-    if not stat.S_ISREG(st.st_mode):
-        return f"{p}: {file_kind(st.st_mode)}, not a regular file"
-    if p.name == METRICS and os.path.islink(p):
-        return f"{p}: a symbolic link; a run's log must be a file of its own (a resume will not append to it)"
-    return ""
-
-
-def file_kind(mode: int) -> str:
-    """'a directory', 'a FIFO', 'a device', ...: what a file is, for the messages."""
-    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISLNK, "a symbolic link")):
-        if test(mode):
-            return what
-    return "a regular file" if stat.S_ISREG(mode) else "a special file"
-
-
-# -----------------------------------------------------------------------------
 # writing
 
 
@@ -332,24 +264,6 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             tmp.unlink()
         except OSError:
             pass
-
-
-def open_for_write(path: Path, append: bool = False) -> int:
-    """A file descriptor to write `path` (truncated, or appended to), never through a symbolic link and
-    never anything but a regular file: a link planted in a run folder cannot redirect a write, and a FIFO
-    cannot block one. OSError otherwise (ELOOP for a link)."""
-    flags = (os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-             | (os.O_APPEND if append else os.O_TRUNC))
-    fd = os.open(path, flags, 0o644)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, f"{file_kind(mode)}, not a regular file")
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
