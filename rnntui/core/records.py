@@ -158,20 +158,31 @@ class MetricsLog:
 
 
 def _open_log(path: Path, run_file: bool) -> IO[str]:
+    flags = os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
     if run_file:
         fd = open_for_write(path, append=True)
-    elif os.path.isfile(path) or not os.path.lexists(path):  # a regular file: readable, for the check below
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    elif os.path.isfile(path) or not os.path.lexists(path):  # a regular file: opened readable for the check below
+        try:
+            fd = os.open(path, os.O_RDWR | flags, 0o644)
+        except PermissionError:  # write-only to us: no check, as before
+            fd = os.open(path, os.O_WRONLY | flags, 0o644)
     else:  # a pipe or a terminal the user named: write only, no looking back
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_WRONLY | flags, 0o644)
     try:
         st = os.fstat(fd)
-        if stat.S_ISREG(st.st_mode) and st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+        if stat.S_ISREG(st.st_mode) and st.st_size and _last_byte(fd, st.st_size) not in (b"\n", None):
             os.write(fd, b"\n")  # the last line is torn: end it, so the next record starts a line of its own
         return os.fdopen(fd, "a", encoding="utf-8")
     except BaseException:
         os.close(fd)
         raise
+
+
+def _last_byte(fd: int, size: int) -> bytes | None:
+    try:
+        return os.pread(fd, 1, size - 1)
+    except OSError:  # opened write-only: nothing to check
+        return None
 
 
 # -----------------------------------------------------------------------------
