@@ -76,6 +76,9 @@ def cmd_runs(argv: Sequence[str]) -> int:
         print(f"no runs under {visible(str(root))} (train one: rnntui train tiny --steps 200)")
     else:
         print(runs_table(runs))  # `rnntui runs | head`: a closed pipe is cli_output's (exit 141)
+        for r in runs:  # a folder rnntui cannot read: the table says "bad", this line says why
+            if r.state == "bad":
+                print(f"rnntui: warning: {visible(r.message)}", file=sys.stderr)
     return 0
 
 
@@ -161,6 +164,7 @@ def cmd_watch(argv: Sequence[str]) -> int:
     args = _watch_parser().parse_args(argv)
     from pathlib import Path
 
+    from rnntui.core.runfiles import RunDirError, unusable
     from rnntui.core.runs import RunDir
 
     path = Path(args.run_dir)
@@ -173,6 +177,12 @@ def cmd_watch(argv: Sequence[str]) -> int:
         return _fail(f"{path}: not a run folder (give the folder that holds run.json and metrics.jsonl)")
     if run.holds_runs():  # a folder of runs, even one with a stray metrics.jsonl of its own
         return _fail(f"{path}: holds run folders, not one run: give one of them (rnntui runs {path} lists them)")
+    try:  # a file that lies (a FIFO, a device, run.json that is not a run's): one line, before the TUI opens
+        run.load_info()
+    except RunDirError as e:
+        return _fail(str(e))
+    if not run.metrics.is_file() and (problem := unusable(run.metrics)):  # watch only reads: a link may stay
+        return _fail(problem)
     if not (run.info_path.is_file() or run.metrics.is_file()):
         if run.checkpoint() is not None:
             return _fail(f"{path}: has no run log to follow (a run from before run logs); "

@@ -134,7 +134,7 @@ import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
-from rnntui.core import corpus_cache, corpus_read  # noqa: E402
+from rnntui.core import corpus_cache, corpus_read, memory  # noqa: E402
 from rnntui.core.corpus import corpus_info, encode_file  # noqa: E402
 
 MIXED = "\ufeffH\u00e9llo, w\u00f6rld \u2014 caf\u00e9\r\nline two\rthree \U0001F600 end\r\n" * 7
@@ -372,12 +372,12 @@ def test_a_corpus_must_be_a_regular_file(tmp_path, cache):
 def test_a_file_too_large_for_memory_is_refused_up_front(tmp_path, cache, monkeypatch):
     p = tmp_path / "t.txt"
     p.write_text("abc\n" * 1000)
-    monkeypatch.setattr(corpus_read, "available_memory", lambda: 1_000_000)
+    monkeypatch.setattr(memory, "host_available_bytes", lambda: 1_000_000)
     opened = _opens(monkeypatch, p)
     with pytest.raises(CorpusError, match=r"too large to load: .* GB is available") as e:
         load_corpus(str(p))
     assert opened == [] and "\n" not in str(e.value)
-    monkeypatch.setattr(corpus_read, "available_memory", lambda: None)  # unknown: no refusal
+    monkeypatch.setattr(memory, "host_available_bytes", lambda: None)  # unknown: no refusal
     assert len(load_corpus(str(p)).data) == 4000
 
 

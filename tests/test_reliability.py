@@ -131,7 +131,8 @@ def test_a_failed_save_keeps_the_old_file_and_removes_the_temp(tmp_path, monkeyp
     monkeypatch.setattr(ck, "_why", lambda e, p: "no space left on device")
     with pytest.raises(CheckpointError, match=r"latest\.pt: could not save \(no space left on device\)"):
         save_checkpoint(path, {"model": {}, "config": {}, "vocab": "ab", "step": 2})
-    assert load_checkpoint(path)["step"] == 1 and list(tmp_path.iterdir()) == [path]
+    # the file is a stand-in, not a whole checkpoint (load_checkpoint would refuse its empty model): read it raw
+    assert torch.load(path, weights_only=True)["step"] == 1 and list(tmp_path.iterdir()) == [path]
 
 
 @pytest.fixture

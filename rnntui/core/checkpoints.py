@@ -10,6 +10,7 @@ import errno
 import math
 import os
 import pickle
+import stat
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -18,8 +19,13 @@ from typing import Any
 
 import torch
 
-from rnntui.core.config import RnntuiError, TrainConfig, config_from_dict, config_to_dict
+from rnntui.core import fields as fv
+from rnntui.core.checkpoint_check import check_checkpoint
+from rnntui.core.config import RnntuiError, TrainConfig, config_to_dict
+from rnntui.core.fields import FieldError, checked_config
+from rnntui.core import memory
 from rnntui.core.models import CharModel
+from rnntui.core.runfiles import file_kind
 from rnntui.core.runs import atomic_write
 from rnntui.core.corpus import Vocab
 
@@ -46,9 +52,10 @@ class WeightsSnapshot:
     step: int  # optimiser steps the weights have seen
 
     def model(self) -> CharModel:
-        """Rebuild the model on the CPU in eval mode."""
+        """Rebuild the model on the CPU in eval mode; one that would not fit in memory is refused first."""
         if self.config.model.vocab_size != len(self.vocab):
             raise CheckpointError("checkpoint's vocabulary does not match its model")
+        memory.check_model_fits(self.config.model, len(self.vocab))
         model = CharModel(self.config.model)
         try:
             model.load_state_dict(self.weights)
@@ -100,6 +107,7 @@ class Checkpoint:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Checkpoint":
+        """From a dict load_checkpoint checked (checkpoint_check.py): the conversions cannot fail."""
         best = d.get("best_val_loss")
         return cls(
             snapshot=weights_of(d), optimizer=d.get("optimizer"), state=d.get("state"), rng=d.get("rng") or {},
@@ -173,13 +181,25 @@ def _looks_like_text(p: Path) -> bool:
     return bool(head) and not head.startswith(b"PK") and b"\0" not in head
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load on the CPU and validate. Every failure is a CheckpointError with one line."""
+def load_checkpoint(path: str | os.PathLike, fits: bool = True) -> dict[str, Any]:
+    """Load on the CPU and check every field (checkpoint_check.py). Every failure is a CheckpointError
+    with one line; so is a model that would not fit in memory once built, unless `fits` is False (for a
+    reader that never builds it: the runs listing)."""
     p = Path(path)
-    if not p.exists():
-        raise CheckpointError(f"{p}: no such checkpoint")
-    if p.is_dir():
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise CheckpointError(f"{p}: no such checkpoint") from None
+    except OSError as e:
+        raise CheckpointError(f"{p}: cannot read ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
         raise CheckpointError(f"{p}: is a directory; give the .pt file (e.g. {p / 'latest.pt'})")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would hang the reader, a device never end
+        raise CheckpointError(f"{p}: {file_kind(st.st_mode)}, not a checkpoint file")
+    have = memory.host_available_bytes() if fits else None
+    if have is not None and st.st_size > memory.FIT_FRACTION * have:  # torch.load reads every tensor into memory
+        raise CheckpointError(f"{p}: too large to load: the file is {st.st_size / 1e9:.1f} GB and "
+                              f"{have / 1e9:.1f} GB of memory is available")
     if _looks_like_text(p):
         raise CheckpointError(f"{p}: not a checkpoint (it is a text file; checkpoints are the .pt files in a run folder)")
     try:
@@ -197,20 +217,32 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{p}: corrupt or truncated checkpoint ({msg[:120]})") from None
     except Exception as e:  # torch raises assorted types for garbage input; never show a traceback
         raise CheckpointError(f"{p}: unreadable checkpoint ({type(e).__name__})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{p}: not an rnntui checkpoint")
-    if ckpt.get("version") != VERSION:
-        raise CheckpointError(f"{p}: checkpoint version {ckpt.get('version')} is not supported (expected {VERSION})")
+    check_dict(ckpt, p, fits)
+    return ckpt
+
+
+def check_dict(ckpt: Any, where: str | os.PathLike, fits: bool = True) -> None:
+    """A loaded checkpoint's format, version and every field; CheckpointError naming `where` otherwise."""
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("format"), str) or ckpt["format"] != FORMAT:
+        raise CheckpointError(f"{where}: not an rnntui checkpoint")
+    if not fv.valid(fv.whole, ckpt.get("version")) or ckpt["version"] != VERSION:  # (a tensor has no plain !=)
+        raise CheckpointError(f"{where}: checkpoint version {fv.show(ckpt.get('version'))} is not supported "
+                              f"(expected {VERSION})")
     missing = [k for k in REQUIRED if k not in ckpt]
     if missing:
-        raise CheckpointError(f"{p}: checkpoint is missing {', '.join(missing)}")
-    return ckpt
+        raise CheckpointError(f"{where}: checkpoint is missing {', '.join(missing)}")
+    try:
+        check_checkpoint(ckpt, fits)
+    except FieldError as e:
+        raise CheckpointError(f"{where}: bad checkpoint: {e}") from None
+    except RnntuiError as e:  # the memory check
+        raise CheckpointError(f"{where}: {e}") from None
 
 
 def config_of(ckpt: dict[str, Any]) -> TrainConfig:
     try:
-        return config_from_dict(ckpt["config"])
-    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        return checked_config(ckpt.get("config"))
+    except FieldError as e:
         raise CheckpointError(f"checkpoint has an invalid config ({e})") from None
 
 

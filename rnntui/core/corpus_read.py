@@ -7,7 +7,6 @@ vocabulary or into ids. The messages are one line naming the file, as everywhere
 """
 from __future__ import annotations
 
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from rnntui.core import memory
 from rnntui.core.config import RnntuiError
 
 CHUNK = 4 << 20  # bytes read at a time: big enough for numpy to be fast, small next to any corpus
@@ -91,24 +91,9 @@ def sniff_encoding(p: Path, head: bytes, size: int) -> None:
 # memory: refuse up front what cannot fit
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (MemAvailable on Linux), or None when unknown."""
-    try:
-        with open("/proc/meminfo", "rb") as f:
-            for line in f:
-                if line.startswith(b"MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
 def check_memory(p: Path, size: int, n_ids: int, itemsize: int) -> None:
     """The ids (plus a working margin) must fit in the memory available now."""
-    avail = available_memory()
+    avail = memory.host_available_bytes()  # the cgroup's limit too: a container kills, it does not refuse
     need = n_ids * itemsize + 16 * CHUNK
     if avail is not None and need > avail:
         raise CorpusError(

@@ -14,9 +14,11 @@ a torn last line is skipped, never fatal. Probe records are thinned as a run gro
 """
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ import numpy as np
 
 from rnntui.core import events as ev
 from rnntui.core.config import RnntuiError
+from rnntui.core.record_schema import check_record
+from rnntui.core.runfiles import RunDirError, open_for_write, open_regular
 
 PROBE_CAP = 500  # probe records kept evenly over a run with a known budget (~2 KB each at 2x64)
 
@@ -107,17 +111,26 @@ class ProbeThinner:
 
 
 class MetricsLog:
-    """Append records to a JSONL file; every write error is a LogError naming the file."""
+    """Append records to a JSONL file; every write error is a LogError naming the file.
 
-    def __init__(self, path: str | os.PathLike, thinner: ProbeThinner | None = None, kinds: Iterable[str] | None = None):
+    `run_file`: the log of a run folder, which only rnntui writes: it must be a regular file, and is
+    never written through a symbolic link (a link planted there would make a resume append to whatever
+    it points at). The --metrics file the user names is written wherever the name leads (a pipe too).
+    Either way an append after a torn last line (a writer killed mid-line) starts on a new line, so the
+    first record of this invocation is not glued onto the torn one and lost with it."""
+
+    def __init__(self, path: str | os.PathLike, thinner: ProbeThinner | None = None, kinds: Iterable[str] | None = None,
+                 run_file: bool = False):
         self.path = Path(path)
         self.thinner = thinner
         self.kinds = set(kinds) if kinds is not None else None  # None: every record type
         self._elapsed = 0.0
         try:
-            self._f: IO[str] | None = open(self.path, "a", encoding="utf-8")
+            self._f: IO[str] | None = _open_log(self.path, run_file)
         except OSError as e:
-            raise LogError(f"{self.path}: cannot write metrics ({e.strerror or e})") from None
+            why = "a symbolic link; a run folder's log is never written through one" if e.errno == errno.ELOOP \
+                else e.strerror or str(e)
+            raise LogError(f"{self.path}: cannot write metrics ({why})") from None
 
     def write(self, event: ev.Event) -> None:
         rec = to_record(event)
@@ -144,54 +157,112 @@ class MetricsLog:
             self._f = None
 
 
+def _open_log(path: Path, run_file: bool) -> IO[str]:
+    flags = os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+    if run_file:
+        fd = open_for_write(path, append=True)
+    elif os.path.isfile(path) or not os.path.lexists(path):  # a regular file: opened readable for the check below
+        try:
+            fd = os.open(path, os.O_RDWR | flags, 0o644)
+        except PermissionError:  # write-only to us: no check, as before
+            fd = os.open(path, os.O_WRONLY | flags, 0o644)
+    else:  # a pipe or a terminal the user named: write only, no looking back
+        fd = os.open(path, os.O_WRONLY | flags, 0o644)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_size and _last_byte(fd, st.st_size) not in (b"\n", None):
+            os.write(fd, b"\n")  # the last line is torn: end it, so the next record starts a line of its own
+        return os.fdopen(fd, "a", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _last_byte(fd: int, size: int) -> bytes | None:
+    try:
+        return os.pread(fd, 1, size - 1)
+    except OSError:  # opened write-only: nothing to check
+        return None
+
+
 # -----------------------------------------------------------------------------
-# reading
+# reading: bounded, and every record checked before anything reads it
 
-
+MAX_LINE = 4 << 20  # bytes: a longer line is no record of ours (the longest, a sample, is a few KB); skipped
+CHUNK = 1 << 20  # bytes read at a time
 def parse_lines(lines: Iterable[str]) -> list[dict[str, Any]]:
-    """Records from JSONL lines; a torn or foreign line is skipped, never fatal."""
+    """Records from JSONL lines; a torn, foreign or malformed line is skipped, never fatal."""
     out = []
     for line in lines:
         line = line.strip()
-        if not line:
+        if not line or len(line) > MAX_LINE:
             continue
         try:
-            rec = json.loads(line)
-        except ValueError:
+            rec = check_record(json.loads(line))
+        except (ValueError, RecursionError):  # not JSON; or nested deeper than Python's stack allows
             continue
-        if isinstance(rec, dict) and isinstance(rec.get("type"), str) and isinstance(rec.get("step"), int):
+        if rec is not None:
             out.append(rec)
     return out
 
 
 def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return parse_lines(f)
-    except OSError:
-        return []
+    """Every record of a log written to the end (its torn last line too, if that happens to parse);
+    nothing when the file is missing or not a regular file."""
+    follower = Follower(path)
+    return follower.poll() + follower.rest()
 
 
 class Follower:
-    """Follows a growing metrics file: each poll() returns the whole lines appended since the last."""
+    """Follows a growing metrics file: each poll() returns the whole lines appended since the last.
+
+    Reads in bounded chunks and never holds more than MAX_LINE bytes of an unfinished line: a line
+    longer than that is skipped as it goes by. A file that is not a regular file reads as empty."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.offset = 0
-        self._partial = ""
+        self._partial = b""  # the unfinished last line, waiting for the rest of it
+        self._skipping = False  # inside a line too long to be a record: drop bytes until its end
 
     def poll(self) -> list[dict[str, Any]]:
         try:
-            with open(self.path, encoding="utf-8", errors="replace") as f:
-                f.seek(self.offset)
-                chunk = f.read()
-                self.offset = f.tell()
-        except OSError:
+            f = open_regular(self.path)
+        except RunDirError:
             return []
-        text = self._partial + chunk
-        lines = text.split("\n")
-        self._partial = lines.pop()  # an unfinished last line waits for the rest of it
-        return parse_lines(lines)
+        out: list[dict[str, Any]] = []
+        with f:
+            try:
+                if os.fstat(f.fileno()).st_size < self.offset:  # truncated or replaced: read it afresh
+                    self.offset, self._partial, self._skipping = 0, b"", False
+                f.seek(self.offset)
+                while chunk := f.read(CHUNK):
+                    self.offset += len(chunk)
+                    out += parse_lines(line.decode("utf-8", errors="replace") for line in self._lines(chunk))
+            except OSError:
+                pass
+        return out
+
+    def rest(self) -> list[dict[str, Any]]:
+        """The unfinished last line as a record, when it parses (a reader of a finished log wants it)."""
+        line, self._partial = self._partial, b""
+        return parse_lines([line.decode("utf-8", errors="replace")]) if line and not self._skipping else []
+
+    def _lines(self, chunk: bytes) -> list[bytes]:
+        """The whole lines `chunk` completes; the rest waits in _partial (or is skipped, when too long)."""
+        *whole, tail = chunk.split(b"\n")
+        lines = []
+        if whole:
+            first = self._partial + whole[0]
+            if not self._skipping and len(first) <= MAX_LINE:
+                lines.append(first)
+            lines += [w for w in whole[1:] if len(w) <= MAX_LINE]
+            self._partial, self._skipping = b"", False
+        if not self._skipping:
+            self._partial += tail
+            if len(self._partial) > MAX_LINE:
+                self._partial, self._skipping = b"", True
+        return lines
 
 
 # -----------------------------------------------------------------------------

@@ -5,7 +5,9 @@
 
 A summary comes from the run's run.json (cheap: no torch), else from its metrics.jsonl, else, for a folder
 made before run logs existed, from its checkpoint (that needs torch, imported only then). Files and
-folders that hold no run are skipped silently.
+folders that hold no run are skipped silently; a folder whose run files cannot be used (a run.json that
+is not JSON or has a field of the wrong type, a FIFO or a device where a file should be) is one row in
+state "bad" saying why, and never stops the listing.
 """
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rnntui.core.config import RnntuiError
 from rnntui.core.records import parse_lines, read_records
-from rnntui.core.runs import RunDir, RunInfo
+from rnntui.core.runfiles import RunDirError, open_regular, unusable
+from rnntui.core.runs import METRICS, RunDir, RunInfo
 from rnntui.core.textsafe import visible
 from rnntui.core.units import bits_per_char, finite_number as _finite, format_count, format_duration
 
@@ -77,37 +81,49 @@ def _bpc(loss: float | None) -> float | None:
 
 
 def summary_of(path: str | os.PathLike) -> RunSummary | None:
-    """The summary of one run folder, or None when the folder holds no run."""
+    """The summary of one run folder, or None when the folder holds no run. A folder with a run file
+    that cannot be used (a run.json that is not JSON or has a field of the wrong type; a FIFO, a device
+    or a dangling link where a file should be) is a row in state "bad", its message saying why, filled
+    in from whatever can be read."""
     run = RunDir(Path(path))
     if not run.path.is_dir() or not run.is_run():
         return None
-    info = run.read_info()
+    try:
+        info, problem = run.load_info(), ""
+    except RunDirError as e:
+        info, problem = None, str(e)
+    problem = problem or unusable(run.metrics, appended=True) or unusable(run.latest) or unusable(run.best)
     if info is not None:
-        return _from_info(run, info)
-    if run.metrics.is_file():
-        found = _from_log(run)
-        if found is not None:
-            return found
-    if run.checkpoint() is not None:
-        return _from_checkpoint(run)
-    return None
+        row = _from_info(run, info)
+    else:
+        row = _from_log(run) or (_from_checkpoint(run) if run.checkpoint() is not None else None)
+    if problem:  # what could be read is shown; the state says the folder needs a look, the message why
+        row = replace(row or _bad(run, ""), state="bad", message=problem)
+    return row or _bad(run, f"{run.path}: no run.json, no record in {METRICS} and no checkpoint")
+
+
+def _bad(run: RunDir, message: str) -> RunSummary:
+    """A row for a folder that holds a run that cannot be read: what it is, and why not."""
+    return RunSummary(
+        name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=0, chars_seen=0,
+        best_val_loss=None, best_val_bpc=None, wall_s=0.0, state="bad", updated=_mtime(run.path),
+        has_log=run.metrics.is_file(), checkpoint=run.checkpoint(), message=message)
 
 
 def _from_info(run: RunDir, info: RunInfo) -> RunSummary:
-    model = info.config.get("model") if isinstance(info.config.get("model"), dict) else {}
+    m = info.train_config.model  # checked when run.json was read
     best = _finite(info.best_val_loss)
     state = run.live_state(info)  # a "running" run whose lock no process holds: "killed"
     if state in ("running", "killed"):  # run.json lags the log by up to 10 s; a killed run's never caught up
         last = _last_step(run.metrics)
         if last is not None and last["step"] > info.steps:
-            info = replace(info, steps=last["step"], chars_seen=int(last.get("chars_seen") or info.chars_seen),
-                           wall_s=float(last.get("wall_s") or info.wall_s), updated=max(info.updated, _mtime(run.metrics)))
+            info = replace(info, steps=last["step"], chars_seen=last.get("chars_seen", info.chars_seen),
+                           wall_s=float(last.get("wall_s", info.wall_s)), updated=max(info.updated, _mtime(run.metrics)))
     return RunSummary(
-        name=run.name, path=run.path, model=str(model.get("kind", "")), hidden=int(model.get("hidden") or 0),
-        layers=int(model.get("layers") or 0), corpus=info.corpus, steps=int(info.steps),
-        chars_seen=int(info.chars_seen), best_val_loss=best, best_val_bpc=_bpc(best), wall_s=float(info.wall_s),
-        state=state, updated=float(info.updated), has_log=run.metrics.is_file(),
-        created=float(info.created), final_val_loss=_finite(info.final_val_loss), n_params=int(info.n_params),
+        name=run.name, path=run.path, model=m.kind, hidden=m.hidden, layers=m.layers, corpus=info.corpus,
+        steps=info.steps, chars_seen=info.chars_seen, best_val_loss=best, best_val_bpc=_bpc(best),
+        wall_s=info.wall_s, state=state, updated=info.updated, has_log=run.metrics.is_file(),
+        created=info.created, final_val_loss=_finite(info.final_val_loss), n_params=info.n_params,
         checkpoint=run.checkpoint(), message=info.message)
 
 
@@ -117,11 +133,10 @@ TAIL_BYTES = 65536  # enough for the last step record behind the largest probe r
 def _last_step(path: Path) -> dict[str, Any] | None:
     """The last step record of a log, read from its tail only (a day-long log is a few MB)."""
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - TAIL_BYTES))
-            lines = f.read().decode("utf-8", errors="replace").split("\n")[1:]  # the first may be cut
-    except OSError:
+        with open_regular(path) as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - TAIL_BYTES))
+            lines = f.read(TAIL_BYTES).decode("utf-8", errors="replace").split("\n")[1:]  # the first may be cut
+    except (OSError, RunDirError):
         return None
     steps = [r for r in parse_lines(lines) if r["type"] == "step"]
     return steps[-1] if steps else None
@@ -135,9 +150,9 @@ def _from_log(run: RunDir) -> RunSummary | None:
     for r in read_records(run.metrics):
         seen = True
         steps = max(steps, r["step"])
-        if r["type"] == "step":
-            chars = int(r.get("chars_seen") or chars)
-            wall = float(r.get("wall_s") or wall)
+        if r["type"] == "step":  # the fields are checked (record_schema): no conversion needed
+            chars = r.get("chars_seen", chars)
+            wall = float(r.get("wall_s", wall))
         elif r["type"] == "eval" and (v := _finite(r.get("val_loss"))) is not None:
             best = v if best is None else min(best, v)
             final = v
@@ -147,18 +162,17 @@ def _from_log(run: RunDir) -> RunSummary | None:
         name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=steps, chars_seen=chars,
         best_val_loss=best, best_val_bpc=_bpc(best), wall_s=wall, state="unknown",
         updated=_mtime(run.metrics), has_log=True, final_val_loss=final, checkpoint=run.checkpoint(),
-        message="run.json is missing or unreadable")
+        message="run.json is missing")
 
 
 def _from_checkpoint(run: RunDir) -> RunSummary:
     """A run from before run logs existed: its checkpoint says what it is (loading it needs torch)."""
     ckpt_path = run.checkpoint()
     assert ckpt_path is not None
-    from rnntui.core.checkpoints import Checkpoint  # torch: only for folders without run.json
-    from rnntui.core.config import RnntuiError
+    from rnntui.core.checkpoints import Checkpoint, load_checkpoint  # torch: only for folders without run.json
 
     try:
-        ck = Checkpoint.load(ckpt_path)
+        ck = Checkpoint.from_dict(load_checkpoint(ckpt_path, fits=False))  # read, not built: no memory check
     except RnntuiError as e:
         return RunSummary(
             name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=0, chars_seen=0,
@@ -209,6 +223,8 @@ def _safe_summary(p: Path) -> RunSummary | None:
         return summary_of(p)
     except OSError:  # a folder we may not read, or one deleted while listing
         return None
+    except RnntuiError as e:  # one folder that cannot be read is one bad row, never the whole listing
+        return _bad(RunDir(p), str(e))
 
 
 # -----------------------------------------------------------------------------

@@ -15,20 +15,20 @@ import json
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_from_dict
+from rnntui.core import fields as fv
+from rnntui.core.config import ConfigError, TrainConfig, config_from_dict
+from rnntui.core.fields import FieldError, checked_config
+from rnntui.core.runfiles import MAX_INFO_BYTES, RunDirError, open_for_write, read_regular
 from rnntui.core.runlock import has_lock_file, lock_holder
 
 STATES = ("running", "completed", "stopped", "diverged", "failed")
-SHOWN_STATES = STATES + ("killed", "unknown")  # what RunInfo.live_state and `runs` can show besides STATES
+# what RunInfo.live_state and `runs` can show besides STATES; "bad": a run.json or log that cannot be used
+SHOWN_STATES = STATES + ("killed", "unknown", "bad")
 LATEST, BEST, INFO, METRICS = "latest.pt", "best.pt", "run.json", "metrics.jsonl"
-
-
-class RunDirError(RnntuiError):
-    """A run folder cannot be used: one line naming it."""
 
 
 def run_name_for(cfg: TrainConfig) -> str:
@@ -71,12 +71,19 @@ class RunInfo:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunInfo":
-        known = {f.name for f in fields(cls)}
-        info = cls(**{k: v for k, v in d.items() if k in known})
-        if info.state not in STATES or not isinstance(info.config, dict):
-            raise ValueError(f"bad run.json (state {info.state!r})")
-        return info
+    def from_dict(cls, d: Any) -> "RunInfo":
+        """run.json's object with every field checked (any process, or a person, may have written it):
+        a FieldError naming the field otherwise. Unknown keys are ignored; optional ones may be missing."""
+        if not isinstance(d, dict):
+            raise FieldError(f"not a JSON object ({type(d).__name__})")
+        missing = [f.name for f in fields(cls) if f.name not in d and f.default is MISSING]
+        if missing:
+            raise FieldError(f"has no {', '.join(missing)}")
+        if d["state"] not in STATES:
+            raise FieldError(f"state must be one of {', '.join(STATES)}, not {fv.show(d['state'])}")
+        values = {k: check(d[k], k) for k, check in _INFO_CHECKS.items() if k in d}
+        checked_config(d["config"])  # raises: the config must build a valid TrainConfig (train_config)
+        return cls(**values)
 
     def alive(self) -> bool:
         """True while a process on this machine is still training the run (or one elsewhere may be)."""
@@ -92,6 +99,20 @@ class RunInfo:
         if self.state == "running" and not self.alive():
             return "killed"
         return self.state
+
+
+def _maybe_number(v: Any, name: str) -> float | None:
+    return fv.maybe(fv.number, v, name)
+
+
+_INFO_CHECKS: dict[str, Callable[[Any, str], Any]] = {  # RunInfo field -> its check (fields.py)
+    "name": fv.text, "config": lambda v, name: v, "corpus": fv.text, "corpus_fingerprint": fv.text,
+    "created": lambda v, name: fv.number(v, name, lo=0, hi=fv.MAX_TIME),
+    "updated": lambda v, name: fv.number(v, name, lo=0, hi=fv.MAX_TIME),
+    "state": fv.text, "steps": fv.whole, "chars_seen": fv.whole, "wall_s": lambda v, name: fv.number(v, name, lo=0),
+    "best_val_loss": _maybe_number, "final_val_loss": _maybe_number, "n_params": fv.whole, "device": fv.text,
+    "pid": fv.whole, "host": fv.text, "world_size": lambda v, name: fv.whole(v, name, lo=1), "message": fv.text,
+}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -161,8 +182,9 @@ class RunDir:
         return None
 
     def is_run(self) -> bool:
-        """The folder holds a run (a log or a checkpoint): a new run must not write into it."""
-        return any(p.is_file() for p in (self.info_path, self.latest, self.best, self.metrics))
+        """The folder holds a run (a log or a checkpoint): a new run must not write into it. Whatever is
+        there counts, a FIFO or a dangling link too: such a folder is listed as bad, never taken over."""
+        return any(os.path.lexists(p) for p in (self.info_path, self.latest, self.best, self.metrics))
 
     def holds_runs(self) -> bool:
         """The folder holds run folders: it is a folder of runs (its own stray files, a `--metrics` log or a
@@ -198,11 +220,26 @@ class RunDir:
     # ---- run.json
 
     def read_info(self) -> RunInfo | None:
-        """run.json, or None when it is missing or unreadable (a run from before the log existed)."""
+        """run.json, or None when it is missing or unusable (see load_info for why)."""
         try:
-            return RunInfo.from_dict(json.loads(self.info_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
+            return self.load_info()
+        except RunDirError:
             return None
+
+    def load_info(self) -> RunInfo | None:
+        """run.json; None when there is none; RunDirError, one line naming the file, when it cannot be
+        used: not a regular file (a FIFO would hang the reader), larger than any run.json, not JSON, or
+        a field of the wrong type or out of range."""
+        if not os.path.lexists(self.info_path):
+            return None
+        try:
+            data = read_regular(self.info_path, MAX_INFO_BYTES)
+            return RunInfo.from_dict(json.loads(data.decode("utf-8")))
+        except FieldError as e:
+            raise RunDirError(f"{self.info_path}: {e}") from None
+        except (ValueError, RecursionError) as e:  # not UTF-8, not JSON, nested too deep
+            why = "nested too deeply" if isinstance(e, RecursionError) else "not valid JSON"
+            raise RunDirError(f"{self.info_path}: {why}") from None
 
     def write_info(self, info: RunInfo) -> None:
         """Atomically: temp file, fsync, rename, fsync the folder."""
@@ -222,6 +259,10 @@ class RunDir:
         except OSError as e:
             raise RunDirError(f"{self.path}: cannot write here ({e.strerror or e})") from None
         remove_stale_temps(self.path)
+
+
+# -----------------------------------------------------------------------------
+# writing
 
 
 def remove_stale_temps(folder: Path, pattern: str = ".*.tmp*") -> list[Path]:
@@ -244,7 +285,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     the old file or the new one, never half of one. Errors propagate; the temp file is always removed."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(open_for_write(tmp), "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

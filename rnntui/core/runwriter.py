@@ -36,7 +36,7 @@ class RunWriter:
         self.info = replace(info, steps=loop.step, chars_seen=loop.chars0, wall_s=loop.wall0,
                             best_val_loss=None if math.isinf(loop.best) else loop.best)
         self.last_info = 0.0
-        self.log = MetricsLog(run.metrics, ProbeThinner(loop.budget.total_steps, loop.budget.seconds))
+        self.log = MetricsLog(run.metrics, ProbeThinner(loop.budget.total_steps, loop.budget.seconds), run_file=True)
         run.write_info(self.info)
 
     def write(self, event: ev.Event) -> None:

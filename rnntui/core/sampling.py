@@ -130,7 +130,10 @@ class Sampler:
         """From a checkpoint dict: "model" state_dict (any dtype or device), "config", "vocab"."""
         from rnntui.core.checkpoints import weights_of
 
+        from rnntui.core.memory import check_model_fits
+
         snap = weights_of(ckpt)
+        check_model_fits(snap.config.model, len(snap.vocab))  # before the copies below are made
         weights = {k: v.detach().float().cpu().numpy() for k, v in snap.weights.items()}
         return cls(weights, snap.config.model, Vocab(snap.vocab))
 

@@ -110,7 +110,7 @@ class Replayer:
             self.saved[kind] = path
             try:
                 when = os.path.getmtime(path)
-            except OSError:
+            except (OSError, ValueError):  # the log's path may name nothing, or hold a NUL
                 when = time.time()
             return ev.CheckpointSaved(step, path, kind, when)
         if t == "end":

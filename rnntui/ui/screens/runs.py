@@ -42,7 +42,7 @@ COLUMNS: dict[str, tuple[str, object]] = {
 SORTABLE = [k for k in COLUMNS if k != "mark"]
 DESCENDING = ("steps", "chars", "wall", "updated")  # sorted largest / newest first; the rest A-Z, best first
 STATE_STYLES = {"running": "bold green", "completed": "", "stopped": "yellow", "diverged": "bold red",
-                "failed": "bold red", "killed": "bold red", "unknown": "dim"}
+                "failed": "bold red", "killed": "bold red", "unknown": "dim", "bad": "bold red"}
 
 
 def _when(t: float) -> str:
