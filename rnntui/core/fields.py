@@ -56,13 +56,14 @@ def number(v: Any, name: str, lo: float | None = None, hi: float | None = None) 
 
 
 def text(v: Any, name: str) -> str:
-    """A string; lone surrogates (JSON's "\\ud800") would make every later print fail: replaced."""
+    """A string; lone surrogates (JSON's "\\ud800", a file name's undecodable byte) would make every later
+    print fail: each becomes U+FFFD, the mark textsafe.visible shows for such a byte."""
     if not isinstance(v, str):
         raise FieldError(f"{name} must be text, not {show(v)}")
     try:
         v.encode("utf-8")
     except UnicodeEncodeError:
-        v = v.encode("utf-8", "replace").decode("utf-8")
+        v = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in v)
     return v
 
 
