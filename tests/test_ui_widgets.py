@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
+from fake_engine import wait_for
 from rnntui.core.events import ProbeSnapshot, RunStarted, Sample, StepMetrics
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.ui.renderables.confidence import BAND_STYLES, generated_text
@@ -202,10 +203,9 @@ async def test_the_dashboard_keys_set_the_panels_attributes_and_the_screen_owns_
     app = Dash()
     async with app.run_test(size=(120, 40)) as pilot:
         app.feed(started(2), *(metrics(s) for s in range(10, 110, 10)), probe(100))
-        await pilot.pause(0.5)  # the redraw tick
         screen = app.screen
         loss, grad, heat = screen.query_one(LossPanel), screen.query_one(GradFlowPanel), screen.query_one(HeatmapPanel)
-        assert str(grad.border_title) == "gradient reaching back @ step 100"
+        await wait_for(pilot, lambda: str(grad.border_title) == "gradient reaching back @ step 100")  # the redraw tick
         linear = text_of(loss.render())
         await pilot.press("l")
         assert loss.log_y and str(loss.border_subtitle).endswith("log l") and text_of(loss.render()) != linear
@@ -218,10 +218,10 @@ async def test_the_dashboard_keys_set_the_panels_attributes_and_the_screen_owns_
         assert heat.cell and heat.order_by == "saturation"
         assert str(heat.border_title).startswith("hidden c · layer 2/2 · by saturation")
         app.feed(probe(110, seed=1))  # a new probe keeps the screen's choice
-        await pilot.pause(0.5)
+        await wait_for(pilot, lambda: "@ step 110" in str(heat.border_title))
         assert grad.layer_index == 1 and heat.layer_index == 1 and "@ step 110" in str(heat.border_title)
         app.feed(started(1), probe(10, layers=1, cell=False))  # a new run with one layer: the choice wraps
-        await pilot.pause(0.5)
+        await wait_for(pilot, lambda: "layer 1/1" in str(heat.border_title))
         assert screen.shown_layer == 0 and grad.layer_index == 0 and heat.layer_index == 0
         assert not heat.cell and "h · layer 1/1" in str(heat.border_title)
 
