@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from rnntui.core.records import Follower, RunLog
 from rnntui.core.runs import RunDir
@@ -28,6 +28,7 @@ from rnntui.ui.renderables.compare import (
     RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES,
 )
 from rnntui.ui.widgets.theme_styles import component_styles
+from rnntui.ui.widgets.header import AppHeader
 
 POLL_S = 1.0  # how often the runs' logs are read for new records
 MAX_RUNS = 6
@@ -82,7 +83,7 @@ class CompareScreen(Screen):
         self.polling = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with VerticalScroll(id="compare"):
             yield Static("", id="cmp-status")
             yield ChartBox(id="cmp-loss", classes="panel")

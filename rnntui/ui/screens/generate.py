@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.worker import WorkerState
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Static
 
 from rnntui.core.units import unknown_chars
 from rnntui.ui import gen_worker as gw
@@ -34,6 +34,7 @@ from rnntui.core.gensettings import GenerationSettings
 from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenPanelState
 from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepCandidates
 from rnntui.ui.widgets.temperature import TemperatureSlider
+from rnntui.ui.widgets.header import AppHeader
 
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
 
@@ -70,7 +71,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         return [p.text for p in self.query(GenPane)]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with Horizontal(id="gen"):
             yield GenControls(self.panel, id="gen-controls")
             with Vertical(id="gen-right"):

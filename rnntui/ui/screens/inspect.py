@@ -17,11 +17,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 from textual.worker import WorkerState, get_current_worker
 
 from rnntui.core.config import RnntuiError
 from rnntui.core.features import FEATURES, FeatureError
+from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.widgets.inspect import (
     CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
     View, ViewWidget, next_feature, next_sort, unit_ranking,
@@ -83,7 +84,7 @@ class InspectScreen(Screen):
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield RunLine(id="ins-status")
         yield InspectText(id="ins-text")
         with Horizontal(id="ins-mid"):

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Label, Static
+from textual.widgets import Button, DataTable, Footer, Label, Static
 
 from rnntui.core.config import RnntuiError
 from rnntui.core.placement import delete_run
@@ -22,6 +22,7 @@ from rnntui.core.runlist import RunSummary, list_runs
 from rnntui.core.runs import RunDir
 from rnntui.core.textsafe import visible
 from rnntui.core.units import format_count, format_duration
+from rnntui.ui.widgets.header import AppHeader
 
 RELOAD_S = 3.0  # the folder is re-read this often (run.json files only: cheap)
 MAX_MARKED = 6
@@ -114,7 +115,7 @@ class RunsScreen(Screen):
         self.shown: tuple = ()  # what the table shows now, to skip a rebuild when nothing changed
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield Static("", id="runs-info")
         yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         yield Footer()

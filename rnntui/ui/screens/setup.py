@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from rnntui.core.runs import continue_in
 from rnntui.core.textsafe import visible
 from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
+from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.forms import all_valid
 from rnntui.ui.screens.setup_form import (BUILTIN_LABELS, FIELDS, OPTIONAL, PathSuggester, experiment_block,
                                           form_values, model_values)
@@ -50,7 +51,7 @@ class SetupScreen(Screen):
         values = form_values(defaults)
         builtin = self.builtin_shown
         path = "" if self.corpus in BUILTIN_LABELS or self.corpus is None else self.corpus
-        yield Header()
+        yield AppHeader()
         with VerticalScroll(id="setup"):
             yield Button("Start training  (ctrl+s)", id="start", variant="primary")
             with Horizontal(id="setup-cols"):

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 
 from rnntui.core.features import UNIT_ORDERS
 from rnntui.ui.panels import PANEL_IDS, PANELS, ROWS
@@ -21,6 +21,7 @@ from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel, NormPanel
 from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.samples import SamplesPanel
 from rnntui.ui.widgets.status import StatusPanel
+from rnntui.ui.widgets.header import AppHeader
 
 REDRAW_S = 0.3  # about 3.3 Hz: smooth enough to watch, cheap enough to leave the cores to training (help quotes it)
 
@@ -54,7 +55,7 @@ class TrainScreen(Screen):
     shown_layer: var[int] = var(0, init=False)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with VerticalScroll(id="dash"):
             for row in ROWS:
                 with Horizontal(id=row, classes="row"):
