@@ -22,8 +22,8 @@ from pathlib import Path
 
 from bench_sampling import build  # one way to build the benchmark model (benchmarks/ is on sys.path)
 
-from rnntui.core.beam import beam_search
-from rnntui.core.sampling import Sampler
+from rnntui.core.generate.beam import beam_search
+from rnntui.core.generate.sampling import Sampler
 
 
 def main() -> None:

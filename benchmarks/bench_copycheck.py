@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnntui.core.copycheck import CopyIndex
-from rnntui.core.corpus import Vocab
+from rnntui.core.generate.copycheck import CopyIndex
+from rnntui.core.data.corpus import Vocab
 
 SHAKESPEARE = "/work/shared/corpora/tinyshakespeare.txt"
 

@@ -1,6 +1,6 @@
 """Memory horizons of rnn / lstm / gru, measured the way the dashboard shows them.
 
-Trains each cell with identical settings (same seed, same data) through rnntui.core.engine.Trainer,
+Trains each cell with identical settings (same seed, same data) through rnntui.core.train.engine.Trainer,
 feeds every ProbeSnapshot to a HorizonSmoother, and prints the horizon per cell and layer at the end.
 
     # the README's table: default 2x256 models, a few hundred steps, brackets and tiny-shakespeare
@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.corpus import corpus_from_text
-from rnntui.core.engine import Trainer
+from rnntui.core.data.corpus import corpus_from_text
+from rnntui.core.train.engine import Trainer
 from rnntui.core.events import ProbeSnapshot, RunFinished
-from rnntui.core.horizon import THRESHOLD, HorizonSmoother, horizons
+from rnntui.core.analysis.horizon import THRESHOLD, HorizonSmoother, horizons
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's root: tests/ is importable
 from tests.test_horizon import copy_text, tiny_config  # noqa: E402  (one definition of the tiny check)

@@ -29,7 +29,7 @@ WORDS = ("alpha beta gamma delta key value node leaf zip pop the of and to in is
 CHILD = """
 import os, resource, sys, time
 mode, path = sys.argv[1], sys.argv[2]
-from rnntui.core.corpus import corpus_from_text, load_corpus
+from rnntui.core.data.corpus import corpus_from_text, load_corpus
 t = time.perf_counter()
 if mode == "load":
     c = load_corpus(path)

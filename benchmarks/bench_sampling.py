@@ -12,9 +12,9 @@ import time
 import torch
 
 from rnntui.core.config import ModelConfig, config_from_dict
-from rnntui.core.corpus import Vocab
-from rnntui.core.models import CharModel
-from rnntui.core.sampling import Sampler
+from rnntui.core.data.corpus import Vocab
+from rnntui.core.model.cells import CharModel
+from rnntui.core.generate.sampling import Sampler
 
 TARGET = 2000.0  # chars/s the sampler must reach on a 2x512 LSTM (issue 2)
 VOCAB65 = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # tiny-shakespeare's 65

@@ -32,14 +32,14 @@ from pathlib import Path
 
 import torch
 
-from rnntui.core import runwriter as runwriter_mod
+from rnntui.core.runs import writer as runwriter_mod
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.corpus import load_corpus
-from rnntui.core.devices import native_bf16
-from rnntui.core.engine import Trainer
-from rnntui.core.models import CharModel, detach_state, loss_fn
-from rnntui.core.streams import Streams
+from rnntui.core.data.corpus import load_corpus
+from rnntui.core.model.devices import native_bf16
+from rnntui.core.train.engine import Trainer
+from rnntui.core.model.cells import CharModel, detach_state, loss_fn
+from rnntui.core.data.streams import Streams
 
 
 def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:

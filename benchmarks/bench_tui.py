@@ -34,7 +34,7 @@ def throughput(events: list[StepMetrics], chars_per_step: int) -> float:
 
 
 def headless(cfg: TrainConfig) -> float:
-    from rnntui.core.engine import Trainer
+    from rnntui.core.train.engine import Trainer
 
     events = [e for e in Trainer(cfg).run(threading.Event(), threading.Event()) if isinstance(e, StepMetrics)]
     return throughput(events, cfg.batch_size * cfg.seq_len)

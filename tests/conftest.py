@@ -22,7 +22,7 @@ def _private_cache(tmp_path_factory):
 @pytest.fixture(autouse=True, scope="session")
 def _fp32_by_default():
     with pytest.MonkeyPatch.context() as mp:  # session-wide, so module-scoped fixtures see it too
-        mp.setattr("rnntui.core.engine.native_bf16", lambda device: False)
+        mp.setattr("rnntui.core.train.engine.native_bf16", lambda device: False)
         yield
 
 
@@ -40,8 +40,8 @@ def ckpt() -> dict:
     import torch
 
     from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
-    from rnntui.core.corpus import load_corpus
-    from rnntui.core.models import CharModel
+    from rnntui.core.data.corpus import load_corpus
+    from rnntui.core.model.cells import CharModel
 
     vocab = load_corpus("tiny").vocab
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=2, embed=8,

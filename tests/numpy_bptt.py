@@ -10,7 +10,7 @@ Backward, top layer down, t = T..1:
     dh_t  = (top: W_hy^T dz_t | below: W_xh'^T da'_t of the layer above) + W_hh^T da_{t+1}
     da_t  = dh_t * (1 - h_t^2)
 
-The tests use it as a reference for rnntui.core.probes on `rnn` models; it shares no code with rnntui.
+The tests use it as a reference for rnntui.core.analysis.probes on `rnn` models; it shares no code with rnntui.
 Everything is float64.
 """
 from __future__ import annotations

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnntui.core.beam import Beam, StopMatcher, beam_search, check_width, log_softmax, top_k
+from rnntui.core.generate.beam import Beam, StopMatcher, beam_search, check_width, log_softmax, top_k
 from rnntui.core.config import ConfigError
-from rnntui.core.corpus import Vocab
-from rnntui.core.sampling import Sampler
+from rnntui.core.data.corpus import Vocab
+from rnntui.core.generate.sampling import Sampler
 from test_sampling import VOCAB, make_model
 
 # -----------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def sample_on_a_terminal(args: list[str], progress_after_s: float | None = None)
     the terminal's bytes). progress_after_s: set the CLI's delay before the progress line first shows."""
     code = "import sys; from rnntui.cli import main; sys.exit(main(['sample', *sys.argv[1:]]))"
     if progress_after_s is not None:
-        code = f"import rnntui.cli_sample as s; s.PROGRESS_AFTER_S = {progress_after_s}; " + code
+        code = f"import rnntui.cli.sample as s; s.PROGRESS_AFTER_S = {progress_after_s}; " + code
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=slave)
@@ -292,7 +292,7 @@ def sample_on_a_terminal(args: list[str], progress_after_s: float | None = None)
 
 
 def test_cli_beam_progress_on_a_terminal_then_erased(checkpoint):
-    from rnntui.core.checkpoints import load_checkpoint
+    from rnntui.core.runs.checkpoints import load_checkpoint
 
     want = beam_search(Sampler.from_checkpoint(load_checkpoint(str(checkpoint))), "Th", 4, 600)[0].text
     code, out, err = sample_on_a_terminal([str(checkpoint), "--prime", "Th", "--beam", "4", "--length", "600"], 0)
@@ -307,7 +307,7 @@ def test_cli_beam_progress_on_a_terminal_then_erased(checkpoint):
 def test_cli_beam_progress_not_on_a_short_search_nor_off_a_terminal(checkpoint):
     code, out, err = sample_on_a_terminal([str(checkpoint), "--beam", "4", "--length", "50"])
     assert code == 0 and b"beam search, width" not in err and len(out) == 51
-    piped = subprocess.run([sys.executable, "-c", "import sys, rnntui.cli_sample as s; s.PROGRESS_AFTER_S = 0; "
+    piped = subprocess.run([sys.executable, "-c", "import sys, rnntui.cli.sample as s; s.PROGRESS_AFTER_S = 0; "
                             "sys.exit(s.cmd_sample(sys.argv[1:]))", str(checkpoint), "--beam", "4", "--length", "300"],
                            capture_output=True, text=True, timeout=120)
     assert piped.returncode == 0 and "beam search, width" not in piped.stderr and "\x1b" not in piped.stderr
@@ -318,7 +318,7 @@ def test_app_worker_posts_beam_progress_then_the_beams(ckpt, monkeypatch):
 
     monkeypatch.setattr(gw, "BEAM_PROGRESS_S", 0.0)
     posted = []
-    from rnntui.core.gensettings import GenerationSettings
+    from rnntui.core.generate.settings import GenerationSettings
 
     settings = GenerationSettings(prime="The ", beam_width=3, length=40)
     gw.beam(posted.append, lambda: ckpt, settings, 7, threading.Event())

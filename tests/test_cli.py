@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from rnntui.cli import main
-from rnntui.core.checkpoints import CheckpointError, load_checkpoint
+from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
 
 TINY = str(Path(__file__).resolve().parents[1] / "corpora" / "tiny.txt")
 SMALL = ["--model", "lstm", "--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
@@ -78,11 +78,11 @@ def test_resume_continues_to_total_steps(trained, tmp_path, capsys):
 
 
 def test_resume_leaves_bf16_to_this_machine_unless_given(trained):
-    from rnntui.cli_train import _train_config, _train_parser
+    from rnntui.cli.train import train_config, train_parser
 
     ckpt = str(trained[0] / "latest.pt")
-    assert _train_config(_train_parser().parse_args(["--resume", ckpt])).bf16 is None  # auto, re-resolved
-    assert _train_config(_train_parser().parse_args(["--resume", ckpt, "--bf16"])).bf16 is True
+    assert train_config(train_parser().parse_args(["--resume", ckpt])).bf16 is None  # auto, re-resolved
+    assert train_config(train_parser().parse_args(["--resume", ckpt, "--bf16"])).bf16 is True
 
 
 def test_corpora_lists_builtins(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnntui.core.config import ConfigError
-from rnntui.core.copycheck import CopyIndex, build_keys, ngram_hashes
+from rnntui.core.generate.copycheck import CopyIndex, build_keys, ngram_hashes
 from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnntui.core.builtin import BUILTIN, build_python_corpus, generate_brackets, resolve_corpus
-from rnntui.core.corpus import (CorpusError, Vocab, check_windows, corpus_from_text,
+from rnntui.core.data.builtin import BUILTIN, build_python_corpus, generate_brackets, resolve_corpus
+from rnntui.core.data.corpus import (CorpusError, Vocab, check_windows, corpus_from_text,
                                 load_corpus, read_text)
-from rnntui.core.streams import Streams
+from rnntui.core.data.streams import Streams
 
 
 def test_vocab_is_sorted_set_and_round_trips():
@@ -109,16 +109,16 @@ def test_brackets_generator_is_deterministic_and_balanced():
 
 
 def test_python_corpus_is_deterministic_and_cached(tmp_path, monkeypatch):
-    from rnntui.core import builtin
+    from rnntui.core.data import builtin
 
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path))
     small = build_python_corpus(target_chars=50_000)
     assert small == build_python_corpus(target_chars=50_000)
     assert "def " in small and small.isascii()
-    monkeypatch.setattr("rnntui.core.builtin.PYTHON_TARGET_CHARS", 50_000)  # read when the build runs
+    monkeypatch.setattr("rnntui.core.data.builtin.PYTHON_TARGET_CHARS", 50_000)  # read when the build runs
     builds = []
     real_build = builtin.build_python_corpus
-    monkeypatch.setattr("rnntui.core.builtin.build_python_corpus",
+    monkeypatch.setattr("rnntui.core.data.builtin.build_python_corpus",
                         lambda *a, **kw: builds.append(1) or real_build(*a, **kw))
     path = resolve_corpus("python")
     assert path == tmp_path / "python.txt" and path.read_text() == small  # built at the patched size
@@ -134,8 +134,10 @@ import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
-from rnntui.core import corpus_cache, corpus_read, memory  # noqa: E402
-from rnntui.core.corpus import corpus_info, encode_file  # noqa: E402
+from rnntui.core.data import cache as corpus_cache
+from rnntui.core.data import read as corpus_read
+from rnntui.core.model import memory  # noqa: E402
+from rnntui.core.data.corpus import corpus_info, encode_file  # noqa: E402
 
 MIXED = "\ufeffH\u00e9llo, w\u00f6rld \u2014 caf\u00e9\r\nline two\rthree \U0001F600 end\r\n" * 7
 
@@ -419,17 +421,17 @@ def test_encode_file_is_the_cache_path(tmp_path, cache):
 
 
 def test_corpus_module_does_not_import_torch_and_streams_still_resolve():
-    code = "import sys, rnntui.core.corpus as c; print('torch' in sys.modules); c.Streams; print('torch' in sys.modules)"
+    code = "import sys, rnntui.core.data.corpus as c; print('torch' in sys.modules); c.Streams; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert out.stdout.split() == ["False", "True"]
-    from rnntui.core import corpus
+    from rnntui.core.data import corpus
 
     assert corpus.Streams is Streams  # the old import path still works until every caller moved
 
 
 def test_probe_text_looks_for_a_line_start_in_a_bounded_prefix():
-    from rnntui.core.probes import probe_text_ids
+    from rnntui.core.analysis.probes import probe_text_ids
 
     early = corpus_from_text("x", "abc\n" + "x" * 200, val_frac=0.99)
     ids = probe_text_ids(early, "", torch.device("cpu"), length=8)
@@ -473,7 +475,7 @@ def test_building_a_builtin_corpus_in_an_unwritable_cache_is_one_line(tmp_path, 
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("RNNTUI_CACHE", str(blocker / "cache"))
-    monkeypatch.setattr("rnntui.core.builtin.build_python_corpus", lambda target_chars=0: "x = 1\n" * 100)
+    monkeypatch.setattr("rnntui.core.data.builtin.build_python_corpus", lambda target_chars=0: "x = 1\n" * 100)
     with pytest.raises(CorpusError, match=r"python: cannot build the corpus in .*RNNTUI_CACHE") as e:
         resolve_corpus("python")
     assert "\n" not in str(e.value)

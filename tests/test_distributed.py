@@ -17,11 +17,11 @@ import pytest
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.checkpoints import Checkpoint
+from rnntui.core.runs.checkpoints import Checkpoint
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.corpus import corpus_from_text
-from rnntui.core.distributed import Dist, rank_slice
-from rnntui.core.engine import Trainer
+from rnntui.core.data.corpus import corpus_from_text
+from rnntui.core.train.distributed import Dist, rank_slice
+from rnntui.core.train.engine import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
@@ -33,9 +33,9 @@ WORKER = textwrap.dedent("""
     import torch
     from rnntui.core import events as ev
     from rnntui.core.config import ModelConfig, TrainConfig
-    from rnntui.core.corpus import corpus_from_text
-    from rnntui.core.distributed import init_from_env
-    from rnntui.core.engine import Trainer
+    from rnntui.core.data.corpus import corpus_from_text
+    from rnntui.core.train.distributed import init_from_env
+    from rnntui.core.train.engine import Trainer
 
     cfg = TrainConfig(**json.loads(sys.argv[1]), model=ModelConfig(**json.loads(sys.argv[2])))
     resume = sys.argv[4] if len(sys.argv) > 4 else None
@@ -145,7 +145,7 @@ def test_rank_slices_tile_the_single_process_layout():
 
 
 def test_each_rank_resumes_its_own_streams_and_generator():
-    from rnntui.core.distributed import rank_rng, rank_streams
+    from rnntui.core.train.distributed import rank_rng, rank_streams
 
     h = torch.arange(2 * 6 * 3).view(2, 6, 3)  # (layers, 3 ranks x 2 streams, H)
     parts = [rank_streams(Dist(rank=r, world_size=3), [h], 2)[0] for r in range(3)]
@@ -290,7 +290,7 @@ def test_sigterm_stops_every_rank_at_the_same_step_and_rank_0_saves(tmp_path):
     (None, False, True),
 ])
 def test_threads_per_rank_replace_only_torchruns_default(monkeypatch, omp, parent_has_it, expect_override):
-    from rnntui.core import distributed
+    from rnntui.core.train import distributed
 
     monkeypatch.setenv("TORCHELASTIC_RUN_ID", "test")
     if omp is None:

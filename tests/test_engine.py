@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.checkpoints import load_checkpoint, model_from_checkpoint
+from rnntui.core.runs.checkpoints import load_checkpoint, model_from_checkpoint
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
-from rnntui.core.corpus import corpus_from_text
-from rnntui.core.engine import Trainer
-from rnntui.core.history import History
-from rnntui.core.schedule import Budget, lr_at
+from rnntui.core.data.corpus import corpus_from_text
+from rnntui.core.train.engine import Trainer
+from rnntui.core.train.history import History
+from rnntui.core.train.schedule import Budget, lr_at
 
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
 
@@ -219,7 +219,7 @@ def test_bf16_autocast_on_cpu_with_probes(tmp_path, bf16):
 
 
 def test_bf16_default_follows_the_hardware(monkeypatch):
-    from rnntui.core import devices
+    from rnntui.core.model import devices
 
     monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": True})
     assert devices.native_bf16(torch.device("cpu"))  # native bf16 instructions: autocast on

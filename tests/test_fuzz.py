@@ -28,12 +28,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnntui.core import events as ev
-from rnntui.core.checkpoints import Checkpoint, CheckpointError, check_dict
+from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, check_dict
 from rnntui.core.config import ModelConfig, RnntuiError, TrainConfig, config_to_dict
-from rnntui.core.corpus import Vocab, corpus_info, read_text
-from rnntui.core.records import Follower, RunLog, parse_lines, read_records, to_record
-from rnntui.core.runlist import list_runs, runs_table
-from rnntui.core.runs import RunDir, RunDirError, RunInfo
+from rnntui.core.data.corpus import Vocab, corpus_info, read_text
+from rnntui.core.runs.records import Follower, RunLog, parse_lines, read_records, to_record
+from rnntui.core.runs.listing import list_runs, runs_table
+from rnntui.core.runs.folder import RunDir, RunDirError, RunInfo
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -178,7 +178,7 @@ def records(draw) -> object:
 
 def _use_the_records(recs: list[dict]) -> None:
     """What the runs listing, compare, the replay and watch do with a log's records."""
-    from rnntui.core.compare import compare_row
+    from rnntui.core.analysis.compare import compare_row
     from rnntui.ui.replay import Replayer
     from rnntui.ui.state import RunState
 
@@ -239,8 +239,8 @@ def test_fuzz_metrics_bytes(pieces, chunk):
 def real_ckpt() -> dict:
     """A real checkpoint of a small LSTM after a few steps: optimiser state, rng, histories, carried state.
     (A cached function, not a fixture: Hypothesis would print a fixture's 50 kB repr with every example.)"""
-    from rnntui.core.corpus import corpus_from_text
-    from rnntui.core.engine import Trainer
+    from rnntui.core.data.corpus import corpus_from_text
+    from rnntui.core.train.engine import Trainer
 
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(corpus="mem", model=ModelConfig(kind="lstm", hidden=8, layers=2, embed=4), seq_len=8,
@@ -301,10 +301,10 @@ def spoiled_ckpt(draw) -> dict:
 
 def _use_the_checkpoint(d: dict) -> None:
     """What sample, inspect, the app's generate and a resume do with a checkpoint that loaded."""
-    from rnntui.core.distributed import Dist
-    from rnntui.core.inspect import inspect_model
-    from rnntui.core.resume import restore
-    from rnntui.core.sampling import Sampler
+    from rnntui.core.train.distributed import Dist
+    from rnntui.core.analysis.inspect import inspect_model
+    from rnntui.core.train.resume import restore
+    from rnntui.core.generate.sampling import Sampler
 
     ck = Checkpoint.from_dict(d)
     model = ck.snapshot.model()

@@ -180,7 +180,7 @@ def has_trained(cwd: Path) -> bool:
 
 
 def assert_saved_and_stopped(cwd: Path) -> None:
-    from rnntui.core.checkpoints import load_checkpoint
+    from rnntui.core.runs.checkpoints import load_checkpoint
 
     (run,) = runs_in(cwd)
     state = json.loads((run / "run.json").read_text())["state"]

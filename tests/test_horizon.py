@@ -1,4 +1,4 @@
-"""The memory horizon (rnntui.core.horizon): exact on synthetic curves, and in the right order on real
+"""The memory horizon (rnntui.core.analysis.horizon): exact on synthetic curves, and in the right order on real
 rnn / lstm / gru runs trained by the engine."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from rnntui.core.horizon import (
+from rnntui.core.analysis.horizon import (
     EXPLODING_ABOVE, THRESHOLD, VANISHING_BELOW, HorizonSmoother, fmt_threshold, horizons, layer_horizon,
     verdict_line,
 )
@@ -138,8 +138,8 @@ def tiny_config(kind: str, seed: int):
 
 
 def trained_horizons(kind: str, seed: int) -> list:
-    from rnntui.core.corpus import corpus_from_text
-    from rnntui.core.engine import Trainer
+    from rnntui.core.data.corpus import corpus_from_text
+    from rnntui.core.train.engine import Trainer
     from rnntui.core.events import ProbeSnapshot
 
     torch = pytest.importorskip("torch")

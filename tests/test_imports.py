@@ -1,4 +1,6 @@
-"""Import hygiene: the engine never pulls in the UI toolkit, and the UI paints before torch loads."""
+"""Import hygiene: the engine never pulls in the UI toolkit, no module imports itself back through a circle,
+and the UI paints before torch loads."""
+import ast
 import json
 import pkgutil
 import subprocess
@@ -35,9 +37,79 @@ def _modules_after(code: str) -> set[str]:
 
 def test_core_modules_are_found_by_enumeration():
     found = core_modules()
-    assert {"rnntui.core.features", "rnntui.core.evaluation", "rnntui.core.engine"} <= set(found)
-    on_disk = {p.stem for p in Path(rnntui.core.__path__[0]).glob("*.py")}
-    assert {m.rsplit(".", 1)[1] for m in found if m.count(".") == 2} == on_disk - {"__init__"}
+    assert {"rnntui.core.analysis.features", "rnntui.core.train.evaluation", "rnntui.core.train.engine"} <= set(found)
+    core = Path(rnntui.core.__path__[0])
+    on_disk = {".".join(("rnntui", "core", *p.relative_to(core).with_suffix("").parts)).removesuffix(".__init__")
+               for p in core.rglob("*.py")}
+    assert set(found) == on_disk - {"rnntui.core"}  # every package and module, however deep
+
+
+# -----------------------------------------------------------------------------
+# the import graph: read from the source (every import, at module level or inside a function), walked for circles
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the rnntui modules it imports (a name imported from a package is its module when it is one)."""
+    package = Path(rnntui.__path__[0])
+    mods = {".".join(("rnntui", *p.relative_to(package).with_suffix("").parts)).removesuffix(".__init__"): p
+            for p in package.rglob("*.py")}
+
+    def module_of(name: str) -> str | None:
+        while name and name not in mods:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for m, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            graph[m] |= {t for t in map(module_of, targets) if t is not None and t != m}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = [stack.pop()]
+            while component[-1] != v:
+                component.append(stack.pop())
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_import_graph_has_no_circle():
+    graph = import_graph()
+    assert "rnntui.core.train.engine" in graph["rnntui.cli.train"]  # the graph is real: imports were read
+    assert circles(graph) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
 
 
 def test_core_never_imports_textual_or_rich():

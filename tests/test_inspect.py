@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
-from rnntui.core.corpus import Vocab
-from rnntui.core.features import (FeatureError, after_newline, bracket_depth, correlation, inside_quotes,
+from rnntui.core.data.corpus import Vocab
+from rnntui.core.analysis.features import (FeatureError, after_newline, bracket_depth, correlation, inside_quotes,
                                   line_position, rank, regex_match, saturation, selection_scores, text_feature,
                                   text_range, variance_order)
-from rnntui.core.inspect import InspectError, default_text, inspect_checkpoint, inspect_model
-from rnntui.core.models import CharModel, unroll
+from rnntui.core.analysis.inspect import InspectError, default_text, inspect_checkpoint, inspect_model
+from rnntui.core.model.cells import CharModel, unroll
 
 VOCAB = Vocab.from_text("abc ()[]'\"\n")
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnntui.core import memory
-from rnntui.core.checkpoints import CheckpointError, load_checkpoint
+from rnntui.core.model import memory
+from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
 from rnntui.core.config import ModelConfig, RnntuiError
-from rnntui.core.records import Follower, LogError, MetricsLog, read_log, read_records
-from rnntui.core.runlist import list_runs
-from rnntui.core.runs import RunDir, RunDirError
+from rnntui.core.runs.records import Follower, LogError, MetricsLog, read_log, read_records
+from rnntui.core.runs.listing import list_runs
+from rnntui.core.runs.folder import RunDir, RunDirError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--model", "gru", "--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
@@ -214,7 +214,7 @@ def test_atomic_writes_never_follow_a_planted_link(tmp_path):
 
 def _info():
     from rnntui.core.config import TrainConfig, config_to_dict
-    from rnntui.core.runs import new_info
+    from rnntui.core.runs.folder import new_info
 
     return new_info(RunDir(Path("x")), config_to_dict(TrainConfig()), "tiny", "f", 1, "cpu")
 
@@ -356,7 +356,10 @@ def test_a_checkpoint_too_large_for_memory_is_refused_before_building(good, tmp_
 
 def test_every_model_build_checks_memory_first(good, tmp_path, monkeypatch):
     """generate and inspect from a checkpoint dict (what the app does) refuse before CharModel exists."""
-    from rnntui.core import checkpoints, inspect, models, sampling
+    from rnntui.core.runs import checkpoints
+    from rnntui.core.analysis import inspect
+    from rnntui.core.model import cells as models
+    from rnntui.core.generate import sampling
 
     ckpt = load_checkpoint(good / "latest.pt")
     monkeypatch.setattr(memory, "host_available_bytes", lambda: 1000)  # a machine with 1 kB free

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rnntui.core import memory
+from rnntui.core.model import memory
 from rnntui.core.config import ConfigError, ModelConfig
 
 

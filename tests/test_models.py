@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnntui.core.config import ModelConfig
-from rnntui.core.models import CharModel, detach_state, loss_fn, unroll
+from rnntui.core.model.cells import CharModel, detach_state, loss_fn, unroll
 
 KINDS = ("rnn", "lstm", "gru")
 

@@ -26,7 +26,7 @@ import pytest
 from rich.cells import cell_len
 
 from fake_engine import FakeTrainer, notifications, wait_for
-from rnntui.core.checkpoints import load_checkpoint
+from rnntui.core.runs.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")
@@ -145,13 +145,13 @@ def trained_esc(tmp_path_factory) -> dict:
 
 
 # -----------------------------------------------------------------------------
-# 6. output that fails (cli_output): a broken pipe stops a run as a signal does, latest.pt saved,
+# 6. output that fails (cli/output.py): a broken pipe stops a run as a signal does, latest.pt saved,
 # run.json "stopped", status 141
 
 
 def test_guarded_stream_on_a_closed_pipe(monkeypatch):
     """In process: a write into a pipe with no reader neither raises nor is retried; the status is 141."""
-    from rnntui.cli_output import guarded_output, on_output_failure
+    from rnntui.cli.output import guarded_output, on_output_failure
 
     r, w = os.pipe()
     os.close(r)
@@ -308,7 +308,7 @@ def test_sample_is_byte_exact_to_a_pipe_and_shown_on_a_terminal(trained_esc):
 
 
 def test_output_encoding_keeps_bytes_and_escapes_the_rest():
-    from rnntui.cli_output import ERRORS
+    from rnntui.cli.output import ERRORS
 
     assert "caf\udce9 \udcff".encode("utf-8", ERRORS) == b"caf\xe9 \xff"  # undecodable bytes go out as they came
     assert "a—b\udcff".encode("latin-1", ERRORS) == b"a\\u2014b\xff"  # what latin-1 lacks: an escape

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import rnntui
-from rnntui.core.builtin import SHIPPED, resolve_corpus
+from rnntui.core.data.builtin import SHIPPED, resolve_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from rnntui.core.config import ModelConfig
-from rnntui.core.models import CharModel
-from rnntui.core.probes import gradient_flow, hidden_states
+from rnntui.core.model.cells import CharModel
+from rnntui.core.analysis.probes import gradient_flow, hidden_states
 import numpy_bptt  # tests/ is on sys.path: pytest prepends the test file's folder
 
 KINDS = ("rnn", "lstm", "gru")

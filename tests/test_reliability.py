@@ -16,12 +16,12 @@ import pytest
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
-from rnntui.core.corpus import corpus_from_text
-from rnntui.core.engine import Trainer
-from rnntui.core.memory import check_fits
-from rnntui.core.runs import RunDir, RunDirError, remove_stale_temps
+from rnntui.core.data.corpus import corpus_from_text
+from rnntui.core.train.engine import Trainer
+from rnntui.core.model.memory import check_fits
+from rnntui.core.runs.folder import RunDir, RunDirError, remove_stale_temps
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")
@@ -120,7 +120,7 @@ def test_a_stop_during_the_closing_validation_ends_it_and_still_saves(tmp_path):
 def test_a_failed_save_keeps_the_old_file_and_removes_the_temp(tmp_path, monkeypatch):
     path = tmp_path / "latest.pt"
     save_checkpoint(path, {"model": {}, "config": {}, "vocab": "ab", "step": 1})
-    import rnntui.core.checkpoints as ck
+    import rnntui.core.runs.checkpoints as ck
 
     def full_disk(obj, f):
         f.write(b"x" * 100)
@@ -176,10 +176,10 @@ def test_an_unwritable_out_dir_is_found_before_the_first_step(tmp_path):
 
 KILL_MID_SAVE = textwrap.dedent("""
     import os, signal, sys
-    import rnntui.core.checkpoints as ck
+    import rnntui.core.runs.checkpoints as ck
     from rnntui.core.config import ModelConfig, TrainConfig
-    from rnntui.core.corpus import corpus_from_text
-    from rnntui.core.engine import Trainer
+    from rnntui.core.data.corpus import corpus_from_text
+    from rnntui.core.train.engine import Trainer
     real_save, saves = ck.torch.save, []
     def torn_save(obj, f):
         saves.append(1)
@@ -268,7 +268,7 @@ def test_checkpoints_record_run_facts(tmp_path):
 
 
 def test_loading_a_large_corpus_reports_progress_before_the_run_starts(tmp_path, monkeypatch):
-    import rnntui.core.corpus as corpus
+    import rnntui.core.data.corpus as corpus
 
     monkeypatch.setattr(corpus, "LOADING_EVERY_S", 0.001)
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))

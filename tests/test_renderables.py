@@ -12,7 +12,7 @@ from rich.segment import Segment
 
 from rnntui.ui.renderables import GradFlow, Heatmap, HLine, LineChart, LossChart, NormChart, Series, colored_text
 from rnntui.ui.renderables.colors import NAN_LEVEL, level_rgb, quantize
-from rnntui.core.horizon import horizons
+from rnntui.core.analysis.horizon import horizons
 from rnntui.ui.renderables.colors import DEFAULT_RAMP
 from rnntui.ui.renderables.linechart import CLIP_STYLE, ema
 

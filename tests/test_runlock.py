@@ -24,7 +24,7 @@ ROUNDS = 3  # races of each kind: a race lost once in three is seen
 
 BARRIER = textwrap.dedent("""
     import os, sys, time
-    import rnntui.cli, rnntui.cli_train, rnntui.cli_progress, rnntui.core.engine  # the slow imports first
+    import rnntui.cli, rnntui.cli.train, rnntui.cli.progress, rnntui.core.train.engine  # the slow imports first
     ready, go = sys.argv[1], sys.argv[2]
     open(ready, "w").close()
     while not os.path.exists(go):
@@ -239,7 +239,7 @@ def test_runs_lists_the_runs_under_a_folder_that_looks_like_a_run(tmp_path):
 HOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from rnntui.core.runlock import RunLock
+    from rnntui.core.runs.lock import RunLock
     lock = RunLock.take(Path(sys.argv[1]))
     print("held", flush=True)
     time.sleep(600)
@@ -254,7 +254,7 @@ def hold(folder: Path) -> subprocess.Popen:
 
 
 def test_a_lock_held_by_a_sigkilled_process_is_free_again(tmp_path):
-    from rnntui.core.runlock import RunBusy, RunLock, lock_holder
+    from rnntui.core.runs.lock import RunBusy, RunLock, lock_holder
 
     folder = tmp_path / "run"
     folder.mkdir()
@@ -270,7 +270,7 @@ def test_a_lock_held_by_a_sigkilled_process_is_free_again(tmp_path):
 
 
 def test_one_process_cannot_take_a_folder_twice_and_reading_writes_nothing(tmp_path):
-    from rnntui.core.runlock import RunBusy, RunLock, lock_holder
+    from rnntui.core.runs.lock import RunBusy, RunLock, lock_holder
 
     folder = tmp_path / "run"
     folder.mkdir()
@@ -285,9 +285,9 @@ def test_one_process_cannot_take_a_folder_twice_and_reading_writes_nothing(tmp_p
 
 
 def test_delete_refuses_a_live_run_and_a_folder_of_runs(tmp_path):
-    from rnntui.core.placement import delete_run
-    from rnntui.core.runlock import RunBusy
-    from rnntui.core.runs import RunDirError
+    from rnntui.core.runs.placement import delete_run
+    from rnntui.core.runs.lock import RunBusy
+    from rnntui.core.runs.folder import RunDirError
 
     runs = tmp_path / "checkpoints"
     live, done = runs / "live", runs / "done"

@@ -17,14 +17,14 @@ import torch
 
 from rnntui.cli import main
 from rnntui.core import events as ev
-from rnntui.core.compare import (
+from rnntui.core.analysis.compare import (
     NO_PROBES, compare_row, fmt_kept, format_table, gradient_kept, kept_summary, reach_back, reach_curves, run_kept,
     run_labels, sentence)
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
-from rnntui.core.runlist import list_runs, summary_of
+from rnntui.core.runs.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
+from rnntui.core.runs.listing import list_runs, summary_of
 from rnntui.core.units import format_count, format_duration
-from rnntui.core.runs import RunDir
+from rnntui.core.runs.folder import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")
@@ -76,7 +76,7 @@ def fixed_events() -> list:
 
 @pytest.fixture
 def fixed_clock(monkeypatch):
-    monkeypatch.setattr("rnntui.core.records.time.time", lambda: 1_700_000_000.0)
+    monkeypatch.setattr("rnntui.core.runs.records.time.time", lambda: 1_700_000_000.0)
 
 
 def test_to_record_matches_the_golden_file(fixed_clock):
@@ -328,7 +328,7 @@ def test_list_runs_reads_new_old_and_killed_runs_and_skips_junk(runs_dir):
 
 
 def test_listing_runs_with_logs_never_imports_torch(runs_dir):
-    code = ("import sys; from rnntui.core.runlist import list_runs; import rnntui.core.compare; "
+    code = ("import sys; from rnntui.core.runs.listing import list_runs; import rnntui.core.analysis.compare; "
             f"rows = list_runs({str(runs_dir / 'lstm-1x16-tiny')!r}); "
             "print(len(rows), rows[0].model, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig, config_to_dict
-from rnntui.core.corpus import Vocab
-from rnntui.core.models import CharModel
-from rnntui.core.sampling import Sampler
+from rnntui.core.data.corpus import Vocab
+from rnntui.core.model.cells import CharModel
+from rnntui.core.generate.sampling import Sampler
 
 VOCAB = Vocab.from_text("\nabcdefghij (){}[]'\"=:.,")
 
@@ -177,7 +177,7 @@ def test_bad_arguments_raise_config_error_at_call(sampler, kwargs, word):
 ])
 def test_generation_settings_check_their_ranges_in_one_line(kwargs, word):
     """The one set of generation settings (the CLI, the panel's workers): each range checked by validate()."""
-    from rnntui.core.gensettings import GenerationSettings
+    from rnntui.core.generate.settings import GenerationSettings
 
     GenerationSettings().validate()  # the defaults are valid
     GenerationSettings(seed=2**63, beam_width=32, argmax=True, length_norm=True, beam_stop="\n").validate()
@@ -215,8 +215,8 @@ def test_stream_scored_gives_the_models_probabilities(model, sampler):
 def test_step_mode_and_the_sampler_keep_the_same_top_k_under_ties():
     """One top-k filter: with ties at the k-th value, step mode's distribution is non-zero exactly on the
     characters the sampler's draws can pick."""
-    from rnntui.core.sampling import top_k_logits
-    from rnntui.core.stepping import probabilities
+    from rnntui.core.generate.sampling import top_k_logits
+    from rnntui.core.generate.stepping import probabilities
 
     logits = np.array([0.5, 2.0, 1.0, 1.0, 1.0, 1.0, -3.0, 1.0], dtype=np.float32)  # five tied for 2nd place
     _, keep = top_k_logits(logits, 0.7, 3)
@@ -229,7 +229,7 @@ def test_step_mode_and_the_sampler_keep_the_same_top_k_under_ties():
 @pytest.mark.parametrize("kind,layers", [("rnn", 1), ("lstm", 2), ("gru", 2)])
 @pytest.mark.parametrize("temperature,top_k", [(1.0, 0), (0.5, 0), (1.7, 4), (0.8, 1)])
 def test_step_mode_distribution_is_softmax_over_top_k(kind, layers, temperature, top_k):
-    from rnntui.core.stepping import Stepper
+    from rnntui.core.generate.stepping import Stepper
 
     m = make_model(kind, layers=layers)
     stepper = Stepper(Sampler.from_model(m, VOCAB), "ab(", temperature, top_k, seed=0)
@@ -248,7 +248,7 @@ def test_step_mode_distribution_is_softmax_over_top_k(kind, layers, temperature,
 
 
 def test_step_mode_accepting_proposals_is_sampling_and_undo_is_exact(sampler):
-    from rnntui.core.stepping import Stepper
+    from rnntui.core.generate.stepping import Stepper
 
     stepper = Stepper(sampler, "ab", 1.2, 0, seed=11)
     for _ in range(5):
@@ -273,7 +273,7 @@ def test_step_mode_accepting_proposals_is_sampling_and_undo_is_exact(sampler):
 
 
 def test_changing_temperature_redraws_the_proposal_with_the_same_number(sampler):
-    from rnntui.core.stepping import Stepper
+    from rnntui.core.generate.stepping import Stepper
 
     stepper = Stepper(sampler, "ab", 1.0, 0, seed=5)
     stepper.set_sampling(1e-6, 0)

@@ -205,9 +205,9 @@ def tiny_checkpoint(tmp_path_factory) -> str:
     """An untrained, seeded 1x16 LSTM on the tiny corpus's characters: the inspector's pictures."""
     import torch
 
-    from rnntui.core.checkpoints import save_checkpoint
+    from rnntui.core.runs.checkpoints import save_checkpoint
     from rnntui.core.config import config_to_dict
-    from rnntui.core.models import CharModel
+    from rnntui.core.model.cells import CharModel
 
     vocab = "".join(sorted(set("def f(x):\n    return [x, (x + 1)]\n 'quoted' \"text\"")))
     torch.manual_seed(0)

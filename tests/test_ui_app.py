@@ -97,10 +97,10 @@ async def test_a_corpus_file_named_on_the_command_line_is_kept(tmp_path):
 
 
 async def test_opening_a_checkpoint_selects_its_builtin_corpus_over_a_typed_path(tmp_path):
-    from rnntui.core.checkpoints import FORMAT, VERSION, save_checkpoint
+    from rnntui.core.runs.checkpoints import FORMAT, VERSION, save_checkpoint
     from rnntui.core.config import config_to_dict
-    from rnntui.core.corpus import load_corpus
-    from rnntui.core.models import CharModel
+    from rnntui.core.data.corpus import load_corpus
+    from rnntui.core.model.cells import CharModel
 
     vocab = load_corpus("tiny").vocab
     model = ModelConfig(kind="gru", hidden=8, layers=1, embed=4, vocab_size=len(vocab))

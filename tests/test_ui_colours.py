@@ -17,7 +17,7 @@ from rich.style import Style
 
 from fake_engine import FakeTrainer, wait_for
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.stepping import Candidate, StepView
+from rnntui.core.generate.stepping import Candidate, StepView
 from rnntui.ui.app import RnntuiApp
 from rnntui.ui.renderables.bars import CHOSEN_STYLE, MODEL_STYLE, CandidateBars
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve

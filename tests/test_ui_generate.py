@@ -123,9 +123,9 @@ async def test_generate_without_a_model_says_so():
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rnntui.core.beam import beam_search  # noqa: E402
-from rnntui.core.copycheck import CopyReport  # noqa: E402
-from rnntui.core.sampling import Sampler  # noqa: E402
+from rnntui.core.generate.beam import beam_search  # noqa: E402
+from rnntui.core.generate.copycheck import CopyReport  # noqa: E402
+from rnntui.core.generate.sampling import Sampler  # noqa: E402
 from rnntui.ui.widgets.gen_panes import GenPane, StepCandidates  # noqa: E402
 
 

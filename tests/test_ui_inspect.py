@@ -10,9 +10,9 @@ from textual.worker import WorkerFailed
 
 from fake_engine import notifications
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
-from rnntui.core.corpus import Vocab
-from rnntui.core.features import correlation, inside_quotes
-from rnntui.core.models import CharModel
+from rnntui.core.data.corpus import Vocab
+from rnntui.core.analysis.features import correlation, inside_quotes
+from rnntui.core.model.cells import CharModel
 from rnntui.ui.screens.inspect import InspectScreen
 
 TEXT = "x = ('ab', [12, \"cd\"])\ny = {3: 'é'}\n" * 4
@@ -170,7 +170,7 @@ async def test_layers_are_numbered_from_one_and_the_legend_is_short():
 
 
 async def test_inspect_from_the_command_line_leaves_the_app_on_escape(tmp_path):
-    from rnntui.core.checkpoints import save_checkpoint
+    from rnntui.core.runs.checkpoints import save_checkpoint
     from rnntui.ui.app import RnntuiApp
 
     path = tmp_path / "run" / "latest.pt"

@@ -20,10 +20,10 @@ from rich.console import Console
 from fake_engine import FakeSampler, FakeTrainer, wait_for
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
-from rnntui.core.records import MetricsLog, read_log
-from rnntui.core.runs import RunDir, RunInfo
+from rnntui.core.runs.records import MetricsLog, read_log
+from rnntui.core.runs.folder import RunDir, RunInfo
 from rnntui.ui.app import RnntuiApp
-from rnntui.core.compare import fmt_kept
+from rnntui.core.analysis.compare import fmt_kept
 from rnntui.ui.comparison import RunData, labels, rows, sentence
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve
 from rnntui.ui.screens.compare import CompareScreen
@@ -32,7 +32,7 @@ from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.widgets.charts import GradFlowPanel
 from rnntui.ui.widgets.status import StatusPanel
-from rnntui.core.experiments import experiment_configs
+from rnntui.core.train.experiments import experiment_configs
 from rnntui.ui.worker import ExperimentSession
 
 T = 40  # BPTT window of the fake runs
@@ -428,7 +428,7 @@ async def test_experiment_from_the_setup_screen_shows_compare_and_stops_all(tmp_
 
 
 async def test_generate_and_continue_from_a_run_folder_use_its_latest_checkpoint(tmp_path):
-    from rnntui.core.engine import Trainer
+    from rnntui.core.train.engine import Trainer
     from rnntui.ui.screens.generate import GenerateScreen
 
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4), seq_len=8,
@@ -464,7 +464,7 @@ async def test_generate_and_continue_from_a_run_folder_use_its_latest_checkpoint
 # a run folder's lock (issue 18): the Runs screen asks the lock, not the path
 
 
-HOLD = ("import sys, time; from pathlib import Path; from rnntui.core.runlock import RunLock; "
+HOLD = ("import sys, time; from pathlib import Path; from rnntui.core.runs.lock import RunLock; "
         "lock = RunLock.take(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)")
 
 
@@ -519,8 +519,8 @@ async def test_runs_screen_guards_a_locked_run_and_lists_runs_under_a_run_lookin
 
 
 async def test_the_app_resuming_a_busy_run_folder_notifies(tmp_path):
-    from rnntui.core.engine import Trainer
-    from rnntui.core.runs import continue_in
+    from rnntui.core.train.engine import Trainer
+    from rnntui.core.runs.folder import continue_in
 
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4), seq_len=8,
                       batch_size=2, steps=4, log_every=2, eval_every=0, sample_every_s=0.0, val_chars=200,

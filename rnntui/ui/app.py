@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.events import CheckpointSaved, RunFinished, RunStarted
-from rnntui.core.runs import continue_in
+from rnntui.core.runs.folder import continue_in
 from rnntui.core.textsafe import visible
 from rnntui.ui.exports import Exports
 from rnntui.ui.messages import EngineEvent

@@ -1,8 +1,8 @@
-"""What the Compare view needs beyond rnntui.core.compare: each run's data as it grows, and the numbers at
+"""What the Compare view needs beyond rnntui.core.analysis.compare: each run's data as it grows, and the numbers at
 a chosen point in the runs' history.
 
 The figures themselves (gradient kept k steps back, the final numbers, the learner's sentence) and the
-runs' labels come from rnntui.core.compare, the same functions `rnntui compare` prints with. numpy and
+runs' labels come from rnntui.core.analysis.compare, the same functions `rnntui compare` prints with. numpy and
 the stdlib only.
 """
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rnntui.core import compare
-from rnntui.core.records import RunLog
-from rnntui.core.runs import RunInfo
+from rnntui.core.analysis import compare
+from rnntui.core.runs.records import RunLog
+from rnntui.core.runs.folder import RunInfo
 from rnntui.core.textsafe import visible
 
 KEPT_AT = compare.KEPT_BACK  # the table's "gradient kept k steps back" columns

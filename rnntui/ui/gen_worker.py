@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from textual.message import Message
 
-from rnntui.core.gensettings import GenerationSettings
+from rnntui.core.generate.settings import GenerationSettings
 
 GEN_UPDATE_S = 0.05  # generated text reaches the screen in chunks at most every 50 ms per pane
 BEAM_PROGRESS_S = 0.25  # a beam search's "n of N characters" is posted at most this often
@@ -22,7 +22,7 @@ SamplerFactory = Callable[[dict], Any]  # checkpoint dict -> object with .stream
 
 
 def real_sampler(ckpt: dict) -> Any:
-    from rnntui.core.sampling import Sampler  # NumPy only, but keep the import off the UI's start-up
+    from rnntui.core.generate.sampling import Sampler  # NumPy only, but keep the import off the UI's start-up
 
     return Sampler.from_checkpoint(ckpt)
 
@@ -144,7 +144,7 @@ def beam(post: Callable[[Message], None], source: Callable[[], dict | None], s: 
     """Beam search on a fresh snapshot (the real sampler: a fake one has no batched step)."""
     import math
 
-    from rnntui.core.beam import beam_search
+    from rnntui.core.generate.beam import beam_search
 
     ckpt = _weights(source)
     post(GenStarted(run, _origin(ckpt)))
@@ -165,7 +165,7 @@ def beam(post: Callable[[Message], None], source: Callable[[], dict | None], s: 
 
 def stepper(post: Callable[[Message], None], source: Callable[[], dict | None], s: GenerationSettings,
             run: int) -> None:
-    from rnntui.core.stepping import Stepper
+    from rnntui.core.generate.stepping import Stepper
 
     ckpt = _weights(source)
     post(GenStarted(run, _origin(ckpt)))
@@ -175,7 +175,7 @@ def stepper(post: Callable[[Message], None], source: Callable[[], dict | None], 
 def copy_check(post: Callable[[Message], None], origin: Origin, n: int, texts: list[str], run: int) -> None:
     """Build or load the corpus index (cached), then check each pane's text."""
     from rnntui.core.config import RnntuiError
-    from rnntui.core.copycheck import CopyIndex
+    from rnntui.core.generate.copycheck import CopyIndex
 
     if not origin.corpus:
         for pane in range(len(texts)):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from textual.widget import Widget
 
-from rnntui.core.horizon import EXPLODING_ABOVE, THRESHOLD, VANISHING_BELOW, WINDOW, fmt_threshold
+from rnntui.core.analysis.horizon import EXPLODING_ABOVE, THRESHOLD, VANISHING_BELOW, WINDOW, fmt_threshold
 from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel, NormPanel
 from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.samples import SamplesPanel

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rnntui.core.runs import RunDir
+from rnntui.core.runs.folder import RunDir
 
 if TYPE_CHECKING:
     from rnntui.ui.replay import RunView

@@ -15,8 +15,8 @@ from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, Loading, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
     Validating,
 )
-from rnntui.core.horizon import HorizonSmoother
-from rnntui.core.records import to_record
+from rnntui.core.analysis.horizon import HorizonSmoother
+from rnntui.core.runs.records import to_record
 
 MAX_POINTS = 20_000  # chart history; halved (every other point kept) when full, so the whole run stays
 MAX_RECORDS = 100_000  # metric records kept for export (the newest)

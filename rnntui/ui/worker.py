@@ -24,13 +24,13 @@ TrainerFactory = Callable[..., TrainerLike]  # (cfg, resume=path | None) -> trai
 
 
 def real_trainer(cfg: TrainConfig, resume: str | None = None) -> TrainerLike:
-    from rnntui.core.engine import Trainer  # imports torch: only ever called inside a worker thread
+    from rnntui.core.train.engine import Trainer  # imports torch: only ever called inside a worker thread
 
     return Trainer(cfg, resume=resume)
 
 
 def load_checkpoint(path: str) -> dict:
-    from rnntui.core.checkpoints import load_checkpoint as load
+    from rnntui.core.runs.checkpoints import load_checkpoint as load
 
     return load(path)
 
@@ -72,7 +72,7 @@ class TrainSession:
 
 
 # -----------------------------------------------------------------------------
-# experiments: several runs trained interleaved in one worker (their configs: core/experiments.py)
+# experiments: several runs trained interleaved in one worker (their configs: core/train/experiments.py)
 
 
 class ExperimentSession:

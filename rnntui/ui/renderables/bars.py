@@ -14,7 +14,7 @@ from rich.text import Text
 from rnntui.core.textsafe import visible
 
 if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
-    from rnntui.core.stepping import StepView
+    from rnntui.core.generate.stepping import StepView
 
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"

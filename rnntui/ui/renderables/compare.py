@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from rnntui.core.compare import fmt_kept
+from rnntui.core.analysis.compare import fmt_kept
 from rnntui.core.units import bits_per_char, format_count, format_duration
 from rnntui.ui.renderables.axes import parse_style
 from rnntui.ui.renderables.linechart import LineChart, Series, ema

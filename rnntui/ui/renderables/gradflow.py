@@ -5,7 +5,7 @@ time". Bars (log scale, eighth-of-a-cell resolution) show how much of the window
 earlier hidden state, ||d loss_T / dh_t||: the curve that collapses for a plain tanh RNN (vanishing
 gradients) and stays up for an LSTM. A one-row strip under the plot shows, on its own log scale, the
 total gradient ||dL/dh_t|| that the optimiser actually receives at each step. The first line is the
-verdict of rnntui.core.horizon: the memory horizon, with its threshold stated.
+verdict of rnntui.core.analysis.horizon: the memory horizon, with its threshold stated.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from rnntui.core.horizon import Horizon, fmt_threshold, horizons as horizons_of, verdict_line
+from rnntui.core.analysis.horizon import Horizon, fmt_threshold, horizons as horizons_of, verdict_line
 from rnntui.ui.renderables.axes import DIM, parse_style, waiting
 
 # defaults for a chart drawn standalone (tests, exports); the panel passes the theme's, from its gradflow--*

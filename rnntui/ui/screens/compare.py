@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from rnntui.core.records import Follower, RunLog
-from rnntui.core.runs import RunDir
+from rnntui.core.runs.records import Follower, RunLog
+from rnntui.core.runs.folder import RunDir
 from rnntui.core.textsafe import visible
 from rnntui.ui.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
 from rnntui.ui.renderables.compare import (

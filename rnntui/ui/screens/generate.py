@@ -30,7 +30,7 @@ from rnntui.ui import gen_worker as gw
 from rnntui.ui.forms import all_valid
 from rnntui.ui.screens.generate_step import StepMode
 from rnntui.ui.screens.generate_output import GeneratedText
-from rnntui.core.gensettings import GenerationSettings
+from rnntui.core.generate.settings import GenerationSettings
 from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenPanelState
 from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepCandidates
 from rnntui.ui.widgets.temperature import TemperatureSlider

@@ -2,7 +2,7 @@
 
 The screen owns the user's choices (cursor, layer, h/c, selected unit, ranking, marked range) and turns
 them into one immutable View after every key; the widgets only draw that View. Rankings ("find neurons")
-use rnntui.core.features, which is numpy only, so nothing here imports torch outside the worker.
+use rnntui.core.analysis.features, which is numpy only, so nothing here imports torch outside the worker.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from textual.widgets import Footer
 from textual.worker import WorkerState, get_current_worker
 
 from rnntui.core.config import RnntuiError
-from rnntui.core.features import FEATURES, FeatureError
+from rnntui.core.analysis.features import FEATURES, FeatureError
 from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.widgets.inspect import (
     CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
@@ -40,7 +40,7 @@ class InspectProgress(Message):
 class InspectLoaded(Message):
     def __init__(self, inspection) -> None:
         super().__init__()
-        self.inspection = inspection  # rnntui.core.inspect.Inspection (numpy arrays only)
+        self.inspection = inspection  # rnntui.core.analysis.inspect.Inspection (numpy arrays only)
 
 
 class InspectScreen(Screen):
@@ -108,7 +108,7 @@ class InspectScreen(Screen):
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def run_model(self) -> None:
-        from rnntui.core.inspect import inspect_checkpoint  # imports torch: only ever in this thread
+        from rnntui.core.analysis.inspect import inspect_checkpoint  # imports torch: only ever in this thread
 
         worker = get_current_worker()
         last = 0.0
@@ -140,7 +140,7 @@ class InspectScreen(Screen):
     def on_inspect_loaded(self, msg: InspectLoaded) -> None:
         ins = msg.inspection
         self.words = np.array([m.start() for m in re.finditer(r"\w+", ins.text)], dtype=np.int64)
-        from rnntui.core.checkpoints import weights_of  # torch is loaded by now: the inspection ran
+        from rnntui.core.runs.checkpoints import weights_of  # torch is loaded by now: the inspection ran
 
         self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {weights_of(self.source).step:,}"
         self.query_one(RunLine).summary(ins)

@@ -17,9 +17,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, Static
 
 from rnntui.core.config import RnntuiError
-from rnntui.core.placement import delete_run
-from rnntui.core.runlist import RunSummary, list_runs
-from rnntui.core.runs import RunDir
+from rnntui.core.runs.placement import delete_run
+from rnntui.core.runs.listing import RunSummary, list_runs
+from rnntui.core.runs.folder import RunDir
 from rnntui.core.textsafe import visible
 from rnntui.core.units import format_count, format_duration
 from rnntui.ui.widgets.header import AppHeader

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from rnntui.core.runs import continue_in
+from rnntui.core.runs.folder import continue_in
 from rnntui.core.textsafe import visible
 from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
 from rnntui.ui.widgets.header import AppHeader
@@ -125,7 +125,7 @@ class SetupScreen(Screen):
         from textual.worker import get_current_worker
 
         from rnntui.core.config import RnntuiError
-        from rnntui.core.corpus import corpus_info
+        from rnntui.core.data.corpus import corpus_info
 
         worker, shown = get_current_worker(), [-1]
 
@@ -155,7 +155,7 @@ class SetupScreen(Screen):
 
     @work(thread=True, exclusive=True, group="devices", exit_on_error=False)
     def find_devices(self) -> None:
-        from rnntui.core.devices import available_devices
+        from rnntui.core.model.devices import available_devices
 
         self.app.call_from_thread(self._show_devices, available_devices())
 
@@ -280,7 +280,7 @@ class SetupScreen(Screen):
 
     @on(Button.Pressed, "#exp-start")
     def _experiment_pressed(self) -> None:
-        from rnntui.core.experiments import PRESETS, experiment_configs
+        from rnntui.core.train.experiments import PRESETS, experiment_configs
 
         cfg = self.read_config()
         if cfg is None:

@@ -52,7 +52,7 @@ def form_values(cfg: TrainConfig) -> dict[str, str]:
 
 
 BUILTIN_LABELS = {"python": "python (the stdlib's source)", "tiny": "tiny (2 KB, quick demos)",
-                  "brackets": "brackets (nested structure)"}  # rnntui.core.builtin.BUILTIN, without torch
+                  "brackets": "brackets (nested structure)"}  # rnntui.core.data.builtin.BUILTIN, without torch
 
 
 class PathSuggester(Suggester):
@@ -80,7 +80,7 @@ class PathSuggester(Suggester):
 
 
 def experiment_block() -> ComposeResult:
-    from rnntui.core.experiments import PRESETS
+    from rnntui.core.train.experiments import PRESETS
 
     with Vertical(id="exp-box", classes="setup-box") as box:
         box.border_title = "or run an experiment (the form's settings, one run per variant, compared live)"

@@ -15,7 +15,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from rnntui.core.features import UNIT_ORDERS
+from rnntui.core.analysis.features import UNIT_ORDERS
 from rnntui.ui.panels import PANEL_IDS, PANELS, ROWS
 from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel, NormPanel
 from rnntui.ui.widgets.hidden import HeatmapPanel

@@ -16,7 +16,7 @@ from textual.reactive import reactive, var
 from textual.widget import Widget
 
 from rnntui.core.events import ProbeSnapshot
-from rnntui.core.horizon import Horizon
+from rnntui.core.analysis.horizon import Horizon
 from rnntui.ui.renderables.axes import Waiting
 from rnntui.ui.renderables.gradflow import BAR_STYLE, MARK_STYLE, TOTAL_STYLE, VERDICT_STYLES, GradFlow
 from rnntui.ui.renderables.linechart import CLIP_STYLE, EMA_STYLE, NORM_STYLE, RAW_STYLE, VAL_STYLE, LossChart, NormChart

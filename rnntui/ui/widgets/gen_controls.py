@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Integer
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
-from rnntui.core.gensettings import MAX_BEAM_WIDTH, GenerationSettings
+from rnntui.core.generate.settings import MAX_BEAM_WIDTH, GenerationSettings
 from rnntui.ui.widgets.temperature import TemperatureSlider
 
 MAX_SEED = 2**31 - 1  # the seed box's bound (the core takes up to 2**63; a box of ten digits is plenty)

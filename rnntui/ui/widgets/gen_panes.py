@@ -22,7 +22,7 @@ from rnntui.ui.renderables.confidence import BAND_STYLES, bits_per_char, generat
 from rnntui.ui.widgets.theme_styles import component_styles
 
 if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
-    from rnntui.core.stepping import StepView
+    from rnntui.core.generate.stepping import StepView
 
 
 # the confidence bands' colours, p < .1 (1) .. p >= .9 (5): component classes of the panes and the legend

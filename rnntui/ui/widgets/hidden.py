@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from rnntui.core.events import ProbeSnapshot
-from rnntui.core.features import UNIT_ORDERS, unit_order
+from rnntui.core.analysis.features import UNIT_ORDERS, unit_order
 from rnntui.ui.renderables.colors import DEFAULT_RAMP, Ramp
 from rnntui.ui.renderables.heatmap import Heatmap
 from rnntui.ui.widgets.charts import ProbePanel

@@ -18,8 +18,8 @@ from rnntui.core.textsafe import visible
 from rnntui.ui.widgets.inspect.text import shown_char
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
-if TYPE_CHECKING:  # rnntui.core.inspect imports torch; the UI only needs the type
-    from rnntui.core.inspect import Inspection
+if TYPE_CHECKING:  # rnntui.core.analysis.inspect imports torch; the UI only needs the type
+    from rnntui.core.analysis.inspect import Inspection
 
 HI = Style(reverse=True, bold=True)
 

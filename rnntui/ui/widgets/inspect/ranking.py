@@ -1,13 +1,13 @@
 """How the inspector orders the units of the shown layer and state: by variance over the text, by index, or
 by how well each one tracks a text feature ("find neurons": a correlation, or a marked range's score).
 
-numpy only (rnntui.core.features), so nothing here imports torch.
+numpy only (rnntui.core.analysis.features), so nothing here imports torch.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from rnntui.core.features import FEATURES, correlation, rank, selection_scores, text_feature, variance_order
+from rnntui.core.analysis.features import FEATURES, correlation, rank, selection_scores, text_feature, variance_order
 from rnntui.ui.widgets.inspect.view import View
 
 SORTS = ("variance", "feature", "index")  # s cycles the unit order through these
@@ -31,7 +31,7 @@ def unit_ranking(v: View, sort: str, feature: str, pattern: str) -> tuple[np.nda
     """(order (H,), scores (H,) or None for the index order, label for the unit list's title).
 
     sort is one of SORTS; "feature" ranks by `feature` (a key of FEATURES; `pattern` is the regex
-    feature's expression). Raises rnntui.core.features.FeatureError when the feature cannot be computed.
+    feature's expression). Raises rnntui.core.analysis.features.FeatureError when the feature cannot be computed.
     """
     acts = v.acts  # (T, H)
     if sort == "index":

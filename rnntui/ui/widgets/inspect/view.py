@@ -16,8 +16,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-if TYPE_CHECKING:  # rnntui.core.inspect imports torch; the UI only needs the type
-    from rnntui.core.inspect import Inspection
+if TYPE_CHECKING:  # rnntui.core.analysis.inspect imports torch; the UI only needs the type
+    from rnntui.core.analysis.inspect import Inspection
 
 
 @dataclass(frozen=True, eq=False)

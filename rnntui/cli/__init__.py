@@ -1,0 +1,57 @@
+"""The command line: `rnntui [CORPUS]` opens the TUI; train, sample, inspect and corpora run headless.
+
+This module is the entry point (`main`, the `rnntui` script and `python -m rnntui`): it picks the command's
+module and runs it. One module per command beside it, each imported only when its command runs: tui.py
+(the app), train.py, sample.py, inspect.py, corpora.py, runs.py (runs, compare, watch); options.py holds
+what they share (the one-line error, the option groups), output.py the guarded stdout and stderr,
+progress.py train's progress line.
+
+Errors caused by input are one line on stderr and exit status 2, never a traceback. The headless
+commands run with guarded stdout and stderr (cli/output.py): an output that fails (a closed pipe, a full
+disk) is an exit status, never a traceback, and a training run saves first.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Callable, Sequence
+
+# command -> the module under rnntui/cli/ with its cmd_<command>; a command's module is imported only when
+# that command runs, so `rnntui --help` and the TUI's first frame stay quick ("": no command, the app)
+COMMANDS = {"train": "train", "sample": "sample", "inspect": "inspect", "corpora": "corpora",
+            "runs": "runs", "compare": "runs", "watch": "runs"}
+HEADLESS = {"train", "sample", "corpora", "runs", "compare"}  # print, and get guarded output (the app owns its terminal)
+
+
+# -----------------------------------------------------------------------------
+# entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in HEADLESS:
+        from rnntui.cli.output import guarded_output
+
+        with guarded_output() as output:
+            status = _main(argv)
+        return output.exit_status(status)
+    return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        if argv and argv[0] in COMMANDS:
+            return _command(argv[0])(argv[1:])
+        return _command("")(argv)
+    except KeyboardInterrupt:
+        print("rnntui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _command(name: str) -> Callable[[Sequence[str]], int]:
+    module = importlib.import_module(f"rnntui.cli.{COMMANDS[name] if name else 'tui'}")
+    return getattr(module, f"cmd_{name or 'tui'}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

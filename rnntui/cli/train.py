@@ -1,0 +1,225 @@
+"""`rnntui train`: train a character model without the TUI, printing progress (cli/progress.py).
+
+Ctrl+C, SIGTERM and SIGHUP stop at the next step and save latest.pt; the exit status then says which
+signal it was. An output that fails (a closed pipe, a full disk under --metrics; see cli/output.py) stops
+the run the same way, with its own status. Under torchrun every rank runs this command
+(rnntui.core.train.distributed). The option groups it shares with `rnntui compare` are in cli/options.py; compare also
+uses this module's config and signal handling.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import signal
+import stat
+import sys
+import threading
+from dataclasses import fields, replace
+from typing import Sequence
+
+from rnntui.cli.options import (Parser, add_budget_options, add_model_options, add_optimiser_options,
+                                add_run_options, fail)
+from rnntui.terminal import silence_terminal
+from rnntui.core.config import describe
+from rnntui.core.textsafe import visible
+
+# -----------------------------------------------------------------------------
+# options and the config they make
+
+
+def train_parser() -> Parser:
+    p = Parser(prog="rnntui train", description="Train a character model without the TUI.")
+    p.add_argument("corpus", nargs="?", help="built-in corpus name or a text file (default with --resume: the checkpoint's)")
+    add_model_options(p)
+    add_optimiser_options(p)
+    add_budget_options(p)
+    add_run_options(p)
+    a = p.add_argument
+    a("--run-name", help="folder name under --out-dir (default: model and corpus)")
+    a("--out-dir", help="where run folders go (default ./checkpoints)")
+    a("--resume", metavar="CHECKPOINT", help="continue a run from its latest.pt or best.pt")
+    a("--metrics", metavar="FILE.jsonl", help="also append the step and eval records to this file (the run "
+      "folder's metrics.jsonl has them all)")
+    a("--val-chars", type=int, help=describe("val_chars"))
+    a("--overwrite", action="store_true", help="replace a run already in the run folder (default: pick a fresh name)")
+    a("--force-corpus", action="store_true", help="with --resume: continue on a corpus other than the checkpoint's")
+    a("--no-samples", action="store_true", help="do not print samples while training")
+    return p
+
+
+def train_config(args: argparse.Namespace):
+    from rnntui.core.runs.checkpoints import config_of, load_checkpoint
+    from rnntui.core.config import ModelConfig, TrainConfig
+
+    base = config_of(load_checkpoint(args.resume)) if args.resume else TrainConfig(model=ModelConfig())
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    model_names = {f.name for f in fields(ModelConfig)}
+    model = replace(base.model, **{k: v for k, v in given.items() if k in model_names})
+    run = {k.replace("-", "_"): v for k, v in given.items() if k in {f.name for f in fields(TrainConfig)} and k != "model"}
+    if any(k in given for k in ("steps", "epochs", "minutes")):  # a new budget replaces the old one
+        base = replace(base, steps=None, epochs=None, minutes=None)
+    elif not args.resume:
+        run["epochs"] = 1.0  # default budget: one pass over the training split
+    if args.resume and "bf16" not in given:
+        run["bf16"] = None  # the checkpoint holds the old machine's resolved choice; follow this one's hardware
+    if args.resume and "run_name" not in given:  # continue in the checkpoint's own run folder
+        from rnntui.core.runs.folder import continue_in
+
+        own = continue_in(base, args.resume)
+        run.setdefault("run_name", own.run_name)
+        run.setdefault("out_dir", own.out_dir)
+    return replace(base, model=model, **run)
+
+
+# -----------------------------------------------------------------------------
+# stopping on a signal
+
+
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl+C, timeout/docker stop/schedulers, a closed terminal
+
+
+class StopOnSignal:
+    """The first Ctrl+C, SIGTERM or SIGHUP stops training at the next step boundary (latest.pt is saved);
+    a second one cuts the closing validation short, and the save still happens. The exit status of a
+    stopped run is 128 + the signal's number (130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP).
+
+    A failed output stops it the same way (stop_for): stdout or stderr (141 for a closed pipe, 74 for
+    another error; cli/output.py) or the --metrics file (141 for a closed pipe, 2 for another error)."""
+
+    def __init__(self) -> None:
+        from rnntui.cli.output import on_output_failure
+
+        self.stop = threading.Event()
+        self.code = 0  # the exit status of a stopped run: the first cause's
+        self.closing = ""  # one line to print once the run is over, saying why it stopped (not a signal)
+        self.trainer = None
+        self.quiet = False  # ranks other than 0 of a distributed run print nothing
+        for name in STOP_SIGNALS:
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self._on_signal)
+        on_output_failure(self._on_output_failure)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if signum == getattr(signal, "SIGHUP", None):
+            silence_terminal()  # the terminal is gone: writing to it would fail mid-save
+        if not self.stop.is_set():
+            self.stop_for(128 + signum)
+            return
+        if self.trainer is not None:
+            self.trainer.hurry()
+        if not self.quiet:
+            print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
+
+    def stop_for(self, code: int, closing: str = "") -> None:
+        """Stop at the next step, to exit with `code` and print `closing` once stopped; the first cause wins."""
+        if not self.stop.is_set():
+            self.code, self.closing = code, closing
+            self.stop.set()
+
+    def _on_output_failure(self, e: OSError) -> None:  # may run on a progress bar's thread: only flags
+        from rnntui.cli.output import exit_status_for
+
+        self.stop_for(exit_status_for(e), f"rnntui: error: output failed ({e.strerror or e}): training stopped")
+
+    def metrics_failed(self, e: Exception) -> None:
+        """The --metrics file could not be written (a LogError naming it)."""
+        from rnntui.cli.output import BROKEN_PIPE_EXIT
+
+        cause = e.__context__  # the OSError the LogError was raised from (raise ... from None keeps it here)
+        closed = isinstance(cause, OSError) and cause.errno == errno.EPIPE  # its reader went away
+        self.stop_for(BROKEN_PIPE_EXIT if closed else 2, f"rnntui: error: {visible(str(e))}: training stopped")
+
+    def close(self, latest: str | None) -> None:
+        """After the run: the line saying why it stopped, when it was not a signal."""
+        if self.closing and not self.quiet:
+            print(self.closing + (f"; latest checkpoint: {visible(latest)}" if latest else ""), file=sys.stderr,
+                  flush=True)
+
+    @property
+    def exit_code(self) -> int:
+        return self.code or 130
+
+
+# -----------------------------------------------------------------------------
+# --metrics
+
+
+def _open_metrics(path: str):
+    """The --metrics log. A pipe or FIFO works (its reader gets the records as they come; one that goes
+    away stops the run like a closed stdout), but one with no reader yet is refused: opening it would
+    wait for a reader forever."""
+    from rnntui.core.runs.records import LogError, MetricsLog
+
+    probe = None
+    try:
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            probe = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO: nobody reads it
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            raise LogError(f"{path}: a pipe with no reader (start its reader first)") from None
+        raise LogError(f"{path}: cannot write metrics ({e.strerror or e})") from None
+    try:
+        return MetricsLog(path, kinds=("step", "eval"))
+    finally:
+        if probe is not None:
+            os.close(probe)  # held until then: closing it first would give the reader an end of file
+
+
+# -----------------------------------------------------------------------------
+# the command
+
+
+def cmd_train(argv: Sequence[str]) -> int:
+    args = train_parser().parse_args(argv)
+    if not args.corpus and not args.resume:
+        return fail("train needs a CORPUS (a built-in name or a text file); see rnntui corpora")
+    signals = StopOnSignal()
+    if "RANK" in os.environ:  # under torchrun: torch's C++ logs would add a stack dump to our one line
+        os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")  # (set before torch is imported)
+    from rnntui.core.config import RnntuiError
+
+    metrics = dist = None
+    try:
+        cfg = train_config(args)
+        from rnntui.cli.progress import TrainProgress
+        from rnntui.core.train.distributed import init_from_env
+        from rnntui.core.train.engine import Trainer
+        from rnntui.core.runs.records import LogError
+
+        dist = init_from_env(cfg.device)  # under torchrun: join the ranks (one line and exit 2 if it cannot)
+        signals.quiet = not dist.is_main
+        metrics = _open_metrics(args.metrics) if args.metrics and dist.is_main else None
+        trainer = Trainer(cfg, resume=args.resume, overwrite=args.overwrite, force_corpus=args.force_corpus,
+                          dist=dist)
+        signals.trainer = trainer
+        with TrainProgress(show_samples=not args.no_samples, quiet=not dist.is_main) as progress:
+            for event in trainer.run(stop=signals.stop):
+                progress.update(event)  # never raises on a failed output: cli/output.py stops the run instead
+                if metrics is not None:
+                    try:
+                        metrics.write(event)
+                    except LogError as e:  # a full disk, a closed pipe: stop and save, as a signal does
+                        metrics = None
+                        signals.metrics_failed(e)
+        signals.close(progress.latest_path)
+        if progress.reason == "stopped" or signals.closing:
+            return signals.exit_code
+        return progress.exit_code
+    except RnntuiError as e:
+        return fail(str(e))
+    except OSError as e:
+        return fail(f"{e.filename or ''}: {e.strerror or e}".lstrip(": "))
+    except RuntimeError as e:  # a rank lost while the model was being set up (DDP's first broadcast)
+        from rnntui.core.train.distributed import is_dist_failure, lost_rank
+
+        if dist is None or not dist.enabled or not is_dist_failure(e):
+            raise
+        return fail(str(lost_rank(dist, e)))
+    finally:
+        if metrics is not None:
+            metrics.close()
+        if dist is not None:
+            dist.close()

@@ -1,0 +1,31 @@
+"""`rnntui [CORPUS] [--checkpoint CKPT]`: the app itself."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from rnntui import version
+from rnntui.cli.options import Parser, fail
+
+
+def tui_parser() -> Parser:
+    p = Parser(prog="rnntui", description="Watch a character-level RNN, LSTM or GRU learn. Commands: "
+                "train, sample, inspect, corpora, runs, compare, watch (rnntui COMMAND -h).")
+    p.add_argument("corpus", nargs="?", default=None, help="built-in corpus or text file (default: python)")
+    p.add_argument("--checkpoint", help="open a checkpoint to continue training or generate from it")
+    p.add_argument("--version", action="version", version=f"rnntui {version()}")
+    return p
+
+
+def cmd_tui(argv: Sequence[str]) -> int:
+    args = tui_parser().parse_args(argv)
+    if args.checkpoint:
+        from rnntui.core.runs.checkpoints import load_checkpoint
+        from rnntui.core.config import RnntuiError
+
+        try:
+            load_checkpoint(args.checkpoint)
+        except RnntuiError as e:
+            return fail(str(e))
+    from rnntui.ui.app import run_tui
+
+    return run_tui(corpus=args.corpus, checkpoint=args.checkpoint)

@@ -1,0 +1,286 @@
+"""The training loop's state and its parts: one optimiser step, logging, validation, probes, samples.
+
+`Trainer.run` (engine.py) reads as the loop itself; this object holds what the loop carries from step to
+step (model, optimiser, carried hidden state, accumulators, timers) with one method per concern. The hot
+path does no host sync: loss and gradient norm accumulate as device tensors and are read every
+cfg.log_every steps.
+
+What a checkpoint holds, and how a resume puts it back into a new loop, lives in resume.py (`restore`,
+`share`, `pack`): this module decides when to save, that one what is saved.
+
+Distributed (rnntui.core.train.distributed): the model is wrapped in DistributedDataParallel, each rank walks
+its own slice of the streams, and whatever the ranks must agree on (stop, save, the clock of a time
+budget) is settled in the one all-reduce of each log interval. Only rank 0 validates, probes, samples
+and saves.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from contextlib import nullcontext
+from typing import Any, Callable, Iterator
+
+import torch
+
+from rnntui.core import events as ev
+from rnntui.core.runs.checkpoints import Checkpoint, save_checkpoint
+from rnntui.core.config import TrainConfig
+from rnntui.core.data.corpus import Corpus
+from rnntui.core.train.distributed import Dist, rank_slice
+from rnntui.core.data.streams import Streams
+from rnntui.core.units import bits_per_char
+from rnntui.core.train.evaluation import iter_evaluate, total_windows, windows_for
+from rnntui.core.train.history import History
+from rnntui.core.model.cells import CharModel, detach_state, loss_fn, map_state
+from rnntui.core.analysis.probes import gradient_flow, hidden_states, probe_text_ids
+from rnntui.core.train.resume import pack, restore, share
+from rnntui.core.runs.folder import RunDir
+from rnntui.core.generate.sampling import Sampler
+from rnntui.core.train.schedule import Budget, lr_at
+
+DIVERGE_FACTOR = 1.5  # a loss above 1.5x ln(V), worse than a uniform guess, counts as diverged
+PROBE_STREAMS = 8  # streams per gradient-flow probe: more streams, a steadier curve
+PROBE_FLOOR_STEPS = 200  # a probe at least every this many steps, whatever the time budget says...
+PROBE_FLOOR_S = 20.0  # ...or every this many seconds, whichever comes first
+VALIDATING_EVERY_S = 0.5  # progress events of a long validation pass
+
+
+class Diverged(Exception):
+    """The loss left the finite range or got worse than a uniform guess."""
+
+
+class TrainLoop:
+    def __init__(self, cfg: TrainConfig, corpus: Corpus, device: torch.device, run: RunDir | None,
+                 ckpt: Checkpoint | None, lock: threading.Lock, dist: Dist = Dist()):
+        self.cfg, self.corpus, self.device, self.run, self.lock, self.dist = cfg, corpus, device, run, lock, dist
+        torch.manual_seed(cfg.seed)
+        self.model = CharModel(cfg.model).to(device)
+        if dist.enabled:  # the same initial weights everywhere; each rank its own dropout masks
+            torch.manual_seed(cfg.seed + dist.rank)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.train = Streams(rank_slice(corpus.train, cfg.batch_size, cfg.seq_len, dist), cfg.batch_size,
+                             cfg.seq_len, device)  # (B, L): this rank's streams
+        self.global_batch = self.train.batch * dist.world_size  # streams of all ranks together
+        self.val = Streams(corpus.val, min(self.global_batch, 16), cfg.seq_len, device)
+        self.notes: list[str] = []  # one-line notices for the start of the run
+        self.budget = Budget.of(cfg, self.train.windows)
+        self.plan_start = 0  # step where this learning-rate plan began
+        # weights, optimiser state and the loss stay fp32; autocast runs the matmuls in bf16
+        self.autocast: Callable[[], Any] = (
+            (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext)
+        self.losses, self.grad_norms = History(), History()
+        self.val_hist: list[tuple[int, float]] = []
+        self.step, self.best, self.state = 0, math.inf, None
+        self.chars0, self.wall0 = 0, 0.0  # earlier invocations' totals
+        if ckpt is not None:
+            restore(self, ckpt)  # resume.py
+        self.start_step = self.step
+        self.net = self.model if not dist.enabled else torch.nn.parallel.DistributedDataParallel(
+            self.model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True)
+        # what the ranks agreed on at the last log interval (single process: read live instead)
+        self.agreed_s, self.agreed_stop, self.agreed_save = 0.0, False, False
+        self.shared_step, self.shared_state, self.shared_rngs = -1, None, []  # all ranks', gathered for a save
+        self.initial_loss = math.log(len(corpus.vocab))
+        self.probe_ids = probe_text_ids(corpus, cfg.probe_text, device)
+        self.clip = cfg.clip if cfg.clip > 0 else math.inf
+        # accumulators between log intervals (device tensors: no sync per step)
+        self.loss_acc = torch.zeros((), device=device)
+        self.gn_acc = torch.zeros((), device=device)
+        self.n_acc = 0
+        self.train_loss: float | None = None
+        self.x = self.y = self.state_in = None  # the last window, for the probes
+        # clocks: the budget counts training time only, not pauses
+        self.t0 = time.perf_counter()
+        self.paused_s = self.probe_s = 0.0
+        self.last_log_t, self.last_log_step = self.t0, self.step
+        self.last_probe = self.last_sample = -math.inf
+        self.last_probe_step = -(10**9)
+        self.last_save = self.t0
+
+    # ---- clocks and budget -----------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0 - self.paused_s
+
+    def clock(self) -> float:
+        """The training time budgets and schedules read: distributed, the one the ranks agreed on at the
+        last log interval, so every rank stops at the same step and uses the same learning rate."""
+        return self.agreed_s if self.dist.enabled else self.elapsed()
+
+    def done(self) -> bool:
+        return self.budget.done(self.step, self.clock())
+
+    def stop_now(self, stop: threading.Event) -> bool:
+        """Distributed: a stop request counts once every rank knows of it (the next log interval)."""
+        return self.agreed_stop if self.dist.enabled else stop.is_set()
+
+    def progress(self) -> float:
+        """Fraction of the current plan done: a resume that extends the budget plans from where it resumed."""
+        b = self.budget
+        if b.total_steps is not None:
+            span = max(1, b.total_steps - self.plan_start)
+            return min(1.0, max(0.0, (self.step - self.plan_start) / span))
+        return b.progress(self.step, self.clock())
+
+    def chars_seen(self) -> int:
+        return self.chars0 + (self.step - self.start_step) * self.global_batch * self.cfg.seq_len
+
+    # ---- one optimiser step ----------------------------------------------------------------------
+
+    def optimise(self) -> None:
+        k = self.step % self.train.windows
+        if k == 0:
+            self.state = None  # a new epoch starts each stream over: no carried state across the wrap
+        self.x, self.y = self.train.window(k)  # (B, T) each
+        self.state_in = self.state
+        lr = lr_at(self.cfg, self.step, self.progress())
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        self.lr = lr
+        with self.autocast():
+            logits, state = self.net(self.x, self.state)  # (B, T, V)
+            loss = loss_fn(logits, self.y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()  # distributed: DDP averages the gradients over all ranks here
+        gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+        with self.lock:
+            self.opt.step()
+            self.step += 1
+        self.state = detach_state(state)
+        self.loss_acc += loss.detach()
+        self.gn_acc += gn.detach()
+        self.n_acc += 1
+
+    # ---- metrics, at log intervals only (each .item() is a device sync) --------------------------
+
+    def log_due(self, stopping: bool) -> bool:
+        # distributed, every rank must log at the same steps: a stop waits for the next interval
+        return self.step % self.cfg.log_every == 0 or (stopping and not self.dist.enabled) or self.done()
+
+    def log(self, stopping: bool = False, save_requested: bool = False) -> ev.StepMetrics:
+        # one host sync; distributed, one all-reduce that also settles stop, save and the clock
+        stats = torch.stack([self.loss_acc / self.n_acc, self.gn_acc / self.n_acc])
+        if self.dist.enabled:
+            flags = torch.tensor([float(stopping), float(save_requested or self._save_time()), self.elapsed()],
+                                 device=self.device)
+            stats = self.dist.all_reduce_mean(torch.cat([stats, flags]))
+        train_loss, grad_norm, *agreed = stats.tolist()
+        if agreed:
+            self.agreed_stop, self.agreed_save, self.agreed_s = agreed[0] > 0, agreed[1] > 0, agreed[2]
+        self.loss_acc.zero_()
+        self.gn_acc.zero_()
+        self.n_acc = 0
+        if not math.isfinite(train_loss) or not math.isfinite(grad_norm) or train_loss > DIVERGE_FACTOR * self.initial_loss:
+            raise Diverged(f"loss {train_loss:.3g} at step {self.step}: training diverged; lower --lr "
+                           f"(now {self.cfg.lr:g}) or --clip (now {self.cfg.clip:g}). The last good checkpoint is kept.")
+        self.train_loss = train_loss
+        self.losses.add(self.step, train_loss)
+        self.grad_norms.add(self.step, grad_norm)
+        now = time.perf_counter()
+        chars = (self.step - self.last_log_step) * self.global_batch * self.cfg.seq_len
+        cps = chars / max(now - self.last_log_t, 1e-9)
+        self.last_log_t, self.last_log_step = now, self.step
+        el = self.elapsed()
+        b = self.budget
+        if b.total_steps is not None:
+            eta = (b.total_steps - self.step) * self.global_batch * self.cfg.seq_len / max(cps, 1e-9)
+        else:
+            eta = max(0.0, b.seconds - el) if b.seconds is not None else None
+        return ev.StepMetrics(self.step, self.step / self.train.windows, train_loss, self.lr, grad_norm, cps, el,
+                              b.progress(self.step, el), eta, self.chars_seen(), self.wall0 + el)
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+
+    corpus_fingerprint = ""  # set by the Trainer; pack() records it
+
+    def save(self, kind: str) -> ev.CheckpointSaved | None:
+        """Rank 0 writes; distributed, every rank calls it for latest.pt (it gathers their state first)."""
+        if kind == "latest":
+            self.last_save = time.perf_counter()  # on every rank: each one's clock of the next periodic save
+        share(self)
+        if self.run is None or not self.dist.is_main:
+            return None
+        path = self.run.latest if kind == "latest" else self.run.best
+        save_checkpoint(path, pack(self))
+        return ev.CheckpointSaved(self.step, str(path), kind, time.time())
+
+    def save_due(self, requested: bool = False) -> bool:
+        """Time for latest.pt (or the app asked). Distributed: what the ranks agreed at this log interval."""
+        if self.dist.enabled:
+            return self.agreed_save
+        return requested or self._save_time()
+
+    def _save_time(self) -> bool:
+        return time.perf_counter() - self.last_save >= self.cfg.checkpoint_minutes * 60
+
+    # ---- validation ------------------------------------------------------------------------------
+
+    def validate(self, max_windows: int | None, stop: threading.Event | None = None) -> Iterator[ev.Event]:
+        """One validation pass; keeps the result, reports it, and writes best.pt when it improved.
+
+        A set `stop` cuts the pass short: the windows done so far are scored. Distributed: every rank
+        calls it at the same step; rank 0 alone validates (the others go on to the next step and wait)."""
+        share(self)  # a best.pt written below needs every rank's state
+        if not self.dist.is_main:
+            return
+        gen = iter_evaluate(self.model, self.val, max_windows, self.autocast, stop)
+        last, done = time.perf_counter(), 0
+        while True:
+            try:
+                done, total = next(gen)
+            except StopIteration as end:
+                v = end.value
+                break
+            if time.perf_counter() - last >= VALIDATING_EVERY_S:
+                last = time.perf_counter()
+                yield ev.Validating(self.step, done, total)
+        if v is None:
+            return
+        full = done == total_windows(self.val, None)  # the whole split was scored
+        self.val_hist.append((self.step, v))
+        improved = v < self.best
+        self.best = min(self.best, v)
+        self.last_val = v
+        yield ev.EvalMetrics(self.step, v, bits_per_char(v), self.best, full=full)
+        if improved and (e := self.save("best")):
+            yield e
+
+    last_val: float | None = None
+
+    def final_windows(self) -> int | None:
+        return windows_for(self.val, self.cfg.val_chars)
+
+    # ---- probes and samples: time-based, budgeted, with a floor no budget can starve ----------
+
+    def probe_due(self, now: float) -> bool:
+        cfg = self.cfg
+        if cfg.probe_hz <= 0 or not self.dist.is_main:  # rank 0 probes its own streams, alone
+            return False
+        if self.last_probe == -math.inf:
+            return True
+        floor = self.step - self.last_probe_step >= PROBE_FLOOR_STEPS or now - self.last_probe >= PROBE_FLOOR_S
+        rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * self.elapsed()
+        return floor or rate_ok
+
+    def probe(self) -> ev.ProbeSnapshot:
+        t = time.perf_counter()
+        self.last_probe, self.last_probe_step = t, self.step
+        n = min(PROBE_STREAMS, self.x.size(0))
+        st = None if self.state_in is None else map_state(lambda s: s[:, :n], self.state_in)
+        g_total, g_last = gradient_flow(self.model, self.x[:n], self.y[:n], st)
+        hid, cell = hidden_states(self.model, self.probe_ids)
+        text = self.corpus.vocab.decode(self.probe_ids.tolist())
+        self.probe_s += time.perf_counter() - t
+        return ev.ProbeSnapshot(self.step, g_total, g_last, text, hid, cell, self.cfg.clip)
+
+    def sample_due(self, now: float) -> bool:
+        return (self.cfg.sample_every_s > 0 and self.dist.is_main
+                and now - self.last_sample >= self.cfg.sample_every_s)
+
+    def sample(self) -> ev.Sample:
+        self.last_sample = time.perf_counter()
+        with self.lock:
+            sampler = Sampler.from_model(self.model, self.corpus.vocab)
+        text = sampler.sample("", temperature=0.8, length=self.cfg.sample_len, seed=self.cfg.seed + self.step)
+        return ev.Sample(self.step, "", text, 0.8)
