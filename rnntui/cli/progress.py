@@ -1,5 +1,8 @@
-"""What `rnntui train` prints: a Rich progress bar with loss, chars/s and ETA, samples as they come, and a
-closing summary of losses and checkpoint paths.
+"""What `rnntui train` prints: a Rich progress bar with loss, chars/s, MFU and ETA, samples as they come,
+and a closing summary of losses, throughput and checkpoint paths.
+
+MFU (core/model/flops.py) is the achieved matmul FLOP/s as a share of the device's measured peak
+(core/model/peak.py); cli/train.py measures or reads the peak before the first step and hands it over.
 
 Text from outside (the run name, notices quoting paths, samples) is printed as Text, never as markup, and
 through textsafe.visible: a control character in it is shown, not obeyed."""
@@ -7,15 +10,21 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from rnntui.core import events as ev
+from rnntui.core.model.flops import achieved_flops, format_flops, format_share, mfu
 from rnntui.core.textsafe import visible
 from rnntui.core.units import bits_per_char, format_duration
 
+if TYPE_CHECKING:
+    from rnntui.core.model.peak import Peak
+
+OTHER_COLUMNS = 38  # what the bar's other columns (name, bar of a few cells, %, elapsed, ETA) leave the info
 
 class TrainProgress:
     """Consumes engine events; a context manager around a live progress bar on stderr."""
@@ -36,6 +45,12 @@ class TrainProgress:
         self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
         self.latest_path: str | None = None  # latest.pt once the run ended, if one was written
+        # throughput: FLOPs per training char, the peak (None: not measured), processes sharing the chars
+        self.flops_per_char = 0
+        self.peak: Peak | None = None
+        self.ranks = 1
+        self.chars0 = 0  # chars_seen when this invocation started (a resumed run's earlier chars)
+        self.last: ev.StepMetrics | None = None  # the latest step metrics, for the closing throughput
 
     def __enter__(self) -> "TrainProgress":
         if not self.quiet:
@@ -71,11 +86,10 @@ class TrainProgress:
                 f"vocab {len(e.vocab)}, {e.steps_per_epoch:,} step{'' if e.steps_per_epoch == 1 else 's'} per epoch"
                 + (f"; resuming from step {e.start_step}" if e.start_step else "")), highlight=False)
             self.task = p.add_task("train", total=1.0, completed=0.0, info="starting", eta="--:--")
+            self.chars0 = e.chars_seen
         elif isinstance(e, ev.StepMetrics) and self.task is not None:
-            val = f"  val {self.last_val:.3f}" if self.last_val is not None else ""
-            info = (f"step {e.step}  ep {e.epoch:.2f}  loss {e.loss:.3f}{val}  "
-                    f"{e.chars_per_s / 1000:.1f}k chars/s")
-            p.update(self.task, completed=e.progress, info=info, eta=format_duration(e.eta_s, missing="--:--"))
+            self.last = e
+            p.update(self.task, completed=e.progress, info=self.info(e), eta=format_duration(e.eta_s, missing="--:--"))
         elif isinstance(e, ev.Validating) and self.task is not None:
             p.update(self.task, info=f"step {e.step}  validating {e.done}/{e.total} windows")
         elif isinstance(e, ev.EvalMetrics):
@@ -85,6 +99,59 @@ class TrainProgress:
             p.console.print(visible(e.text, multiline=True), markup=False, highlight=False)
         elif isinstance(e, ev.RunFinished):
             self._finish(e)
+
+    def info(self, e: ev.StepMetrics) -> str:
+        """The bar's text: step, epoch, loss, val, chars/s, MFU; at a width where not all fit, the epoch goes
+        first, then chars/s, then val, so the line never wraps or ends in an ellipsis."""
+        parts = {"step": f"step {e.step}", "ep": f"ep {e.epoch:.2f}", "loss": f"loss {e.loss:.3f}",
+                 "val": f"val {self.last_val:.3f}" if self.last_val is not None else "",
+                 "speed": f"{e.chars_per_s / 1000:.1f}k chars/s",
+                 "mfu": f"MFU {format_share(self.mfu(e.chars_per_s))}" if self.peak is not None else ""}
+        room = self.console.width - OTHER_COLUMNS
+        for drop in ("", "ep", "speed", "val", "mfu"):
+            parts.pop(drop, None)
+            info = "  ".join(x for x in parts.values() if x)
+            if len(info) <= room:
+                break
+        return info
+
+    # ---- throughput and MFU
+
+    def measuring(self, device: str, dtype: str) -> None:
+        """Say why the first step waits: the peak is measured (first run on this machine only)."""
+        if not self.quiet:
+            self.console.print(f"measuring the {device}'s {dtype} matmul peak for MFU (first run on this machine "
+                               "only)", highlight=False, soft_wrap=True)
+
+    def set_throughput(self, flops_per_char: int, peak: "Peak | None", ranks: int = 1, note: str = "") -> None:
+        """The model's FLOPs per char and the device's peak (None: MFU is not shown; `note` says why)."""
+        self.flops_per_char, self.peak, self.ranks = flops_per_char, peak, max(1, ranks)
+        if self.quiet:
+            return
+        line = f"{format_flops(flops_per_char, 'FLOP')}/char (matmuls, forward + backward); "
+        if peak is None:
+            line += f"MFU not shown: {note}" if note else "MFU not shown"
+        else:
+            took = f" ({peak.seconds:.1f} s, not training time)" if peak.seconds else ""
+            line += f"{peak.describe()}{took}" + (f", per process of {self.ranks}" if self.ranks > 1 else "")
+        self.console.print(line, highlight=False, soft_wrap=True)  # one line in a log file too: no wrapping
+
+    def mfu(self, chars_per_s: float) -> float | None:
+        """The share of the peak that `chars_per_s` (over all processes) uses, per process."""
+        if self.peak is None:
+            return None
+        return mfu(chars_per_s / self.ranks, self.flops_per_char, self.peak.flops)
+
+    def _throughput_line(self) -> str | None:
+        """'throughput 4.1k chars/s x 2.36 MFLOP/char = 9.8 GFLOP/s: MFU 6.0% of peak 162 GFLOP/s fp32 (...)'."""
+        e = self.last
+        if e is None or self.peak is None or e.elapsed_s <= 0:
+            return None
+        cps = (e.chars_seen - self.chars0) / e.elapsed_s  # the run's mean, validation and probes included
+        return (f"throughput {cps / 1000:.1f}k chars/s x {format_flops(self.flops_per_char, 'FLOP')}/char = "
+                f"{format_flops(achieved_flops(cps / self.ranks, self.flops_per_char))}"
+                + (" per process" if self.ranks > 1 else "")
+                + f": MFU {format_share(self.mfu(cps))} of {self.peak.describe()}")
 
     def _finish(self, e: ev.RunFinished) -> None:
         self.reason, self.latest_path = e.reason, e.latest_path
@@ -99,6 +166,8 @@ class TrainProgress:
                          f"perplexity {math.exp(e.val_loss):.2f}")
         if e.best_val_loss is not None:
             lines.append(f"best val   {e.best_val_loss:.4f} nats/char")
+        if (line := self._throughput_line()) is not None:
+            lines.append(line)
         if e.latest_path:
             lines.append(f"latest checkpoint: {visible(e.latest_path)}")
         if e.best_path:
