@@ -19,8 +19,8 @@ from typing import Callable, Sequence
 # command -> the module under rnntui/cli/ with its cmd_<command>; a command's module is imported only when
 # that command runs, so `rnntui --help` and the TUI's first frame stay quick ("": no command, the app)
 COMMANDS = {"train": "train", "sample": "sample", "inspect": "inspect", "corpora": "corpora",
-            "runs": "runs", "compare": "runs", "watch": "runs"}
-HEADLESS = {"train", "sample", "corpora", "runs", "compare"}  # print, and get guarded output (the app owns its terminal)
+            "runs": "runs", "compare": "runs", "watch": "runs", "export": "export"}
+HEADLESS = {"train", "sample", "corpora", "runs", "compare", "export"}  # print, and get guarded output (the app owns its terminal)
 
 
 # -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Before the first step the device's matmul peak is read from the cache, or measured (a second or two, the
 first time on a machine; credited back to the run as idle time, so no budget pays for it), for the MFU the
-progress line shows.
+progress line shows. --tensorboard writes each event as it comes (core/runs/tensorboard.py's LiveBoard).
 
 Ctrl+C, SIGTERM and SIGHUP stop at the next step and save latest.pt; the exit status then says which
 signal it was. An output that fails (a closed pipe, a full disk under --metrics; see cli/output.py) stops
@@ -50,6 +50,8 @@ def train_parser() -> Parser:
     a("--overwrite", action="store_true", help="replace a run already in the run folder (default: pick a fresh name)")
     a("--force-corpus", action="store_true", help="with --resume: continue on a corpus other than the checkpoint's")
     a("--no-samples", action="store_true", help="do not print samples while training")
+    a("--tensorboard", metavar="OUT_DIR", help="also write TensorBoard event files to OUT_DIR/<run name>/ as it "
+      "trains (needs: pip install 'rnntui[tensorboard]'); view with tensorboard --logdir OUT_DIR")
     return p
 
 
@@ -174,7 +176,7 @@ def _open_metrics(path: str):
 
 
 # -----------------------------------------------------------------------------
-# before the first step: the peak for MFU
+# before the first step: the peak for MFU, and the TensorBoard writer
 
 
 def _throughput(trainer, progress, e, ranks: int) -> None:
@@ -198,6 +200,21 @@ def _throughput(trainer, progress, e, ranks: int) -> None:
     progress.set_throughput(flops_per_char(cfg.model), peak, ranks, note)
 
 
+def _close_board(board) -> None:
+    """Close a TensorBoard writer whose failure was already reported (or that an error cut short)."""
+    if board is not None:
+        try:
+            board.writer.close()
+        except Exception:  # noqa: BLE001 - the first error is the one reported
+            pass
+
+
+def _open_board(out_dir: str, run_name: str):
+    from rnntui.core.runs.tensorboard import BoardWriter, LiveBoard
+
+    return LiveBoard(BoardWriter(os.path.join(out_dir, run_name)))
+
+
 # -----------------------------------------------------------------------------
 # the command
 
@@ -211,7 +228,7 @@ def cmd_train(argv: Sequence[str]) -> int:
         os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")  # (set before torch is imported)
     from rnntui.core.config import RnntuiError
 
-    metrics = dist = None
+    metrics = dist = board = None
     try:
         cfg = train_config(args)
         from rnntui.cli.progress import TrainProgress
@@ -219,6 +236,10 @@ def cmd_train(argv: Sequence[str]) -> int:
         from rnntui.core.train.distributed import init_from_env
         from rnntui.core.train.engine import Trainer
         from rnntui.core.runs.records import LogError
+        from rnntui.core.runs.tensorboard import BoardError, require_tensorboard
+
+        if args.tensorboard:
+            require_tensorboard()  # missing: one line saying what to install, before anything starts
 
         dist = init_from_env(cfg.device)  # under torchrun: join the ranks (one line and exit 2 if it cannot)
         signals.quiet = not dist.is_main
@@ -231,12 +252,30 @@ def cmd_train(argv: Sequence[str]) -> int:
                 progress.update(event)  # never raises on a failed output: cli/output.py stops the run instead
                 if isinstance(event, ev.RunStarted) and dist.is_main:
                     _throughput(trainer, progress, event, dist.world_size)
+                    if args.tensorboard:
+                        try:
+                            board = _open_board(args.tensorboard, event.config.run_name)
+                        except BoardError as e:
+                            signals.stop_for(2, f"rnntui: error: {visible(str(e))}: training stopped")
                 if metrics is not None:
                     try:
                         metrics.write(event)
                     except LogError as e:  # a full disk, a closed pipe: stop and save, as a signal does
                         metrics = None
                         signals.metrics_failed(e)
+                if board is not None:
+                    try:
+                        board.write(event)
+                    except BoardError as e:  # as --metrics: stop and save
+                        _close_board(board)
+                        board = None
+                        signals.stop_for(2, f"rnntui: error: {visible(str(e))}: training stopped")
+        if board is not None:
+            try:
+                board.writer.close()
+            except BoardError as e:
+                signals.stop_for(2, f"rnntui: error: {visible(str(e))}")
+            board = None
         signals.close(progress.latest_path)
         if progress.reason == "stopped" or signals.closing:
             return signals.exit_code
@@ -254,5 +293,6 @@ def cmd_train(argv: Sequence[str]) -> int:
     finally:
         if metrics is not None:
             metrics.close()
+        _close_board(board)
         if dist is not None:
             dist.close()
