@@ -116,6 +116,13 @@ def test_export_again_needs_overwrite_and_then_replaces(live, tmp_path, capsys):
     assert_matches(board(tmp_path / "tb")[0], expected(run / "metrics.jsonl"))
 
 
+def test_export_of_dot_inside_a_run_is_named_after_the_run(live, tmp_path, monkeypatch, capsys):
+    run, _, _ = live
+    monkeypatch.chdir(run)
+    assert main(["export", ".", "--tensorboard", str(tmp_path)]) == 0, capsys.readouterr().err
+    assert_matches(board(tmp_path / "tb")[0], expected(run / "metrics.jsonl"))
+
+
 def test_export_refuses_what_is_not_one_run(live, tmp_path, capsys):
     run, _, _ = live
     (tmp_path / "empty").mkdir()

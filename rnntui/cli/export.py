@@ -45,7 +45,7 @@ def cmd_export(argv: Sequence[str]) -> int:
         return fail(f"{path}: has no metrics.jsonl to export (not a run folder, or a run from before run logs)")
     try:
         require_tensorboard()  # before anything is written: one line saying what to install
-        out = Path(args.tensorboard) / run.name
+        out = Path(args.tensorboard) / (run.path.resolve().name or "run")  # `export .` inside a run: its name
         items = export_log(run.metrics, out, overwrite=args.overwrite)
     except RnntuiError as e:
         return fail(str(e))
