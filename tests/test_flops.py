@@ -181,3 +181,54 @@ def test_a_real_run_reports_an_mfu_between_0_and_1(tmp_path, capsys):
     assert f"x {format_flops(flops, 'FLOP')}/char = " in line and " of peak " in line
     share = float(re.search(r"MFU ([\d.]+)%", line).group(1)) / 100
     assert 0 < share < 1
+
+
+# -----------------------------------------------------------------------------
+# the progress line and the summary
+
+
+def _progress(width: int):
+    import io
+
+    from rich.console import Console
+
+    from rnntui.cli.progress import TrainProgress
+
+    progress = TrainProgress()
+    progress.console = Console(file=io.StringIO(), width=width)
+    return progress
+
+
+def _metrics(chars_per_s: float = 12_345.0):
+    from rnntui.core import events as ev
+
+    return ev.StepMetrics(step=1230, epoch=0.45, loss=1.234, lr=1e-3, grad_norm=0.5, chars_per_s=chars_per_s,
+                          elapsed_s=10.0, progress=0.4, eta_s=20.0, chars_seen=123_450, wall_s=10.0)
+
+
+def test_the_progress_line_keeps_mfu_and_fits_the_terminal():
+    peak = pk.Peak(flops=1e9, dtype="fp32", device="cpu", machine="x", size=256, threads=2, repeats=10)
+    for width, shown, dropped in ((200, ["step 1230", "ep 0.45", "loss 1.234", "val 1.456", "12.3k chars/s", "MFU 49%"], []),
+                                  (80, ["step 1230", "loss 1.234", "val 1.456", "MFU 49%"], ["ep 0.45", "chars/s"]),
+                                  (70, ["step 1230", "loss 1.234", "MFU 49%"], ["ep 0.45", "chars/s", "val"])):
+        progress = _progress(width)
+        progress.set_throughput(40_000, peak)
+        progress.last_val = 1.456
+        info = progress.info(_metrics())
+        assert all(x in info for x in shown) and not any(x in info for x in dropped), (width, info)
+        assert len(info) <= width - 38
+    progress = _progress(200)
+    progress.set_throughput(40_000, None, note="no peak")
+    assert "MFU" not in progress.info(_metrics())
+
+
+def test_the_summary_says_flops_achieved_and_peak_and_doubts_a_share_over_1():
+    peak = pk.Peak(flops=1e9, dtype="fp32", device="cpu", machine="x", size=256, threads=2, repeats=10, cached=True)
+    progress = _progress(200)
+    progress.set_throughput(40_000, peak)
+    progress.last = _metrics()  # 123,450 chars in 10 s: 12.3k chars/s x 40 kFLOP = 494 MFLOP/s
+    assert progress._throughput_line() == ("throughput 12.3k chars/s x 40 kFLOP/char = 494 MFLOP/s: MFU 49% of peak "
+                                           "1 GFLOP/s fp32, measured: 256x256 matmul, 2 threads, best of 10 (cached)")
+    progress.set_throughput(400_000, peak)  # 4.9 GFLOP/s achieved of a 1 GFLOP/s peak
+    first, second = progress._throughput_line().split("\n")
+    assert "MFU 494% of peak" in first and second.startswith("MFU over 100%: the peak was measured while")

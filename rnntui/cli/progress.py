@@ -145,13 +145,22 @@ class TrainProgress:
     def _throughput_line(self) -> str | None:
         """'throughput 4.1k chars/s x 2.36 MFLOP/char = 9.8 GFLOP/s: MFU 6.0% of peak 162 GFLOP/s fp32 (...)'."""
         e = self.last
-        if e is None or self.peak is None or e.elapsed_s <= 0:
+        if e is None or not self.flops_per_char or e.elapsed_s <= 0:
             return None
         cps = (e.chars_seen - self.chars0) / e.elapsed_s  # the run's mean, validation and probes included
-        return (f"throughput {cps / 1000:.1f}k chars/s x {format_flops(self.flops_per_char, 'FLOP')}/char = "
+        line = (f"throughput {cps / 1000:.1f}k chars/s x {format_flops(self.flops_per_char, 'FLOP')}/char = "
                 f"{format_flops(achieved_flops(cps / self.ranks, self.flops_per_char))}"
-                + (" per process" if self.ranks > 1 else "")
-                + f": MFU {format_share(self.mfu(cps))} of {self.peak.describe()}")
+                + (" per process" if self.ranks > 1 else ""))
+        if self.peak is None:
+            return line
+        share = self.mfu(cps)
+        line += f": MFU {format_share(share)} of {self.peak.describe()}"
+        if share is not None and share > 1:  # no run beats the peak: it was measured low
+            from rnntui.core.model.peak import cache_path
+
+            line += (f"\nMFU over 100%: the peak was measured while the machine was busier than it was for "
+                     f"this run; delete {visible(str(cache_path()))} to measure it again")
+        return line
 
     def _finish(self, e: ev.RunFinished) -> None:
         self.reason, self.latest_path = e.reason, e.latest_path
