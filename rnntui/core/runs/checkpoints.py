@@ -25,8 +25,7 @@ from rnntui.core.config import RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.runs.fields import FieldError, checked_config
 from rnntui.core.model import memory
 from rnntui.core.model.cells import CharModel
-from rnntui.core.runs.files import file_kind
-from rnntui.core.runs.folder import atomic_write
+from rnntui.core.runs.files import atomic_write, file_kind
 from rnntui.core.data.corpus import Vocab
 
 FORMAT = "rnntui-checkpoint"
