@@ -424,7 +424,8 @@ class RnntuiApp(App[int]):
         session = self.session
         live = not from_ckpt and isinstance(session, TrainSession) and session.live
         if live:
-            source = (session.snapshot, session.state.started.vocab, "live weights: each Generate copies the current step")
+            source = (session.snapshot, session.state.started.vocab,
+                      "live weights: each Generate copies the current step")
         elif self.ckpt is not None:
             ckpt = self.ckpt
             source = ((lambda: ckpt), ckpt["vocab"], f"{self.ckpt_path} (step {ckpt.get('step', 0):,})")

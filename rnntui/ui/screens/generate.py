@@ -4,10 +4,10 @@ Each Generate / Beam / Step builds its sampler from a fresh snapshot in a thread
 a consistent copy of the current weights), so the text reflects the model as it is now; the worker bodies
 and their messages are in workers/generation.py. Every pane can be coloured by the probability the model
 gave each character, is checked for text copied from the training corpus once it is complete, and can be
-copied to the clipboard or saved with its settings. In step mode the model advances one character per key
-and the user chooses (widgets/gen_step.py). The settings live in the GenPanelState the app hands down (GenControls writes every edit
-into it), so they survive closing and reopening the panel; the workers receive core GenerationSettings,
-as `rnntui sample` uses.
+copied to the clipboard or saved with its settings (GenOutput holds the panes). In step mode the model
+advances one character per key and the user chooses (widgets/gen_step.py). The settings live in the
+GenPanelState the app hands down (GenControls writes every edit into it), so they survive closing and
+reopening the panel; the workers receive core GenerationSettings, as `rnntui sample` uses.
 """
 from __future__ import annotations
 
