@@ -94,7 +94,7 @@ def info_dicts(draw) -> object:
 
 def _use_the_folder(folder: Path) -> None:
     """What `runs`, `runs --json`, the Runs screen and watch do with a run folder."""
-    from rnntui.ui.replay import RunView
+    from rnntui.ui.workers.replay import RunView
     from rnntui.ui.screens.runs import row_cells
 
     run = RunDir(folder)
@@ -179,7 +179,7 @@ def records(draw) -> object:
 def _use_the_records(recs: list[dict]) -> None:
     """What the runs listing, compare, the replay and watch do with a log's records."""
     from rnntui.core.analysis.compare import compare_row
-    from rnntui.ui.replay import Replayer
+    from rnntui.ui.workers.replay import Replayer
     from rnntui.ui.state import RunState
 
     log = RunLog().extend(recs)
