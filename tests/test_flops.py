@@ -9,8 +9,9 @@ import re
 import pytest
 import torch
 
-from rnntui.core.config import ModelConfig
-from rnntui.core.model.flops import GATES, flops_per_char, format_flops, format_share, forward_flops_per_char, mfu
+from rnntui.core import events as ev
+from rnntui.core.config import ModelConfig, TrainConfig
+from rnntui.core.model.flops import GATES, describe_peak, flops_per_char, format_flops, format_share, forward_flops_per_char, mfu
 from rnntui.core.model import peak as pk
 
 # -----------------------------------------------------------------------------
@@ -95,7 +96,8 @@ def test_the_measured_peak_is_positive_and_says_how(cache):
     p = pk.measure_peak("cpu", "fp32", 256, repeats=3)
     assert p.flops > 0 and math.isfinite(p.flops)
     assert 1 <= p.repeats <= 3 and p.size == 256 and p.threads == torch.get_num_threads() and not p.cached
-    assert p.describe().startswith("peak ") and "fp32, measured: 256x256 matmul" in p.describe()
+    said = describe_peak(p.event(1000))
+    assert said.startswith("peak ") and "fp32, measured: 256x256 matmul" in said
     assert f"{p.threads} thread" in p.how() and f"best of {p.repeats}" in p.how()
 
 
@@ -164,6 +166,24 @@ def test_an_unwritable_cache_costs_a_warning_not_the_peak(tmp_path, monkeypatch,
 # a real short run
 
 
+def test_the_engine_sends_the_throughput_after_run_started_measured_once_then_cached(cache):
+    from rnntui.core.train.engine import Trainer
+
+    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=16, embed=8, layers=1), steps=2,
+                      seq_len=16, batch_size=4, eval_every=0, save=False, device="cpu", sample_every_s=0,
+                      probe_hz=0)
+    for first_run in (True, False):
+        events = list(Trainer(cfg).run())
+        kinds = [type(e).__name__ for e in events]
+        start = kinds.index("RunStarted")
+        told = [e for e in events if isinstance(e, ev.Throughput)]
+        assert kinds[start + 1:start + 1 + len(told)] == ["Throughput"] * len(told)  # before the first step
+        assert [t.measuring for t in told] == ([True, False] if first_run else [False])
+        t = told[-1]
+        assert t.flops_per_char == flops_per_char(events[start].config.model) and t.peak_flops > 0
+        assert t.peak_dtype == "fp32" and ("(cached)" in t.peak_how) != first_run and t.peak_short.startswith("256² matmul ×")
+
+
 def test_a_real_run_reports_an_mfu_between_0_and_1(tmp_path, capsys):
     from rnntui.cli import main
 
@@ -212,23 +232,25 @@ def test_the_progress_line_keeps_mfu_and_fits_the_terminal():
                                   (80, ["step 1230", "loss 1.234", "val 1.456", "MFU 49%"], ["ep 0.45", "chars/s"]),
                                   (70, ["step 1230", "loss 1.234", "MFU 49%"], ["ep 0.45", "chars/s", "val"])):
         progress = _progress(width)
-        progress.set_throughput(40_000, peak)
+        progress.set_throughput(peak.event(40_000))
         progress.last_val = 1.456
         info = progress.info(_metrics())
         assert all(x in info for x in shown) and not any(x in info for x in dropped), (width, info)
         assert len(info) <= width - 38
     progress = _progress(200)
-    progress.set_throughput(40_000, None, note="no peak")
+    progress.set_throughput(ev.Throughput(40_000, note="no peak"))
     assert "MFU" not in progress.info(_metrics())
+    progress.last = _metrics()  # no peak: the summary still says the achieved FLOP/s
+    assert progress._throughput_line() == "throughput 12.3k chars/s x 40 kFLOP/char = 494 MFLOP/s"
 
 
 def test_the_summary_says_flops_achieved_and_peak_and_doubts_a_share_over_1():
     peak = pk.Peak(flops=1e9, dtype="fp32", device="cpu", machine="x", size=256, threads=2, repeats=10, cached=True)
     progress = _progress(200)
-    progress.set_throughput(40_000, peak)
+    progress.set_throughput(peak.event(40_000))
     progress.last = _metrics()  # 123,450 chars in 10 s: 12.3k chars/s x 40 kFLOP = 494 MFLOP/s
     assert progress._throughput_line() == ("throughput 12.3k chars/s x 40 kFLOP/char = 494 MFLOP/s: MFU 49% of peak "
                                            "1 GFLOP/s fp32, measured: 256x256 matmul, 2 threads, best of 10 (cached)")
-    progress.set_throughput(400_000, peak)  # 4.9 GFLOP/s achieved of a 1 GFLOP/s peak
+    progress.set_throughput(peak.event(400_000))  # 4.9 GFLOP/s achieved of a 1 GFLOP/s peak
     first, second = progress._throughput_line().split("\n")
     assert "MFU 494% of peak" in first and second.startswith("MFU over 100%: the peak was measured while")

@@ -2,7 +2,8 @@
 and a closing summary of losses, throughput and checkpoint paths.
 
 MFU (core/model/flops.py) is the achieved matmul FLOP/s as a share of the device's measured peak
-(core/model/peak.py); cli/train.py measures or reads the peak before the first step and hands it over.
+(core/model/peak.py); the engine reads or measures the peak before the first step and sends it as a
+Throughput event.
 
 Text from outside (the run name, notices quoting paths, samples) is printed as Text, never as markup, and
 through textsafe.visible: a control character in it is shown, not obeyed."""
@@ -10,19 +11,14 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from rnntui.core import events as ev
-from rnntui.core.model.flops import achieved_flops, format_flops, format_share, mfu
+from rnntui.core.model.flops import achieved_flops, describe_peak, format_flops, format_share, mfu
 from rnntui.core.textsafe import visible
 from rnntui.core.units import bits_per_char, format_duration
-
-if TYPE_CHECKING:
-    from rnntui.core.model.peak import Peak
 
 OTHER_COLUMNS = 38  # what the bar's other columns (name, bar of a few cells, %, elapsed, ETA) leave the info
 
@@ -45,9 +41,8 @@ class TrainProgress:
         self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
         self.latest_path: str | None = None  # latest.pt once the run ended, if one was written
-        # throughput: FLOPs per training char, the peak (None: not measured), processes sharing the chars
-        self.flops_per_char = 0
-        self.peak: Peak | None = None
+        # throughput: the engine's FLOPs per char and peak (None: not told yet), processes sharing the chars
+        self.throughput: ev.Throughput | None = None
         self.ranks = 1
         self.chars0 = 0  # chars_seen when this invocation started (a resumed run's earlier chars)
         self.last: ev.StepMetrics | None = None  # the latest step metrics, for the closing throughput
@@ -97,6 +92,8 @@ class TrainProgress:
         elif isinstance(e, ev.Sample) and self.show_samples:
             p.console.print(f"[dim]--- sample at step {e.step} (temperature {e.temperature}) ---[/]")
             p.console.print(visible(e.text, multiline=True), markup=False, highlight=False)
+        elif isinstance(e, ev.Throughput):
+            self.set_throughput(e)
         elif isinstance(e, ev.RunFinished):
             self._finish(e)
 
@@ -106,7 +103,7 @@ class TrainProgress:
         parts = {"step": f"step {e.step}", "ep": f"ep {e.epoch:.2f}", "loss": f"loss {e.loss:.3f}",
                  "val": f"val {self.last_val:.3f}" if self.last_val is not None else "",
                  "speed": f"{e.chars_per_s / 1000:.1f}k chars/s",
-                 "mfu": f"MFU {format_share(self.mfu(e.chars_per_s))}" if self.peak is not None else ""}
+                 "mfu": f"MFU {format_share(share)}" if (share := self.mfu(e.chars_per_s)) is not None else ""}
         room = self.console.width - OTHER_COLUMNS
         for drop in ("", "ep", "speed", "val", "mfu"):
             parts.pop(drop, None)
@@ -117,44 +114,45 @@ class TrainProgress:
 
     # ---- throughput and MFU
 
-    def measuring(self, device: str, dtype: str) -> None:
-        """Say why the first step waits: the peak is measured (first run on this machine only)."""
-        if not self.quiet:
-            self.console.print(f"measuring the {device}'s {dtype} matmul peak for MFU (first run on this machine "
-                               "only)", highlight=False, soft_wrap=True)
-
-    def set_throughput(self, flops_per_char: int, peak: "Peak | None", ranks: int = 1, note: str = "") -> None:
-        """The model's FLOPs per char and the device's peak (None: MFU is not shown; `note` says why)."""
-        self.flops_per_char, self.peak, self.ranks = flops_per_char, peak, max(1, ranks)
+    def set_throughput(self, e: ev.Throughput) -> None:
+        """The engine's Throughput: say that the peak is being measured (the first step waits for it), or
+        the model's FLOPs per char and the peak MFU is read against."""
+        if e.measuring:
+            if not self.quiet:
+                self.console.print(f"measuring the {e.peak_dtype} matmul peak for MFU (first run on this machine "
+                                   "only)", highlight=False, soft_wrap=True)
+            return
+        self.throughput, self.ranks = e, max(1, e.ranks)
         if self.quiet:
             return
-        line = f"{format_flops(flops_per_char, 'FLOP')}/char (matmuls, forward + backward); "
-        if peak is None:
-            line += f"MFU not shown: {note}" if note else "MFU not shown"
+        line = f"{format_flops(e.flops_per_char, 'FLOP')}/char (matmuls, forward + backward); "
+        if e.peak_flops is None:
+            line += f"MFU not shown: {e.note}" if e.note else "MFU not shown"
         else:
-            took = f" ({peak.seconds:.1f} s, not training time)" if peak.seconds else ""
-            line += f"{peak.describe()}{took}" + (f", per process of {self.ranks}" if self.ranks > 1 else "")
+            took = f" ({e.peak_seconds:.1f} s, not training time)" if e.peak_seconds else ""
+            line += f"{describe_peak(e)}{took}" + (f", per process of {self.ranks}" if self.ranks > 1 else "")
         self.console.print(line, highlight=False, soft_wrap=True)  # one line in a log file too: no wrapping
 
     def mfu(self, chars_per_s: float) -> float | None:
         """The share of the peak that `chars_per_s` (over all processes) uses, per process."""
-        if self.peak is None:
+        t = self.throughput
+        if t is None or t.peak_flops is None:
             return None
-        return mfu(chars_per_s / self.ranks, self.flops_per_char, self.peak.flops)
+        return mfu(chars_per_s / self.ranks, t.flops_per_char, t.peak_flops)
 
     def _throughput_line(self) -> str | None:
         """'throughput 4.1k chars/s x 2.36 MFLOP/char = 9.8 GFLOP/s: MFU 6.0% of peak 162 GFLOP/s fp32 (...)'."""
-        e = self.last
-        if e is None or not self.flops_per_char or e.elapsed_s <= 0:
+        e, t = self.last, self.throughput
+        if e is None or t is None or e.elapsed_s <= 0:
             return None
         cps = (e.chars_seen - self.chars0) / e.elapsed_s  # the run's mean, validation and probes included
-        line = (f"throughput {cps / 1000:.1f}k chars/s x {format_flops(self.flops_per_char, 'FLOP')}/char = "
-                f"{format_flops(achieved_flops(cps / self.ranks, self.flops_per_char))}"
+        line = (f"throughput {cps / 1000:.1f}k chars/s x {format_flops(t.flops_per_char, 'FLOP')}/char = "
+                f"{format_flops(achieved_flops(cps / self.ranks, t.flops_per_char))}"
                 + (" per process" if self.ranks > 1 else ""))
-        if self.peak is None:
+        if t.peak_flops is None:
             return line
         share = self.mfu(cps)
-        line += f": MFU {format_share(share)} of {self.peak.describe()}"
+        line += f": MFU {format_share(share)} of {describe_peak(t)}"
         if share is not None and share > 1:  # no run beats the peak: it was measured low
             from rnntui.core.model.peak import cache_path
 

@@ -1,8 +1,8 @@
 """`rnntui train`: train a character model without the TUI, printing progress (cli/progress.py).
 
-Before the first step the device's matmul peak is read from the cache, or measured (a second or two, the
-first time on a machine; credited back to the run as idle time, so no budget pays for it), for the MFU the
-progress line shows. --tensorboard writes each event as it comes (core/runs/tensorboard.py's LiveBoard).
+Before the first step the engine reads the device's matmul peak from the cache, or measures it (a second or
+two, the first time on a machine; not counted as training time), for the MFU the progress line shows.
+--tensorboard writes each event as it comes (core/runs/tensorboard.py's LiveBoard).
 
 Ctrl+C, SIGTERM and SIGHUP stop at the next step and save latest.pt; the exit status then says which
 signal it was. An output that fails (a closed pipe, a full disk under --metrics; see cli/output.py) stops
@@ -19,7 +19,6 @@ import signal
 import stat
 import sys
 import threading
-import time
 from dataclasses import fields, replace
 from typing import Sequence
 
@@ -176,28 +175,7 @@ def _open_metrics(path: str):
 
 
 # -----------------------------------------------------------------------------
-# before the first step: the peak for MFU, and the TensorBoard writer
-
-
-def _throughput(trainer, progress, e, ranks: int) -> None:
-    """Hand the progress printer the model's FLOPs per char and the device's peak: cached, or measured now
-    (the engine waits at its RunStarted; the time is credited back as idle, not training)."""
-    from rnntui.core.model.flops import flops_per_char
-    from rnntui.core.model.peak import cached_peak, device_peak, matmul_size
-
-    cfg = e.config
-    size, bf16 = matmul_size(cfg.model), bool(cfg.bf16)
-    t = time.perf_counter()
-    try:
-        peak = cached_peak(e.device, bf16, size)
-        if peak is None:
-            progress.measuring(e.device.split(":")[0], "bf16" if bf16 else "fp32")
-            peak = device_peak(e.device, bf16, size)
-        note = ""
-    except Exception as x:  # noqa: BLE001 - MFU is a reading, never the reason a run fails
-        peak, note = None, f"the peak could not be measured ({str(x).splitlines()[0] if str(x) else type(x).__name__})"
-    trainer.credit_idle(time.perf_counter() - t)
-    progress.set_throughput(flops_per_char(cfg.model), peak, ranks, note)
+# the TensorBoard writer
 
 
 def _close_board(board) -> None:
@@ -251,7 +229,6 @@ def cmd_train(argv: Sequence[str]) -> int:
             for event in trainer.run(stop=signals.stop):
                 progress.update(event)  # never raises on a failed output: cli/output.py stops the run instead
                 if isinstance(event, ev.RunStarted) and dist.is_main:
-                    _throughput(trainer, progress, event, dist.world_size)
                     if args.tensorboard:
                         try:
                             board = _open_board(args.tensorboard, event.config.run_name)

@@ -122,4 +122,20 @@ class RunFinished:
     elapsed_s: float = 0.0
 
 
-Event = Loading | Validating | RunStarted | StepMetrics | EvalMetrics | ProbeSnapshot | Sample | CheckpointSaved | Paused | RunFinished
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """What MFU is read against (core/model/flops.py, peak.py): sent after RunStarted, before the first step.
+    MFU = StepMetrics.chars_per_s / ranks * flops_per_char / peak_flops."""
+    flops_per_char: int  # matmul FLOPs of one training character, forward + backward
+    peak_flops: float | None = None  # the device's measured dense matmul FLOP/s at the training dtype (None: unknown)
+    peak_dtype: str = ""  # the dtype the peak was measured in: "fp32" or "bf16"
+    peak_how: str = ""  # how: "measured: 1024x1024 matmul, 2 threads, best of 10 (cached)"
+    peak_short: str = ""  # the same, short: "1024² matmul ×10, cached"
+    peak_seconds: float = 0.0  # time this run spent measuring it (0: cached); credited back, not training time
+    ranks: int = 1  # processes sharing StepMetrics.chars_per_s (torchrun): MFU is per process
+    measuring: bool = False  # the peak is being measured now (a second or two); a second Throughput follows
+    note: str = ""  # why there is no peak, when peak_flops is None and not measuring
+
+
+Event = (Loading | Validating | RunStarted | StepMetrics | EvalMetrics | ProbeSnapshot | Sample | CheckpointSaved
+         | Paused | RunFinished | Throughput)

@@ -19,7 +19,12 @@ from __future__ import annotations
 
 import math
 
+from typing import TYPE_CHECKING
+
 from rnntui.core.config import ModelConfig
+
+if TYPE_CHECKING:
+    from rnntui.core import events as ev
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per layer: tanh RNN 1; GRU r, z, n; LSTM i, f, g, o
 BACKWARD_FACTOR = 2  # backward FLOPs per forward FLOP (input gradient + weight gradient)
@@ -78,6 +83,13 @@ def format_flops(x: float, unit: str = "FLOP/s") -> str:
             v = x / size
             return f"{v:.3g} {prefix}{unit}" if v < 1000 else f"{v:.0f} {prefix}{unit}"
     return f"{x:.3g} {unit}"
+
+
+def describe_peak(t: "ev.Throughput") -> str:
+    """'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 10' ('' without a peak)."""
+    if t.peak_flops is None:
+        return ""
+    return f"peak {format_flops(t.peak_flops)} {t.peak_dtype}, {t.peak_how}"
 
 
 def format_share(share: float | None) -> str:

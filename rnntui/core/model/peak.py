@@ -7,7 +7,7 @@ size in <cache dir>/peak.json, so only the first run on a machine pays for it; a
 read is measured again, one that cannot be written costs a warning line.
 
     peak = cached_peak("cpu", bf16=False, size=1024) or device_peak("cpu", bf16=False, size=1024)
-    peak.describe()  ->  "peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 5"
+    peak.how()  ->  "measured: 1024x1024 matmul, 2 threads, best of 10"
 """
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
+from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig
 from rnntui.core.data.builtin import cache_dir
 from rnntui.core.data.cache import warn_uncached
-from rnntui.core.model.flops import GATES, format_flops
+from rnntui.core.model.flops import GATES, flops_per_char
 from rnntui.core.runs.files import RunDirError, read_regular
 from rnntui.core.runs.folder import atomic_write_bytes
 
@@ -54,9 +56,14 @@ class Peak:
         return (f"measured: {self.size}x{self.size} matmul{threads}, best of {self.repeats}"
                 + (" (cached)" if self.cached else ""))
 
-    def describe(self) -> str:
-        """'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 5'."""
-        return f"peak {format_flops(self.flops)} {self.dtype}, {self.how()}"
+    def short(self) -> str:
+        """'1024² matmul ×10' (', cached' when read back): the status panel's line."""
+        return f"{self.size}² matmul ×{self.repeats}" + (", cached" if self.cached else "")
+
+    def event(self, per_char: int, ranks: int = 1) -> ev.Throughput:
+        """The Throughput event the engine sends: this peak and the model's FLOPs per char (flops.describe_peak
+        words it: 'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 10')."""
+        return ev.Throughput(per_char, self.flops, self.dtype, self.how(), self.short(), self.seconds, ranks)
 
 
 def matmul_size(model: ModelConfig) -> int:
@@ -191,6 +198,24 @@ def store_peak(peak: Peak, key: str) -> None:
     except (OSError, RunDirError) as e:
         err = e if isinstance(e, OSError) else OSError(str(e))
         warn_uncached(path.parent, "the measured matmul peak", "measured again", err)
+
+
+def throughput(model: ModelConfig, device: str | torch.device, bf16: bool, ranks: int = 1
+               ) -> Iterator[ev.Throughput]:
+    """The Throughput events of a run (events.py): the model's FLOPs per char and the device's peak, cached
+    or measured now, in which case a first event says so (the measurement takes a second or two). A peak
+    that cannot be measured is a note, never the reason a run fails."""
+    per_char, size = flops_per_char(model), matmul_size(model)
+    try:
+        peak = cached_peak(device, bf16, size)
+        if peak is None:
+            yield ev.Throughput(per_char, peak_dtype=_dtype(bf16), ranks=ranks, measuring=True)
+            peak = device_peak(device, bf16, size)
+    except Exception as x:  # noqa: BLE001 - MFU is a reading
+        why = str(x).splitlines()[0] if str(x) else type(x).__name__
+        yield ev.Throughput(per_char, ranks=ranks, note=f"the peak could not be measured ({why})")
+        return
+    yield peak.event(per_char, ranks)
 
 
 def _read_cache() -> dict[str, object]:

@@ -25,6 +25,7 @@ from rnntui.core.model.devices import native_bf16, resolve_device
 from rnntui.core.train.distributed import Dist, DistError, is_dist_failure, lost_rank
 from rnntui.core.train.loop import Diverged, TrainLoop
 from rnntui.core.model.memory import check_fits
+from rnntui.core.model.peak import throughput
 from rnntui.core.runs.placement import file_id, new_run_dir, resume_run_dir
 from rnntui.core.runs.lock import RunLock
 from rnntui.core.runs.folder import RunDir, check_name, run_name_for
@@ -199,6 +200,12 @@ class Trainer:
     def _events(self, loop: TrainLoop, stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
         cfg = self.cfg
         yield loop.run_started(self.notice, resumed=bool(self.resume))
+        if self.dist.is_main:  # the peak for MFU: cached, or measured now (its time is not training time)
+            t = time.perf_counter()
+            for e in throughput(cfg.model, self.device, bool(cfg.bf16), self.dist.world_size):
+                loop.credit_pause(time.perf_counter() - t)
+                yield e
+                t = time.perf_counter()
         reason, message = "completed", ""
         try:
             while not loop.done():
