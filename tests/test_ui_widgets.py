@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from fake_engine import wait_for
-from rnntui.core.events import ProbeSnapshot, RunStarted, Sample, StepMetrics
+from rnntui.core.events import ProbeSnapshot, RunStarted, Sample, StepMetrics, Throughput
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.ui.renderables.confidence import BAND_STYLES, generated_text
 from rnntui.ui.screens.train import TrainScreen
@@ -23,6 +23,7 @@ from rnntui.ui.widgets.gen_panes import BAND_CLASSES, GenPane
 from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.inspect import next_feature, next_sort
 from rnntui.ui.widgets.samples import SamplesPanel
+from rnntui.ui.widgets.status import StatusPanel
 from rnntui.ui.widgets.theme_styles import component_styles
 
 CSS = str(Path(__file__).resolve().parents[1] / "rnntui" / "ui" / "rnntui.tcss")
@@ -77,6 +78,37 @@ async def test_setting_log_y_or_smoothing_retitles_and_redraws_the_loss_chart():
         assert panel.smoothing == 0.995 and "smoothing 0.99 " in str(panel.border_subtitle)
         panel.smoothing = 0.0
         assert "smoothing 0.00 " in str(panel.border_subtitle)
+
+
+async def test_the_status_panel_shows_flops_achieved_and_mfu_with_how_the_peak_was_measured():
+    panel = StatusPanel(classes="panel")
+    model = ModelConfig(kind="gru", hidden=64, layers=2, embed=16, vocab_size=40)
+    cfg = TrainConfig(corpus="tiny", model=model, steps=300, bf16=False)
+    state = RunState()
+    state.apply(RunStarted(config=cfg, vocab="x" * 40, n_params=45_123, device="cpu", run_dir="", start_step=0,
+                           total_steps=300, steps_per_epoch=100, train_chars=9000, val_chars=1000))
+    metrics = StepMetrics(step=10, epoch=0.1, loss=2.5, lr=5e-3, grad_norm=0.5, chars_per_s=20_000.0, elapsed_s=1.0,
+                          progress=0.03, eta_s=29.0)
+    # by hand: per layer 2*(I + H)*3*H, the head 2*H*V, times 3 for the backward pass
+    per_char = 3 * (2 * (16 + 64) * 3 * 64 + 2 * (64 + 64) * 3 * 64 + 2 * 64 * 40)  # 254,976
+    async with Host(panel).run_test(size=(80, 20)) as pilot:
+        panel.phase = "training"
+        state.apply(metrics)
+        panel.show(state)  # no Throughput yet (a watched run folder): the count, no share
+        await pilot.pause()
+        shown = text_of(panel.render())
+        assert "mfu   – · 255 kFLOP/char" in shown and "20,000 chars/s · 5.1 GFLOP/s" in shown
+        assert str(panel.border_subtitle) == ""
+        state.apply(Throughput(per_char, peak_dtype="fp32", measuring=True))
+        panel.show(state)
+        assert "mfu   measuring the peak…" in text_of(panel.render())
+        state.apply(Throughput(per_char, 50e9, "fp32", "measured: 256x256 matmul, 2 threads, best of 10",
+                               "256² matmul ×10"))
+        panel.show(state)  # 20,000 chars/s x 254,976 FLOP = 5.1 GFLOP/s of 50: 10%
+        await pilot.pause()
+        shown = text_of(panel.render())
+        assert "mfu   10% · 255 kFLOP/char" in shown and "device cpu · peak 50 GFLOP/s" in shown
+        assert str(panel.border_subtitle) == "peak: fp32 256² matmul ×10"
 
 
 async def test_the_probe_stamp_names_the_step_and_marks_a_stale_panel():

@@ -35,7 +35,16 @@ PANELS: tuple[Panel, ...] = (
         "Where the run stands: the step (optimiser updates) and epoch (passes over the training text), the "
         "share of the budget done, characters per second, and the last checkpoint written, with the step "
         "it holds. train is the latest training loss, val the latest validation loss, best the lowest "
-        "validation loss so far (best.pt holds that model).")),
+        "validation loss so far (best.pt holds that model). "
+        "speed also gives the arithmetic the run achieves: chars/s times the model's FLOPs per character "
+        "(matrix multiplications only, 2 FLOPs per multiply-add, forward and backward: the backward pass "
+        "costs twice the forward). mfu, model FLOPs utilisation as nanoGPT prints it, is that as a share "
+        "of the device's peak (device row): the dense matmul throughput rnntui measured on this machine at "
+        "the training dtype, a second or two of square matmuls before the first run, cached per machine "
+        "and dtype (the border says how: size and samples taken). A small recurrent model spends its time "
+        "in many small matmuls one timestep after another, so a few percent on a CPU is normal; a share "
+        "that falls while chars/s falls means something else took the machine, and one over 100% means "
+        "the peak was measured on a busy machine (delete peak.json in the cache folder to measure again).")),
     Panel("loss", LossPanel, "row-loss", "loss (nats/char)", "loss", (
         "Cross-entropy of the next character: how surprised the model is, on average, by what comes next, "
         "in nats (natural log). Bits per character (bpc) is the same number divided by ln 2 (0.693): the "

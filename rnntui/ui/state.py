@@ -16,9 +16,10 @@ from typing import Protocol
 
 from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, Loading, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
-    Validating,
+    Throughput, Validating,
 )
 from rnntui.core.analysis.horizon import HorizonSmoother
+from rnntui.core.model.flops import achieved_flops, flops_per_char, mfu
 from rnntui.core.runs.records import to_record
 
 MAX_POINTS = 20_000  # chart history; halved (every other point kept) when full, so the whole run stays
@@ -43,6 +44,7 @@ class RunState:
         self.finished: RunFinished | None = None  # set when the run ended
         self.paused = False  # the engine reported it is idling
         self.loading: Loading | None = None  # progress of a first load of a large corpus
+        self.throughput: Throughput | None = None  # FLOPs per char and the device's measured peak, for MFU
         self.validating: Validating | None = None  # progress of a long validation pass, until its result
         self.samples: deque[Sample] = deque(maxlen=MAX_SAMPLES)
         self.train_steps: list[int] = []  # loss chart, training points
@@ -90,8 +92,10 @@ class RunState:
             self.loading = event
         elif isinstance(event, Validating):
             self.validating = event
+        elif isinstance(event, Throughput):
+            self.throughput = event
         elif isinstance(event, RunStarted):
-            self.started, self.finished, self.paused = event, None, False
+            self.started, self.finished, self.paused, self.throughput = event, None, False, None
             self.train_steps[:] = list(event.history_steps)
             self.train_loss[:] = list(event.history_loss)
             self.norm_steps[:] = [s for s, _ in event.grad_norm_history]
@@ -119,6 +123,25 @@ class RunState:
         if self.started is not None:
             steps.append(self.started.start_step)
         return max(steps, default=0)
+
+    def flops_per_char(self) -> int | None:
+        """Matmul FLOPs of one training character: the engine's word, or (a run folder watched, which
+        records no Throughput) the same count from the run's model (core/model/flops.py)."""
+        if self.throughput is not None:
+            return self.throughput.flops_per_char
+        if self.started is None:
+            return None
+        return flops_per_char(self.started.config.model, len(self.started.vocab) or None)
+
+    def achieved(self) -> tuple[float | None, float | None]:
+        """(achieved FLOP/s per process, MFU: its share of the measured peak) at the latest chars/s; None
+        where unknown (no metrics yet, no peak: a watched run folder, a peak that could not be measured)."""
+        per_char, m, t = self.flops_per_char(), self.metrics, self.throughput
+        if per_char is None or m is None:
+            return None, None
+        ranks = t.ranks if t is not None else 1
+        share = mfu(m.chars_per_s / ranks, per_char, t.peak_flops) if t is not None and t.peak_flops else None
+        return achieved_flops(m.chars_per_s / ranks, per_char), share
 
     def probe_lag(self) -> tuple[int, bool]:
         """(steps the shown probe is behind the run, stale?): stale when it is both STALE_STEPS steps and

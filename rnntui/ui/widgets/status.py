@@ -1,4 +1,5 @@
-"""Status panel: step, epoch and progress, throughput, time, device, size, losses, last checkpoint."""
+"""Status panel: step, epoch and progress, throughput and MFU, time, device and its measured peak, size,
+losses, last checkpoint. The border's subtitle says how the peak was measured."""
 from __future__ import annotations
 
 import time
@@ -10,6 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from rnntui.core.model.flops import format_flops, format_share
 from rnntui.core.units import bits_per_char, format_duration
 from rnntui.ui.state import RunState
 
@@ -29,6 +31,8 @@ class StatusPanel(Widget):
         """The run's state changed. A method, not a reactive: the app mutates one RunState in place, so
         there is no new value to compare; the screen calls this when its version moved."""
         self.state = state
+        t = state.throughput  # how the peak MFU is read against was measured, on the border
+        self.border_subtitle = f"peak: {t.peak_dtype} {t.peak_short}" if t is not None and t.peak_flops else ""
         self.refresh()
 
     def render(self) -> RenderableType:
@@ -47,16 +51,22 @@ class StatusPanel(Widget):
             v = st.validating
             phase = f"{phase}: validating {v.done / max(v.total, 1):.0%}"
         rows: list[tuple[str, RenderableType]] = [("state", Text(phase, style="bold"))]
-        rows.append(("step", f"{step:,}{target}"))
         epoch = m.epoch if m else step / max(1, rs.steps_per_epoch)
-        rows.append(("epoch", f"{epoch:.2f}"))
+        rows.append(("step", f"{step:,}{target} · ep {epoch:.2f}"))
         open_ended = rs.total_steps is None and cfg_budget_open(rs)
         rows.append(("done", Text("until stopped", style="dim") if open_ended
                      else ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18)))
-        rows.append(("speed", f"{m.chars_per_s:,.0f} chars/s" if m else "–"))
+        achieved, share = st.achieved()
+        speed = f"{m.chars_per_s:,.0f} chars/s" if m else "–"
+        rows.append(("speed", speed + (f" · {format_flops(achieved)}" if achieved is not None else "")))
+        rows.append(("mfu", self._mfu(st, share)))
         rows.append(("time", f"{format_duration(m.elapsed_s if m else 0)}  eta {format_duration(m.eta_s if m else None)}"))
         cfg = rs.config
-        rows.append(("device", f"{rs.device} · bf16" if cfg.bf16 else rs.device))  # bf16: autocast is on
+        t = st.throughput
+        device = f"{rs.device} · bf16" if cfg.bf16 else rs.device  # bf16: autocast is on
+        if t is not None and t.peak_flops:
+            device += f" · peak {format_flops(t.peak_flops)}"
+        rows.append(("device", device))
         rows.append(("model", f"{cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden} · {rs.n_params:,} p"))
         rows.append(("train", loss_text(m.loss if m else None)))
         rows.append(("val", loss_text(st.val_loss_last)))
@@ -84,6 +94,18 @@ class StatusPanel(Widget):
         outer = Table.grid(padding=(0, 3))
         outer.add_row(*grids)
         return outer
+
+
+    @staticmethod
+    def _mfu(st: RunState, share: float | None) -> RenderableType:
+        """'4.2% · 2.36 MFLOP/char': the share of the measured peak, and the model's FLOPs per char."""
+        t, per_char = st.throughput, st.flops_per_char()
+        if t is not None and t.measuring:
+            return Text("measuring the peak…", style="italic")
+        flops = f"{format_flops(per_char, 'FLOP')}/char" if per_char else ""
+        if share is None:
+            return Text(f"– · {flops}" if flops else "–")
+        return f"{format_share(share)} · {flops}"
 
 
 def cfg_budget_open(rs) -> bool:
