@@ -86,7 +86,7 @@ def format_flops(x: float, unit: str = "FLOP/s") -> str:
 
 
 def describe_peak(t: "ev.Throughput") -> str:
-    """'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 10' ('' without a peak)."""
+    """'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 50' ('' without a peak)."""
     if t.peak_flops is None:
         return ""
     return f"peak {format_flops(t.peak_flops)} {t.peak_dtype}, {t.peak_how}"

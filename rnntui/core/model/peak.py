@@ -1,13 +1,13 @@
 """The machine's measured dense matmul throughput: the denominator of MFU (flops.py).
 
 A datasheet peak says little about a shared 2-core VM or a laptop on battery, so the peak is measured:
-square matmuls of about the model's gate width (matmul_size), at the training dtype, best of a few,
+square matmuls of about the model's gate width (matmul_size), at the training dtype, best of many short samples,
 within a second or two. The result is cached per machine, torch version, thread count, device, dtype and
 size in <cache dir>/peak.json, so only the first run on a machine pays for it; a cache that cannot be
 read is measured again, one that cannot be written costs a warning line.
 
     peak = cached_peak("cpu", bf16=False, size=1024) or device_peak("cpu", bf16=False, size=1024)
-    peak.how()  ->  "measured: 1024x1024 matmul, 2 threads, best of 10"
+    peak.how()  ->  "measured: 1024x1024 matmul, 2 threads, best of 50"
 """
 from __future__ import annotations
 
@@ -29,9 +29,13 @@ from rnntui.core.model.flops import GATES, flops_per_char
 from rnntui.core.runs.files import RunDirError, read_regular
 from rnntui.core.runs.folder import atomic_write_bytes
 
-FORMAT = 1  # bump when an entry's meaning changes: older entries are then measured again
-REPEATS = 10  # timed samples; the best one is the peak (the others lost time to something else)
-SAMPLE_S = 0.05  # each sample runs enough matmuls to take about this long (a timer's resolution is far finer)
+FORMAT = 2  # bump when an entry's meaning changes: older entries are then measured again (1: 50 ms samples)
+REPEATS = 50  # timed samples; the best one is the peak (the others lost time to something else)
+# Each sample runs enough matmuls to take about this long: shorter than the scheduler's slice, so on a
+# busy machine some samples run with the cores to themselves and the best is the machine's speed. 50 ms
+# samples (FORMAT 1) each averaged over the other processes: at a load average of 8 on 2 cores one
+# measurement read 1.1 GFLOP/s where 2 ms samples read 160-168 in the same minute.
+SAMPLE_S = 0.002
 BUDGET_S = 1.5  # the measurement stops after this long, whatever it has (an emulated bf16 is slow)
 MAX_ENTRIES = 64  # the cache keeps the newest this many measurements
 MIN_SIZE = 256  # the smallest side measured (and the first, to learn how fast this machine is)
@@ -51,7 +55,7 @@ class Peak:
     seconds: float = 0.0  # time spent measuring (0 when cached)
 
     def how(self) -> str:
-        """'measured: 1024x1024 matmul, 2 threads, best of 5' (', cached' when read back)."""
+        """'measured: 1024x1024 matmul, 2 threads, best of 50' (' (cached)' when read back)."""
         threads = f", {self.threads} thread{'' if self.threads == 1 else 's'}" if self.device == "cpu" else ""
         return (f"measured: {self.size}x{self.size} matmul{threads}, best of {self.repeats}"
                 + (" (cached)" if self.cached else ""))
@@ -62,7 +66,7 @@ class Peak:
 
     def event(self, per_char: int, ranks: int = 1) -> ev.Throughput:
         """The Throughput event the engine sends: this peak and the model's FLOPs per char (flops.describe_peak
-        words it: 'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 10')."""
+        words it: 'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 50')."""
         return ev.Throughput(per_char, self.flops, self.dtype, self.how(), self.short(), self.seconds, ranks)
 
 
@@ -87,7 +91,7 @@ def measure_peak(device: str | torch.device, dtype: str, size: int, repeats: int
     dev = torch.device(device)
     t_start = time.perf_counter()
     warm = _operands(dev, dtype, MIN_SIZE)
-    small = min(_timed(dev, *warm, 1) for _ in range(2))  # the first call is cold: the second tells the speed
+    small = min(_timed(dev, *warm, 1) for _ in range(5))  # the first call is cold; the best of the rest
     while size > MIN_SIZE and 2.0 * size**3 / (2.0 * MIN_SIZE**3 / small) > budget_s / 10:
         size //= 2
     a, b = _operands(dev, dtype, size)  # (n, n) each
