@@ -122,6 +122,35 @@ def test_curve_property(train, gen):
     assert curve.half == half
 
 
+@settings(max_examples=150, deadline=None)
+@given(base=st.text(alphabet="ab\nc", min_size=1, max_size=40), reps=st.integers(1, 6),
+       pieces=st.lists(st.one_of(st.text(alphabet="ab\ncz", max_size=30),
+                                 st.tuples(st.integers(0, 240), st.integers(1, 150))), max_size=12))
+def test_running_curve_equals_the_curve_of_the_whole_text(base, reps, pieces):
+    # the live chart's curve, extended chunk by chunk (copied stretches longer than 64 cut anywhere), is
+    # at every step the curve of the whole text so far
+    train = base * reps  # long repeats: matches that reach the depth and run across chunk boundaries
+    index = CopyIndex.from_text(train, 1)
+    running, text = index.running_novelty(), ""
+    for piece in pieces:
+        piece = piece if isinstance(piece, str) else train[piece[0] : piece[0] + piece[1]]
+        text += piece
+        assert running.extend(piece) == index.novelty(text)
+    assert running.text == text and running.extend("") == index.novelty(text)
+
+
+def test_running_curve_at_every_cut_of_a_long_copy():
+    # a copied stretch of 150 characters cut in two at every place: the starts whose match ran into the old
+    # end (up to 63 characters back) must be searched again, and no more is needed
+    train = random_text(random.Random(4), 400, "abcdefghij \n")
+    index = CopyIndex.from_text(train, 1)
+    gen = train[:150] + "z" + train[200:260]
+    for cut in range(1, len(gen)):
+        running = index.running_novelty()
+        running.extend(gen[:cut])
+        assert running.extend(gen[cut:]) == index.novelty(gen), cut
+
+
 # -----------------------------------------------------------------------------
 # edge cases and the summary line
 

@@ -28,7 +28,7 @@ from rnntui.core.config import ConfigError
 from rnntui.core.data.cache import warn_uncached
 from rnntui.core.data.corpus import Corpus, Vocab, load_corpus
 from rnntui.core.data.read import file_key
-from rnntui.core.generate.novelty import NoveltyCurve, novelty_curve
+from rnntui.core.generate.novelty import NoveltyCurve, RunningNovelty, novelty_curve
 from rnntui.core.generate.suffixes import (DEPTH, PAD, bound, build_bytes, compare, libdivsufsort,
                                            match_lengths, rows, suffix_array)
 from rnntui.core.model.memory import host_available_bytes
@@ -140,10 +140,17 @@ class CopyIndex:
 
     # ---- the checks
 
+    def match(self, text: str) -> np.ndarray:
+        """(T,) for every start i of text: the longest prefix of text[i:] found in the training text (<= 64)."""
+        return match_lengths(self.train, self.sa, self.encode(text))[0]
+
     def novelty(self, text: str) -> NoveltyCurve:
         """The share of text's substrings of each length 1..64 that occur nowhere in the training text."""
-        m, _, _ = match_lengths(self.train, self.sa, self.encode(text))
-        return novelty_curve(m)
+        return novelty_curve(self.match(text))
+
+    def running_novelty(self) -> RunningNovelty:
+        """The curve of a text that grows, measured as it grows (novelty.RunningNovelty)."""
+        return RunningNovelty(self.match)
 
     def check(self, text: str) -> CopyReport:
         """Copied n-grams, the longest copied span, and the novelty curve, from one search per start."""

@@ -12,6 +12,7 @@ training text (suffixes.match_lengths). The substring text[i:i+L] occurs exactly
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -72,3 +73,28 @@ def novelty_curve(m: np.ndarray, max_length: int = MAX_LENGTH) -> NoveltyCurve:
         substrings.append(count)
         novel.append(int(np.count_nonzero(m[:count] < L)))
     return NoveltyCurve(tuple(substrings), tuple(novel))
+
+
+# -----------------------------------------------------------------------------
+# a text that grows
+
+
+class RunningNovelty:
+    """The curve of a text that grows as it is generated (the generation panel's live chart). Each
+    extension searches only the new starts and the last MAX_LENGTH - 1 old ones: a start whose match
+    stopped at a mismatch, or reached MAX_LENGTH, is final; only one whose match ran into the end of the
+    text so far can grow. So a 2,000-character stream measured twice a second costs a search of what
+    arrived since the last time, not of the whole text again."""
+
+    def __init__(self, match: Callable[[str], np.ndarray]) -> None:
+        self._match = match  # text -> (T,) longest match in the training text from each start (CopyIndex.match)
+        self.text = ""  # everything measured so far
+        self._m = np.zeros(0, np.int64)  # (len(text),) its longest matches
+
+    def extend(self, more: str) -> NoveltyCurve:
+        """Add `more` to the text; the curve of the whole text so far."""
+        if more:
+            redo = max(0, len(self.text) - MAX_LENGTH + 1)  # the starts within MAX_LENGTH - 1 of the old end
+            self.text += more
+            self._m = np.concatenate([self._m[:redo], self._match(self.text[redo:])])
+        return novelty_curve(self._m)
