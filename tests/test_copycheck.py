@@ -1,4 +1,7 @@
-"""The memorisation check against a brute-force search, its cache, and the corpus it reads."""
+"""The memorisation check against a brute-force search, its cache, and the corpus it reads.
+
+The check runs on the suffix array of the training text (its order and the novelty curve are tested in
+test_novelty.py); spans longer than the array's sorted depth (64) are followed up in the text."""
 import os
 import random
 import subprocess
@@ -9,7 +12,8 @@ import numpy as np
 import pytest
 
 from rnntui.core.config import ConfigError
-from rnntui.core.generate.copycheck import CopyIndex, build_keys, ngram_hashes
+from rnntui.core.generate.copycheck import CopyIndex
+from rnntui.core.generate.suffixes import DEPTH
 from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 
@@ -51,8 +55,10 @@ def test_matches_brute_force(seed, n):
     assert report.longest == (longest if longest >= n else 0)
     if report.longest:
         span = gen[report.longest_at : report.longest_at + report.longest]
-        assert train[report.corpus_at : report.corpus_at + report.longest] == span
+        assert train.find(span) == report.corpus_at  # where the span first occurs in the training text
         assert report.corpus_line == train.count("\n", 0, report.corpus_at) + 1
+    if report.longest < DEPTH:
+        assert report.longest_at == (at if report.longest else 0)  # the first of the longest spans
 
 
 def test_copied_text_reports_everything_and_new_text_nothing():
@@ -67,25 +73,37 @@ def test_copied_text_reports_everything_and_new_text_nothing():
     assert "copied 0%" in fresh.summary() and "100%" in copied.summary()
 
 
-def test_hash_collisions_are_verified_away():
-    # with almost every bit of the hash given to positions, different n-grams share key ranges
-    rng = random.Random(3)
-    train = random_text(rng, 3000, "abcd")
-    idx = CopyIndex.from_text(train, 6)
-    idx.bits = np.uint64(60)
-    idx.keys = np.sort((ngram_hashes(idx.train, 6) >> idx.bits << idx.bits) | np.arange(len(train) - 5, dtype=np.uint64))
-    gen = random_text(random.Random(4), 300, "abcd")
-    starts, longest, _ = brute(train, gen, 6)
-    report = idx.check(gen)
-    assert report.copied == len(starts) and report.longest == longest
+@pytest.mark.parametrize("seed", range(6))
+def test_spans_longer_than_the_sorted_depth_among_many_repeats(seed):
+    # a block repeated with a few changed characters: every 64-gram of a copy occurs many times, so the
+    # longest span (up to hundreds of characters) is found among many candidates, then followed in the text
+    rng = random.Random(seed)
+    block = random_text(rng, 150, "abc \n")
+    copies = []
+    for _ in range(30):
+        b = list(block)
+        for _ in range(rng.randint(0, 3)):
+            b[rng.randrange(len(b))] = rng.choice("abc \n")
+        copies.append("".join(b))
+    train = "".join(copies)
+    a = rng.randrange(len(train) - 400)
+    gen = random_text(rng, 20, "abcz") + train[a : a + rng.randint(65, 400)] + "z" + train[a + 7 : a + 90]
+    for n in (1, 8, DEPTH):
+        report = CopyIndex.from_text(train, n).check(gen)
+        starts, longest, _ = brute(train, gen, n)
+        assert report.copied == len(starts)
+        assert report.longest == longest and longest > DEPTH
+        span = gen[report.longest_at : report.longest_at + report.longest]
+        assert train.find(span) == report.corpus_at
 
 
 def test_short_texts_and_bad_n():
     idx = CopyIndex.from_text("hello world", 8)
     assert idx.check("hello").ngrams == 0 and idx.check("").copied == 0
-    assert len(build_keys(np.zeros(3, np.uint8), 8)) == 0
-    with pytest.raises(ConfigError, match="n-gram"):
-        CopyIndex.from_text("hello", 0)
+    assert CopyIndex.from_text("", 1).check("abc").copied == 0  # an empty training text matches nothing
+    for n in (0, DEPTH + 1):  # the index measures matches up to DEPTH characters
+        with pytest.raises(ConfigError, match="n-gram"):
+            CopyIndex.from_text("hello", n)
 
 
 def test_corpus_index_is_cached_and_rebuilt_when_the_file_changes(tmp_path, monkeypatch):
@@ -96,11 +114,12 @@ def test_corpus_index_is_cached_and_rebuilt_when_the_file_changes(tmp_path, monk
     files = sorted((tmp_path / "cache" / "copycheck").iterdir())
     assert len(files) == 2
     again = CopyIndex.for_corpus(str(corpus), 0.1, 8)
-    assert isinstance(again.keys, np.memmap) and np.array_equal(again.keys, idx.keys)
+    assert isinstance(again.sa, np.memmap) and np.array_equal(again.sa, idx.sa)
     assert again.check("the cat sat on the mat").share == 1.0
     assert again.check("a unique tail line").copied == 0  # the validation split is not training text
-    CopyIndex.for_corpus(str(corpus), 0.1, 4)
-    assert len(list((tmp_path / "cache" / "copycheck").iterdir())) == 4  # n is part of the key
+    four = CopyIndex.for_corpus(str(corpus), 0.1, 4)
+    assert four.n == 4 and isinstance(four.sa, np.memmap)  # one index serves every n
+    assert len(list((tmp_path / "cache" / "copycheck").iterdir())) == 2
     corpus.write_text("something else entirely\n" * 40)
     assert CopyIndex.for_corpus(str(corpus), 0.1, 8).check("the cat sat").copied == 0
 
@@ -150,15 +169,51 @@ def test_foreign_cache_files_are_not_used(tmp_path, monkeypatch):
     corpus = tmp_path / "c.txt"
     corpus.write_text("the cat sat on the mat\n" * 50)
     want = CopyIndex.for_corpus(str(corpus), 0.1, 8)
-    keys_file = next(f for f in _cache_files(tmp_path) if f.name.endswith(".keys.npy"))
-    np.save(keys_file, np.zeros(len(want.keys), np.float64))  # the right length, a foreign dtype
+    sa_file = next(f for f in _cache_files(tmp_path) if f.name.endswith(".sa.npy"))
+    np.save(sa_file, np.zeros(len(want.sa), np.float64))  # the right length, a foreign dtype
     again = CopyIndex.for_corpus(str(corpus), 0.1, 8)
-    assert again.keys.dtype == np.uint64 and np.array_equal(again.keys, want.keys)
-    np.save(keys_file, want.keys[:-1])  # a truncated index
-    assert np.array_equal(CopyIndex.for_corpus(str(corpus), 0.1, 8).keys, want.keys)
-    keys_file.unlink()
-    keys_file.mkdir()  # not a file at all: rebuilt in memory, the cache write warns
-    assert np.array_equal(CopyIndex.for_corpus(str(corpus), 0.1, 8).keys, want.keys)
+    assert again.sa.dtype == want.sa.dtype and np.array_equal(again.sa, want.sa)
+    np.save(sa_file, want.sa[:-1])  # a truncated index
+    assert np.array_equal(CopyIndex.for_corpus(str(corpus), 0.1, 8).sa, want.sa)
+    sa_file.unlink()
+    sa_file.mkdir()  # not a file at all: rebuilt in memory, the cache write warns
+    assert np.array_equal(CopyIndex.for_corpus(str(corpus), 0.1, 8).sa, want.sa)
+
+
+@pytest.mark.parametrize("damage", ["cut short", "zeros", "shuffled", "reversed"])
+def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, damage):
+    # the right dtype and length but not this text's order: sampled pairs out of order or repeated
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(random_text(random.Random(5), 20_000, "abcdefgh \n"))
+    want = CopyIndex.for_corpus(str(corpus), 0.1, 8)
+    sa_file = next(f for f in _cache_files(tmp_path) if f.name.endswith(".sa.npy"))
+    good = np.array(want.sa)
+    if damage == "cut short":
+        sa_file.write_bytes(sa_file.read_bytes()[: sa_file.stat().st_size // 2])
+    else:
+        bad = {"zeros": np.zeros_like(good), "shuffled": np.random.default_rng(0).permutation(good),
+               "reversed": good[::-1].copy()}[damage]
+        np.save(sa_file, bad)
+    again = CopyIndex.for_corpus(str(corpus), 0.1, 8)
+    assert np.array_equal(again.sa, good)
+    assert np.array_equal(np.load(sa_file), good)  # and the cache entry is written again
+    text = corpus.read_text()[100:400]
+    assert again.check(text).share == 1.0 and again.check(text).corpus_at == 100
+
+
+def test_corpora_whose_names_differ_after_a_dot_keep_their_own_index(tmp_path, monkeypatch):
+    # the cache names were once made with Path.with_suffix, which cut a stem at its first dot: a.one.txt
+    # and a.two.txt then shared one file, and two corpora of the same length were given each other's index
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    one, two = tmp_path / "a.one.txt", tmp_path / "a.two.txt"
+    one.write_text("the cat sat on the mat\n" * 50)
+    two.write_text("a dog ran in the fog!!\n" * 50)
+    assert one.stat().st_size == two.stat().st_size
+    assert CopyIndex.for_corpus(str(one), 0.1, 8).check("the cat sat on").share == 1.0
+    assert CopyIndex.for_corpus(str(two), 0.1, 8).check("a dog ran in").share == 1.0
+    assert CopyIndex.for_corpus(str(one), 0.1, 8).check("the cat sat on").share == 1.0
+    assert len(_cache_files(tmp_path)) == 4
 
 
 @pytest.mark.parametrize("cache", ["/dev/null/x", "a-file/x"])
@@ -175,3 +230,27 @@ def test_sample_copy_check_with_an_unusable_cache_warns_once_and_checks(checkpoi
     assert all(x.startswith("rnntui: ") for x in lines), lines
     assert len([x for x in lines if "cannot cache the copy-check index" in x]) == 1
     assert len([x for x in lines if "copy check against" in x and "8-grams" in x]) == 1
+    assert len([x for x in lines if x.startswith("rnntui: novel substrings by length: 1:")]) == 1
+
+
+@pytest.mark.parametrize("n", ["0", str(DEPTH + 1)])
+def test_sample_ngram_out_of_range_is_one_line_before_loading(tmp_path, n):
+    r = subprocess.run([sys.executable, "-m", "rnntui", "sample", str(tmp_path / "none.pt"), "--copy-check",
+                        "--ngram", n], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and f"--ngram must be 1-{DEPTH}" in r.stderr
+
+
+def test_an_index_that_would_not_fit_in_memory_is_refused_in_one_line(tmp_path, monkeypatch):
+    # the build's peak (4-17 bytes per character) is checked against the memory available, as corpus
+    # loading checks its ids: a refusal names the corpus and the sizes, and leaves no cache file behind
+    import rnntui.core.generate.copycheck as copycheck
+
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\n" * 50)
+    monkeypatch.setattr(copycheck, "host_available_bytes", lambda: 1000)
+    with pytest.raises(ConfigError) as err:
+        CopyIndex.for_corpus(str(corpus), 0.1, 8)
+    assert str(corpus) in str(err.value) and "GB of memory" in str(err.value) and "\n" not in str(err.value)
+    assert _cache_files(tmp_path) == []

@@ -1,7 +1,8 @@
 """`rnntui sample`: generate text from a checkpoint, by sampling or beam search.
 
 stdout is the generated text alone (it pipes cleanly); warnings, beam scores and the copy check (how much
-of the text occurs verbatim in the training corpus) go to stderr. Bad flag values are refused in one line
+of the text occurs verbatim in the training corpus, and its novelty curve: the share of its substrings
+of each length found nowhere in the training text) go to stderr. Bad flag values are refused in one line
 before the checkpoint is loaded.
 
 To a pipe or a file the text is byte-exact (a --prime byte that is not UTF-8 goes out as that byte; see
@@ -19,7 +20,7 @@ from typing import Sequence
 from rnntui.cli.options import Parser, fail
 from rnntui.cli.output import on_output_failure
 from rnntui.core.config import ConfigError
-from rnntui.core.generate.settings import MAX_BEAM_WIDTH, MAX_SEED, GenerationSettings
+from rnntui.core.generate.settings import MATCH_DEPTH, MAX_BEAM_WIDTH, MAX_SEED, GenerationSettings
 from rnntui.core.textsafe import visible
 
 # -----------------------------------------------------------------------------
@@ -41,8 +42,10 @@ def _sample_parser() -> Parser:
     p.add_argument("--length-norm", action="store_true", help="with --beam: rank ended beams by log-prob per char")
     p.add_argument("--beam-stop", metavar="TEXT", help="with --beam: a beam ends when it writes TEXT (\\n: a newline)")
     p.add_argument("--copy-check", action="store_true",
-                   help="report on stderr how much of the text occurs verbatim in the training text")
-    p.add_argument("--ngram", type=int, metavar="N", help="n-gram length of the copy check (default 8)")
+                   help="report on stderr how much of the text occurs verbatim in the training text, and the "
+                   "share of its substrings of each length that occur nowhere in it (novelty)")
+    p.add_argument("--ngram", type=int, metavar="N",
+                   help=f"n-gram length of the copy check, 1-{MATCH_DEPTH} (default 8)")
     return p
 
 
@@ -73,8 +76,8 @@ def _sample_errors(args: argparse.Namespace) -> str | None:
     if args.ngram is not None:
         if not args.copy_check:
             return "--ngram applies only with --copy-check"
-        if args.ngram < 1:
-            return f"--ngram must be >= 1, not {args.ngram}"
+        if not 1 <= args.ngram <= MATCH_DEPTH:
+            return f"--ngram must be 1-{MATCH_DEPTH} (the copy check measures matches up to that), not {args.ngram}"
     return None
 
 
@@ -180,7 +183,9 @@ def cmd_sample(argv: Sequence[str]) -> int:
 
             val_frac = float(ckpt["config"].get("val_frac", 0.1))
             index = CopyIndex.for_corpus(corpus, val_frac, args.ngram or DEFAULT_N)
-            print(f"rnntui: copy check against {visible(corpus)}: {index.check(text).summary()}", file=sys.stderr)
+            report = index.check(text)
+            print(f"rnntui: copy check against {visible(corpus)}: {report.summary()}", file=sys.stderr)
+            print(f"rnntui: {report.novelty.summary()}", file=sys.stderr)
         return 0
     except RnntuiError as e:
         return fail(str(e))

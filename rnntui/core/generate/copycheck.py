@@ -1,16 +1,19 @@
-"""Memorisation check: how much of a generated text occurs verbatim in the training text.
+"""Memorisation check: how much of a generated text occurs verbatim in the training text, and how novel
+its substrings are by length.
 
-The index holds one 64-bit key per n-gram position of the training text, sorted: the high bits are a
-hash of the n-gram, the low bits its position. A lookup is one np.searchsorted per generated n-gram
-(all at once); every hit is verified against the text, so hash collisions never count as copies. The
-longest copied span is found by comparing against the text only the occurrences of the rarest n-gram
-of each candidate window, so common n-grams (in a 100 MB corpus, thousands of occurrences) stay cheap.
+Both questions are answered by one index, the suffix array of the training text (suffixes.py): for every
+start i of the generated text, m[i] is the longest prefix of text[i:] that occurs in the training text,
+up to DEPTH (64) characters, from one binary search per start (all starts at once). The n-gram at i is
+copied when m[i] >= n; the novelty curve (novelty.py) counts m[i] < L for every length L. A copied span
+longer than DEPTH is followed up in the text: only the occurrences of the rarest 64-gram of each candidate
+window are compared, so common 64-grams (boilerplate repeated thousands of times) stay cheap.
 
-Built once per corpus and n, vectorised (n passes of a polynomial hash over the whole text, one
-in-place sort), and cached in the cache directory keyed by the corpus file's version as the corpus cache
-keys it (data/read.py file_key: path, size, mtime, ctime, inode), the validation fraction and n. A cache
-that cannot be written (read-only, not a folder, full) costs one warning line, never the check. Memory:
-8 bytes per training character (a 100 MB corpus: ~800 MB).
+Built once per corpus (n is a parameter of the check, not of the index) and cached in the cache
+directory keyed by the corpus file's version as the corpus cache keys it (data/read.py file_key: path,
+size, mtime, ctime, inode) and the validation fraction. A cache that cannot be written (read-only, not a
+folder, full) costs one warning line, never the check; a cache file that is damaged (unreadable, the
+wrong shape, out of order where sampled) is rebuilt. Memory: 4 bytes per training character (int32
+positions, memory-mapped from the cache), beside the training text's ids.
 """
 from __future__ import annotations
 
@@ -22,14 +25,17 @@ from pathlib import Path
 import numpy as np
 
 from rnntui.core.config import ConfigError
-from rnntui.core.data.corpus import Corpus, Vocab, load_corpus
 from rnntui.core.data.cache import warn_uncached
+from rnntui.core.data.corpus import Corpus, Vocab, load_corpus
 from rnntui.core.data.read import file_key
+from rnntui.core.generate.novelty import NoveltyCurve, RunningNovelty, novelty_curve
+from rnntui.core.generate.suffixes import (DEPTH, PAD, bound, build_bytes, compare, libdivsufsort,
+                                           match_lengths, rows, suffix_array)
+from rnntui.core.model.memory import host_available_bytes
 
 DEFAULT_N = 8
-BASE = np.uint64(0x100000001B3)  # FNV prime: odd, so the polynomial hash mixes every character
-CHUNK = 1 << 22  # positions hashed per pass: bounds the temporaries to a few tens of MB
-FORMAT = 1  # bumped when the index layout changes, so old cache files are not read
+FORMAT = 2  # bumped when the index layout changes, so old cache files are not read (1: hashed n-grams)
+SAMPLED = 1024  # adjacent pairs of a cached suffix array checked for order before it is trusted
 
 
 # -----------------------------------------------------------------------------
@@ -43,9 +49,10 @@ class CopyReport:
     copied: int  # of them, how many occur verbatim in the training text
     longest: int  # length in characters of the longest copied span (0: none of n or more)
     longest_at: int  # where it starts in the generated text
-    corpus_at: int  # where it occurs in the training text (character offset)
+    corpus_at: int  # where it first occurs in the training text (character offset)
     corpus_line: int  # the line of the training text it starts on (1-based)
     spans: tuple[tuple[int, int], ...]  # [start, end) stretches of the generated text made of copied n-grams
+    novelty: NoveltyCurve | None = None  # share of novel substrings by length (None: not measured)
 
     @property
     def share(self) -> float:
@@ -60,63 +67,14 @@ class CopyReport:
 
 
 # -----------------------------------------------------------------------------
-# hashing
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    """A 64-bit finaliser (splitmix64's), in place: spreads every input bit into the high bits we keep."""
-    h ^= h >> np.uint64(30)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
-    h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
-    return h
-
-
-def ngram_hashes(ids: np.ndarray, n: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """Hashes of the n-grams starting at start..stop-1: (stop - start,) uint64."""
-    stop = len(ids) - n + 1 if stop is None else stop
-    h = np.zeros(max(0, stop - start), dtype=np.uint64)
-    for j in range(n):  # array arithmetic wraps modulo 2**64 silently, as a hash should
-        h *= BASE
-        h += ids[start + j : stop + j].astype(np.uint64) + np.uint64(1)
-    return _mix(h)
-
-
-def _pos_bits(count: int) -> int:
-    return max(1, int(count - 1).bit_length())
-
-
-def build_keys(ids: np.ndarray, n: int) -> np.ndarray:
-    """The sorted keys: (hash >> b << b) | position, b bits for positions. (N - n + 1,) uint64."""
-    count = len(ids) - n + 1
-    if count <= 0:
-        return np.zeros(0, dtype=np.uint64)
-    bits = np.uint64(_pos_bits(count))
-    keys = np.empty(count, dtype=np.uint64)
-    for s in range(0, count, CHUNK):
-        e = min(count, s + CHUNK)
-        h = ngram_hashes(ids, n, s, e)
-        h >>= bits
-        h <<= bits
-        h |= np.arange(s, e, dtype=np.uint64)
-        keys[s:e] = h
-    keys.sort()  # in place: no second 8-byte-per-position array
-    return keys
-
-
-# -----------------------------------------------------------------------------
 # the index
 
 
 class CopyIndex:
-    def __init__(self, train: np.ndarray, vocab: Vocab, n: int = DEFAULT_N, keys: np.ndarray | None = None,
+    def __init__(self, train: np.ndarray, vocab: Vocab, n: int = DEFAULT_N, sa: np.ndarray | None = None,
                  newlines: np.ndarray | None = None) -> None:
-        if n < 1:
-            raise ConfigError(f"n-gram length must be >= 1, not {n}")
-        self.train, self.vocab, self.n = train, vocab, n  # (N,) character ids of the training text
-        self.keys = build_keys(train, n) if keys is None else keys
-        self.bits = np.uint64(_pos_bits(len(train) - n + 1))
+        self.train, self.vocab, self.n = train, vocab, _checked(n)  # (N,) character ids of the training text
+        self.sa = suffix_array(train) if sa is None else sa  # (N,) int32/int64 suffix positions, sorted
         nl = vocab.index.get("\n")
         self.newlines = (np.flatnonzero(train == nl) if nl is not None else np.zeros(0, np.int64)) \
             if newlines is None else newlines  # offsets of the line breaks, for line numbers
@@ -131,37 +89,42 @@ class CopyIndex:
         """The index over a corpus's training split, from the cache when it is up to date."""
         from rnntui.core.data.builtin import cache_dir, resolve_corpus
 
+        _checked(n)  # before reading the corpus
         path = resolve_corpus(name)
         if not path.is_file():
             raise ConfigError(f"{name}: the training corpus file is missing (needed for the copy check)")
         version = file_key(path)  # before reading: a file edited during the build misses this key next time
         corpus = load_corpus(name, val_frac)
-        fields = (*astuple(version), val_frac, n, FORMAT)  # path, size, mtime, ctime, inode; split; n; layout
+        fields = (*astuple(version), val_frac, FORMAT)  # path, size, mtime, ctime, inode; split; layout
         key = hashlib.sha1("|".join(map(str, fields)).encode("utf-8", "surrogatepass"))
         folder = (cache or cache_dir()) / "copycheck"
-        base = folder / f"{path.stem[:40]}-n{n}-{key.hexdigest()[:16]}"
-        kf, nf = base.with_suffix(".keys.npy"), base.with_suffix(".lines.npy")
-        index = cls._cached(corpus, n, kf, nf)
+        base = f"{path.stem[:40]}-{key.hexdigest()[:16]}"
+        sf, nf = folder / f"{base}.sa.npy", folder / f"{base}.lines.npy"  # not with_suffix: a stem may hold dots
+        index = cls._cached(corpus, n, sf, nf)
         if index is None:
+            need, avail = build_bytes(corpus.train), host_available_bytes()
+            if avail is not None and need > avail:
+                raise ConfigError(f"{name}: building the copy-check index needs about {need / 1e9:.1f} GB of memory "
+                                  f"and {avail / 1e9:.1f} GB is available" + _faster_builder(corpus.train))
             index = cls(corpus.train, corpus.vocab, n)
-            _save(folder, ((kf, index.keys), (nf, index.newlines)))
+            _save(folder, ((sf, index.sa), (nf, index.newlines)))
         return index
 
     @classmethod
-    def _cached(cls, corpus: Corpus, n: int, kf: Path, nf: Path) -> "CopyIndex | None":
-        """The index from its cache files when both are there and have the shapes this corpus needs."""
-        if not (kf.is_file() and nf.is_file()):  # regular files only: a FIFO or folder there is not a cache
+    def _cached(cls, corpus: Corpus, n: int, sf: Path, nf: Path) -> "CopyIndex | None":
+        """The index from its cache files when both are there and plausible for this corpus."""
+        if not (sf.is_file() and nf.is_file()):  # regular files only: a FIFO or folder there is not a cache
             return None
         try:
-            keys = np.load(kf, mmap_mode="r", allow_pickle=False)
+            sa = np.load(sf, mmap_mode="r", allow_pickle=False)
             lines = np.load(nf, allow_pickle=False)
         except (OSError, ValueError):
             return None  # a damaged cache file: rebuild it
-        if keys.dtype != np.uint64 or keys.shape != (max(0, len(corpus.train) - n + 1),):
+        if sa.dtype not in (np.int32, np.int64) or sa.shape != (len(corpus.train),):
             return None
-        if lines.ndim != 1 or lines.dtype.kind not in "iu":
+        if lines.ndim != 1 or lines.dtype.kind not in "iu" or not _looks_sorted(corpus.train, sa):
             return None
-        return cls(corpus.train, corpus.vocab, n, keys, lines)
+        return cls(corpus.train, corpus.vocab, n, sa, lines)
 
     def encode(self, text: str) -> np.ndarray:
         """Generated text -> ids; characters the corpus lacks get an id that matches nothing."""
@@ -170,66 +133,85 @@ class CopyIndex:
             self._order = np.argsort(codes)
             self._codes = codes[self._order]
         q = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)  # (T,) code points
+        if not len(self._codes):
+            return np.full(len(q), len(self.vocab), np.int64)
         at = np.minimum(np.searchsorted(self._codes, q), len(self._codes) - 1)
         return np.where(self._codes[at] == q, self._order[at], len(self.vocab)).astype(np.int64)
 
-    # ---- the check
+    # ---- the checks
+
+    def match(self, text: str) -> np.ndarray:
+        """(T,) for every start i of text: the longest prefix of text[i:] found in the training text (<= 64)."""
+        return match_lengths(self.train, self.sa, self.encode(text))[0]
+
+    def novelty(self, text: str) -> NoveltyCurve:
+        """The share of text's substrings of each length 1..64 that occur nowhere in the training text."""
+        return novelty_curve(self.match(text))
+
+    def running_novelty(self) -> RunningNovelty:
+        """The curve of a text that grows, measured as it grows (novelty.RunningNovelty)."""
+        return RunningNovelty(self.match)
 
     def check(self, text: str) -> CopyReport:
+        """Copied n-grams, the longest copied span, and the novelty curve, from one search per start."""
         n, g = self.n, self.encode(text)
+        m, _, p = match_lengths(self.train, self.sa, g)  # (T,) longest match from each start, <= DEPTH
+        curve = novelty_curve(m)
         count = len(g) - n + 1
-        if count <= 0 or len(self.keys) == 0:
-            return CopyReport(n, max(0, count), 0, 0, 0, 0, 0, ())
-        mask = (np.uint64(1) << self.bits) - np.uint64(1)
-        h = ngram_hashes(g, n)  # (count,)
-        h >>= self.bits
-        h <<= self.bits
-        order = np.argsort(h)  # sorted needles walk the index in order: far fewer cache misses
-        lo, hi = np.empty(count, np.int64), np.empty(count, np.int64)
-        lo[order] = np.searchsorted(self.keys, h[order], side="left")  # (count,) the range of equal hashes
-        hi[order] = np.searchsorted(self.keys, h[order] | mask, side="right")
-        hit = hi > lo
-        # verify the first occurrence of every hit against the text (vectorised), then the rare rest
-        first = (np.asarray(self.keys[np.minimum(lo, len(self.keys) - 1)]) & mask).astype(np.int64)
-        cols = np.arange(n)
-        same = (self.train[first[:, None] + cols] == g[np.arange(count)[:, None] + cols]).all(axis=1) & hit
-        for i in np.flatnonzero(hit & ~same):  # a hash collision took the first slot: look at the others
-            same[i] = bool(self._occurrences(g, i, lo[i], hi[i]).size)
-        starts = np.flatnonzero(same)
+        if count <= 0:
+            return CopyReport(n, max(0, count), 0, 0, 0, 0, 0, (), curve)
+        starts = np.flatnonzero(m[:count] >= n)  # the n-gram at i occurs iff the match from i is n or more
         spans = _runs(starts, n)
+        longest, at, where = self._longest(g, m, p)
+        if longest < n:
+            longest, at, where = 0, 0, 0
+        line = int(np.searchsorted(self.newlines, where)) + 1 if longest else 0
+        return CopyReport(n, count, int(starts.size), longest, at, where, line, tuple(spans), curve)
+
+    def _longest(self, g: np.ndarray, m: np.ndarray, p: np.ndarray) -> tuple[int, int, int]:
+        """(length, start in g, first offset in the training text) of the longest copied span."""
+        if not len(m) or int(m.max()) == 0:
+            return 0, 0, 0
+        if int(m.max()) < DEPTH:  # the matches measured are the whole answer
+            i = int(np.argmax(m))
+            return int(m[i]), i, self._first(g, i, int(m[i]))
+        # spans of DEPTH or more lie in runs of starts whose match reached DEPTH: follow them in the text
+        full = np.flatnonzero(m == DEPTH)
+        pat, upto = rows(g, full, DEPTH, PAD), np.full(len(full), DEPTH)
+        lo, hi = p, np.zeros(len(g), np.int64)  # the suffix array's interval of each 64-gram: from p
+        hi[full] = bound(self.train, self.sa, pat, upto, right=True)
+        counts = hi - lo  # occurrences of the 64-gram at each start
         longest, at, where = 0, 0, 0
-        counts = hi - lo  # (count,) occurrences of each n-gram's hash range: an upper bound
-        for a, end in sorted(spans, key=lambda s: s[0] - s[1]):  # a copied span lies inside one run
+        for a, end in sorted(_runs(full, DEPTH), key=lambda s: s[0] - s[1]):  # a copied span lies inside one
             if end - a <= longest:
                 break  # runs come longest first: no later one can hold a longer span
-            for i in range(a, end - n + 1):
-                T = max(n, longest + 1)  # only a span of T or more characters from i can be longer
+            for i in range(a, end - DEPTH + 1):
+                T = max(DEPTH, longest + 1)  # only a span of T or more characters from i can be longer
                 if i + T > end:
                     break
-                # any occurrence of g[i:i+T] holds one of its rarest n-gram at a fixed offset: only
-                # those few positions need comparing (exact, and cheap where common n-grams abound)
-                j = i + int(np.argmin(counts[i : i + T - n + 1]))
-                cand = self._occurrences(g, j, lo[j], hi[j]) - (j - i)
+                # any occurrence of g[i:i+T] holds its rarest 64-gram at a fixed offset: only those few
+                # positions need comparing (exact, and cheap where common 64-grams abound)
+                j = i + int(np.argmin(counts[i : i + T - DEPTH + 1]))
+                cand = np.asarray(self.sa[lo[j] : hi[j]], dtype=np.int64) - (j - i)
                 cand = cand[(cand >= 0) & (cand + T <= len(self.train))]
-                if not cand.size:
-                    continue
-                cand = cand[(self.train[cand[:, None] + np.arange(T)] == g[i : i + T]).all(axis=1)]
                 if cand.size:
-                    length, p = self._extend(g, i, end, cand, T)
-                    longest, at, where = length, i, p
-        line = int(np.searchsorted(self.newlines, where)) + 1 if longest else 0
-        return CopyReport(n, count, int(starts.size), longest, at, where, line, tuple(spans))
+                    cand = cand[(self.train[cand[:, None] + np.arange(T)] == g[i : i + T]).all(axis=1)]
+                if cand.size:
+                    longest, where = self._extend(g, i, end, cand, T)
+                    at = i
+        return longest, at, where
 
-    def _occurrences(self, g: np.ndarray, i: int, lo: int, hi: int) -> np.ndarray:
-        """Positions in the training text where the n-gram at g[i] really occurs (verified)."""
-        pos = (np.asarray(self.keys[lo:hi]) & ((np.uint64(1) << self.bits) - np.uint64(1))).astype(np.int64)
-        win = self.train[pos[:, None] + np.arange(self.n)]  # (K, n)
-        return pos[(win == g[i : i + self.n]).all(axis=1)]
+    def _first(self, g: np.ndarray, i: int, length: int) -> int:
+        """The first offset in the training text where g[i:i+length] occurs (length <= DEPTH, known to occur)."""
+        pat, upto = rows(g, np.array([i]), DEPTH, PAD), np.array([length])
+        lo = int(bound(self.train, self.sa, pat, upto)[0])
+        hi = int(bound(self.train, self.sa, pat, upto, right=True)[0])
+        return int(np.min(self.sa[lo:hi]))
 
     def _extend(self, g: np.ndarray, i: int, end: int, occ: np.ndarray, length: int) -> tuple[int, int]:
         """The longest match of g[i:end] at any of occ, all known to match `length` characters:
-        (length, position), compared in blocks that double from 16 characters."""
-        best, where = length, int(occ[0])
+        (length, its first position), compared in blocks that double from 16 characters."""
+        best, where = length, int(occ.min())
         alive, block = occ, 16
         N = len(self.train)
         while alive.size and i + length < end:
@@ -239,12 +221,37 @@ class CopyIndex:
             ok = idx < N
             eq = (self.train[np.minimum(idx, N - 1)] == g[i + length : i + length + w]) & ok
             run = np.where(eq.all(axis=1), w, np.argmin(eq, axis=1))  # matched chars per occurrence
-            k = int(np.argmax(run))
-            if length + run[k] > best:
-                best, where = length + int(run[k]), int(alive[k])
+            top = int(run.max())
+            if top:
+                best, where = length + top, int(alive[run == top].min())
             alive = alive[run == w]
             length += w
         return best, where
+
+
+def _checked(n: int) -> int:
+    if not 1 <= n <= DEPTH:  # the index measures matches up to DEPTH characters
+        raise ConfigError(f"n-gram length must be 1-{DEPTH}, not {n}")
+    return n
+
+
+def _looks_sorted(train: np.ndarray, sa: np.ndarray) -> bool:
+    """A cached suffix array, sampled: SAMPLED adjacent pairs of distinct positions in the text, in order."""
+    if len(sa) < 2:
+        return len(sa) == 0 or int(sa[0]) == 0
+    j = np.unique(np.linspace(0, len(sa) - 2, num=min(SAMPLED, len(sa) - 1)).astype(np.int64))
+    x, y = np.asarray(sa[j], np.int64), np.asarray(sa[j + 1], np.int64)
+    if not ((x >= 0) & (x < len(train)) & (y >= 0) & (y < len(train)) & (x != y)).all():
+        return False
+    _, sign = compare(train, x, rows(train, y, DEPTH, -1), np.full(len(j), DEPTH))
+    return bool((sign <= 0).all())
+
+
+def _faster_builder(train: np.ndarray) -> str:
+    """The hint after a refusal for memory: libdivsufsort needs a quarter of numpy's."""
+    if train.dtype != np.uint8 or libdivsufsort() is not None:
+        return ""
+    return "; pip install 'rnntui[index]' (libdivsufsort) builds it in about 5 bytes per character"
 
 
 def _save(folder: Path, arrays: tuple[tuple[Path, np.ndarray], ...]) -> None:

@@ -19,6 +19,9 @@ from rnntui.core.config import ConfigError
 
 MAX_BEAM_WIDTH = 32  # beams searched at most (each is one row of a batched step)
 MAX_SEED = 2**63  # np.random.default_rng takes any seed >= 0; `rnntui sample --seed` has always taken up to 2**63
+# the copy check's index measures matches up to this many characters: the largest n of its n-grams and the
+# novelty curve's longest length (kept here, not in suffixes.py, so that the CLI reads it without numpy)
+MATCH_DEPTH = 64
 
 
 @dataclass(frozen=True)

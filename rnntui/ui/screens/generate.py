@@ -4,7 +4,9 @@ Each Generate / Beam / Step builds its sampler from a fresh snapshot in a thread
 a consistent copy of the current weights), so the text reflects the model as it is now; the worker bodies
 and their messages are in workers/generation.py. Every pane can be coloured by the probability the model
 gave each character, is checked for text copied from the training corpus once it is complete, and can be
-copied to the clipboard or saved with its settings (GenOutput holds the panes). In step mode the model
+copied to the clipboard or saved with its settings (GenOutput holds the panes). Under the panes, the
+novelty chart: the share of each pane's substrings, by length, found nowhere in the training text,
+measured as the text streams in (widgets/gen_novelty.py). In step mode the model
 advances one character per key and the user chooses (widgets/gen_step.py). The settings live in the
 GenPanelState the app hands down (GenControls writes every edit into it), so they survive closing and
 reopening the panel; the workers receive core GenerationSettings, as `rnntui sample` uses.
@@ -29,6 +31,7 @@ from textual.worker import Worker, WorkerState
 from rnntui.core.generate.settings import GenerationSettings
 from rnntui.ui.screens.forms import all_valid
 from rnntui.ui.widgets.gen_controls import GenControls, GenPanelState
+from rnntui.ui.widgets.gen_novelty import NOVELTY_HELP
 from rnntui.ui.widgets.gen_panes import GenOutput, GenPane
 from rnntui.ui.widgets.gen_step import StepCandidates
 from rnntui.ui.widgets.header import AppHeader
@@ -53,6 +56,7 @@ class GenerateScreen(Screen):
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel_or_back", "Back", priority=True),
     ]
+    HELP_SECTIONS = (("the novelty chart (under the generated text)", NOVELTY_HELP),)  # in the help screen
 
     def __init__(self, source: Callable[[], dict | None], vocab: str, title: str,
                  panel: GenPanelState | None = None, checkpoint: str = "", save_dir: str = "",
@@ -182,6 +186,10 @@ class GenerateScreen(Screen):
         if msg.done and msg.pane == len(panes) - 1:
             self._set_running(False)
             self._copy_check()
+
+    def on_novelty_measured(self, msg: gw.NoveltyMeasured) -> None:
+        if msg.run == self.run_id:
+            self.query_one(GenOutput).show_novelty(msg.pane, msg.fractions)
 
     def on_beam_progress(self, msg: gw.BeamProgress) -> None:
         if msg.run == self.run_id and self.running:

@@ -1,6 +1,6 @@
 """Help: every key of the screen underneath (read from its bindings so it never drifts from them), and a
 short "what am I looking at" for each dashboard panel (ui/panels.py), opened at that panel from the panel
-itself."""
+itself; other screens with charts to explain list them in HELP_SECTIONS ((title, text) pairs)."""
 from __future__ import annotations
 
 from rich.table import Table
@@ -58,6 +58,9 @@ class HelpScreen(ModalScreen):
                 for panel in PANELS:
                     yield Static(Text(panel.name, style="bold"), id=f"help-{panel.id}", classes="help-title")
                     yield Static(panel.help, classes="help-panel", markup=False)
+            for title, body in getattr(self.under, "HELP_SECTIONS", ()):  # a screen's own charts (generation)
+                yield Static(Text(title, style="bold"), classes="help-title")
+                yield Static(body, classes="help-panel", markup=False)
 
     def on_mount(self) -> None:
         if self.topic is not None:

@@ -1,5 +1,6 @@
 """The generation panel's output widgets: a text pane (colouring, copy marks, beams), the colouring's
-legend, and GenOutput, the column that holds them with step mode's chart (gen_step.py).
+legend, and GenOutput, the column that holds them with the novelty chart (gen_novelty.py) and step mode's
+chart (gen_step.py).
 
 All are thin: a GenPane keeps what one pane generated and redraws it through the confidence renderable;
 GenOutput lays the panes out, checks them for text copied from the training corpus once they are complete,
@@ -20,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from rnntui.ui.renderables.confidence import BAND_STYLES, bits_per_char, generated_text, legend
+from rnntui.ui.widgets.gen_novelty import NoveltyView
 from rnntui.ui.widgets.gen_step import StepCandidates
 from rnntui.ui.widgets.theme_styles import component_styles
 from rnntui.ui.workers import generation as gw
@@ -148,7 +150,8 @@ class ConfidenceLegend(Widget):
 
 
 class GenOutput(Vertical):
-    """The legend, one GenPane per stream (side by side) and step mode's chart (shown only in step mode)."""
+    """The legend, one GenPane per stream (side by side), their novelty chart, and step mode's chart (shown
+    only in step mode)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -157,6 +160,7 @@ class GenOutput(Vertical):
     def compose(self) -> ComposeResult:
         yield ConfidenceLegend(id="gen-legend")
         yield Horizontal(id="gen-out")
+        yield NoveltyView(id="gen-novelty")
         yield StepCandidates(id="gen-step")
 
     @property
@@ -166,6 +170,8 @@ class GenOutput(Vertical):
     async def lay_out(self, panes: int, colour: bool) -> list[GenPane]:
         """`panes` empty-or-kept panes side by side (the same panes when their number is unchanged)."""
         self.checking += 1  # new text: a copy check still running is for the old one
+        self.query_one(NoveltyView).reset()
+        self.query_one(NoveltyView).set_class(panes > 1, "-many")  # a band per pane: a line more when narrow
         out = self.query_one("#gen-out")
         if len(out.children) != panes:
             await out.remove_children()
@@ -189,6 +195,17 @@ class GenOutput(Vertical):
             panes[msg.pane].redraw()
             if isinstance(msg.report, str) and msg.pane == 0:
                 self.notify(msg.report, timeout=4, markup=False)
+                self.query_one(NoveltyView).note("not measured: " + msg.report.removeprefix("copy check: "))
+            curve = getattr(msg.report, "novelty", None)  # the complete text's curve (beams, step mode too)
+            if curve is not None:
+                self.show_novelty(msg.pane, tuple(f for _, f in curve.points()))
+
+    def show_novelty(self, pane: int, fractions: tuple[float, ...]) -> None:
+        """A pane's novelty curve to the chart, named as its pane is ("T 0.50 · seed 7" -> "T 0.50")."""
+        panes = self.panes
+        if pane < len(panes):
+            label = str(panes[pane].border_title or "").split(" · ")[0]
+            self.query_one(NoveltyView).show(pane, label, fractions)
 
     def show_colour(self, colour: bool) -> None:
         """Colour by probability or not: the legend shows with it; each pane's watcher redraws it."""
