@@ -36,6 +36,7 @@ class TrainProgress:
         self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
         self.latest_path: str | None = None  # latest.pt once the run ended, if one was written
+        self.val_loss: float | None = None  # the closing validation loss (else the best) once the run ended
 
     def __enter__(self) -> "TrainProgress":
         if not self.quiet:
@@ -88,6 +89,7 @@ class TrainProgress:
 
     def _finish(self, e: ev.RunFinished) -> None:
         self.reason, self.latest_path = e.reason, e.latest_path
+        self.val_loss = e.val_loss if e.val_loss is not None else e.best_val_loss
         if self.task is not None and e.reason == "completed":
             self.progress.update(self.task, completed=1.0)
         self.progress.stop()
