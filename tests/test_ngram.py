@@ -146,6 +146,29 @@ def test_vectorised_model_matches_the_reference_character_for_character(cuts):
         assert np.isfinite(got).all() and np.allclose(got, want, rtol=0, atol=1e-12)
 
 
+def test_grouping_by_one_sort_matches_numpy_unique_on_both_paths():
+    from rnntui.core.analysis.ngram.model import _group
+
+    key = np.random.default_rng(0).integers(0, 50, size=1000)
+    want_uniq, want_inv, want_counts = np.unique(key, return_inverse=True, return_counts=True)
+    for bound in (50, 1 << 62):  # key and position packed in one int64; too wide for that: an argsort
+        uniq, rank, counts, one = _group(key.copy(), bound)
+        assert (uniq == want_uniq).all() and (rank == want_inv).all() and (counts == want_counts).all()
+        assert (key[one] == uniq).all()
+
+
+def test_a_vocabulary_over_256_characters_uses_wide_ids():
+    rng = np.random.default_rng(3)
+    text = "".join(chr(0x400 + int(i)) for i in rng.integers(0, 300, size=3000) // 3 * 3)  # 100 of 300 used
+    corpus = corpus_from_text("wide", text + "".join(chr(0x400 + i) for i in range(300)), val_frac=0.1)
+    assert len(corpus.vocab) == 300 and corpus.data.dtype == np.int32
+    model = bl.fit_corpus(corpus)
+    prob = reference_kn([list(corpus.train.astype(int))], 300, 3)
+    val = corpus.val.astype(np.int64)
+    want = np.log([prob(list(val[max(0, i - 2) : i]), int(val[i])) for i in range(len(val))])
+    assert np.allclose(model.log_probs(val, 3), want, rtol=0, atol=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(V=st.integers(2, 7), data=st.data())
 def test_kn_probabilities_sum_to_one_over_the_vocabulary(V, data):
@@ -162,6 +185,13 @@ def test_a_character_outside_the_vocabulary_scores_nan_and_breaks_context():
     lp = model.log_probs(np.array([0, 1, 7, 0, 1]))
     assert np.isnan(lp[2]) and np.isfinite(np.delete(lp, 2)).all()
     assert lp[4] == model.log_probs(np.array([0, 1]))[1]  # context resumes after the unknown one: just "0"
+
+
+def test_a_text_is_scored_through_the_vocabulary():
+    model = fit(np.array([0, 1, 2, 0, 1, 2, 0, 1, 2]), 3, order=3)
+    lp = model.text_log_probs("abc", "ab?ab")  # "?" is not in the vocabulary
+    assert np.isnan(lp[2]) and np.array_equal(np.delete(lp, 2), np.delete(model.log_probs(np.array([0, 1, -1, 0, 1])), 2))
+    assert len(model.text_log_probs("abc", "")) == 0
 
 
 def test_uniform_and_unigram_against_a_hand_count():

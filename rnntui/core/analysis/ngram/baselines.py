@@ -217,14 +217,14 @@ def spread(n: int, bound: int, pieces: int = CHUNKS) -> list[tuple[int, int]]:
 
 
 def _gather(ids: "np.ndarray", spans: list[tuple[int, int]], context: int = 0):
-    """(ids (M,) int64, bounds (S+1,), scored (M,) bool): the spans one after another, each with up to
+    """(ids (M,), bounds (S+1,), scored (M,) bool): the spans one after another, each with up to
     `context` characters before it that give context but are not scored."""
     import numpy as np
 
     parts, bounds, scored = [], [0], []
     for s, e in spans:
         c = max(0, s - context)
-        parts.append(np.asarray(ids[c:e], dtype=np.int64))
+        parts.append(np.asarray(ids[c:e]))  # the corpus's dtype: uint8 for <= 256 characters
         bounds.append(bounds[-1] + e - c)
         scored.append(np.arange(e - c) >= s - c)
     return np.concatenate(parts), np.array(bounds, np.int64), np.concatenate(scored)
@@ -235,7 +235,7 @@ def fit_corpus(corpus: "Corpus", fit_bound: int = FIT_CHARS) -> "NGramModel":
     text character by character (model.log_probs), as the inspector's comparison does."""
     from rnntui.core.analysis.ngram.model import MAX_ORDER, fit
 
-    ids, bounds, _ = _gather(corpus.train, spread(len(corpus.train), fit_bound))  # (M,) int64, (S+1,)
+    ids, bounds, _ = _gather(corpus.train, spread(len(corpus.train), fit_bound))  # (M,), (S+1,)
     return fit(ids, len(corpus.vocab), MAX_ORDER, bounds)
 
 
@@ -245,7 +245,7 @@ def compute(corpus: "Corpus", fingerprint: str, fit_bound: int = FIT_CHARS, eval
 
     t0 = time.perf_counter()
     train, val, V = corpus.train, corpus.val, len(corpus.vocab)
-    fit_ids, fit_bounds, _ = _gather(train, spread(len(train), fit_bound))  # (M,) int64, (S+1,)
+    fit_ids, fit_bounds, _ = _gather(train, spread(len(train), fit_bound))  # (M,), (S+1,)
     model = fit(fit_ids, V, MAX_ORDER, fit_bounds)
     ids, bounds, scored = _gather(val, spread(len(val), eval_bound), context=MAX_ORDER - 1)  # (E,) ...
     losses = model.cross_entropies(ids, bounds, scored)
