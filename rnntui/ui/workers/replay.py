@@ -149,6 +149,10 @@ class RunView:
         view = cls(run, run.read_info(), live)
         view.apply(view.follower.poll())
         view.owner = run.owner()
+        if view.info is not None:  # the loss chart's reference lines: from the cache only, never the corpus
+            from rnntui.core.analysis.ngram.baselines import cached
+
+            view.state.baselines = cached(view.info.corpus_fingerprint, view.info.train_config.val_frac)
         return view
 
     # ---- feeding --------------------------------------------------------------------------------
