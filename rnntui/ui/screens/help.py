@@ -58,6 +58,11 @@ class HelpScreen(ModalScreen):
                 for panel in PANELS:
                     yield Static(Text(panel.name, style="bold"), id=f"help-{panel.id}", classes="help-title")
                     yield Static(panel.help, classes="help-panel", markup=False)
+            elif type(self.under).__name__ == "InspectScreen":
+                from rnntui.ui.widgets.inspect.gain import HOW_TO_READ
+
+                yield Static(Text("against counting (n)", style="bold"), classes="help-title")
+                yield Static(HOW_TO_READ, classes="help-panel", markup=False)
 
     def on_mount(self) -> None:
         if self.topic is not None:

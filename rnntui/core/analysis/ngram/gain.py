@@ -6,6 +6,9 @@ up by kind of character (the error analysis of Karpathy, Johnson & Fei-Fei 2015,
     gain_sentence(rows, "5-gram")   "The network's gain over the 5-gram is largest on brackets and quotes
                                      (+0.81 nats/char) and whitespace (+0.30)."
 
+    tg = text_gain(corpus, text, model_logp)             the inspector's whole comparison: the corpus's best
+                                                         n-gram fitted, the text scored, per char and per class
+
 Both log-probabilities are ln P(text[t] | text[:t]) per character (the inspector's p_char, NaN at t = 0;
 model.NGramModel.log_probs); a position where either is not finite is left out.
 """
@@ -13,8 +16,12 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from rnntui.core.data.corpus import Corpus
 
 CLASSES = ("letters", "whitespace", "brackets and quotes", "digits", "punctuation")
 BRACKETS_AND_QUOTES = set("()[]{}<>\"'`«»‹›“”„‘’‚「」『』（）［］｛｝")
@@ -91,3 +98,39 @@ def gain_sentence(rows: list[ClassGain], against: str, min_chars: int = 5) -> st
     if len(best) > 1:
         text += f" and {best[1].name} ({best[1].gain:+.2f})"
     return text + "."
+
+
+# -----------------------------------------------------------------------------
+# the inspector's comparison, in one call
+
+
+@dataclass(frozen=True, eq=False)
+class TextGain:
+    order: int  # the n-gram compared against: the corpus's best on its validation split
+    ngram_val_loss: float  # that n-gram's validation loss, nats/char
+    gain: np.ndarray  # (N,) per text position, nats: network ln p minus the n-gram's; NaN where unknown
+    rows: tuple[ClassGain, ...]  # by character class, in CLASSES order
+    sentence: str  # gain_sentence of the rows
+
+    @property
+    def against(self) -> str:
+        return f"{self.order}-gram"
+
+    @property
+    def mean(self) -> float:
+        """Mean gain over the characters both models scored (NaN when none)."""
+        ok = np.isfinite(self.gain)
+        return float(self.gain[ok].mean()) if ok.any() else float("nan")
+
+
+def text_gain(corpus: "Corpus", text: str, model_logp: np.ndarray) -> TextGain:
+    """Set a network's per-character log-probabilities of `text` (N,) against the corpus's best n-gram
+    (baselines_for: cached, else fitted) fitted on its training split. numpy only: seconds at most, for a
+    worker thread. Characters outside the corpus's vocabulary are left out."""
+    from rnntui.core.analysis.ngram.baselines import baselines_for, fit_corpus
+
+    order, loss = baselines_for(corpus).best
+    ngram_logp = fit_corpus(corpus).text_log_probs(corpus.vocab.chars, text, order)  # (N,)
+    gain = char_gain(model_logp, ngram_logp)
+    rows = tuple(gain_by_class(model_logp, ngram_logp, text))
+    return TextGain(order, loss, gain, rows, gain_sentence(list(rows), f"{order}-gram"))
