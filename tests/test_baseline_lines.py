@@ -34,7 +34,7 @@ REFS = (("6-gram", 1.52), ("unigram", 3.35), ("uniform", 4.17))
 
 def test_best_ngram_is_labelled_at_its_row_and_in_the_legend():
     steps = np.arange(200)
-    text = render_text(LossChart(steps, np.linspace(4.0, 1.45, 200), [100, 199], [1.9, 1.48], refs=REFS), 78)
+    text = render_text(LossChart(steps, np.linspace(4.0, 1.45, 200), [100, 199], [1.9, 1.48], refs=REFS), 75)  # the loss panel at 80 columns
     lines = text.splitlines()
     assert "vs 6-gram -0.04" in lines[0]  # legend: where val sits against the line
     rows = [i for i, line in enumerate(lines) if line.rstrip().endswith("6-gram 1.52")]
@@ -47,7 +47,7 @@ def test_best_ngram_is_labelled_at_its_row_and_in_the_legend():
 
 
 def test_ahead_of_counting_reads_positive():
-    text = render_text(LossChart(np.arange(50), np.linspace(4.0, 2.0, 50), [49], [1.62], refs=REFS), 78)
+    text = render_text(LossChart(np.arange(50), np.linspace(4.0, 2.0, 50), [49], [1.62], refs=REFS), 75)  # the loss panel at 80 columns
     assert "vs 6-gram +0.10" in text.splitlines()[0]
 
 

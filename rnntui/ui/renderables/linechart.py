@@ -292,7 +292,7 @@ class LossChart(LineChart):
         hlines = tuple(HLine(float(y), ref_style, f"{name} {y:.2f}", extend=(i == 0)) for i, (name, y) in enumerate(refs))
         if refs:  # the line is labelled at its row; the legend says where val sits against it: negative
             name, y = refs[0]  # from the moment the network passes counting
-            legend.append("  ┄┄ ", parse_style(ref_style))
+            legend.append(" ┄┄ ", parse_style(ref_style))  # one space: it fits an 80-column terminal
             legend.append(f"vs {name} {last_val - y:+.2f}" if last_val is not None else f"{name} {y:.2f}")
         super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label="step", hlines=hlines,
                          right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=legend)
