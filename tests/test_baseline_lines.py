@@ -145,3 +145,21 @@ async def test_dashboard_draws_the_baselines_once_computed(tmp_path, monkeypatch
         assert f"{best[0]}-gram {best[1]:.2f}" in text  # the labelled line, at its row on the chart
         app.session.halt()
         await wait_for(pilot, lambda: not app.running, timeout=60)
+
+
+def test_runs_screen_has_the_vs_ngram_column_of_rnntui_runs(tmp_path):
+    from pathlib import Path
+
+    from rnntui.core.runs.listing import RunSummary
+    from rnntui.ui.screens.runs import COLUMNS, row_cells
+
+    s = RunSummary(name="r", path=Path(tmp_path), model="gru", hidden=8, layers=1, corpus="brackets", steps=300,
+                   chars_seen=1000, best_val_loss=0.97, best_val_bpc=1.40, wall_s=5.0, state="completed",
+                   updated=0.0, has_log=True, ngram_order=6, ngram_val_loss=1.13)
+    headers = [h for h, _ in COLUMNS.values()]
+    cells = [c.plain for c in row_cells(s, False)]
+    assert len(cells) == len(headers)
+    assert cells[headers.index("vs n-gram")] == "-0.16"
+    from dataclasses import replace
+
+    assert row_cells(replace(s, ngram_val_loss=None), False)[headers.index("vs n-gram")].plain == "–"
