@@ -43,10 +43,11 @@ class LossPanel(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.data: tuple | None = None  # (train_steps, train_loss, val_steps, val_loss), tuples
-        self.refs: tuple[tuple[str, float], ...] = ()  # baselines, best first: (("5-gram", 1.93), ...) nats/char
+        # the corpus's baselines, best first: (("5-gram", 1.93), ...) nats/char; the screen sets them before show()
+        self.refs: tuple[tuple[str, float], ...] = ()
 
-    def show(self, data: tuple, refs: tuple[tuple[str, float], ...] = ()) -> None:
-        self.data, self.refs = data, refs
+    def show(self, data: tuple) -> None:
+        self.data = data
         self.refresh()
 
     def validate_smoothing(self, smoothing: float) -> float:
