@@ -163,3 +163,19 @@ def test_runs_screen_has_the_vs_ngram_column_of_rnntui_runs(tmp_path):
     from dataclasses import replace
 
     assert row_cells(replace(s, ngram_val_loss=None), False)[headers.index("vs n-gram")].plain == "–"
+
+
+def test_a_replayed_run_reads_its_baselines_from_the_cache(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from test_ui_runs import make_run
+    from rnntui.core.analysis.ngram.baselines import save
+    from rnntui.ui.workers.replay import RunView
+
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    run = make_run(tmp_path / "runs", "r1", updated=1000.0)
+    fp = "0123456789abcdef"
+    run.write_info(replace(run.read_info(), corpus_fingerprint=fp))
+    assert RunView.open(run.path).state.baselines is None  # nothing cached: no lines, and no corpus read
+    assert save(replace(baselines(), fingerprint=fp, val_frac=0.1))
+    assert RunView.open(run.path).state.baseline_refs[0] == ("6-gram", 1.52)

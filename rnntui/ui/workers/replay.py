@@ -152,7 +152,8 @@ class RunView:
         if view.info is not None:  # the loss chart's reference lines: from the cache only, never the corpus
             from rnntui.core.analysis.ngram.baselines import cached
 
-            view.state.baselines = cached(view.info.corpus_fingerprint, view.info.train_config.val_frac)
+            val_frac = _config(view.info, run).val_frac  # a config run.json cannot give: the default's
+            view.state.baselines = cached(view.info.corpus_fingerprint, val_frac)
         return view
 
     # ---- feeding --------------------------------------------------------------------------------
