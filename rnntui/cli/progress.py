@@ -46,6 +46,7 @@ class TrainProgress:
         self.ranks = 1
         self.chars0 = 0  # chars_seen when this invocation started (a resumed run's earlier chars)
         self.last: ev.StepMetrics | None = None  # the latest step metrics, for the closing throughput
+        self.val_loss: float | None = None  # the closing validation loss (else the best) once the run ended
 
     def __enter__(self) -> "TrainProgress":
         if not self.quiet:
@@ -162,6 +163,7 @@ class TrainProgress:
 
     def _finish(self, e: ev.RunFinished) -> None:
         self.reason, self.latest_path = e.reason, e.latest_path
+        self.val_loss = e.val_loss if e.val_loss is not None else e.best_val_loss
         if self.task is not None and e.reason == "completed":
             self.progress.update(self.task, completed=1.0)
         self.progress.stop()

@@ -143,11 +143,19 @@ def cmd_compare(argv: Sequence[str]) -> int:
                 exit_code = signals.exit_code
                 break
             exit_code = exit_code or progress.exit_code
-        rows = [compare_row(cell, read_log(RunDir(Path(d)).metrics)) for cell, d in done]
+        from rnntui.cli.train import BASELINE_WAIT_S
+        from rnntui.core.analysis.ngram.baselines import baselines_line, baselines_within
+
+        base = baselines_within(corpus, BASELINE_WAIT_S, signals.stop) if done else None  # same split as the runs
+        ngram = base.best[1] if base is not None else None
+        rows = [compare_row(cell, read_log(RunDir(Path(d)).metrics), ngram=ngram) for cell, d in done]
         if rows:
             print()
             print(format_table(rows))
             print(sentence(rows))
+            if base is not None:
+                print(f"vs n-gram: the final val loss minus the best n-gram's ({base.label}), nats/char")
+                print(baselines_line(base))
             print("runs: " + "  ".join(visible(d) for _, d in done))
         if len(done) < len(configs):
             print(f"rnntui: compare stopped after {len(done)} of {len(configs)} runs", file=sys.stderr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import math
 import os
 import signal
 import stat
@@ -191,6 +192,28 @@ def _open_board(out_dir: str, run_name: str):
     from rnntui.core.runs.tensorboard import BoardWriter, LiveBoard
 
     return LiveBoard(BoardWriter(os.path.join(out_dir, run_name)))
+# the n-gram baselines under the summary
+
+
+BASELINE_WAIT_S = 10.0  # how long a finished run waits for its baselines (1.4 s CPU at the 4M-char bound)
+
+
+def print_baselines(corpus, val_loss: float | None, stop: threading.Event | None = None,
+                    wait_s: float | None = None) -> None:
+    """The line that reads the network's validation loss against counting (core/analysis/ngram), and the
+    baselines themselves: from the cache, else computed here (cached for next time) unless that takes
+    longer than BASELINE_WAIT_S or a signal comes first, which is then said."""
+    from rnntui.core.analysis.ngram.baselines import baselines_line, baselines_within, gain_line
+
+    if corpus is None or val_loss is None or not math.isfinite(val_loss):
+        return
+    wait_s = BASELINE_WAIT_S if wait_s is None else wait_s
+    b = baselines_within(corpus, wait_s, stop)
+    if b is None:
+        why = "interrupted" if stop is not None and stop.is_set() else f"the n-gram baselines took over {wait_s:g} s"
+        print(f"vs best n-gram: skipped ({why})", flush=True)
+        return
+    print(gain_line(b, val_loss) + "\n" + baselines_line(b), flush=True)
 
 
 # -----------------------------------------------------------------------------
@@ -256,6 +279,10 @@ def cmd_train(argv: Sequence[str]) -> int:
         signals.close(progress.latest_path)
         if progress.reason == "stopped" or signals.closing:
             return signals.exit_code
+        if dist.is_main and progress.reason == "completed":
+            print_baselines(trainer.corpus, progress.val_loss, signals.stop)
+            if signals.stop.is_set():  # a signal while waiting for them: the run is saved, the status says so
+                return signals.exit_code
         return progress.exit_code
     except RnntuiError as e:
         return fail(str(e))

@@ -20,6 +20,7 @@ from rnntui.core.events import (
 )
 from rnntui.core.analysis.horizon import HorizonSmoother
 from rnntui.core.model.flops import achieved_flops, flops_per_char, mfu
+from rnntui.core.analysis.ngram.baselines import Baselines
 from rnntui.core.runs.records import to_record
 
 MAX_POINTS = 20_000  # chart history; halved (every other point kept) when full, so the whole run stays
@@ -54,12 +55,13 @@ class RunState:
         self.val_steps: list[int] = []  # loss chart, validation points
         self.val_loss: list[float] = []
         self.records: deque[dict] = deque(maxlen=MAX_RECORDS)  # step/eval metrics for export
+        self.baselines: Baselines | None = None  # the corpus's n-gram baselines, once computed (plain floats)
         self.version = 0  # bumped by every event: panels redraw only when it moved
 
     # -------------------------------------------------------------------------
     # events
 
-    def apply(self, event: Event) -> None:
+    def apply(self, event: Event | Baselines) -> None:
         self.version += 1
         if isinstance(event, StepMetrics):
             self.metrics = event
@@ -111,9 +113,20 @@ class RunState:
             self.saved_step = event.last_saved_step
         elif isinstance(event, RunFinished):
             self.finished, self.paused = event, False
+        elif isinstance(event, Baselines):  # from the training worker's side thread (workers/training.py)
+            self.baselines = event
 
     # -------------------------------------------------------------------------
     # derived
+
+    @property
+    def baseline_refs(self) -> tuple[tuple[str, float], ...]:
+        """The loss chart's reference lines, best first: (("6-gram", 1.52), ("unigram", 3.35), ("uniform", 4.17))."""
+        b = self.baselines
+        if b is None:
+            return ()
+        order, loss = b.best
+        return ((f"{order}-gram", loss), ("unigram", b.unigram), ("uniform", b.uniform))
 
     @property
     def step(self) -> int:

@@ -49,6 +49,9 @@ class RunSummary:
     n_params: int = 0  # trainable parameters (0: unknown)
     checkpoint: Path | None = None  # latest.pt, else best.pt, else None
     message: str = ""  # why it stopped, diverged or failed; or why the folder could not be read
+    ngram_order: int | None = None  # order of the corpus's best n-gram baseline (None: not computed yet)
+    ngram_val_loss: float | None = None  # its validation loss, nats per character, on the run's split
+    unigram_val_loss: float | None = None  # the unigram baseline's, the same way
 
     @property
     def size(self) -> str:
@@ -59,6 +62,13 @@ class RunSummary:
     def running(self) -> bool:
         return self.state == "running"
 
+    @property
+    def vs_ngram(self) -> float | None:
+        """Best validation loss minus the best n-gram's: negative when the network predicts better."""
+        if self.best_val_loss is None or self.ngram_val_loss is None:
+            return None
+        return self.best_val_loss - self.ngram_val_loss
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings; NaN never appears: unknown losses are null)."""
         return {
@@ -68,12 +78,25 @@ class RunSummary:
             "final_val_loss": self.final_val_loss, "wall_s": round(self.wall_s, 3), "state": self.state,
             "created": self.created, "updated": self.updated, "has_log": self.has_log,
             "n_params": self.n_params, "checkpoint": str(self.checkpoint) if self.checkpoint else None,
-            "message": self.message,
+            "message": self.message, "ngram_order": self.ngram_order, "ngram_val_loss": self.ngram_val_loss,
+            "unigram_val_loss": self.unigram_val_loss,
         }
 
 
 def _bpc(loss: float | None) -> float | None:
     return bits_per_char(loss) if loss is not None else None
+
+
+def _with_baselines(row: RunSummary, fingerprint: str, val_frac: float) -> RunSummary:
+    """The corpus's n-gram baselines on the run's split, from their cache only (json, never computed here:
+    `rnntui train` or the app computes them), found by the corpus fingerprint the run recorded."""
+    from rnntui.core.analysis.ngram.baselines import cached
+
+    b = cached(fingerprint, val_frac)
+    if b is None:
+        return row
+    order, loss = b.best
+    return replace(row, ngram_order=order, ngram_val_loss=loss, unigram_val_loss=b.unigram)
 
 
 # -----------------------------------------------------------------------------
@@ -119,12 +142,13 @@ def _from_info(run: RunDir, info: RunInfo) -> RunSummary:
         if last is not None and last["step"] > info.steps:
             info = replace(info, steps=last["step"], chars_seen=last.get("chars_seen", info.chars_seen),
                            wall_s=float(last.get("wall_s", info.wall_s)), updated=max(info.updated, _mtime(run.metrics)))
-    return RunSummary(
+    row = RunSummary(
         name=run.name, path=run.path, model=m.kind, hidden=m.hidden, layers=m.layers, corpus=info.corpus,
         steps=info.steps, chars_seen=info.chars_seen, best_val_loss=best, best_val_bpc=_bpc(best),
         wall_s=info.wall_s, state=state, updated=info.updated, has_log=run.metrics.is_file(),
         created=info.created, final_val_loss=_finite(info.final_val_loss), n_params=info.n_params,
         checkpoint=run.checkpoint(), message=info.message)
+    return _with_baselines(row, info.corpus_fingerprint, info.train_config.val_frac)
 
 
 TAIL_BYTES = 65536  # enough for the last step record behind the largest probe records
@@ -181,12 +205,13 @@ def _from_checkpoint(run: RunDir) -> RunSummary:
     m = ck.config.model
     best = _finite(ck.best_val_loss)
     n_params = sum(v.numel() for v in ck.snapshot.weights.values())
-    return RunSummary(
+    row = RunSummary(
         name=run.name, path=run.path, model=m.kind, hidden=m.hidden, layers=m.layers,
         corpus=ck.corpus or ck.config.corpus, steps=ck.step, chars_seen=ck.chars_seen, best_val_loss=best,
         best_val_bpc=_bpc(best), wall_s=ck.wall_s, state="unknown",
         updated=max(_mtime(p) for p in (run.latest, run.best) if p.is_file()), has_log=run.metrics.is_file(),
         n_params=n_params, checkpoint=ckpt_path, message="no run.json (a run from before run logs)")
+    return _with_baselines(row, ck.corpus_fingerprint, ck.config.val_frac)
 
 
 def _mtime(p: Path) -> float:
@@ -232,10 +257,11 @@ def _safe_summary(p: Path) -> RunSummary | None:
 
 
 def runs_table(runs: list[RunSummary]) -> str:
-    """The plain-text table `rnntui runs` prints: one row per run, in the order given."""
+    """The plain-text table `rnntui runs` prints: one row per run, in the order given. "vs n-gram" is the
+    best validation loss minus the corpus's best n-gram baseline (negative: the network predicts better)."""
     import time
 
-    head = ("name", "model", "corpus", "steps", "chars", "best val", "bpc", "wall", "state", "updated")
+    head = ("name", "model", "corpus", "steps", "chars", "best val", "bpc", "vs n-gram", "wall", "state", "updated")
     body = []
     for r in runs:
         corpus = Path(r.corpus).name if os.sep in r.corpus or "/" in r.corpus else r.corpus
@@ -243,9 +269,10 @@ def runs_table(runs: list[RunSummary]) -> str:
             r.name, f"{r.model or '?'} {r.size}", corpus or "?", f"{r.steps:,}", format_count(r.chars_seen),
             f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
             f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
+            f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-",  # "-": the baselines are not computed yet
             format_duration(r.wall_s, words=True), r.state,
             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-")))
-    right = {3, 4, 5, 6, 7}  # numbers line up on the right
+    right = {3, 4, 5, 6, 7, 8}  # numbers line up on the right
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
     lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
              for row in (head, *body)]

@@ -55,6 +55,11 @@ class Trainer:
         self._resume_id: tuple[int, ...] | None = None  # placement.file_id of the checkpoint, before loading it
         self.notice = ""
 
+    @property
+    def corpus(self) -> Corpus | None:
+        """The text the run trains on, once run() has loaded it (the n-gram baselines are fitted on it)."""
+        return self._loop.corpus if self._loop is not None else self._corpus
+
     # ---- called from other threads ---------------------------------------------------------------
 
     def snapshot(self) -> WeightsSnapshot | None:

@@ -32,6 +32,7 @@ class HLine:
     y: float  # where the line sits, in data units
     style: Style | str  # Rich style of the dashed line
     label: str  # legend label, e.g. "clip 1.0"
+    extend: bool = True  # widen the y range to show it; False: drawn only when the data's range reaches it
 
 
 # -----------------------------------------------------------------------------
@@ -107,12 +108,13 @@ class LineChart:
         ys = [math.log10(v) for v in ys] if self.log_y else ys
         hys = [(j, math.log10(h.y) if self.log_y else h.y) for j, h in enumerate(self.hlines)
                if math.isfinite(h.y) and (h.y > 0 or not self.log_y)]  # (index, axis y) of drawable lines
-        ys += [v for _, v in hys]
+        ys += [v for j, v in hys if self.hlines[j].extend]
         y_lo, y_hi = min(ys), max(ys)
         # a flat range (one point; or a series and its EMA a rounding error apart) gets a fixed pad
         flat = y_hi - y_lo <= 1e-9 * max(1.0, abs(y_hi))
         pad = (0.5 if self.log_y else max(abs(y_hi) * 0.1, 0.5)) if flat else (y_hi - y_lo) * 0.06
         y_lo, y_hi = y_lo - pad, y_hi + pad
+        hys = [(j, v) for j, v in hys if self.hlines[j].extend or y_lo <= v <= y_hi]  # the rest: off the chart
         x_span = (x_hi - x_lo) or 1.0
 
         def pixel_row(v: float | np.ndarray) -> np.ndarray:
@@ -199,6 +201,7 @@ RAW_STYLE = "#7a8794"  # raw training loss: a quiet grey-blue band behind the sm
 EMA_STYLE = "bold #3a96dd"
 VAL_STYLE = "bold #e5a50a"
 NORM_STYLE = "#b07cd8"
+REF_STYLE = "#2aa198"  # the baselines' reference lines (best n-gram, unigram, uniform)
 CLIP_STYLE = "#e05561"
 
 
@@ -265,6 +268,8 @@ class LossChart(LineChart):
         raw_style: Style | str = RAW_STYLE,  # the raw training loss behind the smoothed curve
         ema_style: Style | str = EMA_STYLE,  # the smoothed curve (the raw one when smoothing is 0)
         val_style: Style | str = VAL_STYLE,  # the validation points
+        refs: Sequence[tuple[str, float]] = (),  # baselines, nats/char, best first: (("5-gram", 1.93), ...)
+        ref_style: Style | str = REF_STYLE,  # their dashed lines and labels
     ) -> None:
         smooth = ema(train_loss, smoothing)
         smoothed = smoothing > 0
@@ -282,7 +287,14 @@ class LossChart(LineChart):
             legend.append("  ")
         if last_val is not None:
             legend.append("● ", parse_style(val_style)).append(f"val {last_val:.2f} ({bits_per_char(last_val):.2f} bpc)")
-        super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label="step",
+        # the baselines: the best n-gram always in view (the line to pass), the weaker ones (unigram, uniform)
+        # only while the curve is up there, so they never squash the chart late in a run
+        hlines = tuple(HLine(float(y), ref_style, f"{name} {y:.2f}", extend=(i == 0)) for i, (name, y) in enumerate(refs))
+        if refs:  # the line is labelled at its row; the legend says where val sits against it: negative
+            name, y = refs[0]  # from the moment the network passes counting
+            legend.append(" ┄┄ ", parse_style(ref_style))  # one space: it fits an 80-column terminal
+            legend.append(f"vs {name} {last_val - y:+.2f}" if last_val is not None else f"{name} {y:.2f}")
+        super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label="step", hlines=hlines,
                          right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=legend)
 
 

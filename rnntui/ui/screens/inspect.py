@@ -23,6 +23,7 @@ from textual.worker import WorkerState, get_current_worker
 from rnntui.core.config import RnntuiError
 from rnntui.core.analysis.features import FEATURES, FeatureError
 from rnntui.ui.widgets.header import AppHeader
+from rnntui.ui.widgets.inspect.gain import HOW_TO_READ, GainPanel, compute_text_gain
 from rnntui.ui.widgets.inspect import (
     CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
     View, ViewWidget, next_feature, next_sort, unit_ranking,
@@ -43,7 +44,14 @@ class InspectLoaded(Message):
         self.inspection = inspection  # rnntui.core.analysis.inspect.Inspection (numpy arrays only)
 
 
+class GainLoaded(Message):
+    def __init__(self, gain) -> None:
+        super().__init__()
+        self.gain = gain  # rnntui.core.analysis.ngram.gain.TextGain (numpy arrays and floats)
+
+
 class InspectScreen(Screen):
+    HELP_SECTIONS = (("against counting (n)", HOW_TO_READ),)  # listed by the help screen
     AUTO_FOCUS = ""  # nothing: keys go to the screen's bindings; only the input line ever takes focus
     BINDINGS = [
         Binding("left", "move(-1)", "char"),
@@ -65,6 +73,7 @@ class InspectScreen(Screen):
         Binding("s", "sort", "sort"),
         Binding("l", "layer", "layer"),
         Binding("c", "cell", "h/c"),
+        Binding("n", "vs_ngram", "vs n-gram"),
         Binding("escape", "back", "back"),
     ]
 
@@ -82,6 +91,8 @@ class InspectScreen(Screen):
         # text position where an unfinished range mark started (not "anchor": a Widget method of that name)
         self.mark_from: int | None = None
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
+        self.gain = None  # the network against the best n-gram (TextGain), once computed (n)
+        self.gain_on = False  # the vs-n-gram mode: text coloured by it, the class summary in place of the heatmap
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -93,6 +104,7 @@ class InspectScreen(Screen):
             yield AnatomyPanel(id="ins-anatomy")
         with Horizontal(id="ins-bottom"):
             yield InspectHeatmap(id="ins-heatmap")
+            yield GainPanel(id="ins-gain")  # shown in the vs-n-gram mode (n), in the heatmap's place
             yield UnitList(id="ins-units")
         yield AskLine(id="ins-input")  # hidden until u or / asks for a value
         yield Footer()
@@ -132,6 +144,11 @@ class InspectScreen(Screen):
             self.query_one(RunLine).progress(msg.done, msg.total)
 
     def on_worker_state_changed(self, event) -> None:
+        if event.worker.group == "gain" and event.state == WorkerState.ERROR:  # e.g. the corpus is gone
+            err = event.worker.error
+            msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
+            self.query_one(GainPanel).show(None, f"no n-gram comparison: {msg}")
+            self.notify(f"no n-gram comparison: {msg}", severity="warning")
         if event.worker.group == "inspect" and event.state == WorkerState.ERROR:
             err = event.worker.error
             msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
@@ -295,6 +312,33 @@ class InspectScreen(Screen):
                 return
             self.pattern = value
             self.run_find("regex")
+
+    # ---- the vs-n-gram mode (widgets/inspect/gain.py) --------------------------------------------------
+
+    def action_vs_ngram(self) -> None:
+        if self.view is None:
+            return
+        self.gain_on = not self.gain_on
+        self.set_class(self.gain_on, "-gain")
+        if self.gain_on and self.gain is None:
+            self.query_one(GainPanel).show(None, "fitting the corpus's n-gram models…")
+            self.compare_ngram(self.view.ins)
+        self._show_gain()
+
+    def _show_gain(self) -> None:
+        g = self.gain if self.gain_on else None
+        self._show(replace(self.view, gain=g.gain if g is not None else None,
+                           gain_against=g.against if g is not None else ""))
+
+    @work(thread=True, exclusive=True, group="gain", exit_on_error=False)
+    def compare_ngram(self, ins) -> None:
+        self.post_message(GainLoaded(compute_text_gain(self.source, ins)))
+
+    def on_gain_loaded(self, msg: GainLoaded) -> None:
+        self.gain = msg.gain
+        self.query_one(GainPanel).show(msg.gain)
+        if self.view is not None:
+            self._show_gain()
 
     def action_back(self) -> None:
         if self.asking:

@@ -41,6 +41,8 @@ COLUMNS: dict[str, tuple[str, object]] = {
     "bpc": ("bpc", lambda s, m: s.best_val_bpc if s.best_val_bpc is not None else float("inf")),
     "wall": ("wall", lambda s, m: s.wall_s),
     "state": ("state", lambda s, m: s.state),
+    # after state, unlike `rnntui runs`: at 80 columns the state (running, killed) must stay in view
+    "ngram": ("vs n-gram", lambda s, m: s.vs_ngram if s.vs_ngram is not None else float("inf")),
     "updated": ("updated", lambda s, m: s.updated),
 }
 SORTABLE = [k for k in COLUMNS if k != "mark"]
@@ -66,7 +68,8 @@ def row_cells(s: RunSummary, marked: bool) -> list[Text]:
             format_count(s.chars_seen), "–" if s.best_val_loss is None else f"{s.best_val_loss:.3f}",
             "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}",
             format_duration(s.wall_s, words=True) if s.wall_s else "–")),
-            state, Text(_when(s.updated))]
+            state, Text("–" if s.vs_ngram is None else f"{s.vs_ngram:+.2f}"),  # "–": baselines not computed yet
+            Text(_when(s.updated))]
 
 
 class ConfirmDelete(ModalScreen[bool]):

@@ -118,9 +118,10 @@ class TrainScreen(Screen):
             self.sub_title = f"{st.started.config.run_name} · {phase}"
         n, nv = len(st.train_steps), len(st.val_steps)
         last = st.train_steps[-1] if n else None
-        if self._changed("loss", (id(st), n, last, nv, len(st.norm_steps))):
-            self.query_one(LossPanel).show((tuple(st.train_steps), tuple(st.train_loss),
-                                            tuple(st.val_steps), tuple(st.val_loss)))
+        if self._changed("loss", (id(st), n, last, nv, len(st.norm_steps), id(st.baselines))):
+            loss = self.query_one(LossPanel)
+            loss.refs = st.baseline_refs  # the n-gram baselines' reference lines, once computed
+            loss.show((tuple(st.train_steps), tuple(st.train_loss), tuple(st.val_steps), tuple(st.val_loss)))
             clip = st.started.config.clip if st.started else 0.0
             self.query_one(NormPanel).show((tuple(st.norm_steps), tuple(st.grad_norms), clip))
         grad, heat = self.query_one(GradFlowPanel), self.query_one(HeatmapPanel)

@@ -19,18 +19,21 @@ from rnntui.core.events import ProbeSnapshot
 from rnntui.core.analysis.horizon import Horizon
 from rnntui.ui.renderables.axes import Waiting
 from rnntui.ui.renderables.gradflow import BAR_STYLE, MARK_STYLE, TOTAL_STYLE, VERDICT_STYLES, GradFlow
-from rnntui.ui.renderables.linechart import CLIP_STYLE, EMA_STYLE, NORM_STYLE, RAW_STYLE, VAL_STYLE, LossChart, NormChart
+from rnntui.ui.renderables.linechart import (
+    CLIP_STYLE, EMA_STYLE, NORM_STYLE, RAW_STYLE, REF_STYLE, VAL_STYLE, LossChart, NormChart,
+)
 from rnntui.ui.widgets.theme_styles import component_styles
 
 # the charts' colours: component classes whose values (theme-aware) are in rnntui.tcss, in parameter order
-LOSS_CLASSES = ("loss--raw", "loss--ema", "loss--val")
+LOSS_CLASSES = ("loss--raw", "loss--ema", "loss--val", "loss--ref")
 NORM_CLASSES = ("norm--line", "norm--clip")
 VERDICTS = tuple(VERDICT_STYLES)  # vanishing, healthy, exploding
 GRADFLOW_CLASSES = ("gradflow--last", "gradflow--total", "gradflow--mark", *(f"gradflow--{w}" for w in VERDICTS))
 
 
 class LossPanel(Widget):
-    """Training loss (raw and EMA-smoothed) and validation points against step."""
+    """Training loss (raw and EMA-smoothed) and validation points against step, with the corpus's baselines
+    (best n-gram, unigram, uniform) as labelled reference lines once they are known."""
 
     COMPONENT_CLASSES = set(LOSS_CLASSES)  # the curves' colours, from the theme
 
@@ -40,6 +43,8 @@ class LossPanel(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.data: tuple | None = None  # (train_steps, train_loss, val_steps, val_loss), tuples
+        # the corpus's baselines, best first: (("5-gram", 1.93), ...) nats/char; the screen sets them before show()
+        self.refs: tuple[tuple[str, float], ...] = ()
 
     def show(self, data: tuple) -> None:
         self.data = data
@@ -61,9 +66,10 @@ class LossPanel(Widget):
         if not self.data or not self.data[0]:
             return Waiting("loss appears after the first logged steps")
         steps, loss, vsteps, vloss = self.data
-        raw, ema, val = component_styles(self, LOSS_CLASSES, (RAW_STYLE, EMA_STYLE, VAL_STYLE))
+        raw, ema, val, ref = component_styles(self, LOSS_CLASSES, (RAW_STYLE, EMA_STYLE, VAL_STYLE, REF_STYLE))
         return LossChart(steps, loss, vsteps, vloss, smoothing=self.smoothing, log_y=self.log_y,
-                         height=max(3, self.content_size.height), raw_style=raw, ema_style=ema, val_style=val)
+                         height=max(3, self.content_size.height), raw_style=raw, ema_style=ema, val_style=val,
+                         refs=self.refs, ref_style=ref)
 
 
 class ProbePanel(Widget):

@@ -149,6 +149,11 @@ class RunView:
         view = cls(run, run.read_info(), live)
         view.apply(view.follower.poll())
         view.owner = run.owner()
+        if view.info is not None:  # the loss chart's reference lines: from the cache only, never the corpus
+            from rnntui.core.analysis.ngram.baselines import cached
+
+            val_frac = _config(view.info, run).val_frac  # a config run.json cannot give: the default's
+            view.state.baselines = cached(view.info.corpus_fingerprint, val_frac)
         return view
 
     # ---- feeding --------------------------------------------------------------------------------

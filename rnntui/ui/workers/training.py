@@ -7,6 +7,7 @@ to the session's RunState, which the dashboard draws.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +15,8 @@ from typing import Any, Callable
 from textual.message import Message
 
 from rnntui.core.config import TrainConfig
-from rnntui.core.events import Event
+from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.events import Event, RunStarted
 from rnntui.core.runs.folder import RunDir, RunInfo, continue_in
 from rnntui.ui.state import RunState
 from rnntui.ui.workers.engine import TrainerFactory, TrainerLike
@@ -22,11 +24,32 @@ from rnntui.ui.workers.session import Session
 
 
 class EngineEvent(Message):
-    """One event from Trainer.run, posted by the training worker."""
+    """One event from Trainer.run, posted by the training worker (or the corpus's baselines, from its side thread)."""
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event | Baselines) -> None:
         super().__init__()
         self.event = event  # the engine's frozen dataclass, never a tensor
+
+
+def baselines_thread(corpus: Any, post: Callable[[Baselines], None]) -> threading.Thread | None:
+    """Compute the corpus's n-gram baselines (cache, else ~0.3-1.5 s of numpy) in a daemon thread beside the
+    training worker, and post the frozen Baselines (plain floats) when done. Not in the worker itself: the
+    first steps should not wait, and a daemon thread never holds up quitting. A failure only leaves the
+    chart without its reference lines. None when there is no corpus (a stand-in engine)."""
+    if corpus is None:
+        return None
+
+    def body() -> None:
+        from rnntui.core.analysis.ngram.baselines import baselines_for  # numpy only
+
+        try:
+            post(baselines_for(corpus))
+        except (MemoryError, ValueError, OSError):
+            pass
+
+    t = threading.Thread(target=body, name="rnntui-baselines", daemon=True)
+    t.start()
+    return t
 
 
 class TrainSession(Session):
@@ -44,13 +67,17 @@ class TrainSession(Session):
         """The run's trainer, once the worker has built it."""
         return self.trainers[0] if self.trainers else None
 
-    def run(self, post: Callable[[Event], None]) -> None:
-        """Thread body: build the trainer (torch loads here) and forward every event to the UI."""
+    def run(self, post: Callable[[Event | Baselines], None]) -> None:
+        """Thread body: build the trainer (torch loads here) and forward every event to the UI. Once the
+        corpus is loaded, its n-gram baselines are computed beside the run (baselines_thread)."""
         try:
             trainer = self.factory(self.cfg, resume=self.resume)
             self.trainers.append(trainer)
+            asked = False
             for event in trainer.run(stop=self.stop, pause=self.pause):
                 post(event)
+                if isinstance(event, RunStarted) and not asked:
+                    asked = baselines_thread(getattr(trainer, "corpus", None), post) is not None
         finally:
             self.done.set()
 

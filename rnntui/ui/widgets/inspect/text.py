@@ -18,6 +18,7 @@ from rich.text import Text
 from rnntui.core.textsafe import visible_char
 from rnntui.ui.renderables.colors import LEVELS, NAN_LEVEL, quantize, text_style
 from rnntui.ui.widgets.hidden import RAMP_CLASSES, theme_ramp
+from rnntui.ui.widgets.inspect.gain import GAIN_NATS, gain_values
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
 CURSOR = Style(reverse=True, bold=True, underline=True)
@@ -70,6 +71,10 @@ class InspectText(ViewWidget):
         self._layout: tuple[int, int, np.ndarray] | None = None  # (id of text, width, row starts)
 
     def watch_view(self, view: View) -> None:
+        if view.gain is not None:  # the vs-n-gram mode
+            self.border_title = (f"text · colour: network ln p − {view.gain_against} ln p, ±{GAIN_NATS:g} nats · "
+                                 "strip: surprise")
+            return
         self.border_title = (f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
                              f"colour -{view.scale:.3g}..+{view.scale:.3g} · strip: surprise")
 
@@ -95,7 +100,10 @@ class InspectText(ViewWidget):
         b = int(starts[last]) if last < len(starts) else len(ins.text)
         steps = ins.step_of[a:b]  # (n,) -1 where skipped
         known = steps >= 0
-        vals = np.where(known, v.acts[np.maximum(steps, 0), v.unit], np.nan) / v.scale
+        if v.gain is not None:  # the vs-n-gram mode: the network's gain over counting, per character
+            vals = gain_values(v.gain, a, b)
+        else:
+            vals = np.where(known, v.acts[np.maximum(steps, 0), v.unit], np.nan) / v.scale
         levels = quantize(vals, -1.0, 1.0)
         sel = v.selection or (0, 0)
         ramp = theme_ramp(self)

@@ -32,6 +32,8 @@ class View:
     ranking: str  # what the order means, shown as the list title ("variance", "r: inside quotes", ...)
     selection: tuple[int, int] | None = None  # marked text range [start, end), or None
     threshold: float = 0.5  # "on" threshold of the range selection score
+    gain: np.ndarray | None = None  # (N,) the vs-n-gram mode (gain.py): colour the text by this instead
+    gain_against: str = ""  # which n-gram the gain is against, "6-gram"
 
     @property
     def acts(self) -> np.ndarray:
