@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 COMMANDS = {"train": "train", "sample": "sample", "inspect": "inspect", "corpora": "corpora",
             "runs": "runs", "compare": "runs", "watch": "runs"}
 HEADLESS = {"train", "sample", "corpora", "runs", "compare"}  # print, and get guarded output (the app owns its terminal)
+# (inspect opens the app, except with --json or --effective-context: it guards its own output then, after
+# parsing, so that an abbreviated --js counts too)
 
 
 # -----------------------------------------------------------------------------
