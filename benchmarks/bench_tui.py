@@ -78,7 +78,7 @@ async def in_app(cfg: TrainConfig, seconds: float, key_every: float) -> tuple[fl
             await pilot.pause(0.1)
         events = [StepMetrics(**{k: r[k] for k in ("step", "epoch", "loss", "lr", "grad_norm", "chars_per_s",
                                                    "elapsed_s")}, progress=0.0, eta_s=None)
-                  for r in app.state.records if r["kind"] == "step"]
+                  for r in app.state.records if r["type"] == "step"]
     return throughput(events, cfg.batch_size * cfg.seq_len), latencies
 
 

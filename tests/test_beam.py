@@ -314,7 +314,7 @@ def test_cli_beam_progress_not_on_a_short_search_nor_off_a_terminal(checkpoint):
 
 
 def test_app_worker_posts_beam_progress_then_the_beams(ckpt, monkeypatch):
-    from rnntui.ui import gen_worker as gw
+    from rnntui.ui.workers import generation as gw
 
     monkeypatch.setattr(gw, "BEAM_PROGRESS_S", 0.0)
     posted = []

@@ -6,7 +6,7 @@ import pytest
 
 from rnntui.core import config as c
 from rnntui.core.config import LIMITS, MAX_SEED, ConfigError, ModelConfig, TrainConfig
-from rnntui.ui.forms import WithinLimits
+from rnntui.ui.screens.forms import WithinLimits
 
 FLOATS = [f.name for cls in (ModelConfig, TrainConfig) for f in fields(cls) if "float" in str(f.type)]
 

@@ -19,8 +19,8 @@ import math
 import os
 import socket
 import tempfile
+import threading
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -94,7 +94,7 @@ def info_dicts(draw) -> object:
 
 def _use_the_folder(folder: Path) -> None:
     """What `runs`, `runs --json`, the Runs screen and watch do with a run folder."""
-    from rnntui.ui.replay import RunView
+    from rnntui.ui.workers.replay import RunView
     from rnntui.ui.screens.runs import row_cells
 
     run = RunDir(folder)
@@ -179,7 +179,7 @@ def records(draw) -> object:
 def _use_the_records(recs: list[dict]) -> None:
     """What the runs listing, compare, the replay and watch do with a log's records."""
     from rnntui.core.analysis.compare import compare_row
-    from rnntui.ui.replay import Replayer
+    from rnntui.ui.workers.replay import Replayer
     from rnntui.ui.state import RunState
 
     log = RunLog().extend(recs)
@@ -301,28 +301,24 @@ def spoiled_ckpt(draw) -> dict:
 
 def _use_the_checkpoint(d: dict) -> None:
     """What sample, inspect, the app's generate and a resume do with a checkpoint that loaded."""
-    from rnntui.core.train.distributed import Dist
     from rnntui.core.analysis.inspect import inspect_model
-    from rnntui.core.train.resume import restore
+    from rnntui.core.data.corpus import corpus_from_text
     from rnntui.core.generate.sampling import Sampler
+    from rnntui.core.train.loop import TrainLoop
 
     ck = Checkpoint.from_dict(d)
     model = ck.snapshot.model()
     vocab = Vocab(ck.snapshot.vocab)
     inspect_model(model, vocab, vocab.chars[:3] * 2)
     "".join(Sampler.from_checkpoint(d).stream("", temperature=1.0, length=5, seed=0))
-    cfg = ck.config
-    loop = SimpleNamespace(  # what restore() reads and writes of a TrainLoop
-        model=model.train(), opt=torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay),
-        budget=SimpleNamespace(total_steps=cfg.steps), train=SimpleNamespace(windows=7, batch=cfg.batch_size),
-        device=torch.device("cpu"), dist=Dist(), global_batch=cfg.batch_size, cfg=cfg, notes=[], state=None)
+    # a resume: the command line's settings with the checkpoint's model, on text of its characters
+    cfg = TrainConfig(corpus="mem", model=ck.config.model, seq_len=8, batch_size=2, steps=12, log_every=1,
+                      probe_hz=0, sample_every_s=0, save=False, device="cpu", warmup=1, bf16=False)
+    corpus = corpus_from_text("mem", vocab.chars * (500 // len(vocab.chars) + 1), cfg.val_frac, vocab)
     rng = torch.get_rng_state()
     try:
-        restore(loop, ck)
-        x = torch.randint(0, len(vocab), (2, 4))
-        logits, _ = loop.model(x, loop.state if isinstance(loop.state, (torch.Tensor, tuple)) else None)
-        logits.sum().backward()
-        loop.opt.step()  # the optimiser state restored is one that steps
+        loop = TrainLoop(cfg, corpus, torch.device("cpu"), None, threading.Lock(), ckpt=ck)
+        loop.optimise()  # one step from the restored weights, optimiser state and carried state
     finally:
         torch.set_rng_state(rng)
 

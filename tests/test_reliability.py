@@ -21,7 +21,8 @@ from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
 from rnntui.core.train.engine import Trainer
 from rnntui.core.model.memory import check_fits
-from rnntui.core.runs.folder import RunDir, RunDirError, remove_stale_temps
+from rnntui.core.runs.files import remove_stale_temps
+from rnntui.core.runs.folder import RunDir, RunDirError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")

@@ -200,7 +200,7 @@ async def test_diverged_run_is_reported_as_an_error(tmp_path):
         await wait_for(pilot, lambda: app.state.started is not None)
         app.session.stop.set()
         await wait_for(pilot, lambda: app.state.finished is not None)
-        from rnntui.ui.messages import EngineEvent
+        from rnntui.ui.workers.training import EngineEvent
 
         app.post_message(EngineEvent(RunFinished(5, "diverged", "loss became NaN: lower the lr", None, None, None)))
         await wait_for(pilot, lambda: "lower the lr" in messages(app))

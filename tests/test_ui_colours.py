@@ -204,7 +204,8 @@ async def test_the_light_theme_is_not_the_default_palette(tmp_path):
 
 async def test_generation_colours_follow_the_theme(ckpt, tmp_path, monkeypatch):
     from rnntui.ui.screens.generate import GenerateScreen
-    from rnntui.ui.widgets.gen_panes import BAND_CLASSES, BAR_CLASSES, ConfidenceLegend, GenPane, StepCandidates
+    from rnntui.ui.widgets.gen_panes import BAND_CLASSES, ConfidenceLegend, GenPane
+    from rnntui.ui.widgets.gen_step import BAR_CLASSES, StepCandidates
 
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
     app = RnntuiApp()

@@ -126,7 +126,8 @@ import pytest  # noqa: E402
 from rnntui.core.generate.beam import beam_search  # noqa: E402
 from rnntui.core.generate.copycheck import CopyReport  # noqa: E402
 from rnntui.core.generate.sampling import Sampler  # noqa: E402
-from rnntui.ui.widgets.gen_panes import GenPane, StepCandidates  # noqa: E402
+from rnntui.ui.widgets.gen_panes import GenPane  # noqa: E402
+from rnntui.ui.widgets.gen_step import StepCandidates  # noqa: E402
 
 
 # ckpt: the untrained 2-layer GRU of conftest.py

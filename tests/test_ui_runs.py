@@ -24,7 +24,7 @@ from rnntui.core.runs.records import MetricsLog, read_log
 from rnntui.core.runs.folder import RunDir, RunInfo
 from rnntui.ui.app import RnntuiApp
 from rnntui.core.analysis.compare import fmt_kept
-from rnntui.ui.comparison import RunData, labels, rows, sentence
+from rnntui.ui.screens.comparison import RunData, labels, rows, sentence
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve
 from rnntui.ui.screens.compare import CompareScreen
 from rnntui.ui.screens.runs import ConfirmDelete, RunsScreen
@@ -33,7 +33,7 @@ from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.widgets.charts import GradFlowPanel
 from rnntui.ui.widgets.status import StatusPanel
 from rnntui.core.train.experiments import experiment_configs
-from rnntui.ui.worker import ExperimentSession
+from rnntui.ui.workers.experiment import ExperimentSession
 
 T = 40  # BPTT window of the fake runs
 

@@ -171,16 +171,19 @@ def test_the_inspector_cycles_only_through_rankings_it_can_compute():
 
 
 class Dash(App):
-    """Just enough of the app for the dashboard: a RunState and a phase."""
+    """Just enough of the app for the dashboard: what it shows (state.Shown), a RunState and a phase."""
 
     CSS_PATH = CSS
 
     def __init__(self) -> None:
         super().__init__()
-        self.state, self.phase = RunState(), "training"
+        self.state = RunState()
+
+    def phase(self) -> str:
+        return "training"
 
     def on_mount(self) -> None:
-        self.push_screen(TrainScreen())
+        self.push_screen(TrainScreen(self))
 
     def feed(self, *events) -> None:
         for e in events:

@@ -2,9 +2,9 @@
 
 This module is the entry point (`main`, the `rnntui` script and `python -m rnntui`): it picks the command's
 module and runs it. One module per command beside it, each imported only when its command runs: tui.py
-(the app), train.py, sample.py, inspect.py, corpora.py, runs.py (runs, compare, watch); options.py holds
-what they share (the one-line error, the option groups), output.py the guarded stdout and stderr,
-progress.py train's progress line.
+(the app), train.py, sample.py, inspect.py, corpora.py, runs.py (runs, compare, watch), serve.py (the app
+in a browser); options.py holds what they share (the one-line error, the option groups), output.py the
+guarded stdout and stderr, progress.py train's progress line.
 
 Errors caused by input are one line on stderr and exit status 2, never a traceback. The headless
 commands run with guarded stdout and stderr (cli/output.py): an output that fails (a closed pipe, a full
@@ -19,8 +19,10 @@ from typing import Callable, Sequence
 # command -> the module under rnntui/cli/ with its cmd_<command>; a command's module is imported only when
 # that command runs, so `rnntui --help` and the TUI's first frame stay quick ("": no command, the app)
 COMMANDS = {"train": "train", "sample": "sample", "inspect": "inspect", "corpora": "corpora",
-            "runs": "runs", "compare": "runs", "watch": "runs"}
-HEADLESS = {"train", "sample", "corpora", "runs", "compare"}  # print, and get guarded output (the app owns its terminal)
+            "runs": "runs", "compare": "runs", "watch": "runs", "serve": "serve"}
+# print, and get guarded output (the app owns its terminal). serve: its log is all it writes (each tab's app
+# writes to a pipe of the server), and a server whose log fails (`rnntui serve | head -1`) serves on quietly
+HEADLESS = {"train", "sample", "corpora", "runs", "compare", "serve"}
 # (inspect opens the app, except with --json or --effective-context: it guards its own output then, after
 # parsing, so that an abbreviated --js counts too)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from rnntui.cli.options import (Parser, add_budget_options, add_model_options, add_optimiser_options,
@@ -65,7 +66,6 @@ def _watch_parser() -> Parser:
 def cmd_runs(argv: Sequence[str]) -> int:
     args = _runs_parser().parse_args(argv)
     import json
-    from pathlib import Path
 
     from rnntui.core.runs.listing import list_runs, runs_table
 
@@ -104,8 +104,6 @@ def _cells(spec: str) -> list[str]:
 def cmd_compare(argv: Sequence[str]) -> int:
     """Each cell in turn, with the whole machine to itself: same settings, seed, data and budget."""
     args = _compare_parser().parse_args(argv)
-    from pathlib import Path
-
     from rnntui.core.config import RnntuiError
 
     signals = StopOnSignal()
@@ -188,34 +186,49 @@ def _with_reach(row: CompareRow, run: RunDir, corpus: Corpus) -> CompareRow:
     return dataclasses.replace(row, reach90=ec.median_reach)
 
 
-def cmd_watch(argv: Sequence[str]) -> int:
-    args = _watch_parser().parse_args(argv)
-    from pathlib import Path
+def watched_folder(run_dir: str) -> Path:
+    """The folder `watch RUN_DIR` follows: RUN_DIR, or the folder of a run's file given instead
+    (metrics.jsonl, latest.pt)."""
+    from rnntui.core.runs.folder import RunDir
 
+    path = Path(run_dir)
+    if path.is_file() and RunDir(path.parent).is_run():
+        path = path.parent
+    return path
+
+
+def watch_problem(path: Path) -> str | None:
+    """Why the folder cannot be watched (one line), or None: `watch` and `serve --watch` ask before the
+    app opens."""
     from rnntui.core.runs.files import RunDirError, unusable
     from rnntui.core.runs.folder import RunDir
 
-    path = Path(args.run_dir)
-    if path.is_file() and RunDir(path.parent).is_run():
-        path = path.parent  # a file of the run (metrics.jsonl, latest.pt): its folder
     run = RunDir(path)
     if not path.exists():
-        return fail(f"{path}: no such run folder")
+        return f"{path}: no such run folder"
     if not path.is_dir():
-        return fail(f"{path}: not a run folder (give the folder that holds run.json and metrics.jsonl)")
+        return f"{path}: not a run folder (give the folder that holds run.json and metrics.jsonl)"
     if run.holds_runs():  # a folder of runs, even one with a stray metrics.jsonl of its own
-        return fail(f"{path}: holds run folders, not one run: give one of them (rnntui runs {path} lists them)")
+        return f"{path}: holds run folders, not one run: give one of them (rnntui runs {path} lists them)"
     try:  # a file that lies (a FIFO, a device, run.json that is not a run's): one line, before the TUI opens
         run.load_info()
     except RunDirError as e:
-        return fail(str(e))
+        return str(e)
     if not run.metrics.is_file() and (problem := unusable(run.metrics)):  # watch only reads: a link may stay
-        return fail(problem)
+        return problem
     if not (run.info_path.is_file() or run.metrics.is_file()):
         if run.checkpoint() is not None:
-            return fail(f"{path}: has no run log to follow (a run from before run logs); "
-                         f"open it with: rnntui --checkpoint {run.checkpoint()}")
-        return fail(f"{path}: not a run folder (no run.json or metrics.jsonl; rnntui runs lists the runs)")
+            return (f"{path}: has no run log to follow (a run from before run logs); "
+                    f"open it with: rnntui --checkpoint {run.checkpoint()}")
+        return f"{path}: not a run folder (no run.json or metrics.jsonl; rnntui runs lists the runs)"
+    return None
+
+
+def cmd_watch(argv: Sequence[str]) -> int:
+    args = _watch_parser().parse_args(argv)
+    path = watched_folder(args.run_dir)
+    if problem := watch_problem(path):
+        return fail(problem)
     from rnntui.ui.app import run_tui
 
     return run_tui(watch=str(path))

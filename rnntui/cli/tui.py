@@ -9,23 +9,29 @@ from rnntui.cli.options import Parser, fail
 
 def tui_parser() -> Parser:
     p = Parser(prog="rnntui", description="Watch a character-level RNN, LSTM or GRU learn. Commands: "
-                "train, sample, inspect, corpora, runs, compare, watch (rnntui COMMAND -h).")
+                "train, sample, inspect, corpora, runs, compare, watch, serve (rnntui COMMAND -h).")
     p.add_argument("corpus", nargs="?", default=None, help="built-in corpus or text file (default: python)")
     p.add_argument("--checkpoint", help="open a checkpoint to continue training or generate from it")
     p.add_argument("--version", action="version", version=f"rnntui {version()}")
     return p
 
 
+def checkpoint_problem(path: str) -> str | None:
+    """Why the checkpoint cannot be opened (one line), or None: asked before the app opens (`serve` too)."""
+    from rnntui.core.config import RnntuiError
+    from rnntui.core.runs.checkpoints import load_checkpoint
+
+    try:
+        load_checkpoint(path)
+    except RnntuiError as e:
+        return str(e)
+    return None
+
+
 def cmd_tui(argv: Sequence[str]) -> int:
     args = tui_parser().parse_args(argv)
-    if args.checkpoint:
-        from rnntui.core.runs.checkpoints import load_checkpoint
-        from rnntui.core.config import RnntuiError
-
-        try:
-            load_checkpoint(args.checkpoint)
-        except RnntuiError as e:
-            return fail(str(e))
+    if args.checkpoint and (problem := checkpoint_problem(args.checkpoint)):
+        return fail(problem)
     from rnntui.ui.app import run_tui
 
     return run_tui(corpus=args.corpus, checkpoint=args.checkpoint)

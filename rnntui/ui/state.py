@@ -1,8 +1,10 @@
-"""RunState: what the dashboard knows about a run, fed one engine event at a time on the UI thread.
+"""RunState: what the dashboard knows about a run, fed one engine event at a time on the UI thread; and
+Shown, what the dashboard draws: a RunState and a one-word phase.
 
 Applying an event is O(1) and draws nothing; the dashboard redraws from this on a timer (2-5 Hz), so a
 fast engine cannot flood the terminal. Histories are bounded so a 100,000-step run costs the same memory
-as a short one.
+as a short one. Two things are Shown: a run trained here (workers/training.py, fed by the engine's events)
+and a run folder (workers/replay.py, fed by its log's records turned back into those events).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import csv
 import json
 from collections import deque
 from pathlib import Path
+from typing import Protocol
 
 from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, Loading, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
@@ -146,3 +149,13 @@ class RunState:
             w = csv.DictWriter(f, fieldnames=columns)
             w.writeheader()
             w.writerows(self.records)
+
+
+class Shown(Protocol):
+    """What the dashboard draws; the app hands it to the TrainScreen (attributes go down)."""
+
+    state: RunState  # the run's numbers, charts and samples
+
+    def phase(self) -> str:
+        """One word (or a few) for where the run is: training, paused, completed, watching..."""
+        ...

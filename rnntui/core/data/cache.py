@@ -22,7 +22,7 @@ import numpy as np
 
 from rnntui.core.data.builtin import cache_dir
 from rnntui.core.data.read import FileKey
-from rnntui.core.runs.folder import remove_stale_temps
+from rnntui.core.runs.files import remove_stale_temps
 
 FORMAT = 1  # bump when the layout changes: older entries are then rebuilt, never misread
 _warned: set[str] = set()  # cache folders already warned about in this process

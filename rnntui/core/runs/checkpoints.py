@@ -1,8 +1,10 @@
 """Checkpoints: one self-describing dict of plain types and tensors, written atomically and loaded with
 torch.load(weights_only=True), so a checkpoint can never run code and a crash never leaves half a file.
 
-On disk a checkpoint is a plain dict; in code it is a `Checkpoint` (everything a resumed run needs) or a
-`WeightsSnapshot` (weights, config and vocabulary only: what generation and the inspector need).
+On disk a checkpoint is a plain dict, written in one place: TrainLoop.state_dict() (rnntui.core.train.loop)
+lists every field. Read back, it is checked field by field (checkpoint_check.py) and seen as a `Checkpoint`
+(everything a resumed run needs) or a `WeightsSnapshot` (weights, config and vocabulary only: what
+generation and the inspector need).
 """
 from __future__ import annotations
 
@@ -21,12 +23,11 @@ import torch
 
 from rnntui.core.runs import fields as fv
 from rnntui.core.runs.checkpoint_check import check_checkpoint
-from rnntui.core.config import RnntuiError, TrainConfig, config_to_dict
+from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.runs.fields import FieldError, checked_config
 from rnntui.core.model import memory
 from rnntui.core.model.cells import CharModel
-from rnntui.core.runs.files import file_kind
-from rnntui.core.runs.folder import atomic_write
+from rnntui.core.runs.files import atomic_write, file_kind
 from rnntui.core.data.corpus import Vocab
 
 FORMAT = "rnntui-checkpoint"
@@ -66,7 +67,8 @@ class WeightsSnapshot:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Everything a run needs to continue exactly where it stopped."""
+    """Everything a run needs to continue exactly where it stopped: a checked checkpoint dict, typed
+    (TrainLoop.state_dict() writes the dict, TrainLoop.load_state_dict() reads this)."""
 
     snapshot: WeightsSnapshot  # weights, config, vocabulary, step
     optimizer: dict[str, Any] | None = None  # AdamW state_dict
@@ -91,19 +93,6 @@ class Checkpoint:
     @property
     def config(self) -> TrainConfig:
         return self.snapshot.config
-
-    def to_dict(self) -> dict[str, Any]:
-        s = self.snapshot
-        return {
-            "format": FORMAT, "version": VERSION, "model": s.weights, "config": config_to_dict(s.config),
-            "vocab": s.vocab, "step": s.step, "optimizer": self.optimizer, "state": self.state, "rng": self.rng,
-            "history": self.history, "grad_history": self.grad_history,
-            "val_history": [list(p) for p in self.val_history],
-            "best_val_loss": self.best_val_loss, "corpus": self.corpus, "corpus_fingerprint": self.corpus_fingerprint,
-            "plan_start": self.plan_start, "plan_steps": self.plan_steps, "chars_seen": self.chars_seen,
-            "wall_s": self.wall_s, "world_size": self.world_size,
-            "n_params": sum(v.numel() for v in s.weights.values()),
-        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Checkpoint":
@@ -139,13 +128,15 @@ def weights_of(x: dict[str, Any] | WeightsSnapshot | Checkpoint) -> WeightsSnaps
 # writing
 
 
-def save_checkpoint(path: str | os.PathLike, ckpt: dict[str, Any] | Checkpoint) -> None:
-    """Write to a temp file in the same folder, fsync, rename over the target, fsync the folder.
+def save_checkpoint(path: str | os.PathLike, ckpt: dict[str, Any]) -> None:
+    """Write a checkpoint dict (TrainLoop.state_dict()) to a temp file in the same folder, fsync, rename
+    over the target, fsync the folder (files.atomic_write). A dict without "format" and "version" is
+    given this module's.
 
     Any failure (a full disk, a vanished folder) leaves the previous file intact, removes the temp file
     and raises a one-line CheckpointError naming the file."""
     path = Path(path)
-    data = ckpt.to_dict() if isinstance(ckpt, Checkpoint) else {"format": FORMAT, "version": VERSION, **ckpt}
+    data = {"format": FORMAT, "version": VERSION, **ckpt}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda f: torch.save(data, f))

@@ -1,12 +1,17 @@
-"""A run folder's files opened as untrusted: whatever sits at a run file's name (a FIFO, a device, a link
-someone planted) is named and refused, never blocked on, read without bound or written through.
+"""The file I/O primitives: a run folder's files opened as untrusted, and every file written atomically.
+
+Whatever sits at a run file's name (a FIFO, a device, a link someone planted) is named and refused, never
+blocked on, read without bound or written through; and a file is replaced whole or not at all, so a
+crash or a full disk never leaves half of one.
 
     open_regular(path)            read: a regular file or RunDirError ("... a FIFO (named pipe), not a regular file")
     read_regular(path, limit)     the whole of a small file (run.json), at most `limit` bytes
     open_for_write(path, append)  write: never through a symbolic link, never anything but a regular file
     unusable(path)                why a run file that exists cannot be used ("" when it can)
+    atomic_write(path, write)     write() into a temp file, fsync, rename over `path` (checkpoints, run.json)
+    remove_stale_temps(folder)    the temp files of writers that were killed mid-write
 
-Stdlib only (runs.py and the runs listing use it, and listing never imports torch).
+Stdlib only (folder.py and the runs listing use it, and listing never imports torch).
 """
 from __future__ import annotations
 
@@ -14,9 +19,10 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, Callable
 
 from rnntui.core.config import RnntuiError
+
 
 class RunDirError(RnntuiError):
     """A run folder cannot be used: one line naming it."""
@@ -105,3 +111,75 @@ def open_for_write(path: Path, append: bool = False) -> int:
         os.close(fd)
         raise
     return fd
+
+
+# -----------------------------------------------------------------------------
+# writing atomically, and cleaning up after writers that were killed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` still runs on this machine (one we may not signal counts as running)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temps(folder: Path, pattern: str = ".*.tmp*") -> list[Path]:
+    """Delete temp files (`.NAME.tmpPID`, or `.tmpPID-THREAD`) whose writer is gone (a save killed
+    mid-write); a live process's file is left alone."""
+    removed = []
+    for p in folder.glob(pattern):
+        pid = p.name.rsplit(".tmp", 1)[-1].split("-")[0].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+    return removed
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """write() into a temp file beside `path`, fsync, rename over it, fsync the folder: a crash leaves
+    the old file or the new one, never half of one. Errors propagate; the temp file is always removed."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with os.fdopen(open_for_write(tmp), "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a small file atomically; a full disk raises RunDirError naming the file."""
+    try:
+        atomic_write(path, lambda f: f.write(data))
+    except OSError as e:
+        raise RunDirError(f"{path}: {e.strerror or e}") from None
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename durable: fsync the folder (a no-op where the OS cannot open folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -17,12 +17,13 @@ import socket
 import time
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import Any, Callable
 
 from rnntui.core.runs import fields as fv
 from rnntui.core.config import ConfigError, TrainConfig, config_from_dict
 from rnntui.core.runs.fields import FieldError, checked_config
-from rnntui.core.runs.files import MAX_INFO_BYTES, RunDirError, open_for_write, read_regular
+from rnntui.core.runs.files import (MAX_INFO_BYTES, RunDirError, atomic_write_bytes, pid_alive, read_regular,
+                                    remove_stale_temps)
 from rnntui.core.runs.lock import has_lock_file, lock_holder
 
 STATES = ("running", "completed", "stopped", "diverged", "failed")
@@ -91,7 +92,7 @@ class RunInfo:
             return False
         if self.host and self.host != socket.gethostname():
             return True  # cannot tell from here: trust the file
-        return _pid_alive(self.pid)
+        return pid_alive(self.pid)
 
     def live_state(self) -> str:
         """The state to show: a "running" run whose process is gone reads "killed" (SIGKILL, a crash,
@@ -113,18 +114,6 @@ _INFO_CHECKS: dict[str, Callable[[Any, str], Any]] = {  # RunInfo field -> its c
     "best_val_loss": _maybe_number, "final_val_loss": _maybe_number, "n_params": fv.whole, "device": fv.text,
     "pid": fv.whole, "host": fv.text, "world_size": lambda v, name: fv.whole(v, name, lo=1), "message": fv.text,
 }
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -----------------------------------------------------------------------------
@@ -259,65 +248,6 @@ class RunDir:
         except OSError as e:
             raise RunDirError(f"{self.path}: cannot write here ({e.strerror or e})") from None
         remove_stale_temps(self.path)
-
-
-# -----------------------------------------------------------------------------
-# writing
-
-
-def remove_stale_temps(folder: Path, pattern: str = ".*.tmp*") -> list[Path]:
-    """Delete temp files (`.NAME.tmpPID`, or `.tmpPID-THREAD`) whose writer is gone (a save killed
-    mid-write); a live process's file is left alone."""
-    removed = []
-    for p in folder.glob(pattern):
-        pid = p.name.rsplit(".tmp", 1)[-1].split("-")[0].split(".")[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            try:
-                p.unlink()
-                removed.append(p)
-            except OSError:
-                pass
-    return removed
-
-
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """write() into a temp file beside `path`, fsync, rename over it, fsync the folder: a crash leaves
-    the old file or the new one, never half of one. Errors propagate; the temp file is always removed."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with os.fdopen(open_for_write(tmp), "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    finally:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a small file atomically; a full disk raises RunDirError naming the file."""
-    try:
-        atomic_write(path, lambda f: f.write(data))
-    except OSError as e:
-        raise RunDirError(f"{path}: {e.strerror or e}") from None
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename durable: fsync the folder (a no-op where the OS cannot open folders)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -----------------------------------------------------------------------------

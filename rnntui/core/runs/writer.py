@@ -5,12 +5,10 @@ uses it; the corpus a run reads and its fingerprint are corpus.py's.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import replace
 
 from rnntui.core import events as ev
-from rnntui.core.runs.checkpoints import Checkpoint
 from rnntui.core.config import config_to_dict
 from rnntui.core.train.loop import TrainLoop
 from rnntui.core.runs.records import MetricsLog, ProbeThinner
@@ -25,16 +23,16 @@ INFO_EVERY_S = 10.0  # run.json is rewritten at most this often while training (
 class RunWriter:
     """Writes metrics.jsonl with every event and keeps run.json current."""
 
-    def __init__(self, run: RunDir, loop: TrainLoop, ckpt: Checkpoint | None):
-        self.run, self.loop = run, loop
-        cfg = loop.cfg
-        old = run.read_info() if ckpt is not None else None
-        info = new_info(run, config_to_dict(cfg), cfg.corpus, loop.corpus_fingerprint, loop.model.n_params(),
+    def __init__(self, run: RunDir, loop: TrainLoop, resumed: bool):
+        self.run, self.loop = run, loop  # the loop is read (its progress()), never written
+        cfg, start = loop.cfg, loop.at_start
+        old = run.read_info() if resumed else None
+        info = new_info(run, config_to_dict(cfg), cfg.corpus, loop.fingerprint, loop.model.n_params(),
                         str(loop.device), loop.dist.world_size)
         if old is not None:
             info = replace(info, created=old.created)
-        self.info = replace(info, steps=loop.step, chars_seen=loop.chars0, wall_s=loop.wall0,
-                            best_val_loss=None if math.isinf(loop.best) else loop.best)
+        self.info = replace(info, steps=start.step, chars_seen=start.chars_seen, wall_s=start.wall_s,
+                            best_val_loss=start.best_val_loss)
         self.last_info = 0.0
         self.log = MetricsLog(run.metrics, ProbeThinner(loop.budget.total_steps, loop.budget.seconds), run_file=True)
         run.write_info(self.info)
@@ -51,10 +49,9 @@ class RunWriter:
             self._update(state=event.reason, final_val_loss=event.val_loss, message=event.message)
 
     def _update(self, **changes) -> None:
-        loop = self.loop
-        self.info = replace(self.info, updated=time.time(), steps=loop.step, chars_seen=loop.chars_seen(),
-                            wall_s=loop.wall0 + loop.elapsed(),
-                            best_val_loss=None if math.isinf(loop.best) else loop.best, **changes)
+        now = self.loop.progress()
+        self.info = replace(self.info, updated=time.time(), steps=now.step, chars_seen=now.chars_seen,
+                            wall_s=now.wall_s, best_val_loss=now.best_val_loss, **changes)
         self.run.write_info(self.info)
 
     def fail(self, message: str) -> None:

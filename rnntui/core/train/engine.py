@@ -10,7 +10,6 @@ Under torchrun every rank runs the same generator (distributed.py); rank 0 alone
 """
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import replace
@@ -75,9 +74,8 @@ class Trainer:
         training time, so the budget, chars/s and wall time leave it out, as they leave out a pause.
         Call from the thread that iterates run(), between two next() calls."""
         loop = self._loop
-        if loop is not None and seconds > 0:
-            loop.paused_s += seconds
-            loop.last_log_t += seconds
+        if loop is not None:
+            loop.credit_pause(seconds)
 
     def hurry(self) -> None:
         """A second stop request: end any validation now; latest.pt is still written."""
@@ -153,15 +151,10 @@ class Trainer:
         forced = ckpt is not None and ckpt.corpus_fingerprint not in ("", fingerprint)
         if forced:  # other text: its losses are not comparable with the old best
             ckpt = replace(ckpt, best_val_loss=None, val_history=[])
-        loop = TrainLoop(self.cfg, corpus, self.device, run, ckpt, self._lock, self.dist)
-        loop.corpus_fingerprint = fingerprint
-        if self.dist.enabled:
-            d = self.dist
-            loop.notes.insert(0, f"data-parallel over {d.world_size} processes ({d.backend}): {d.world_size} x "
-                                 f"{loop.train.batch} = {loop.global_batch} streams per step")
+        loop = TrainLoop(self.cfg, corpus, self.device, run, self._lock, self.dist, fingerprint, ckpt)
         self.notice = "; ".join(n for n in [self.notice, *loop.notes] if n)
         self._loop = loop
-        writer = RunWriter(run, loop, ckpt) if run is not None else None
+        writer = RunWriter(run, loop, resumed=ckpt is not None) if run is not None else None
         try:
             for event in self._events(loop, stop, pause):
                 if writer is not None:
@@ -205,7 +198,7 @@ class Trainer:
 
     def _events(self, loop: TrainLoop, stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
         cfg = self.cfg
-        yield self._started(loop)
+        yield loop.run_started(self.notice, resumed=bool(self.resume))
         reason, message = "completed", ""
         try:
             while not loop.done():
@@ -243,8 +236,7 @@ class Trainer:
                 if (e := loop.save("latest")):
                     yield e
             stop.wait(0.05)
-        loop.paused_s += time.perf_counter() - p0
-        loop.last_log_t += time.perf_counter() - p0
+        loop.credit_pause(time.perf_counter() - p0)
         yield ev.Paused(loop.step, False)
 
     def _finish(self, loop: TrainLoop, reason: str, message: str, stop: threading.Event) -> Iterator[ev.Event]:
@@ -256,35 +248,15 @@ class Trainer:
         if reason == "stopped" and loop.step == loop.start_step:
             pass  # stopped before its first step: nothing new to score or save
         elif reason != "diverged":
-            loop.last_val = None
             if reason == "completed":
-                yield from loop.validate(loop.final_windows(), stop=_either(stop, self._hurry))
+                val_loss = yield from loop.validate(loop.final_windows(), stop=_either(stop, self._hurry))
             else:
-                yield from loop.validate(self.cfg.eval_windows, stop=self._hurry)
-            val_loss = loop.last_val
+                val_loss = yield from loop.validate(self.cfg.eval_windows, stop=self._hurry)
             if (e := loop.save("latest")):
                 yield e
-        run = loop.run
-        latest = str(run.latest) if run is not None and run.latest.exists() else None
-        best = str(run.best) if run is not None and run.best.exists() else None
         if reason == "completed":
             message = f"finished at step {loop.step}"
-        yield ev.RunFinished(loop.step, reason, message, loop.train_loss, val_loss,
-                             None if math.isinf(loop.best) else loop.best, latest, best, loop.elapsed())
-
-    def _started(self, loop: TrainLoop) -> ev.RunStarted:
-        return ev.RunStarted(
-            config=self.cfg, vocab=loop.corpus.vocab.chars, n_params=loop.model.n_params(), device=str(self.device),
-            run_dir=str(loop.run.path) if loop.run is not None else "", start_step=loop.start_step,
-            total_steps=loop.budget.total_steps, steps_per_epoch=loop.train.windows,
-            train_chars=len(loop.corpus.train), val_chars=len(loop.corpus.val),
-            history_steps=tuple(loop.losses.steps), history_loss=tuple(loop.losses.values),
-            val_history=tuple(loop.val_hist), initial_loss=loop.initial_loss, wall_s=loop.wall0,
-            chars_seen=loop.chars0, notice=self.notice,
-            grad_norm_history=tuple(zip(loop.grad_norms.steps, loop.grad_norms.values)),
-            best_val_loss=None if math.isinf(loop.best) else loop.best,
-            last_saved_step=loop.start_step if self.resume else None,
-        )
+        yield loop.run_finished(reason, message, val_loss)
 
 
 class _either(threading.Event):

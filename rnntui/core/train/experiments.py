@@ -3,7 +3,7 @@ with the few changes that make the point, e.g. rnn vs lstm vs gru for vanishing 
 
     cfgs = experiment_configs("vanishing", base)   # [TrainConfig, ...]: same seed, data and budget
 
-Pure config: no torch. The app trains the configs side by side (ui/worker.py's ExperimentSession) and
+Pure config: no torch. The app trains the configs side by side (ui/workers/experiment.py's ExperimentSession) and
 compares them live.
 """
 from __future__ import annotations

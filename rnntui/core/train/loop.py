@@ -1,12 +1,14 @@
-"""The training loop's state and its parts: one optimiser step, logging, validation, probes, samples.
+"""The training loop: one optimiser step, logging, checkpoints, validation, probes, samples.
 
-`Trainer.run` (engine.py) reads as the loop itself; this object holds what the loop carries from step to
-step (model, optimiser, carried hidden state, accumulators, timers) with one method per concern. The hot
-path does no host sync: loss and gradient norm accumulate as device tensors and are read every
-cfg.log_every steps.
+`Trainer.run` (engine.py) reads as the loop itself; a TrainLoop is the run's state (state.py: model,
+optimiser, streams, step, histories, carried hidden state, clocks, and the checkpoint they make) plus the
+steps that change it, one method per concern. The hot path does no host sync: loss and gradient norm
+accumulate as device tensors and are read every cfg.log_every steps.
 
-What a checkpoint holds, and how a resume puts it back into a new loop, lives in resume.py (`restore`,
-`share`, `pack`): this module decides when to save, that one what is saved.
+Nothing outside TrainLoop and TrainState writes their attributes: the engine drives the methods here,
+calls `credit_pause()` for time the run was held still, and reads `progress()`, `at_start` and the events
+the methods return. When to save is decided here, what is saved is `state_dict()`, and
+rnntui.core.runs.checkpoints writes the file.
 
 Distributed (rnntui.core.train.distributed): the model is wrapped in DistributedDataParallel, each rank walks
 its own slice of the streams, and whatever the ranks must agree on (stop, save, the clock of a time
@@ -18,26 +20,25 @@ from __future__ import annotations
 import math
 import threading
 import time
-from contextlib import nullcontext
-from typing import Any, Callable, Iterator
+from typing import Generator
 
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.runs.checkpoints import Checkpoint, save_checkpoint
+from rnntui.core.analysis.probes import gradient_flow, hidden_states, probe_text_ids
 from rnntui.core.config import TrainConfig
 from rnntui.core.data.corpus import Corpus
-from rnntui.core.train.distributed import Dist, rank_slice
-from rnntui.core.data.streams import Streams
-from rnntui.core.units import bits_per_char
-from rnntui.core.train.evaluation import iter_evaluate, total_windows, windows_for
-from rnntui.core.train.history import History
-from rnntui.core.model.cells import CharModel, detach_state, loss_fn, map_state
-from rnntui.core.analysis.probes import gradient_flow, hidden_states, probe_text_ids
-from rnntui.core.train.resume import pack, restore, share
-from rnntui.core.runs.folder import RunDir
 from rnntui.core.generate.sampling import Sampler
-from rnntui.core.train.schedule import Budget, lr_at
+from rnntui.core.model.cells import detach_state, loss_fn, map_state
+from rnntui.core.runs.checkpoints import Checkpoint, save_checkpoint
+from rnntui.core.runs.folder import RunDir
+from rnntui.core.train.distributed import Dist
+from rnntui.core.train.evaluation import iter_evaluate, total_windows, windows_for
+from rnntui.core.train.schedule import lr_at
+from rnntui.core.train.state import Progress, TrainState
+from rnntui.core.units import bits_per_char
+
+__all__ = ["TrainLoop", "Diverged", "Progress"]
 
 DIVERGE_FACTOR = 1.5  # a loss above 1.5x ln(V), worse than a uniform guess, counts as diverged
 PROBE_STREAMS = 8  # streams per gradient-flow probe: more streams, a steadier curve
@@ -50,37 +51,11 @@ class Diverged(Exception):
     """The loss left the finite range or got worse than a uniform guess."""
 
 
-class TrainLoop:
+class TrainLoop(TrainState):
     def __init__(self, cfg: TrainConfig, corpus: Corpus, device: torch.device, run: RunDir | None,
-                 ckpt: Checkpoint | None, lock: threading.Lock, dist: Dist = Dist()):
-        self.cfg, self.corpus, self.device, self.run, self.lock, self.dist = cfg, corpus, device, run, lock, dist
-        torch.manual_seed(cfg.seed)
-        self.model = CharModel(cfg.model).to(device)
-        if dist.enabled:  # the same initial weights everywhere; each rank its own dropout masks
-            torch.manual_seed(cfg.seed + dist.rank)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.train = Streams(rank_slice(corpus.train, cfg.batch_size, cfg.seq_len, dist), cfg.batch_size,
-                             cfg.seq_len, device)  # (B, L): this rank's streams
-        self.global_batch = self.train.batch * dist.world_size  # streams of all ranks together
-        self.val = Streams(corpus.val, min(self.global_batch, 16), cfg.seq_len, device)
-        self.notes: list[str] = []  # one-line notices for the start of the run
-        self.budget = Budget.of(cfg, self.train.windows)
-        self.plan_start = 0  # step where this learning-rate plan began
-        # weights, optimiser state and the loss stay fp32; autocast runs the matmuls in bf16
-        self.autocast: Callable[[], Any] = (
-            (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext)
-        self.losses, self.grad_norms = History(), History()
-        self.val_hist: list[tuple[int, float]] = []
-        self.step, self.best, self.state = 0, math.inf, None
-        self.chars0, self.wall0 = 0, 0.0  # earlier invocations' totals
-        if ckpt is not None:
-            restore(self, ckpt)  # resume.py
-        self.start_step = self.step
-        self.net = self.model if not dist.enabled else torch.nn.parallel.DistributedDataParallel(
-            self.model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True)
-        # what the ranks agreed on at the last log interval (single process: read live instead)
-        self.agreed_s, self.agreed_stop, self.agreed_save = 0.0, False, False
-        self.shared_step, self.shared_state, self.shared_rngs = -1, None, []  # all ranks', gathered for a save
+                 lock: threading.Lock, dist: Dist = Dist(), fingerprint: str = "", ckpt: Checkpoint | None = None):
+        super().__init__(cfg, corpus, device, dist, fingerprint, ckpt)
+        self.run, self.lock = run, lock  # lock: held around weight updates (the app copies weights under it)
         self.initial_loss = math.log(len(corpus.vocab))
         self.probe_ids = probe_text_ids(corpus, cfg.probe_text, device)
         self.clip = cfg.clip if cfg.clip > 0 else math.inf
@@ -90,18 +65,35 @@ class TrainLoop:
         self.n_acc = 0
         self.train_loss: float | None = None
         self.x = self.y = self.state_in = None  # the last window, for the probes
-        # clocks: the budget counts training time only, not pauses
-        self.t0 = time.perf_counter()
-        self.paused_s = self.probe_s = 0.0
-        self.last_log_t, self.last_log_step = self.t0, self.step
+        self.probe_s = 0.0
         self.last_probe = self.last_sample = -math.inf
         self.last_probe_step = -(10**9)
         self.last_save = self.t0
 
-    # ---- clocks and budget -----------------------------------------------------------------------
+    # ---- the run's first and last events ------------------------------------------------------------
 
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.t0 - self.paused_s
+    def run_started(self, notice: str, resumed: bool) -> ev.RunStarted:
+        """What the run is and where this invocation begins (a resume: the checkpoint's histories)."""
+        return ev.RunStarted(
+            config=self.cfg, vocab=self.corpus.vocab.chars, n_params=self.model.n_params(), device=str(self.device),
+            run_dir=str(self.run.path) if self.run is not None else "", start_step=self.start_step,
+            total_steps=self.budget.total_steps, steps_per_epoch=self.train.windows,
+            train_chars=len(self.corpus.train), val_chars=len(self.corpus.val),
+            history_steps=tuple(self.losses.steps), history_loss=tuple(self.losses.values),
+            val_history=tuple(self.val_hist), initial_loss=self.initial_loss, wall_s=self.at_start.wall_s,
+            chars_seen=self.at_start.chars_seen, notice=notice,
+            grad_norm_history=tuple(zip(self.grad_norms.steps, self.grad_norms.values)),
+            best_val_loss=self.at_start.best_val_loss, last_saved_step=self.start_step if resumed else None,
+        )
+
+    def run_finished(self, reason: str, message: str, val_loss: float | None) -> ev.RunFinished:
+        run = self.run
+        latest = str(run.latest) if run is not None and run.latest.exists() else None
+        best = str(run.best) if run is not None and run.best.exists() else None
+        return ev.RunFinished(self.step, reason, message, self.train_loss, val_loss, self.progress().best_val_loss,
+                              latest, best, self.elapsed())
+
+    # ---- budget ------------------------------------------------------------------------------------
 
     def clock(self) -> float:
         """The training time budgets and schedules read: distributed, the one the ranks agreed on at the
@@ -115,16 +107,13 @@ class TrainLoop:
         """Distributed: a stop request counts once every rank knows of it (the next log interval)."""
         return self.agreed_stop if self.dist.enabled else stop.is_set()
 
-    def progress(self) -> float:
+    def plan_done(self) -> float:
         """Fraction of the current plan done: a resume that extends the budget plans from where it resumed."""
         b = self.budget
         if b.total_steps is not None:
             span = max(1, b.total_steps - self.plan_start)
             return min(1.0, max(0.0, (self.step - self.plan_start) / span))
         return b.progress(self.step, self.clock())
-
-    def chars_seen(self) -> int:
-        return self.chars0 + (self.step - self.start_step) * self.global_batch * self.cfg.seq_len
 
     # ---- one optimiser step ----------------------------------------------------------------------
 
@@ -134,7 +123,7 @@ class TrainLoop:
             self.state = None  # a new epoch starts each stream over: no carried state across the wrap
         self.x, self.y = self.train.window(k)  # (B, T) each
         self.state_in = self.state
-        lr = lr_at(self.cfg, self.step, self.progress())
+        lr = lr_at(self.cfg, self.step, self.plan_done())
         for g in self.opt.param_groups:
             g["lr"] = lr
         self.lr = lr
@@ -190,19 +179,17 @@ class TrainLoop:
         return ev.StepMetrics(self.step, self.step / self.train.windows, train_loss, self.lr, grad_norm, cps, el,
                               b.progress(self.step, el), eta, self.chars_seen(), self.wall0 + el)
 
-    # ---- checkpoints -----------------------------------------------------------------------------
-
-    corpus_fingerprint = ""  # set by the Trainer; pack() records it
+    # ---- checkpoints: when (here), what (state_dict), how (checkpoints.save_checkpoint) ------------
 
     def save(self, kind: str) -> ev.CheckpointSaved | None:
         """Rank 0 writes; distributed, every rank calls it for latest.pt (it gathers their state first)."""
         if kind == "latest":
             self.last_save = time.perf_counter()  # on every rank: each one's clock of the next periodic save
-        share(self)
+        self.share()
         if self.run is None or not self.dist.is_main:
             return None
         path = self.run.latest if kind == "latest" else self.run.best
-        save_checkpoint(path, pack(self))
+        save_checkpoint(path, self.state_dict())
         return ev.CheckpointSaved(self.step, str(path), kind, time.time())
 
     def save_due(self, requested: bool = False) -> bool:
@@ -216,14 +203,16 @@ class TrainLoop:
 
     # ---- validation ------------------------------------------------------------------------------
 
-    def validate(self, max_windows: int | None, stop: threading.Event | None = None) -> Iterator[ev.Event]:
-        """One validation pass; keeps the result, reports it, and writes best.pt when it improved.
+    def validate(self, max_windows: int | None,
+                 stop: threading.Event | None = None) -> Generator[ev.Event, None, float | None]:
+        """One validation pass; keeps the result, reports it, writes best.pt when it improved, and returns
+        the loss (None when no window was scored, or on a rank other than 0).
 
         A set `stop` cuts the pass short: the windows done so far are scored. Distributed: every rank
         calls it at the same step; rank 0 alone validates (the others go on to the next step and wait)."""
-        share(self)  # a best.pt written below needs every rank's state
+        self.share()  # a best.pt written below needs every rank's state
         if not self.dist.is_main:
-            return
+            return None
         gen = iter_evaluate(self.model, self.val, max_windows, self.autocast, stop)
         last, done = time.perf_counter(), 0
         while True:
@@ -236,17 +225,15 @@ class TrainLoop:
                 last = time.perf_counter()
                 yield ev.Validating(self.step, done, total)
         if v is None:
-            return
+            return None
         full = done == total_windows(self.val, None)  # the whole split was scored
         self.val_hist.append((self.step, v))
         improved = v < self.best
         self.best = min(self.best, v)
-        self.last_val = v
         yield ev.EvalMetrics(self.step, v, bits_per_char(v), self.best, full=full)
         if improved and (e := self.save("best")):
             yield e
-
-    last_val: float | None = None
+        return v
 
     def final_windows(self) -> int | None:
         return windows_for(self.val, self.cfg.val_chars)

@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 from rnntui.core.runs.records import Follower, RunLog
 from rnntui.core.runs.folder import RunDir
 from rnntui.core.textsafe import visible
-from rnntui.ui.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
+from rnntui.ui.screens.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
 from rnntui.ui.renderables.compare import (
     RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES,
 )

@@ -1,45 +1,48 @@
 """Generation panel: sampling (one temperature or three side by side), beam search and step mode.
 
 Each Generate / Beam / Step builds its sampler from a fresh snapshot in a thread worker (during training:
-a consistent copy of the current weights), so the text reflects the model as it is now. Every pane can be
-coloured by the probability the model gave each character, is checked for text copied from the training
-corpus once it is complete, and can be copied to the clipboard or saved with its settings (those three:
-generate_output.py; step mode: generate_step.py). The settings live in the app's GenPanelState, so they
-survive closing and reopening the panel; the workers receive core GenerationSettings, as `rnntui sample` uses.
+a consistent copy of the current weights), so the text reflects the model as it is now; the worker bodies
+and their messages are in workers/generation.py. Every pane can be coloured by the probability the model
+gave each character, is checked for text copied from the training corpus once it is complete, and can be
+copied to the clipboard or saved with its settings (GenOutput holds the panes). In step mode the model
+advances one character per key and the user chooses (widgets/gen_step.py). The settings live in the
+GenPanelState the app hands down (GenControls writes every edit into it), so they survive closing and
+reopening the panel; the workers receive core GenerationSettings, as `rnntui sample` uses.
 """
 from __future__ import annotations
 
-import random
 import threading
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.worker import WorkerState
 from textual.widgets import Button, Checkbox, Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
-from rnntui.core.units import unknown_chars
-from rnntui.ui import gen_worker as gw
-from rnntui.ui.forms import all_valid
-from rnntui.ui.screens.generate_step import StepMode
-from rnntui.ui.screens.generate_output import GeneratedText
 from rnntui.core.generate.settings import GenerationSettings
-from rnntui.ui.widgets.gen_controls import FIELDS, GenControls, GenPanelState
-from rnntui.ui.widgets.gen_panes import ConfidenceLegend, GenPane, StepCandidates
-from rnntui.ui.widgets.temperature import TemperatureSlider
+from rnntui.ui.screens.forms import all_valid
+from rnntui.ui.widgets.gen_controls import GenControls, GenPanelState
+from rnntui.ui.widgets.gen_panes import GenOutput, GenPane
+from rnntui.ui.widgets.gen_step import StepCandidates
 from rnntui.ui.widgets.header import AppHeader
+from rnntui.ui.widgets.temperature import TemperatureSlider
+from rnntui.ui.workers import generation as gw
+from rnntui.ui.workers.engine import error_text
+
+if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
+    from rnntui.core.generate.stepping import Stepper
 
 SIDE_BY_SIDE = (0.5, 1.0, 1.5)
 
 
-class GenerateScreen(StepMode, GeneratedText, Screen):
+class GenerateScreen(Screen):
     BINDINGS = [
         Binding("ctrl+r", "generate", "Generate", priority=True),
         Binding("ctrl+e", "beam", "Beam", priority=True),
@@ -52,19 +55,26 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     ]
 
     def __init__(self, source: Callable[[], dict | None], vocab: str, title: str,
-                 panel: GenPanelState | None = None, checkpoint: str = "", save_dir: str = "") -> None:
+                 panel: GenPanelState | None = None, checkpoint: str = "", save_dir: str = "",
+                 sampler_factory: gw.SamplerFactory | None = None) -> None:
         super().__init__()
         self.source = source  # called in the worker: a checkpoint-format dict of the weights to sample
-        self.vocab = set(vocab)  # to flag seed characters the model has never seen
+        self.vocab = vocab  # the model's characters: seed characters outside them are skipped
         self.title_text = title  # where the weights come from, e.g. "live weights, step 1,200"
         self.panel = panel or GenPanelState()  # the app's: written as the user edits
         self.checkpoint = checkpoint or title  # recorded in saved files
         self.save_dir = Path(save_dir) if save_dir else Path.cwd()
+        self.sampler_factory = sampler_factory  # None: the real Sampler (tests pass a fake)
         self.run_id = 0  # bumped per generation; messages of older runs are dropped
         self.stop = threading.Event()  # set to cancel the current generation
         self.origin: gw.Origin | None = None  # step and corpus of the weights behind the panes
         self.running = False
-        self.stepper = None  # core Stepper while in step mode
+
+    @property
+    def stepper(self) -> Stepper | None:
+        """The core Stepper while in step mode (the step chart holds it), else None."""
+        charts = self.query(StepCandidates)
+        return charts.first().stepper if charts else None
 
     @property
     def texts(self) -> list[str]:
@@ -73,11 +83,8 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     def compose(self) -> ComposeResult:
         yield AppHeader()
         with Horizontal(id="gen"):
-            yield GenControls(self.panel, id="gen-controls")
-            with Vertical(id="gen-right"):
-                yield ConfidenceLegend(id="gen-legend")
-                yield Horizontal(id="gen-out")
-                yield StepCandidates(id="gen-step")
+            yield GenControls(self.panel, self.vocab, id="gen-controls")
+            yield GenOutput(id="gen-right")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -88,17 +95,10 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         self.query_one("#gen-step").display = False
         self.query_one("#prime").focus()
 
-    # ---- panes -----------------------------------------------------------------------------------
+    # ---- panes and runs --------------------------------------------------------------------------
 
     async def _layout(self, panes: int) -> list[GenPane]:
-        out = self.query_one("#gen-out")
-        if len(out.children) != panes:
-            await out.remove_children()
-            await out.mount_all(GenPane(i) for i in range(panes))
-        result = list(self.query(GenPane))
-        for p in result:
-            p.colour = self.panel.colour
-        return result
+        return await self.query_one(GenOutput).lay_out(panes, self.panel.colour)
 
     def _new_run(self) -> int:
         self.stop.set()  # a new generation replaces the one in progress
@@ -110,71 +110,48 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     def _settings_dict(self, **extra) -> dict[str, object]:
         return {"checkpoint": self.checkpoint, "seed text": self.panel.gen.prime, **extra}
 
-    # ---- inputs: every edit is kept in the app's settings ----------------------------------------
-
-    @on(Input.Changed)
-    def _input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "prime":
-            self.panel.set("prime", event.value)
-            bad = unknown_chars(self.vocab, event.value)
-            self.query_one("#unknown", Static).update(
-                Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
-        elif event.input.id in {k for k, *_ in FIELDS}:
-            valid = event.validation_result is None or event.validation_result.is_valid
-            self.panel.put_text(event.input.id, event.value, valid)
-            if event.input.id == "topk" and self.stepper is not None and valid:
-                self._restep()  # the chart shows the new top-k at once
-
-    @on(Checkbox.Changed)
-    def _check_changed(self, event: Checkbox.Changed) -> None:
-        self.panel.set(event.checkbox.id, event.value)
-        if event.checkbox.id == "colour":
-            self.query_one("#gen-legend").display = event.value
-            for p in self.query(GenPane):
-                p.colour = event.value  # the pane's watcher redraws it
-
-    @on(TemperatureSlider.Changed)
-    def _temp_changed(self, event: TemperatureSlider.Changed) -> None:
-        self.panel.set("temp", event.value)
-        if self.stepper is not None:
-            self._restep()
+    def _seed_text(self, s: GenerationSettings) -> str:
+        return "".join(c for c in s.prime if c in self.vocab)  # what the sampler primes with
 
     def _sync(self) -> GenerationSettings:
         return self.query_one(GenControls).sync()
 
-    def _value(self, key: str) -> int:
-        return self.query_one(GenControls).value(key)
+    def _run(self, body: Callable[[], None], name: str) -> None:
+        self.run_worker(body, thread=True, group="generate", name=name, exit_on_error=False)
 
-    def _next_seed(self) -> int:
-        """The typed seed, unless it is the one the last Generate used: then a new one, shown in the field."""
-        seed = self._value("seed")
-        if self.panel.last_seed is not None and seed == self.panel.last_seed:
-            seed = random.randrange(100_000)  # short: easy to read off and type again
-            self.query_one("#seed", Input).value = str(seed)
-            self.panel.put_text("seed", str(seed), True)
-        self.panel.last_seed = seed
-        return seed
+    # ---- what the controls change here (GenControls keeps every edit in the panel's state) ----------
 
-    # ---- sampling --------------------------------------------------------------------------------
+    @on(Input.Changed, "#topk")
+    def _topk_changed(self, event: Input.Changed) -> None:
+        if self.stepper is not None and (event.validation_result is None or event.validation_result.is_valid):
+            self._restep()  # the chart shows the new top-k at once
+
+    @on(Checkbox.Changed, "#colour")
+    def _colour_changed(self, event: Checkbox.Changed) -> None:
+        self.query_one(GenOutput).show_colour(event.value)
+
+    @on(TemperatureSlider.Changed)
+    def _temp_changed(self) -> None:
+        if self.stepper is not None:
+            self._restep()
+
+    # ---- sampling and beams ----------------------------------------------------------------------
 
     async def action_generate(self) -> None:
         if not all_valid(self, ("length", "topk", "seed", "ngram")):
             return
         await self._leave_step_mode(check=False)
-        s = self._sync()
-        s = replace(s, seed=self._next_seed())
+        s = replace(self._sync(), seed=self.query_one(GenControls).next_seed())
         temps = SIDE_BY_SIDE if self.panel.compare and not s.argmax else (s.temperature,)
-        req = gw.GenRequest(s, temps)
         run = self._new_run()
-        seed_text = "".join(c for c in s.prime if c in self.vocab)  # what the sampler primes with
         for pane, t in zip(await self._layout(len(temps)), temps):
             mode = "argmax" if s.argmax else f"T {t:.2f}" + (f" · top-k {s.top_k}" if s.top_k else "")
-            pane.reset(f"{mode} · seed {s.seed}", seed_text, self._settings_dict(
+            pane.reset(f"{mode} · seed {s.seed}", self._seed_text(s), self._settings_dict(
                 mode="argmax" if s.argmax else "sample", temperature=t, top_k=s.top_k, seed=s.seed,
                 length=s.length))
         self._set_running(True)
-        body = partial(gw.generate, self.post_message, self.source, req, run, self.stop, self.app.sampler_factory)
-        self.run_worker(body, thread=True, group="generate", name="generate", exit_on_error=False)
+        self._run(partial(gw.generate, self.post_message, self.source, gw.GenRequest(s, temps), run, self.stop,
+                          self.sampler_factory), "generate")
 
     async def action_beam(self) -> None:
         if not all_valid(self, ("length", "beam", "ngram")):
@@ -184,13 +161,12 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         run = self._new_run()
         (pane,) = await self._layout(1)
         pane.reset(f"beam search · width {s.beam_width}" + (" · per char" if s.length_norm else ""),
-                   "".join(c for c in s.prime if c in self.vocab),
-                   self._settings_dict(mode="beam", width=s.beam_width, length=s.length, length_norm=s.length_norm,
-                                       ends_at_newline=s.beam_stop == "\n"))
+                   self._seed_text(s), self._settings_dict(mode="beam", width=s.beam_width, length=s.length,
+                                                            length_norm=s.length_norm,
+                                                            ends_at_newline=s.beam_stop == "\n"))
         pane.query_one(Static).update(_searching(s.beam_width))
         self._set_running(True)
-        body = partial(gw.beam, self.post_message, self.source, s, run, self.stop)
-        self.run_worker(body, thread=True, group="generate", name="beam", exit_on_error=False)
+        self._run(partial(gw.beam, self.post_message, self.source, s, run, self.stop), "beam")
 
     def on_gen_started(self, msg: gw.GenStarted) -> None:
         if msg.run == self.run_id:
@@ -220,7 +196,69 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         self._set_running(False)
         self._copy_check()
 
-    # ---- actions ---------------------------------------------------------------------------------
+    # ---- step mode: the model advances one character per key, the user chooses ---------------------
+
+    async def action_step_mode(self) -> None:
+        if self.stepper is not None or self.has_class("-stepping"):
+            await self._leave_step_mode()
+            return
+        if not all_valid(self, ("topk", "seed")):
+            return
+        s = self._sync()
+        run = self._new_run()
+        (pane,) = await self._layout(1)
+        s = replace(s, seed=self.query_one(GenControls).next_seed())
+        pane.reset(f"step mode · seed {s.seed}", self._seed_text(s),
+                   self._settings_dict(mode="step", temperature=s.temperature, top_k=s.top_k, seed=s.seed))
+        self.add_class("-stepping")
+        chart = self.query_one(StepCandidates)
+        chart.stepper = chart.view = None
+        chart.display = True
+        chart.focus()
+        self._run(partial(gw.stepper, self.post_message, self.source, s, run), "stepper")
+
+    def on_stepper_ready(self, msg: gw.StepperReady) -> None:
+        if msg.run == self.run_id and self.has_class("-stepping"):
+            chart = self.query_one(StepCandidates)
+            chart.stepper = msg.stepper
+            chart.show(msg.stepper.view())
+
+    @on(StepCandidates.Stepped)
+    def _restep(self) -> None:
+        """Show the stepper's state at the panel's settings: the text so far in the pane, the candidates
+        in the chart."""
+        chart = self.query_one(StepCandidates)
+        if chart.stepper is None:  # a key's Stepped that arrived after step mode was left
+            return
+        chart.set_sampling(self.panel.gen.temperature,
+                           self.query_one(GenControls).value("topk") if all_valid(self, ("topk",)) else 0)
+        self.query_one(GenPane).set_text(chart.stepper.text, chart.stepper.probs)
+        chart.show(chart.stepper.view())
+
+    async def _leave_step_mode(self, check: bool = True) -> None:
+        if not self.has_class("-stepping"):
+            return
+        chart = self.query_one(StepCandidates)
+        chart.stepper = None
+        self.remove_class("-stepping")
+        chart.display = False
+        self.query_one("#prime").focus()
+        if check:
+            self._copy_check()
+
+    # ---- the finished text: copy check, clipboard, file --------------------------------------------
+
+    def _copy_check(self) -> None:
+        if self.origin is not None and any(self.texts) and all_valid(self, ("ngram",)):
+            self.query_one(GenOutput).check_copies(self.origin, self.query_one(GenControls).value("ngram"))
+
+    def action_copy_pane(self) -> None:
+        self.query_one(GenOutput).copy_focused()
+
+    def action_save(self) -> None:
+        self.query_one(GenOutput).save(self.save_dir)
+
+    # ---- keys and buttons ------------------------------------------------------------------------
 
     async def action_cancel_or_back(self) -> None:
         if self.has_class("-stepping"):
@@ -248,6 +286,7 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
         self.query_one("#cancel", Button).disabled = not running
 
     @on(Button.Pressed, "#go")
+    @on(Input.Submitted)
     async def _go(self) -> None:
         await self.action_generate()
 
@@ -255,17 +294,15 @@ class GenerateScreen(StepMode, GeneratedText, Screen):
     async def _cancel(self) -> None:
         await self.action_cancel_or_back()
 
-    @on(Input.Submitted)
-    async def _submitted(self) -> None:
-        await self.action_generate()
-
-    async def on_worker_state_changed(self, event) -> None:
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """This screen's workers: their errors stop here (a screen's worker does not report to the app)."""
         if event.worker.group == "generate" and event.worker.is_finished:
             self._set_running(False)
-            if event.worker.state == WorkerState.ERROR:  # a screen's worker: its errors stop here, not at the app
-                self.app.on_worker_state_changed(event)
+            if event.worker.state == WorkerState.ERROR:
+                self.notify(error_text(event.worker.error), title="generation failed", severity="error",
+                            timeout=15, markup=False)
             if event.worker.name == "stepper" and event.worker.state == WorkerState.ERROR:
-                await self._leave_step_mode(check=False)  # no weights: no step mode (the app says why)
+                await self._leave_step_mode(check=False)  # no weights: no step mode (the line above says why)
 
     def on_screen_resume(self) -> None:
         self.query_one("#prime").focus()

@@ -299,7 +299,5 @@ class InspectScreen(Screen):
     def action_back(self) -> None:
         if self.asking:
             self.query_one(AskLine).asking = ""  # closes the line
-        elif getattr(self.app, "inspect_checkpoint", None) and len(self.app.screen_stack) <= 2:
-            self.app.exit(0)  # `rnntui inspect CKPT`: the inspector is the whole app, so esc leaves it
         else:
-            self.app.pop_screen()
+            self.dismiss()  # back; under `rnntui inspect CKPT` the app's callback then exits

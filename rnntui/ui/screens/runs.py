@@ -3,16 +3,19 @@
 Enter opens a run's dashboard (a finished run replayed from its log, a running one followed live);
 space marks runs for Compare (c); s continues training a run, g generates from it, i inspects it, d
 deletes it (after asking). The list is re-read every few seconds, so runs started elsewhere appear.
+Opening, continuing, generating and inspecting are the app's to do: the screen posts the messages below.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, Static
 
@@ -105,6 +108,29 @@ class RunsScreen(Screen):
         Binding("O", "reverse", "Reverse sort", show=False),
         Binding("f5,ctrl+r", "reload", "Reload", show=False),
     ]
+
+    # ---- what the screen asks the app for (each names a run folder) ---------------------------------
+
+    @dataclass
+    class OpenRequested(Message):
+        """Enter: the run on the dashboard, replayed from its log, or followed live while it trains."""
+        path: Path
+        live: bool  # run.json says it is running
+
+    @dataclass
+    class ContinueRequested(Message):
+        """s: train the run further from its latest checkpoint, in its own folder."""
+        path: Path
+
+    @dataclass
+    class GenerateRequested(Message):
+        """g: the generation panel on the run's latest checkpoint."""
+        path: Path
+
+    @dataclass
+    class InspectRequested(Message):
+        """i: the inspector on the run's latest checkpoint."""
+        path: Path
 
     def __init__(self, root: str | Path) -> None:
         super().__init__()
@@ -228,19 +254,19 @@ class RunsScreen(Screen):
 
     def action_open(self) -> None:
         if (s := self.current()) is not None:
-            self.app.open_run(str(s.path), live=s.state == "running")
+            self.post_message(self.OpenRequested(s.path, live=s.state == "running"))
 
     def action_continue(self) -> None:
         if (s := self.current()) is not None:
-            self.app.continue_run(str(s.path))
+            self.post_message(self.ContinueRequested(s.path))
 
     def action_generate(self) -> None:
         if (s := self.current()) is not None:
-            self.app.run_weights(str(s.path), "generate")
+            self.post_message(self.GenerateRequested(s.path))
 
     def action_inspect(self) -> None:
         if (s := self.current()) is not None:
-            self.app.run_weights(str(s.path), "inspect")
+            self.post_message(self.InspectRequested(s.path))
 
     def action_delete(self) -> None:
         s = self.current()

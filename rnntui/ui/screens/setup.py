@@ -2,28 +2,30 @@
 
 Corpus statistics, the device list and checkpoints load in thread workers (they import torch), so the
 screen paints at once and fills in. The form's fields, the values they show, path completion and the
-experiment block are in setup_form.py.
+experiment block are in setup_form.py. What the user asks for beyond the form (train, generate, inspect,
+run an experiment) goes to the app as the messages declared below.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from rnntui.core.runs.folder import continue_in
 from rnntui.core.textsafe import visible
-from rnntui.core.config import MODEL_KINDS, ConfigError, ModelConfig, TrainConfig, config_from_dict, suggested_model
+from rnntui.core.config import MODEL_KINDS, ConfigError, TrainConfig, config_from_dict, suggested_model
+from rnntui.ui.screens.forms import all_valid
 from rnntui.ui.widgets.header import AppHeader
-from rnntui.ui.forms import all_valid
-from rnntui.ui.screens.setup_form import (BUILTIN_LABELS, FIELDS, OPTIONAL, PathSuggester, experiment_block,
-                                          form_values, model_values)
+from rnntui.ui.screens.setup_form import (BUILTIN_LABELS, FIELDS, OPTIONAL, PathSuggester, config_from_form,
+                                          experiment_block, form_values, model_values)
 
 
 class SetupScreen(Screen):
@@ -32,14 +34,46 @@ class SetupScreen(Screen):
         Binding("ctrl+o", "focus_checkpoint", "Open checkpoint"),
     ]
 
+    # ---- what the screen asks the app for -----------------------------------------------------------
+
+    @dataclass
+    class TrainRequested(Message):
+        """Start training: the form's settings, or continue the opened checkpoint with them."""
+        config: TrainConfig
+        resume: str | None = None  # the checkpoint to continue from
+
+    @dataclass
+    class CheckpointOpened(Message):
+        """A checkpoint was loaded here: the app keeps it for Generate and Inspect."""
+        path: str
+        checkpoint: dict  # the checkpoint file's dict, for the workers that sample or inspect it
+
+    @dataclass
+    class GenerateRequested(Message):
+        """The Generate button: the generation panel on the opened checkpoint."""
+
+    @dataclass
+    class InspectRequested(Message):
+        """The Inspect button: the inspector on the opened checkpoint."""
+
+    @dataclass
+    class ExperimentRequested(Message):
+        """Run experiment: several runs of the form's settings, trained together."""
+        name: str  # the preset's name, for titles
+        configs: list[TrainConfig]  # one per run
+
     def __init__(self, corpus: str | None = None, checkpoint: str | None = None,
-                 previous: TrainConfig | None = None) -> None:
+                 previous: TrainConfig | None = None, checkpoint_open: bool = False) -> None:
         super().__init__()
         if previous is not None:
             corpus = previous.corpus  # `n` on the dashboard: the form comes back as the last run had it
         self.corpus = corpus  # preselected corpus (a built-in name or a path) from the command line
         self.checkpoint = checkpoint  # preselected checkpoint path from the command line
         self.previous = previous  # the last run's settings, to fill the form with
+        # a checkpoint is open (here, or before in the app): its architecture stays in the form, a GPU found
+        # meanwhile does not replace it with a bigger suggestion
+        self.checkpoint_open = checkpoint_open
+        self.ckpt_path: str | None = None  # the checkpoint this screen opened (Continue training resumes it)
         self.corpus_error: str | None = None  # why the shown corpus cannot be used; start refuses then
         # the built-in corpus Select's value as last seen, to tell a real change from its first report
         self.builtin_shown = corpus if corpus in BUILTIN_LABELS else "python"
@@ -166,7 +200,7 @@ class SetupScreen(Screen):
         with select.prevent(Select.Changed):  # re-select so the shown label is the new one, not the stale
             select.value = devices[-1] if want == "auto" else "auto"
             select.value = want
-        if devices[0] != "cpu" and not self.app.ckpt and self.previous is None:  # a GPU affords a bigger network
+        if devices[0] != "cpu" and not self.checkpoint_open and self.previous is None:  # a GPU affords a bigger network
             for key, value in model_values(suggested_model(devices[0])).items():
                 self.query_one(f"#{key}", Input).value = value
 
@@ -188,19 +222,9 @@ class SetupScreen(Screen):
             return None
         if not all_valid(self, FIELDS):
             return None
-        v = {key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS}
-        model = ModelConfig(kind=str(self.query_one("#kind", Select).value), hidden=int(v["hidden"]),
-                            layers=int(v["layers"]), embed=int(v["embed"]), dropout=float(v["dropout"]))
-        cfg = TrainConfig(corpus=self.corpus_name(), model=model, seq_len=int(v["seq_len"]),
-                          batch_size=int(v["batch"]), lr=float(v["lr"]), clip=float(v["clip"]),
-                          steps=int(v["steps"]) if v["steps"] else None,
-                          minutes=float(v["minutes"]) if v["minutes"] else None,
-                          device=str(self.query_one("#device", Select).value))
-        if self.previous is not None:  # settings the form has no field for stay as the last run had them
-            cfg = replace(self.previous, corpus=cfg.corpus, model=replace(self.previous.model, **{
-                f: getattr(model, f) for f in ("kind", "hidden", "layers", "embed", "dropout")}),
-                seq_len=cfg.seq_len, batch_size=cfg.batch_size, lr=cfg.lr, clip=cfg.clip, steps=cfg.steps,
-                minutes=cfg.minutes, device=cfg.device, run_name="", epochs=None)
+        cfg = config_from_form({key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS},
+                               kind=str(self.query_one("#kind", Select).value), corpus=self.corpus_name(),
+                               device=str(self.query_one("#device", Select).value), previous=self.previous)
         try:
             cfg.validate()
         except ConfigError as e:
@@ -221,7 +245,7 @@ class SetupScreen(Screen):
     @work(thread=True, exclusive=True, group="ckpt", exit_on_error=False)
     def load_ckpt(self, path: str) -> None:
         from rnntui.core.config import RnntuiError
-        from rnntui.ui.worker import load_checkpoint
+        from rnntui.ui.workers.engine import load_checkpoint
 
         self.app.call_from_thread(self.query_one("#ckpt-info", Static).update, f"loading {path}…")
         try:
@@ -236,7 +260,8 @@ class SetupScreen(Screen):
         self.notify(message, severity="error")
 
     def _ckpt_loaded(self, path: str, ckpt: dict) -> None:
-        self.app.ckpt, self.app.ckpt_path = ckpt, path
+        self.ckpt_path, self.checkpoint_open = path, True
+        self.post_message(self.CheckpointOpened(path, ckpt))
         cfg = config_from_dict(ckpt["config"])
         m = cfg.model
         self.query_one("#ckpt-info", Static).update(Text(visible(
@@ -261,7 +286,7 @@ class SetupScreen(Screen):
     def action_start(self) -> None:
         cfg = self.read_config()
         if cfg is not None:
-            self.app.start_run(cfg)
+            self.post_message(self.TrainRequested(cfg))
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -269,12 +294,12 @@ class SetupScreen(Screen):
             self.action_start()
         elif event.button.id == "resume":
             cfg = self.read_config()
-            if cfg is not None:
-                self.app.start_run(continue_in(cfg, self.app.ckpt_path), resume=self.app.ckpt_path)
+            if cfg is not None and self.ckpt_path is not None:
+                self.post_message(self.TrainRequested(continue_in(cfg, self.ckpt_path), resume=self.ckpt_path))
         elif event.button.id == "generate":
-            self.app.open_generate()
+            self.post_message(self.GenerateRequested())
         elif event.button.id == "inspect":
-            self.app.open_inspect()
+            self.post_message(self.InspectRequested())
 
     # ---- experiments (experiment_block, in setup_form.py) ----------------------------------------
 
@@ -291,4 +316,4 @@ class SetupScreen(Screen):
         except ConfigError as e:
             self.notify(str(e), severity="error")
             return
-        self.app.start_experiment(PRESETS[key].name, cfgs)
+        self.post_message(self.ExperimentRequested(PRESETS[key].name, cfgs))

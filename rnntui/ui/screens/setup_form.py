@@ -1,10 +1,11 @@
 """The setup form's parts, apart from the screen that arranges them: the numeric fields (their labels and
-their validators, built from the config's limits), the values they show for a config, path completion,
-and the experiment block.
+their validators, built from the config's limits), the values they show for a config and the config they
+make, path completion, and the experiment block.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -12,7 +13,7 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Select
 
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.ui.forms import limit_field
+from rnntui.ui.screens.forms import limit_field
 
 # -----------------------------------------------------------------------------
 # the fields
@@ -37,6 +38,23 @@ OPTIONAL = {"steps", "minutes"}  # empty means: no budget of that kind
 
 def model_values(m: ModelConfig) -> dict[str, str]:
     return {"hidden": str(m.hidden), "layers": str(m.layers), "embed": str(m.embed), "dropout": f"{m.dropout:g}"}
+
+
+def config_from_form(v: dict[str, str], kind: str, corpus: str, device: str,
+                     previous: TrainConfig | None = None) -> TrainConfig:
+    """The TrainConfig of the fields' texts `v` (validated by their fields first); settings the form has no
+    field for stay as the previous run had them. The caller runs config.validate() on it."""
+    model = ModelConfig(kind=kind, hidden=int(v["hidden"]), layers=int(v["layers"]), embed=int(v["embed"]),
+                        dropout=float(v["dropout"]))
+    cfg = TrainConfig(corpus=corpus, model=model, seq_len=int(v["seq_len"]), batch_size=int(v["batch"]),
+                      lr=float(v["lr"]), clip=float(v["clip"]), steps=int(v["steps"]) if v["steps"] else None,
+                      minutes=float(v["minutes"]) if v["minutes"] else None, device=device)
+    if previous is None:
+        return cfg
+    return replace(previous, corpus=cfg.corpus, model=replace(previous.model, **{
+        f: getattr(model, f) for f in ("kind", "hidden", "layers", "embed", "dropout")}),
+        seq_len=cfg.seq_len, batch_size=cfg.batch_size, lr=cfg.lr, clip=cfg.clip, steps=cfg.steps,
+        minutes=cfg.minutes, device=cfg.device, run_name="", epochs=None)
 
 
 def form_values(cfg: TrainConfig) -> dict[str, str]:

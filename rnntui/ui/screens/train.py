@@ -1,22 +1,27 @@
 """The training dashboard: loss, gradient flow, gradient norm, hidden states, status and samples.
 
-Engine events land in the app's RunState (O(1) each); this screen redraws from it on a timer (every
+The app hands the screen what it shows (`shown`: a run trained here or a run folder, see state.Shown);
+engine events land in its RunState (O(1) each), and this screen redraws from it on a timer (every
 REDRAW_S = 0.3 s, about 3 times a second), so the terminal is updated at a bounded rate however fast the
 engine logs. Below 100 columns the panels stack in one scrolling column with the status first. Attributes
 go down: the view keys set the panels' reactive attributes (smoothing, log_y, layer_index, cell, order_by),
-whose watchers retitle and repaint them.
+whose watchers retitle and repaint them. The panels themselves are declared in ui/panels.py.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from rnntui.core.analysis.features import UNIT_ORDERS
 from rnntui.ui.panels import PANEL_IDS, PANELS, ROWS
+from rnntui.ui.state import Shown
 from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel, NormPanel
 from rnntui.ui.widgets.hidden import HeatmapPanel
 from rnntui.ui.widgets.samples import SamplesPanel
@@ -50,9 +55,25 @@ class TrainScreen(Screen):
         Binding("right", "chars(1)", "hidden: later characters", show=False, priority=True),
     ]
 
+    @dataclass
+    class HelpRequested(Message):
+        """h on a panel, or a click on its title: the help screen, opened at that panel's explanation."""
+
+        topic: str  # a panel id (ui/panels.py)
+
     # the layer the gradient and hidden panels show (v): the screen owns the choice, the watcher hands it
     # down. init=False: the panels start at layer 0 too
     shown_layer: var[int] = var(0, init=False)
+    # where the gradient panel's probe sits in a run folder's history (the app sets it: < and > step it)
+    probe_history: var[str] = var("", init=False)
+
+    def __init__(self, shown: Shown) -> None:
+        super().__init__()
+        self.shown = shown  # what the dashboard draws; the app hands down a new one when a run starts
+
+    def watch_probe_history(self, where: str) -> None:
+        for panel in self.query(GradFlowPanel):  # (none before the screen is composed)
+            panel.history = where
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -68,7 +89,7 @@ class TrainScreen(Screen):
         for panel in PANELS:
             if panel.title:  # (the probe panels title themselves, with their probe's step)
                 self.query_one(f"#{panel.id}").border_title = panel.title
-        self._seen = -1  # RunState.version last drawn
+        self._seen: tuple[int, int] | None = None  # (id, version) of the RunState last drawn: a new run's differs
         self._keys: dict[str, object] = {}  # per-panel change keys, so a probe does not redraw the loss
         for pid in PANEL_IDS:  # focusable, so h (and a second click) can explain the panel the user is on
             self.query_one(f"#{pid}").can_focus = True
@@ -85,11 +106,10 @@ class TrainScreen(Screen):
         return True
 
     def redraw(self) -> None:
-        app = self.app
-        st, phase = app.state, app.phase
-        if st.version == self._seen and not self._changed("phase", phase):
+        st, phase = self.shown.state, self.shown.phase()
+        if (id(st), st.version) == self._seen and not self._changed("phase", phase):
             return
-        self._seen = st.version
+        self._seen = (id(st), st.version)
         self._keys["phase"] = phase
         status = self.query_one(StatusPanel)
         status.phase = phase
@@ -125,7 +145,7 @@ class TrainScreen(Screen):
         panel.log_y = not panel.log_y
 
     def action_layer(self) -> None:
-        probe = self.app.state.probe
+        probe = self.shown.state.probe
         layers = probe.grad_last.shape[0] if probe is not None else 1
         if layers < 2:
             self.notify("this model has one layer", timeout=2)
@@ -162,7 +182,7 @@ class TrainScreen(Screen):
         return focused.id if focused is not None and focused.id in PANEL_IDS else None
 
     def action_explain(self) -> None:
-        self.app.action_help(self.help_topic() or "gradflow")
+        self.post_message(self.HelpRequested(self.help_topic() or "gradflow"))
 
     def on_click(self, event) -> None:
         """A click on a panel focuses it (Textual does that); a click on its title opens its explanation."""
@@ -170,4 +190,4 @@ class TrainScreen(Screen):
         while widget is not None and getattr(widget, "id", None) not in PANEL_IDS:
             widget = widget.parent
         if widget is not None and event.screen_y == widget.region.y:  # the top border, where the title is
-            self.app.action_help(widget.id)
+            self.post_message(self.HelpRequested(widget.id))

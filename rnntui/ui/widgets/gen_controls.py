@@ -1,5 +1,8 @@
 """The generation panel's settings column, and GenPanelState: what the app keeps of the panel.
 
+GenControls writes every edit into the GenPanelState it is handed as it happens (the Changed messages of
+its inputs pass on to the screen, which acts on the few that change what it shows).
+
 The generation settings are core's GenerationSettings, the same ones `rnntui sample` builds from its flags and
 the thread workers receive; the panel adds what only it has: side by side, colouring, the copy check's
 n-gram, the seed its last run used, and a number box's text while it is not a number yet. The app owns one
@@ -8,14 +11,18 @@ survive closing and reopening the panel (no module globals).
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field, replace
 
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Integer
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from rnntui.core.generate.settings import MAX_BEAM_WIDTH, GenerationSettings
+from rnntui.core.units import unknown_chars
 from rnntui.ui.widgets.temperature import TemperatureSlider
 
 MAX_SEED = 2**31 - 1  # the seed box's bound (the core takes up to 2**63; a box of ten digits is plenty)
@@ -73,9 +80,10 @@ class GenPanelState:
 
 
 class GenControls(VerticalScroll):
-    def __init__(self, state: GenPanelState, **kwargs) -> None:
+    def __init__(self, state: GenPanelState, vocab: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.state = state  # initial values; sync() writes the widgets' values back
+        self.state = state  # the app's: the controls start from it and write every edit into it
+        self.vocab = set(vocab)  # the model's characters: seed text outside them is flagged
 
     def compose(self) -> ComposeResult:
         s = self.state
@@ -93,6 +101,39 @@ class GenControls(VerticalScroll):
         with Horizontal(id="gen-buttons"):
             yield Button("Generate", id="go", variant="primary")
             yield Button("Cancel", id="cancel", disabled=True)
+
+    # ---- every edit is kept in the state ---------------------------------------------------------
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "prime":
+            self.state.set("prime", event.value)
+            bad = unknown_chars(self.vocab, event.value)
+            self.query_one("#unknown", Static).update(
+                Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
+        elif event.input.id in {k for k, *_ in FIELDS}:
+            valid = event.validation_result is None or event.validation_result.is_valid
+            self.state.put_text(event.input.id, event.value, valid)
+
+    @on(Checkbox.Changed)
+    def _check_changed(self, event: Checkbox.Changed) -> None:
+        self.state.set(event.checkbox.id, event.value)
+
+    @on(TemperatureSlider.Changed)
+    def _temp_changed(self, event: TemperatureSlider.Changed) -> None:
+        self.state.set("temp", event.value)
+
+    def next_seed(self) -> int:
+        """The typed seed, unless it is the one the last Generate used: then a new one, shown in the field."""
+        seed = self.value("seed")
+        if self.state.last_seed is not None and seed == self.state.last_seed:
+            seed = random.randrange(100_000)  # short: easy to read off and type again
+            self.query_one("#seed", Input).value = str(seed)
+            self.state.put_text("seed", str(seed), True)
+        self.state.last_seed = seed
+        return seed
+
+    # ---- reading the controls ----------------------------------------------------------------------
 
     def sync(self) -> GenerationSettings:
         """Read every control into the state (Changed messages may still be on their way); its settings.

@@ -1,33 +1,31 @@
 """The generation panel's output widgets: a text pane (colouring, copy marks, beams), the colouring's
-legend and the step chart.
+legend, and GenOutput, the column that holds them with step mode's chart (gen_step.py).
 
 All are thin: a GenPane keeps what one pane generated and redraws it through the confidence renderable;
-StepCandidates (step mode's chart) draws CandidateBars and turns keys into messages for the screen, which
-owns the Stepper. Their colours come from the theme (component classes in rnntui.tcss).
+GenOutput lays the panes out, checks them for text copied from the training corpus once they are complete,
+and copies or saves them. Their colours come from the theme (component
+classes in rnntui.tcss).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from functools import partial
+from pathlib import Path
 
 from rich.text import Text
-from textual import events
-from textual.containers import VerticalScroll
-from textual.message import Message
-from textual.reactive import reactive, var
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import var
 from textual.widget import Widget
 from textual.widgets import Static
 
-from rnntui.ui.renderables.bars import CHOSEN_STYLE, MODEL_STYLE, CandidateBars
 from rnntui.ui.renderables.confidence import BAND_STYLES, bits_per_char, generated_text, legend
+from rnntui.ui.widgets.gen_step import StepCandidates
 from rnntui.ui.widgets.theme_styles import component_styles
-
-if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
-    from rnntui.core.generate.stepping import StepView
-
+from rnntui.ui.workers import generation as gw
 
 # the confidence bands' colours, p < .1 (1) .. p >= .9 (5): component classes of the panes and the legend
 BAND_CLASSES = tuple(f"confidence--{i + 1}" for i in range(len(BAND_STYLES)))
-BAR_CLASSES = ("bars--model", "bars--chosen")  # the step chart's bars at T 1 and at the chosen settings
 
 
 # -----------------------------------------------------------------------------
@@ -146,64 +144,81 @@ class ConfidenceLegend(Widget):
 
 
 # -----------------------------------------------------------------------------
-# the step chart
+# the output column
 
 
-class StepCandidates(Widget, can_focus=True):
-    """The candidates of the next character; keys become Take / Undo messages for the screen."""
-
-    COMPONENT_CLASSES = set(BAR_CLASSES)  # the bars' colours, from the theme
-
-    class Take(Message):
-        def __init__(self, char: str) -> None:
-            super().__init__()
-            self.char = char  # the character to append: chosen from the list or typed
-
-    class Undo(Message):
-        pass
-
-    selected: reactive[int] = reactive(0)  # highlighted row: up/down move it, and it repaints
+class GenOutput(Vertical):
+    """The legend, one GenPane per stream (side by side) and step mode's chart (shown only in step mode)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.view: StepView | None = None  # the stepper's state, from the screen (show)
-        # the previous key was "\": the next one is typed as is. Key handling only, never drawn: plain
-        self.literal = False
+        self.checking = 0  # which copy check the panes show: older reports are dropped (lay_out starts anew)
 
-    def show(self, view: StepView) -> None:
-        self.view = view
-        chars = [c.char for c in view.candidates]
-        self.selected = chars.index(view.proposal) if view.proposal in chars else 0
-        self.literal = False
-        self.border_title = f"next character · {view.step} chosen so far"
-        self.refresh()
+    def compose(self) -> ComposeResult:
+        yield ConfidenceLegend(id="gen-legend")
+        yield Horizontal(id="gen-out")
+        yield StepCandidates(id="gen-step")
 
-    def render(self) -> CandidateBars | Text:
-        if self.view is None:
-            return Text("loading the weights…", style="dim italic")
-        model, chosen = component_styles(self, BAR_CLASSES, (MODEL_STYLE, CHOSEN_STYLE))
-        return CandidateBars(self.view, self.selected, model, chosen)
+    @property
+    def panes(self) -> list[GenPane]:
+        return list(self.query(GenPane))
 
-    def on_key(self, event: events.Key) -> None:
-        if self.view is None or event.key in ("escape", "tab", "shift+tab") or event.key.startswith("ctrl+"):
-            return  # the screen's keys
-        event.stop()
-        event.prevent_default()
-        cands = self.view.candidates
-        if self.literal:
-            self.literal = False
-            self.post_message(self.Take("\n" if event.key == "enter" else event.character or ""))
-        elif event.key == "enter":
-            self.post_message(self.Take(cands[self.selected].char))
-        elif event.key in ("up", "down"):
-            self.selected = (self.selected + (1 if event.key == "down" else -1)) % len(cands)
-        elif event.key == "backspace":
-            self.post_message(self.Undo())
-        elif event.character == "\\":
-            self.literal = True
-        elif event.character is not None and event.character.isdigit() and len(event.character) == 1:
-            i = (int(event.character) - 1) % 10
-            if i < len(cands):
-                self.post_message(self.Take(cands[i].char))
-        elif event.character and event.is_printable:
-            self.post_message(self.Take(event.character))
+    async def lay_out(self, panes: int, colour: bool) -> list[GenPane]:
+        """`panes` empty-or-kept panes side by side (the same panes when their number is unchanged)."""
+        self.checking += 1  # new text: a copy check still running is for the old one
+        out = self.query_one("#gen-out")
+        if len(out.children) != panes:
+            await out.remove_children()
+            await out.mount_all(GenPane(i) for i in range(panes))
+        result = self.panes
+        for p in result:
+            p.colour = colour
+        return result
+
+    def check_copies(self, origin: gw.Origin, n: int) -> None:
+        """Check the panes for passages of n characters copied from the training corpus, in a worker (it may
+        build the corpus's n-gram index first); each pane's result comes back as a CopyChecked."""
+        self.checking += 1
+        body = partial(gw.copy_check, self.post_message, origin, n, [p.text for p in self.panes], self.checking)
+        self.run_worker(body, thread=True, group="copycheck", name="copycheck", exit_on_error=False)
+
+    def on_copy_checked(self, msg: gw.CopyChecked) -> None:
+        panes = self.panes
+        if msg.run == self.checking and msg.pane < len(panes):
+            panes[msg.pane].report = msg.report
+            panes[msg.pane].redraw()
+            if isinstance(msg.report, str) and msg.pane == 0:
+                self.notify(msg.report, timeout=4, markup=False)
+
+    def show_colour(self, colour: bool) -> None:
+        """Colour by probability or not: the legend shows with it; each pane's watcher redraws it."""
+        self.query_one(ConfidenceLegend).display = colour
+        for p in self.panes:
+            p.colour = colour
+
+    def copy_focused(self) -> None:
+        """The pane holding focus (else the first one), seed and text, to the clipboard."""
+        focused = self.screen.focused
+        while focused is not None and not isinstance(focused, GenPane):
+            focused = focused.parent if isinstance(focused.parent, Widget) else None
+        pane = focused or self.query_one(GenPane)
+        if not pane.text:
+            self.notify("nothing generated yet", timeout=2)
+            return
+        self.app.copy_to_clipboard(pane.seed_text + pane.text)
+        self.notify(f"copied {len(pane.seed_text + pane.text):,} characters ({pane.border_title})", timeout=3)
+
+    def save(self, folder: Path) -> None:
+        """Every pane that holds text, with its settings, to a new file in `folder`."""
+        panes = [p for p in self.panes if p.text]
+        if not panes:
+            self.notify("nothing generated yet", timeout=2)
+            return
+        path = folder / f"generated-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(p.saved_block() for p in panes), encoding="utf-8")
+        except OSError as e:
+            self.notify(f"could not save: {e}", severity="error", timeout=6, markup=False)
+            return
+        self.notify(f"saved {len(panes)} pane(s) to {path}", timeout=6, markup=False)

@@ -6,7 +6,7 @@ record of metrics.jsonl becomes the event that wrote it, so the panels cannot te
 tensors, no torch: records hold plain lists and the probes become small numpy arrays.
 
     view = RunView.open(run_dir, live=False)   # in a thread worker: reads the whole log
-    app.state = view.state                     # on the UI thread
+    TrainScreen(view)                          # on the UI thread: a RunView is what the dashboard Shows
     view.poll()  ->  [records]                 # a watched run: what was appended since (thread)
     view.apply(records)                        # on the UI thread
 """

@@ -92,7 +92,8 @@ class StepperReady(Message):
 class CopyChecked(Message):
     def __init__(self, run: int, pane: int, report: Any) -> None:
         super().__init__()
-        self.run, self.pane, self.report = run, pane, report  # report: core CopyReport, or an error line
+        self.run, self.pane = run, pane  # which check (the caller's count: an older one's report is dropped)
+        self.report = report  # core CopyReport, or a line saying why the check could not run
 
 
 # -----------------------------------------------------------------------------
