@@ -58,6 +58,9 @@ class HelpScreen(ModalScreen):
                 for panel in PANELS:
                     yield Static(Text(panel.name, style="bold"), id=f"help-{panel.id}", classes="help-title")
                     yield Static(panel.help, classes="help-panel", markup=False)
+            for name, text in getattr(self.under, "HELP_SECTIONS", ()):  # a screen's own panels (inspector)
+                yield Static(Text(name, style="bold"), classes="help-title")
+                yield Static(text, classes="help-panel", markup=False)
 
     def on_mount(self) -> None:
         if self.topic is not None:

@@ -21,12 +21,14 @@ from textual.widgets import Footer
 from textual.worker import WorkerState, get_current_worker
 
 from rnntui.core.config import RnntuiError
+from rnntui.core.textsafe import visible
 from rnntui.core.analysis.features import FEATURES, FeatureError
 from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.widgets.inspect import (
     CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
     View, ViewWidget, next_feature, next_sort, unit_ranking,
 )
+from rnntui.ui.widgets.inspect.influence import HELP_SECTIONS, ContextShares, CursorShares, InfluencePanel
 
 PROGRESS_S = 0.1  # at most ten progress updates a second from the worker
 
@@ -43,7 +45,20 @@ class InspectLoaded(Message):
         self.inspection = inspection  # rnntui.core.analysis.inspect.Inspection (numpy arrays only)
 
 
+class InfluenceReady(Message):
+    def __init__(self, shares: CursorShares) -> None:
+        super().__init__()
+        self.shares = shares  # plain data: the influence at one cursor position
+
+
+class ContextReady(Message):
+    def __init__(self, context: ContextShares) -> None:
+        super().__init__()
+        self.context = context  # plain data: the model's effective context
+
+
 class InspectScreen(Screen):
+    HELP_SECTIONS = HELP_SECTIONS  # the help screen's "what am I looking at" for this screen
     AUTO_FOCUS = ""  # nothing: keys go to the screen's bindings; only the input line ever takes focus
     BINDINGS = [
         Binding("left", "move(-1)", "char"),
@@ -82,11 +97,16 @@ class InspectScreen(Screen):
         # text position where an unfinished range mark started (not "anchor": a Widget method of that name)
         self.mark_from: int | None = None
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
+        # influence at the cursor: one measurement at a time (ui/workers/influence.py)
+        self.influence_wanted: int | None = None  # text position whose influence should be shown
+        self.influence_busy = False  # a measurement is running
+        self.influence_cache: dict = {}  # the worker's CursorInfluence (its model copy), kept between moves
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
         yield RunLine(id="ins-status")
         yield InspectText(id="ins-text")
+        yield InfluencePanel(id="ins-influence")
         with Horizontal(id="ins-mid"):
             yield CursorPanel(id="ins-step")
             yield PredPanel(id="ins-pred")
@@ -132,6 +152,12 @@ class InspectScreen(Screen):
             self.query_one(RunLine).progress(msg.done, msg.total)
 
     def on_worker_state_changed(self, event) -> None:
+        if event.worker.group in ("influence", "context") and event.state == WorkerState.ERROR:
+            if event.worker.group == "influence":
+                self.influence_busy = False  # the next cursor move tries again
+            err = event.worker.error
+            msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
+            self.notify(f"cannot measure the influence: {visible(msg)}", severity="warning")
         if event.worker.group == "inspect" and event.state == WorkerState.ERROR:
             err = event.worker.error
             msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
@@ -148,10 +174,55 @@ class InspectScreen(Screen):
                      scores=None, ranking="")
         self.view = empty
         self._rerank(select_top=True)
+        self.measure_context(ins)
+
+    # ---- influence of past characters (thread workers; the panel gets plain data) --------------------
+
+    def _want_influence(self, cursor: int) -> None:
+        self.influence_wanted = cursor
+        panel = self.query_one(InfluencePanel)
+        panel.pending = True
+        if not self.influence_busy:
+            self.influence_busy = True
+            v = self.view
+            ins = v.ins if v is not None else None
+            if ins is not None:
+                step = replace(v, cursor=cursor).step
+                self.measure_influence(ins, cursor, step)
+            else:
+                self.influence_busy = False
+
+    @work(thread=True, group="influence", exit_on_error=False)
+    def measure_influence(self, ins, cursor: int, step: int) -> None:
+        from rnntui.ui.workers.influence import cursor_shares
+
+        self.post_message(InfluenceReady(cursor_shares(ins, self.source, cursor, step, self.influence_cache)))
+
+    def on_influence_ready(self, msg: InfluenceReady) -> None:
+        self.influence_busy = False
+        panel = self.query_one(InfluencePanel)
+        panel.at = msg.shares
+        if self.influence_wanted is not None and self.influence_wanted != msg.shares.cursor:
+            self._want_influence(self.influence_wanted)  # the cursor moved on while this one ran
+        else:
+            panel.pending = False
+
+    @work(thread=True, exclusive=True, group="context", exit_on_error=False)
+    def measure_context(self, ins) -> None:
+        from rnntui.ui.workers.influence import context_shares
+
+        ctx = context_shares(ins, self.source, stop=get_current_worker().cancelled_event)
+        if ctx is not None:
+            self.post_message(ContextReady(ctx))
+
+    def on_context_ready(self, msg: ContextReady) -> None:
+        self.query_one(InfluencePanel).context = msg.context
 
     # ---- turning choices into a View ----------------------------------------------------------------
 
     def _show(self, view: View) -> None:
+        if self.influence_wanted != view.cursor:
+            self._want_influence(view.cursor)
         self.view = view
         for w in self.query(ViewWidget):  # attributes go down: each widget repaints on a new View
             w.view = view

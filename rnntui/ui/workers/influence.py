@@ -1,0 +1,57 @@
+"""Thread-worker bodies of the inspector's influence panel: the influence at the cursor and the effective
+context, computed with torch in the worker and handed back as plain data (widgets/inspect/influence.py).
+
+The Inspect screen runs one cursor measurement at a time: while one runs, further cursor moves only
+update the cursor wanted, and when the result comes back the screen starts the next one if the cursor
+moved on. So holding an arrow key costs one measurement (~30 ms for a 2x256 LSTM) per redraw, never a
+queue of them.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rnntui.ui.widgets.inspect.influence import ContextShares, CursorShares
+
+CONTEXT_POSITIONS = 64  # predictions the inspector averages (the CLI's 128 takes twice as long)
+
+
+def cursor_of(ins: Any, source: Any, cache: dict) -> Any:
+    """The CursorInfluence of this Inspection, built once (it copies the model) and kept in `cache`."""
+    from rnntui.core.analysis.influence import CursorInfluence  # imports torch: only in the worker
+
+    if cache.get("ins") is not ins:
+        cache["ins"], cache["cursor"] = ins, CursorInfluence(source, ins)
+    return cache["cursor"]
+
+
+def cursor_shares(ins: Any, source: Any, cursor: int, step: int, cache: dict) -> CursorShares:
+    """The influence on the prediction after model step `step` (the last at or before text position
+    `cursor`), spread over the text positions from the window's first character to the cursor."""
+    from rnntui.core.analysis.influence import spread, summary
+
+    infl = cursor_of(ins, source, cache).at(step)
+    first = step - infl.weights.size + 1  # the window's first model step
+    a = int(ins.pos_of[first])  # its text position
+    chars = ins.text[a : cursor + 1]
+    shares = spread(infl.weights, ins.pos_of[first : step + 1] - a, len(chars))
+    return CursorShares(cursor=cursor, chars=chars, shares=tuple(float(x) for x in shares),
+                        target=ins.vocab[infl.target], summary=summary(chars, shares), method=infl.method)
+
+
+def context_shares(ins: Any, source: Any, stop: threading.Event | None = None) -> ContextShares | None:
+    """The effective context on the checkpoint corpus's validation split, or on the inspected text when
+    that cannot be read (None: stopped)."""
+    from rnntui.core.analysis.context import checkpoint_context
+    from rnntui.core.analysis.influence import InfluenceError
+
+    where = "validation split"
+    try:
+        ec = checkpoint_context(source, None, positions=CONTEXT_POSITIONS, stop=stop)
+    except InfluenceError:
+        where = "inspected text"
+        ec = checkpoint_context(source, ins.text, positions=CONTEXT_POSITIONS, stop=stop)
+    if ec is None:
+        return None
+    return ContextShares(curve=tuple(float(x) for x in ec.curve), reach90=ec.median_reach,
+                         positions=ec.positions, source=where)
