@@ -106,10 +106,13 @@ def key_lstm() -> CharModel:
 
 @pytest.fixture(scope="module")
 def key_rnn() -> CharModel:
-    """Trained at the full distance from the start, it stays at chance. (Through the LSTM's curriculum a
-    tanh RNN learned to name 72% of the answers, and its influence still peaked 12 back, not at the key:
-    gradient x input sees the local sensitivity, which in a tanh RNN is dominated by recent characters.)"""
-    return train_on_keys("rnn", curriculum=((KEY_BACK, 1200),))
+    """A tanh RNN that has not learned the task: untrained (seeded initial weights). Training costs test
+    time and proves nothing more: trained at the full distance from the start a tanh RNN stayed at chance,
+    and through the LSTM's curriculum one learned to name 72% of the answers while its influence still
+    peaked 12 back, not at the key (gradient x input sees the local sensitivity, which in a tanh RNN is
+    dominated by recent characters)."""
+    torch.manual_seed(0)
+    return CharModel(ModelConfig(kind="rnn", vocab_size=len(VOCAB), embed=16, hidden=32, layers=1)).eval()
 
 
 def test_a_trained_lstm_looks_exactly_key_back(key_lstm):
