@@ -105,3 +105,20 @@ def test_final_table_shows_reach90_beside_the_gradient_columns():
     head, lstm, rnn = [line.split() for line in draw(FinalTable(rows), width=140)[0].splitlines()[:3]]
     assert head[-3:] == ["kept@32", "reach90", "state"]  # beside the gradient kept k steps back
     assert lstm[-2] == "–" and rnn[-2] == "23"  # not measured yet; measured
+
+
+async def test_the_help_says_what_the_measure_is_and_which_method():
+    from textual.widgets import Static
+
+    from rnntui.ui.screens.compare import CompareScreen
+    from rnntui.ui.screens.help import HelpScreen
+
+    app = Host(checkpoint("gru"), TEXT)
+    async with app.run_test(size=(100, 40)) as pilot:
+        s = await loaded(app, pilot)
+        await app.push_screen(HelpScreen(s))
+        await pilot.pause()
+        text = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "influence of past characters and effective context" in text
+        assert "gradient x input" in text and "reach90" in text and "how far back this model actually looks" in text
+    assert "reach90" in CompareScreen.HELP_SECTIONS[0][1] and "gradient x input" in CompareScreen.HELP_SECTIONS[0][1]

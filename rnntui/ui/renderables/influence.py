@@ -41,6 +41,15 @@ INFLUENCE_HELP = (
     "has not learned to use the longer context yet. rnntui inspect CKPT --json and --effective-context "
     "print the same numbers; rnntui compare shows reach90 per run.")
 
+COMPARE_HELP = (
+    "The gradient chart shows how far back training can reach: how much of the last step's loss gradient "
+    "arrives t-k steps earlier (kept@16 and kept@32 in the table). reach90, beside it in the table and in "
+    "the chart's title, is how far back each model actually looks: over 64 predictions of its corpus's "
+    "validation split, the median number of characters back that hold 90% of the influence on the next "
+    "character (gradient x input on the input embeddings; the inspector's panel shows it per character). "
+    "It is measured from each run's latest checkpoint in the background, again when a run writes a new "
+    "one (at most every 30 s); – until then, or when a run has no checkpoint.")
+
 
 def glyph(ch: str) -> str:
     """One cell per character: whitespace and control characters as their visible stand-ins (the space

@@ -31,6 +31,7 @@ from rnntui.ui.screens.comparison import KEPT_AT, RunData, labels, probe_for, ro
 from rnntui.ui.renderables.compare import (
     RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES,
 )
+from rnntui.ui.renderables.influence import COMPARE_HELP
 from rnntui.ui.widgets.theme_styles import component_styles
 from rnntui.ui.widgets.header import AppHeader
 
@@ -62,6 +63,7 @@ class ChartBox(Widget):
 
 
 class CompareScreen(Screen):
+    HELP_SECTIONS = (("effective context beside the gradient horizon", COMPARE_HELP),)  # the help screen's
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("a", "axis", "x axis"),
