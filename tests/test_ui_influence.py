@@ -122,3 +122,13 @@ async def test_the_help_says_what_the_measure_is_and_which_method():
         assert "influence of past characters and effective context" in text
         assert "gradient x input" in text and "reach90" in text and "how far back this model actually looks" in text
     assert "reach90" in CompareScreen.HELP_SECTIONS[0][1] and "gradient x input" in CompareScreen.HELP_SECTIONS[0][1]
+
+
+def test_cursor_queue_runs_one_measurement_and_keeps_the_latest_wish():
+    from rnntui.ui.workers.influence import CursorQueue
+
+    q = CursorQueue()
+    assert q.want(3) is True  # nothing running: start
+    assert q.want(4) is False and q.want(9) is False  # moves during it only change the wish
+    assert q.done(3) == 9  # the latest wish, not a queue of 4 then 9
+    assert q.want(9) is True and q.done(9) is None and not q.busy

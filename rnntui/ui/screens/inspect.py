@@ -28,7 +28,8 @@ from rnntui.ui.widgets.inspect import (
     CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
     View, ViewWidget, next_feature, next_sort, unit_ranking,
 )
-from rnntui.ui.widgets.inspect.influence import HELP_SECTIONS, ContextShares, CursorShares, InfluencePanel
+from rnntui.ui.widgets.inspect.influence import HELP_SECTIONS, InfluencePanel
+from rnntui.ui.workers.influence import ContextReady, CursorQueue, InfluenceReady, context_shares, cursor_shares
 
 PROGRESS_S = 0.1  # at most ten progress updates a second from the worker
 
@@ -43,18 +44,6 @@ class InspectLoaded(Message):
     def __init__(self, inspection) -> None:
         super().__init__()
         self.inspection = inspection  # rnntui.core.analysis.inspect.Inspection (numpy arrays only)
-
-
-class InfluenceReady(Message):
-    def __init__(self, shares: CursorShares) -> None:
-        super().__init__()
-        self.shares = shares  # plain data: the influence at one cursor position
-
-
-class ContextReady(Message):
-    def __init__(self, context: ContextShares) -> None:
-        super().__init__()
-        self.context = context  # plain data: the model's effective context
 
 
 class InspectScreen(Screen):
@@ -97,10 +86,7 @@ class InspectScreen(Screen):
         # text position where an unfinished range mark started (not "anchor": a Widget method of that name)
         self.mark_from: int | None = None
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
-        # influence at the cursor: one measurement at a time (ui/workers/influence.py)
-        self.influence_wanted: int | None = None  # text position whose influence should be shown
-        self.influence_busy = False  # a measurement is running
-        self.influence_cache: dict = {}  # the worker's CursorInfluence (its model copy), kept between moves
+        self.influence = CursorQueue()  # influence at the cursor: one measurement at a time
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -154,7 +140,7 @@ class InspectScreen(Screen):
     def on_worker_state_changed(self, event) -> None:
         if event.worker.group in ("influence", "context") and event.state == WorkerState.ERROR:
             if event.worker.group == "influence":
-                self.influence_busy = False  # the next cursor move tries again
+                self.influence.busy = False  # the next cursor move tries again
             err = event.worker.error
             msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
             self.notify(f"cannot measure the influence: {visible(msg)}", severity="warning")
@@ -179,38 +165,25 @@ class InspectScreen(Screen):
     # ---- influence of past characters (thread workers; the panel gets plain data) --------------------
 
     def _want_influence(self, cursor: int) -> None:
-        self.influence_wanted = cursor
-        panel = self.query_one(InfluencePanel)
-        panel.pending = True
-        if not self.influence_busy:
-            self.influence_busy = True
-            v = self.view
-            ins = v.ins if v is not None else None
-            if ins is not None:
-                step = replace(v, cursor=cursor).step
-                self.measure_influence(ins, cursor, step)
-            else:
-                self.influence_busy = False
+        self.query_one(InfluencePanel).pending = True
+        if self.view is not None and self.influence.want(cursor):
+            self.measure_influence(self.view.ins, cursor, replace(self.view, cursor=cursor).step)
 
     @work(thread=True, group="influence", exit_on_error=False)
     def measure_influence(self, ins, cursor: int, step: int) -> None:
-        from rnntui.ui.workers.influence import cursor_shares
-
-        self.post_message(InfluenceReady(cursor_shares(ins, self.source, cursor, step, self.influence_cache)))
+        self.post_message(InfluenceReady(cursor_shares(ins, self.source, cursor, step, self.influence.cache)))
 
     def on_influence_ready(self, msg: InfluenceReady) -> None:
-        self.influence_busy = False
         panel = self.query_one(InfluencePanel)
         panel.at = msg.shares
-        if self.influence_wanted is not None and self.influence_wanted != msg.shares.cursor:
-            self._want_influence(self.influence_wanted)  # the cursor moved on while this one ran
-        else:
+        later = self.influence.done(msg.shares.cursor)
+        if later is None:
             panel.pending = False
+        else:
+            self._want_influence(later)  # the cursor moved on while this one ran
 
     @work(thread=True, exclusive=True, group="context", exit_on_error=False)
     def measure_context(self, ins) -> None:
-        from rnntui.ui.workers.influence import context_shares
-
         ctx = context_shares(ins, self.source, stop=get_current_worker().cancelled_event)
         if ctx is not None:
             self.post_message(ContextReady(ctx))
@@ -221,7 +194,7 @@ class InspectScreen(Screen):
     # ---- turning choices into a View ----------------------------------------------------------------
 
     def _show(self, view: View) -> None:
-        if self.influence_wanted != view.cursor:
+        if self.influence.wanted != view.cursor:
             self._want_influence(view.cursor)
         self.view = view
         for w in self.query(ViewWidget):  # attributes go down: each widget repaints on a new View

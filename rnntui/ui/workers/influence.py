@@ -11,9 +11,45 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from textual.message import Message
+
 from rnntui.ui.widgets.inspect.influence import ContextShares, CursorShares
 
 CONTEXT_POSITIONS = 64  # predictions the inspector averages (the CLI's 128 takes twice as long)
+
+
+class InfluenceReady(Message):
+    def __init__(self, shares: CursorShares) -> None:
+        super().__init__()
+        self.shares = shares  # plain data: the influence at one cursor position
+
+
+class ContextReady(Message):
+    def __init__(self, context: ContextShares) -> None:
+        super().__init__()
+        self.context = context  # plain data: the model's effective context
+
+
+class CursorQueue:
+    """Which cursor to measure next, on the UI thread: one measurement at a time, the latest wish wins."""
+
+    def __init__(self) -> None:
+        self.wanted: int | None = None  # text position whose influence should be shown
+        self.busy = False  # a measurement is running
+        self.cache: dict = {}  # the worker's CursorInfluence (its model copy), kept between moves
+
+    def want(self, cursor: int) -> bool:
+        """Note the wish; True when a measurement should start now (none is running)."""
+        self.wanted = cursor
+        if self.busy:
+            return False
+        self.busy = True
+        return True
+
+    def done(self, cursor: int) -> int | None:
+        """A measurement of `cursor` came back: the cursor to measure next, or None (it is current)."""
+        self.busy = False
+        return self.wanted if self.wanted is not None and self.wanted != cursor else None
 
 
 def cursor_of(ins: Any, source: Any, cache: dict) -> Any:
