@@ -87,6 +87,13 @@ async def test_moving_the_cursor_changes_the_sentence():
         s._cursor(TEXT.index("é"))
         panel = await wait_influence(app, pilot, s, TEXT.index("é"))
         assert panel.at.chars.endswith("é") and panel.at.shares[-1] == 0.0
+        # a switches the method: the same cursor measured again by integrated gradients
+        await pilot.press("a")
+        for _ in range(200):
+            panel = await wait_influence(app, pilot, s, TEXT.index("é"))
+            if panel.at.method == "integrated-gradients":
+                break
+        assert panel.at.method == "integrated-gradients" and "integrated gradients" in str(panel.border_title)
 
 
 # -----------------------------------------------------------------------------
@@ -132,3 +139,5 @@ def test_cursor_queue_runs_one_measurement_and_keeps_the_latest_wish():
     assert q.want(4) is False and q.want(9) is False  # moves during it only change the wish
     assert q.done(3) == 9  # the latest wish, not a queue of 4 then 9
     assert q.want(9) is True and q.done(9) is None and not q.busy
+    q.method = "integrated-gradients"  # switched while a gradient-x-input measurement of 9 ran
+    assert q.want(9) is True and q.done(9, "gradient-x-input") == 9 and q.done(9, "integrated-gradients") is None

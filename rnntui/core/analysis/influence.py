@@ -20,7 +20,9 @@ INTEGRATED_GRADIENTS (Sundararajan et al. 2017) is offered as a second method: t
 e_s * the average gradient along the straight path from all-zero embeddings to the real ones (Gauss-Legendre,
 IG_STEPS points, Captum's quadrature). A saturated memory has a small local gradient, and the path
 integral sees what that gradient misses. The cost is IG_STEPS forward/backward passes in one batch,
-about 10x gradient x input here: headless (`rnntui inspect --method integrated-gradients`), not the cursor.
+4-12x gradient x input here (bench_influence.py): `rnntui inspect --method integrated-gradients`, and
+the inspector on a key, not by default. tests/test_influence.py shows the difference on brackets: at a
+closing bracket IG puts its opening bracket first, gradient x input the recent letters.
 
 Plain autograd, not Captum. Captum computes the same numbers (tests/test_influence.py checks ours against
 its InputXGradient and IntegratedGradients when it is installed) in the same time: both about 30 ms for

@@ -69,6 +69,7 @@ class InspectScreen(Screen):
         Binding("s", "sort", "sort"),
         Binding("l", "layer", "layer"),
         Binding("c", "cell", "h/c"),
+        Binding("a", "attribution", "influence: gradient x input / integrated gradients", show=False),
         Binding("escape", "back", "back"),
     ]
 
@@ -171,12 +172,20 @@ class InspectScreen(Screen):
 
     @work(thread=True, group="influence", exit_on_error=False)
     def measure_influence(self, ins, cursor: int, step: int) -> None:
-        self.post_message(InfluenceReady(cursor_shares(ins, self.source, cursor, step, self.influence.cache)))
+        q = self.influence
+        self.post_message(InfluenceReady(cursor_shares(ins, self.source, cursor, step, q.cache, q.method)))
+
+    def action_attribution(self) -> None:
+        q = self.influence
+        q.method = "integrated-gradients" if q.method == "gradient-x-input" else "gradient-x-input"
+        if self.view is not None:
+            q.wanted = None  # measure the cursor again, with the other method
+            self._want_influence(self.view.cursor)
 
     def on_influence_ready(self, msg: InfluenceReady) -> None:
         panel = self.query_one(InfluencePanel)
         panel.at = msg.shares
-        later = self.influence.done(msg.shares.cursor)
+        later = self.influence.done(msg.shares.cursor, msg.shares.method)
         if later is None:
             panel.pending = False
         else:

@@ -37,6 +37,7 @@ class CursorQueue:
         self.wanted: int | None = None  # text position whose influence should be shown
         self.busy = False  # a measurement is running
         self.cache: dict = {}  # the worker's CursorInfluence (its model copy), kept between moves
+        self.method = "gradient-x-input"  # influence.METHODS: `a` in the inspector switches
 
     def want(self, cursor: int) -> bool:
         """Note the wish; True when a measurement should start now (none is running)."""
@@ -46,27 +47,32 @@ class CursorQueue:
         self.busy = True
         return True
 
-    def done(self, cursor: int) -> int | None:
-        """A measurement of `cursor` came back: the cursor to measure next, or None (it is current)."""
+    def done(self, cursor: int, method: str | None = None) -> int | None:
+        """A measurement of `cursor` (by `method`) came back: the cursor to measure next, or None (it is
+        current: the same cursor, and the method still wanted)."""
         self.busy = False
-        return self.wanted if self.wanted is not None and self.wanted != cursor else None
+        if self.wanted is None or (self.wanted == cursor and method in (None, self.method)):
+            return None
+        return self.wanted
 
 
-def cursor_of(ins: Any, source: Any, cache: dict) -> Any:
-    """The CursorInfluence of this Inspection, built once (it copies the model) and kept in `cache`."""
+def cursor_of(ins: Any, source: Any, cache: dict, method: str) -> Any:
+    """The CursorInfluence of this Inspection and method, built once (it copies the model), in `cache`."""
     from rnntui.core.analysis.influence import CursorInfluence  # imports torch: only in the worker
 
-    if cache.get("ins") is not ins:
-        cache["ins"], cache["cursor"] = ins, CursorInfluence(source, ins)
+    if cache.get("key") != (id(ins), method):
+        cache["key"], cache["ins"] = (id(ins), method), ins  # ins kept: its id stays unique while cached
+        cache["cursor"] = CursorInfluence(source, ins, method=method)
     return cache["cursor"]
 
 
-def cursor_shares(ins: Any, source: Any, cursor: int, step: int, cache: dict) -> CursorShares:
+def cursor_shares(ins: Any, source: Any, cursor: int, step: int, cache: dict,
+                  method: str = "gradient-x-input") -> CursorShares:
     """The influence on the prediction after model step `step` (the last at or before text position
     `cursor`), spread over the text positions from the window's first character to the cursor."""
     from rnntui.core.analysis.influence import spread, summary
 
-    infl = cursor_of(ins, source, cache).at(step)
+    infl = cursor_of(ins, source, cache, method).at(step)
     first = step - infl.weights.size + 1  # the window's first model step
     a = int(ins.pos_of[first])  # its text position
     chars = ins.text[a : cursor + 1]

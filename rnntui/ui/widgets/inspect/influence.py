@@ -68,7 +68,7 @@ class InfluencePanel(Widget):
         at, ctx = self.at, self.context
         title = "influence on next char"
         if at is not None:
-            title += f" {visible(repr(at.target))} (gradient x input)"
+            title += f" {visible(repr(at.target))} ({at.method.replace('-', ' ')})"
         if ctx is not None:  # where it was measured: the curve's own line, and the help
             title += f" · looks back: {reach_words(ctx.reach90)}"
         self.border_title = title
