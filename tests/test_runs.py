@@ -234,12 +234,14 @@ def test_compare_table_and_sentence_from_known_logs(tmp_path):
     assert sentence(rows) == "32 steps back, rnn keeps 1e-10 of the gradient, lstm 1e-4, gru 1e-2."
     assert sentence(rows, k=16) == "16 steps back, rnn keeps 1e-5 of the gradient, lstm 1e-2, gru 0.1."
     table = format_table(rows).splitlines()
-    assert table[0].split() == ["run", "steps", "val", "loss", "val", "bpc", "chars/s", "kept@16", "kept@32", "vs",
-                                "n-gram"]
-    assert table[1].split() == ["rnn", "30", "2.6000", "3.751", "300", "1e-5", "1e-10", "-"]  # no baseline given
-    assert table[3].split() == ["gru", "30", "2.7500", "3.967", "300", "0.1", "1e-2", "-"]
+    assert table[0].split() == ["run", "steps", "val", "loss", "val", "bpc", "chars/s", "kept@16", "kept@32",
+                                "reach90", "vs", "n-gram"]
+    assert table[1].split() == ["rnn", "30", "2.6000", "3.751", "300", "1e-5", "1e-10", "-", "-"]  # no checkpoint, no baseline
+    assert table[3].split() == ["gru", "30", "2.7500", "3.967", "300", "0.1", "1e-2", "-", "-"]
     with_ngram = compare_row("gru", gru, ngram=2.95)  # the final val loss against the best n-gram's
     assert with_ngram.vs_ngram == pytest.approx(-0.2) and format_table([with_ngram]).splitlines()[1].endswith("-0.20")
+    with_reach = replace(rows[1], reach90=23)  # cmd_compare fills it from each run's checkpoint
+    assert format_table([with_reach]).splitlines()[1].split()[-2] == "23"
 
 
 def test_sentence_falls_back_and_says_what_is_missing(tmp_path):
@@ -254,7 +256,7 @@ def test_sentence_falls_back_and_says_what_is_missing(tmp_path):
     assert kept_summary([compare_row("lstm", none)]) is None and sentence([]) == ""
     assert sentence(rows, note="latest probes").endswith("that far) (latest probes).")
     assert sentence([compare_row("lstm", none)], note="latest probes") == NO_PROBES
-    assert format_table([compare_row("lstm", none)]).splitlines()[1].split()[-2:] == ["-", "-"]
+    assert format_table([compare_row("lstm", none)]).splitlines()[1].split()[-3:] == ["-", "-", "-"]
 
 
 def test_labels_and_formats():
@@ -442,6 +444,7 @@ def test_compare_trains_each_cell_and_prints_the_table(tmp_path):
     head = next(i for i, line in enumerate(out) if line.startswith("run ") and "kept@32" in line)
     assert out[head + 1].split()[:2] == ["rnn", "30"] and out[head + 2].split()[:2] == ["lstm", "30"]
     assert re.fullmatch(r"[+-]\d+\.\d\d", out[head + 1].split()[-1])  # vs n-gram: the tiny corpus's, computed
+    assert out[head].split()[-3] == "reach90" and all(out[head + i].split()[-2].isdigit() for i in (1, 2))
     assert out[head + 3].startswith("32 steps back, rnn keeps ") and ", lstm " in out[head + 3]
     # the same data: both logs' first step saw the same characters (same seed, same corpus, same budget)
     logs = [read_log(runs[f"compare-{c}-tiny"].path / "metrics.jsonl") for c in ("rnn", "lstm")]

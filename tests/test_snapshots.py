@@ -231,6 +231,12 @@ def test_inspector(snap_compare, size, tiny_checkpoint):
         await wait_for(pilot, lambda: "mean loss" in str(pilot.app.screen.query_one("#ins-status").render()),
                        timeout=30)
         await pilot.press("right", "right", "right")
+        def influence_shown() -> bool:  # measured in workers: wait for the cursor's and the curve
+            found = pilot.app.screen.query("#ins-influence")
+            p = found.first() if found else None
+            return p is not None and p.at is not None and p.at.cursor == 3 and not p.pending and p.context is not None
+
+        await wait_for(pilot, influence_shown, timeout=60)
         # the "loading ..." notice lasts 2 s: gone or not by now depends on the machine's speed
         pilot.app.clear_notifications()
         await pilot.pause(0.3)

@@ -23,6 +23,8 @@ COMMANDS = {"train": "train", "sample": "sample", "inspect": "inspect", "corpora
 # print, and get guarded output (the app owns its terminal). serve: its log is all it writes (each tab's app
 # writes to a pipe of the server), and a server whose log fails (`rnntui serve | head -1`) serves on quietly
 HEADLESS = {"train", "sample", "corpora", "runs", "compare", "serve", "export"}
+# (inspect opens the app, except with --json or --effective-context: it guards its own output then, after
+# parsing, so that an abbreviated --js counts too)
 
 
 # -----------------------------------------------------------------------------

@@ -129,6 +129,8 @@ class CompareRow:
     kept32: float | None  # gradient kept 32 steps back
     wall_s: float = 0.0  # training wall time at the last step record
     ngram_val_loss: float | None = None  # the corpus's best n-gram baseline (analysis/ngram), None: unknown
+    reach90: int | None = None  # effective context: median characters back holding 90% of the influence over
+    #                             held-out predictions (context.py; measured on the checkpoint, not in the log)
 
     def kept(self, k: int) -> float | None:
         return {16: self.kept16, 32: self.kept32}[k]
@@ -169,11 +171,13 @@ def fmt_kept(x: float | None) -> str:
 
 
 def format_table(rows: Sequence[CompareRow]) -> str:
-    """A plain-text table: run, steps, val loss, bpc, chars/s, gradient kept 16 and 32 steps back, and the
-    val loss against the best n-gram's ("-0.41": 0.41 nats/char better than counting)."""
-    head = ("run", "steps", "val loss", "val bpc", "chars/s", "kept@16", "kept@32", "vs n-gram")
+    """A plain-text table: run, steps, val loss, bpc, chars/s, gradient kept 16 and 32 steps back, how far
+    back the model looks (reach90, characters), and the val loss against the best n-gram's ("-0.41": 0.41
+    nats/char better than counting)."""
+    head = ("run", "steps", "val loss", "val bpc", "chars/s", "kept@16", "kept@32", "reach90", "vs n-gram")
     body = [(r.label, f"{r.steps:,}", _num(r.val_loss, 4), _num(r.val_bpc, 3),
              f"{r.chars_per_s:,.0f}" if r.chars_per_s is not None else "-", fmt_kept(r.kept16), fmt_kept(r.kept32),
+             str(r.reach90) if r.reach90 is not None else "-",
              f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-")
             for r in rows]
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]

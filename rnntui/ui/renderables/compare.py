@@ -110,7 +110,7 @@ class CompareReach(LineChart):
 
 class FinalTable:
     """One row per run: cell, steps, characters, wall time, final and best validation (nats and bpc),
-    chars/s and the gradient kept 16 and 32 steps back. Takes comparison.Row objects; each run's name is
+    chars/s, the gradient kept 16 and 32 steps back and the effective context (reach90). Takes comparison.Row objects; each run's name is
     in its colour, styles[i]."""
 
     def __init__(self, rows: Sequence, kept_at: Sequence[int] = (16, 32),
@@ -125,6 +125,8 @@ class FinalTable:
             table.add_column(name, justify=justify, no_wrap=True)
         for k in self.kept_at:
             table.add_column(f"kept@{k}", justify="right", no_wrap=True)
+        table.add_column("reach90", justify="right", no_wrap=True)  # how far back it looks, beside how far
+        #                                                              the gradient reaches
         table.add_column("state", no_wrap=True)
         for i, r in enumerate(self.rows):
             n = r.numbers
@@ -133,7 +135,8 @@ class FinalTable:
                           format_count(r.chars_seen), format_duration(n.wall_s), _num(n.val_loss, 3),
                           _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
                           "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
-                          *[fmt_kept(n.kept(k)) for k in self.kept_at], Text(r.state))
+                          *[fmt_kept(n.kept(k)) for k in self.kept_at],
+                          "–" if n.reach90 is None else str(n.reach90), Text(r.state))
         yield table
 
 

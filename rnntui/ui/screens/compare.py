@@ -2,11 +2,15 @@
 
 Loss curves overlaid (x: steps, characters seen or wall time), validation dots, the gradient reaching
 back of each run on one log chart (one layer at a time; the latest probes or those nearest a chosen
-step), the final numbers and one sentence. Each run's metrics.jsonl is followed in a thread worker, so a
+step), the final numbers and one sentence. Beside the gradient figures, each run's effective context
+(reach90: how far back its latest checkpoint actually looks, rnntui.core.analysis.context), measured in
+a thread worker whenever a run writes a new checkpoint, at most every REACH_EVERY_S per run. Each run's metrics.jsonl is followed in a thread worker, so a
 run training here (an experiment) or elsewhere shows up as it learns; nothing is ever written to a run.
 """
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -27,11 +31,14 @@ from rnntui.ui.screens.comparison import KEPT_AT, RunData, labels, probe_for, ro
 from rnntui.ui.renderables.compare import (
     RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES,
 )
+from rnntui.ui.renderables.influence import COMPARE_HELP
 from rnntui.ui.widgets.theme_styles import component_styles
 from rnntui.ui.widgets.header import AppHeader
 
 POLL_S = 1.0  # how often the runs' logs are read for new records
 MAX_RUNS = 6
+REACH_EVERY_S = 30.0  # a training run's effective context is measured again at most this often
+REACH_POSITIONS = 64  # held-out predictions each measurement averages (the inspector's figure)
 RUN_CLASSES = tuple(f"compare--run-{i + 1}" for i in range(MAX_RUNS))  # each run's colour, from the theme
 
 
@@ -56,6 +63,7 @@ class ChartBox(Widget):
 
 
 class CompareScreen(Screen):
+    HELP_SECTIONS = (("effective context beside the gradient horizon", COMPARE_HELP),)  # the help screen's
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("a", "axis", "x axis"),
@@ -81,6 +89,9 @@ class CompareScreen(Screen):
         self.step: int | None = None  # probes nearest this step; None: the latest
         self.log_y = False
         self.polling = False
+        # effective context per run: (checkpoint mtime, when measured, reach90 or None); one worker at a time
+        self.reach: dict[Path, tuple[float, float, int | None]] = {}
+        self.reaching = False
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -134,6 +145,31 @@ class CompareScreen(Screen):
                 changed = True
         if changed or self.status is not None:
             self.redraw()
+        if not self.reaching:
+            self.reaching = True
+            self.run_worker(self._measure_reach, thread=True, group="compare-reach", exit_on_error=False)
+
+    def _measure_reach(self) -> None:
+        """Each run's reach90 from its checkpoint on its corpus's validation split (torch: this thread)."""
+        try:
+            for path in list(self.runs):
+                ckpt = RunDir(path).checkpoint()
+                if ckpt is None:
+                    continue
+                try:
+                    mtime = ckpt.stat().st_mtime
+                except OSError:
+                    continue
+                old = self.reach.get(path)
+                if old is not None and (old[0] == mtime or time.monotonic() - old[1] < REACH_EVERY_S):
+                    continue
+                self.app.call_from_thread(self._reach_measured, path, mtime, _reach_of(ckpt))
+        finally:
+            self.reaching = False
+
+    def _reach_measured(self, path: Path, mtime: float, reach90: int | None) -> None:
+        self.reach[path] = (mtime, time.monotonic(), reach90)
+        self.redraw()
 
     # ---- drawing ------------------------------------------------------------------------------------
 
@@ -161,7 +197,13 @@ class CompareScreen(Screen):
         self.query_one("#cmp-reach", ChartBox).show(lambda h, styles: CompareReach(reach, height=h, styles=styles))
         where = "latest probes" if self.step is None else f"probes nearest step {self.step:,}"
         self.query_one("#cmp-reach").border_subtitle = f"layer {self.shown_layer + 1} (v) · {where} (< >)"
-        table = rows(runs, self.step)
+        table = [replace(row, numbers=replace(row.numbers, reach90=self.reach.get(r.path, (0, 0, None))[2]))
+                 for row, r in zip(rows(runs, self.step), runs)]
+        looks = ", ".join(f"{r.label} {self.reach[r.path][2]}" for r in runs
+                          if self.reach.get(r.path, (0, 0, None))[2] is not None)
+        if looks:
+            self.query_one("#cmp-reach").border_title = ("gradient reaching t-k steps back, relative to t (log) · "
+                                                         f"effective context, reach90 chars: {looks}")
         self.query_one("#cmp-sentence", Static).update(Text(sentence(table, self.step)))
         self.query_one("#cmp-table", ChartBox).show(lambda h, styles: FinalTable(table, KEPT_AT, styles))
 
@@ -209,3 +251,17 @@ class CompareScreen(Screen):
     def action_latest(self) -> None:
         self.step = None
         self.redraw()
+
+
+def _reach_of(ckpt: Path) -> int | None:
+    """The median reach90 of a checkpoint over its corpus's validation split (None: it cannot be measured:
+    a checkpoint being rewritten, a corpus gone)."""
+    from rnntui.core.analysis.context import checkpoint_context
+    from rnntui.core.config import RnntuiError
+    from rnntui.core.runs.checkpoints import load_checkpoint
+
+    try:
+        ec = checkpoint_context(load_checkpoint(ckpt), positions=REACH_POSITIONS)
+    except (RnntuiError, OSError):
+        return None
+    return ec.median_reach if ec is not None else None

@@ -21,6 +21,7 @@ from textual.widgets import Footer
 from textual.worker import WorkerState, get_current_worker
 
 from rnntui.core.config import RnntuiError
+from rnntui.core.textsafe import visible
 from rnntui.core.analysis.features import FEATURES, FeatureError
 from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.widgets.inspect.gain import HOW_TO_READ, GainPanel, compute_text_gain
@@ -28,6 +29,8 @@ from rnntui.ui.widgets.inspect import (
     CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
     View, ViewWidget, next_feature, next_sort, unit_ranking,
 )
+from rnntui.ui.widgets.inspect.influence import HELP_SECTIONS, InfluencePanel
+from rnntui.ui.workers.influence import ContextReady, CursorQueue, InfluenceReady, context_shares, cursor_shares
 
 PROGRESS_S = 0.1  # at most ten progress updates a second from the worker
 
@@ -51,7 +54,7 @@ class GainLoaded(Message):
 
 
 class InspectScreen(Screen):
-    HELP_SECTIONS = (("against counting (n)", HOW_TO_READ),)  # listed by the help screen
+    HELP_SECTIONS = (*HELP_SECTIONS, ("against counting (n)", HOW_TO_READ))  # the help screen lists these
     AUTO_FOCUS = ""  # nothing: keys go to the screen's bindings; only the input line ever takes focus
     BINDINGS = [
         Binding("left", "move(-1)", "char"),
@@ -74,6 +77,7 @@ class InspectScreen(Screen):
         Binding("l", "layer", "layer"),
         Binding("c", "cell", "h/c"),
         Binding("n", "vs_ngram", "vs n-gram"),
+        Binding("a", "attribution", "influence: gradient x input / integrated gradients", show=False),
         Binding("escape", "back", "back"),
     ]
 
@@ -93,11 +97,13 @@ class InspectScreen(Screen):
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
         self.gain = None  # the network against the best n-gram (TextGain), once computed (n)
         self.gain_on = False  # the vs-n-gram mode: text coloured by it, the class summary in place of the heatmap
+        self.influence = CursorQueue()  # influence at the cursor: one measurement at a time
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
         yield RunLine(id="ins-status")
         yield InspectText(id="ins-text")
+        yield InfluencePanel(id="ins-influence")
         with Horizontal(id="ins-mid"):
             yield CursorPanel(id="ins-step")
             yield PredPanel(id="ins-pred")
@@ -149,6 +155,12 @@ class InspectScreen(Screen):
             msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
             self.query_one(GainPanel).show(None, f"no n-gram comparison: {msg}")
             self.notify(f"no n-gram comparison: {msg}", severity="warning")
+        if event.worker.group in ("influence", "context") and event.state == WorkerState.ERROR:
+            if event.worker.group == "influence":
+                self.influence.busy = False  # the next cursor move tries again
+            err = event.worker.error
+            msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
+            self.notify(f"cannot measure the influence: {visible(msg)}", severity="warning")
         if event.worker.group == "inspect" and event.state == WorkerState.ERROR:
             err = event.worker.error
             msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
@@ -165,10 +177,50 @@ class InspectScreen(Screen):
                      scores=None, ranking="")
         self.view = empty
         self._rerank(select_top=True)
+        self.measure_context(ins)
+
+    # ---- influence of past characters (thread workers; the panel gets plain data) --------------------
+
+    def _want_influence(self, cursor: int) -> None:
+        self.query_one(InfluencePanel).pending = True
+        if self.view is not None and self.influence.want(cursor):
+            self.measure_influence(self.view.ins, cursor, replace(self.view, cursor=cursor).step)
+
+    @work(thread=True, group="influence", exit_on_error=False)
+    def measure_influence(self, ins, cursor: int, step: int) -> None:
+        q = self.influence
+        self.post_message(InfluenceReady(cursor_shares(ins, self.source, cursor, step, q.cache, q.method)))
+
+    def action_attribution(self) -> None:
+        q = self.influence
+        q.method = "integrated-gradients" if q.method == "gradient-x-input" else "gradient-x-input"
+        if self.view is not None:
+            q.wanted = None  # measure the cursor again, with the other method
+            self._want_influence(self.view.cursor)
+
+    def on_influence_ready(self, msg: InfluenceReady) -> None:
+        panel = self.query_one(InfluencePanel)
+        panel.at = msg.shares
+        later = self.influence.done(msg.shares.cursor, msg.shares.method)
+        if later is None:
+            panel.pending = False
+        else:
+            self._want_influence(later)  # the cursor moved on while this one ran
+
+    @work(thread=True, exclusive=True, group="context", exit_on_error=False)
+    def measure_context(self, ins) -> None:
+        ctx = context_shares(ins, self.source, stop=get_current_worker().cancelled_event)
+        if ctx is not None:
+            self.post_message(ContextReady(ctx))
+
+    def on_context_ready(self, msg: ContextReady) -> None:
+        self.query_one(InfluencePanel).context = msg.context
 
     # ---- turning choices into a View ----------------------------------------------------------------
 
     def _show(self, view: View) -> None:
+        if self.influence.wanted != view.cursor:
+            self._want_influence(view.cursor)
         self.view = view
         for w in self.query(ViewWidget):  # attributes go down: each widget repaints on a new View
             w.view = view
