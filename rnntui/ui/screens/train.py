@@ -48,7 +48,7 @@ class TrainScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (ALL_ROWS_FROM, "-tall")]  # with the app's -narrow/-wide
     # Footer order is priority order: at 80 columns the last ones are left out (the help stays).
     BINDINGS = [
-        *(Binding(p.key, f"choose('{p.id}')", p.tab, group=PANEL_KEYS) for p in PANELS),
+        *(Binding(p.key, f"choose('{p.id}')", f"panel: {p.tab}", group=PANEL_KEYS) for p in PANELS),
         Binding("p,space", "app.pause", "Pause"),
         Binding("s", "app.start", "Start"),
         Binding("x", "app.stop", "Stop"),
