@@ -22,6 +22,7 @@ from rnntui.core.events import (
     CheckpointSaved, EvalMetrics, Event, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics, Throughput,
 )
 from rnntui.ui.app import RnntuiApp
+from rnntui.ui.panels import PANELS
 from rnntui.ui.screens.generate import GenerateScreen
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
@@ -156,6 +157,20 @@ def test_setup(snap_compare, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_dashboard(snap_compare, size):
     assert snap_compare(app_with(), terminal_size=size, run_before=finished_dashboard)
+
+
+@pytest.mark.parametrize("panel", [p.id for p in PANELS])
+def test_dashboard_panel_at_80x24(snap_compare, panel):
+    """Each panel's key at the default terminal size: that panel fills the dashboard (issue 21)."""
+    key = next(p.key for p in PANELS if p.id == panel)
+
+    async def run_before(pilot) -> None:
+        await finished_dashboard(pilot)
+        await pilot.press(key)
+        await pilot.pause(0.3)
+        await steady(pilot)
+
+    assert snap_compare(app_with(), terminal_size=(80, 24), run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -452,19 +452,6 @@ async def test_h_opens_help_at_the_focused_panel(tmp_path):
         app.session.stop.set()
 
 
-async def test_footer_keeps_the_important_keys_at_80_columns(tmp_path):
-    app = make_app(LongTrainer)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await start(pilot, app, small_cfg(tmp_path))
-        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen))
-        await pilot.pause(0.3)
-        footer = app.screen.query_one("Footer")
-        shown = [k for k in footer.query("FooterKey") if k.region.right <= 80 and k.region.width > 0]
-        keys = {k.key for k in shown}
-        assert {"p", "s", "x", "n", "g", "i", "f1"} <= keys, keys
-        app.session.stop.set()
-
-
 # -----------------------------------------------------------------------------
 # status after a resume and around a save
 

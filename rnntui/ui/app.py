@@ -36,6 +36,7 @@ from rnntui.core.config import TrainConfig
 from rnntui.core.events import CheckpointSaved, RunFinished, RunStarted
 from rnntui.core.runs.folder import RunDir
 from rnntui.core.textsafe import visible
+from rnntui.ui.panels import DEFAULT_PANEL
 from rnntui.ui.screens.dialogs import QuitDialog
 from rnntui.ui.screens.generate import GenerateScreen
 from rnntui.ui.screens.help import HelpScreen
@@ -108,6 +109,7 @@ class RnntuiApp(App[int]):
         self.ckpt: dict | None = None  # a checkpoint opened on the setup screen or from a run folder
         self.ckpt_path: str | None = None
         self.gen_panel = GenPanelState()  # the generation panel's settings, kept between openings
+        self.dash_panel = DEFAULT_PANEL  # the dashboard panel last chosen (1-6), kept for the next dashboard
         self.last_cfg: TrainConfig | None = None  # the settings of the last run started
         self.runs_root = runs_root  # where the Runs screen looks for run folders
         self.watch_dir = watch  # a run folder to follow from the start (rnntui watch)
@@ -183,7 +185,7 @@ class RnntuiApp(App[int]):
         if isinstance(self.screen, TrainScreen):  # `s` on the dashboard: the new run, on the same screen
             self.screen.shown = session
         else:
-            self.switch_screen(TrainScreen(session))
+            self.switch_screen(TrainScreen(session, self.dash_panel))
 
     @on(EngineEvent)
     def _engine_event(self, message: EngineEvent) -> None:
@@ -317,7 +319,7 @@ class RnntuiApp(App[int]):
         self.ckpt = self.ckpt_path = None
         while isinstance(self.screen, RunsScreen) or type(self.screen).__name__ == "CompareScreen":
             self.pop_screen()
-        self.switch_screen(TrainScreen(view))
+        self.switch_screen(TrainScreen(view, self.dash_panel))
         if view.live and not view.ended:
             self.notify(f"watching {view.run.path}: it trains in another process", timeout=4)
             if self._watch_timer is None:
@@ -515,16 +517,19 @@ class RnntuiApp(App[int]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
     def action_help(self, topic: str | None = None) -> None:
-        """The help screen; `topic` (a dashboard panel id) opens it at that panel's explanation."""
+        """The help screen; `topic` (a dashboard panel id, from h or a panel's title) opens it at that panel's
+        explanation, else at the keys."""
         if isinstance(self.screen, HelpScreen):
             return
-        if topic is None:
-            topic = getattr(self.screen, "help_topic", lambda: None)()
         self.push_screen(HelpScreen(self.screen, topic))
 
     @on(TrainScreen.HelpRequested)
     def _help_requested(self, message: TrainScreen.HelpRequested) -> None:
         self.action_help(message.topic)
+
+    @on(TrainScreen.PanelChosen)
+    def _panel_chosen(self, message: TrainScreen.PanelChosen) -> None:
+        self.dash_panel = message.panel  # for this session: the app keeps no preferences on disk
 
     # ---- text from outside -------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """The dashboard's panels, declared once: the id the train screen gives each widget (rnntui.tcss sizes it by
-that id), the row it sits in, the title on its border, and its part of the help screen.
+that id), the key that brings it up, its label on the tab strip, the row it sits in, the title on its
+border, and its part of the help screen.
 
 A new panel is one Panel here, its widget, and its two sizing rules in rnntui.tcss (`.-wide #id` and
-`.-narrow #id`; a test checks that the ids here and there agree). The train screen composes from PANELS, the
-help screen writes one section per panel from it.
+`.-narrow #id`; a test checks that the ids here and there agree). The train screen composes from PANELS and
+binds each key, the tab strip and the help screen are written from it.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from rnntui.ui.widgets.status import StatusPanel
 @dataclass(frozen=True)
 class Panel:
     id: str  # the widget's id on the dashboard, the help's topic name, and #id in rnntui.tcss
+    key: str  # the key that brings the panel up (and focuses it): one keystroke at any terminal size
+    tab: str  # its label on the dashboard's tab strip: short, all six fit in 80 columns
     widget: type[Widget]  # the panel's widget class
     row: str  # the dashboard row it sits in (one of ROWS), left to right in the order of PANELS
     title: str  # its border title ("": the widget titles itself, with the step of its probe)
@@ -28,10 +31,10 @@ class Panel:
     help: str  # what the help says about it: in the app's own words, the numbers from the code
 
 
-ROWS = ("row-loss", "row-grad", "row-hidden")  # top to bottom at >= 100 columns; one column below
+ROWS = ("row-loss", "row-grad", "row-hidden")  # top to bottom when all fit (>= 100x40); else the chosen one
 
 PANELS: tuple[Panel, ...] = (
-    Panel("status", StatusPanel, "row-loss", "status", "status", (
+    Panel("status", "1", "status", StatusPanel, "row-loss", "status", "status", (
         "Where the run stands: the step (optimiser updates) and epoch (passes over the training text), the "
         "share of the budget done, characters per second, and the last checkpoint written, with the step "
         "it holds. train is the latest training loss, val the latest validation loss, best the lowest "
@@ -45,7 +48,7 @@ PANELS: tuple[Panel, ...] = (
         "in many small matmuls one timestep after another, so a few percent on a CPU is normal; a share "
         "that falls while chars/s falls means something else took the machine, and one over 100% means "
         "the peak was measured on a busy machine (delete peak.json in the cache folder to measure again).")),
-    Panel("loss", LossPanel, "row-loss", "loss (nats/char)", "loss", (
+    Panel("loss", "2", "loss", LossPanel, "row-loss", "loss (nats/char)", "loss", (
         "Cross-entropy of the next character: how surprised the model is, on average, by what comes next, "
         "in nats (natural log). Bits per character (bpc) is the same number divided by ln 2 (0.693): the "
         "bits a compressor using this model would spend per character. A uniform guess over V characters "
@@ -59,7 +62,7 @@ PANELS: tuple[Panel, ...] = (
         "dots sit below that line the network predicts better than any table of recent characters, so it "
         "has learned something beyond the last few characters (a bracket opened long ago, the indentation "
         "of a block). The weaker lines appear only while the curve is up near them.")),
-    Panel("gradflow", GradFlowPanel, "row-grad", "", "gradient reaching back", (
+    Panel("gradflow", "3", "gradient flow", GradFlowPanel, "row-grad", "", "gradient reaching back", (
         "Each bar is ||dloss_T/dh_t||: how much the loss at the last step T of one training window would "
         "change if the hidden state h_t of an earlier step t were nudged, in other words how far back "
         "that prediction can learn from. Reading leftwards is reading further into the past (t-1, t-2, "
@@ -77,12 +80,13 @@ PANELS: tuple[Panel, ...] = (
         "||dL/dh_t|| for the window's mean loss on its own scale: what the optimiser receives at each step. "
         "v shows the next layer large; the others stay as one-line summaries. The title's '@ step' is the "
         "step the probe was taken at; the panel dims and says 'stale' when probes fell far behind.")),
-    Panel("norm", NormPanel, "row-grad", "grad norm before clipping", "grad norm before clipping", (
+    Panel("norm", "4", "grad norm", NormPanel, "row-grad", "grad norm before clipping",
+          "grad norm before clipping", (
         "The length of the whole gradient (all parameters) at each logged step, before clipping, on a log "
         "axis. The dashed line is the clip threshold: a step whose norm is above it is scaled down to it, "
         "so one bad batch cannot throw the weights far. A few spikes are normal; most steps clipped means "
         "the learning rate is too high for this model.")),
-    Panel("heatmap", HeatmapPanel, "row-hidden", "", "hidden state", (
+    Panel("heatmap", "5", "hidden state", HeatmapPanel, "row-hidden", "", "hidden state", (
         "The hidden state h_t after reading each character of a fixed probe text (one column per "
         "character). Each terminal row holds two units, one in the upper half of the cell and one in the "
         "lower half; the label names both. Colour: the theme's colour for -1, the panel's background for "
@@ -92,10 +96,12 @@ PANELS: tuple[Panel, ...] = (
         "most: the ones tracking something, such as quotes or bracket depth), by saturation, or by index: "
         "o cycles. PgUp/PgDn page through the units, left/right scroll the text, c shows an LSTM's cell "
         "state c, v the next layer.")),
-    Panel("samples", SamplesPanel, "row-hidden", "samples", "samples", (
+    Panel("samples", "6", "samples", SamplesPanel, "row-hidden", "samples", "samples", (
         "Text the model writes from its current weights during training, newest on top, at temperature "
         "0.8 (lower: safer and more repetitive; higher: more varied and more wrong). Watch it go from "
         "noise to words to structure. g opens generation with your own seed text and temperatures.")),
 )
 
 PANEL_IDS = tuple(p.id for p in PANELS)
+# what the dashboard shows first, at any size: the gradient reaching back, the reason the app exists
+DEFAULT_PANEL = "gradflow"

@@ -53,10 +53,11 @@ class HelpScreen(ModalScreen):
             yield Static(self.key_table())
             yield Static(about(), id="help-about")
             if type(self.under).__name__ == "TrainScreen":
-                yield Static(Text("the panels (h on a focused panel, or a click on its title, opens its part)",
-                                  style="bold"), classes="help-head")
+                yield Static(Text("the panels (its key brings one up; h on it, or a click on its title, opens "
+                                  "its part)", style="bold"), classes="help-head")
                 for panel in PANELS:
-                    yield Static(Text(panel.name, style="bold"), id=f"help-{panel.id}", classes="help-title")
+                    yield Static(Text(f"{panel.key}  {panel.name}", style="bold"), id=f"help-{panel.id}",
+                                 classes="help-title")
                     yield Static(panel.help, classes="help-panel", markup=False)
             for title, body in getattr(self.under, "HELP_SECTIONS", ()):  # a screen's own charts (generation)
                 yield Static(Text(title, style="bold"), classes="help-title")

@@ -3,37 +3,52 @@
 The app hands the screen what it shows (`shown`: a run trained here or a run folder, see state.Shown);
 engine events land in its RunState (O(1) each), and this screen redraws from it on a timer (every
 REDRAW_S = 0.3 s, about 3 times a second), so the terminal is updated at a bounded rate however fast the
-engine logs. Below 100 columns the panels stack in one scrolling column with the status first. Attributes
-go down: the view keys set the panels' reactive attributes (smoothing, log_y, layer_index, cell, order_by),
-whose watchers retitle and repaint them. The panels themselves are declared in ui/panels.py.
+engine logs. Attributes go down: the view keys set the panels' reactive attributes (smoothing, log_y,
+layer_index, cell, order_by), whose watchers retitle and repaint them. The panels themselves are declared in
+ui/panels.py.
+
+What is on screen is the chosen panel (its key, 1-6, or a click on the tab strip; the gradient flow at
+first) and as much around it as fits, so every panel is one keystroke away at any size from 80x24 up:
+  >= 100 columns and >= 40 rows   all three rows; the chosen panel is focused (h explains it)
+  >= 100 columns, fewer rows      the chosen panel's row, side by side
+  < 100 columns, >= 40 rows       the chosen panel's row, stacked
+  < 100 columns, fewer rows       the chosen panel alone
+(the screen classes -wide/-narrow and -tall/-short; the rules are in rnntui.tcss). The app keeps the choice
+for the next dashboard (a new run, a run folder): the screen tells it with PanelChosen.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from rnntui.core.analysis.features import UNIT_ORDERS
-from rnntui.ui.panels import PANEL_IDS, PANELS, ROWS
+from rnntui.ui.panels import DEFAULT_PANEL, PANEL_IDS, PANELS, ROWS
 from rnntui.ui.state import Shown
 from rnntui.ui.widgets.charts import GradFlowPanel, LossPanel, NormPanel
+from rnntui.ui.widgets.footer import FittingFooter
+from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.widgets.hidden import HeatmapPanel
+from rnntui.ui.widgets.panel_tabs import PanelTabs
 from rnntui.ui.widgets.samples import SamplesPanel
 from rnntui.ui.widgets.status import StatusPanel
-from rnntui.ui.widgets.header import AppHeader
 
 REDRAW_S = 0.3  # about 3.3 Hz: smooth enough to watch, cheap enough to leave the cores to training (help quotes it)
+ALL_ROWS_FROM = 40  # terminal rows from which (at >= 100 columns) all three rows of panels show at once
+PANEL_KEYS = Binding.Group("panel", compact=True)  # one footer entry for the panels' keys: "123456 panel"
 
 
 class TrainScreen(Screen):
-    # Footer order is priority order: at 80 columns the first ones are what stays visible.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (ALL_ROWS_FROM, "-tall")]  # with the app's -narrow/-wide
+    # Footer order is priority order: at 80 columns the last ones are left out (the help stays).
     BINDINGS = [
+        *(Binding(p.key, f"choose('{p.id}')", f"panel: {p.tab}", group=PANEL_KEYS) for p in PANELS),
         Binding("p,space", "app.pause", "Pause"),
         Binding("s", "app.start", "Start"),
         Binding("x", "app.stop", "Stop"),
@@ -61,15 +76,24 @@ class TrainScreen(Screen):
 
         topic: str  # a panel id (ui/panels.py)
 
+    @dataclass
+    class PanelChosen(Message):
+        """A panel was chosen (its key, the tab strip, a click or Tab onto it): the app remembers it."""
+
+        panel: str  # a panel id (ui/panels.py)
+
     # the layer the gradient and hidden panels show (v): the screen owns the choice, the watcher hands it
     # down. init=False: the panels start at layer 0 too
     shown_layer: var[int] = var(0, init=False)
     # where the gradient panel's probe sits in a run folder's history (the app sets it: < and > step it)
     probe_history: var[str] = var("", init=False)
+    # the panel on screen whatever the size (and focused): a panel id. init=False: on_mount shows it
+    chosen: var[str] = var(DEFAULT_PANEL, init=False)
 
-    def __init__(self, shown: Shown) -> None:
+    def __init__(self, shown: Shown, panel: str = DEFAULT_PANEL) -> None:
         super().__init__()
         self.shown = shown  # what the dashboard draws; the app hands down a new one when a run starts
+        self.set_reactive(TrainScreen.chosen, panel if panel in PANEL_IDS else DEFAULT_PANEL)  # the app's last
 
     def watch_probe_history(self, where: str) -> None:
         for panel in self.query(GradFlowPanel):  # (none before the screen is composed)
@@ -77,13 +101,14 @@ class TrainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
+        yield PanelTabs(tuple((p.id, p.key, p.tab) for p in PANELS))
         with VerticalScroll(id="dash"):
             for row in ROWS:
                 with Horizontal(id=row, classes="row"):
                     for panel in PANELS:
                         if panel.row == row:
                             yield panel.widget(id=panel.id, classes="panel")
-        yield Footer(compact=True)
+        yield FittingFooter(compact=True)
 
     def on_mount(self) -> None:
         for panel in PANELS:
@@ -95,7 +120,7 @@ class TrainScreen(Screen):
             self.query_one(f"#{pid}").can_focus = True
         self.set_interval(REDRAW_S, self.redraw)
         self.redraw()
-        self.query_one("#dash").focus()
+        self.show_chosen(self.chosen)
 
     # ---- drawing ---------------------------------------------------------------------------------
 
@@ -134,6 +159,33 @@ class TrainScreen(Screen):
             panel.probe_step = st.probe.step if st.probe is not None else None
             panel.behind, panel.stale = behind, stale
         self.query_one(SamplesPanel).samples = tuple(st.samples)
+
+    # ---- which panel: the keys 1-6, the tab strip, focus --------------------------------------------
+
+    def action_choose(self, panel: str) -> None:
+        self.chosen = panel
+
+    def watch_chosen(self, panel: str) -> None:
+        self.show_chosen(panel)
+        self.post_message(self.PanelChosen(panel))
+
+    def show_chosen(self, panel: str) -> None:
+        """Mark the chosen panel and its row (the stylesheet shows what fits around them) and focus it."""
+        row = next(p.row for p in PANELS if p.id == panel)
+        for r in ROWS:
+            self.query_one(f"#{r}").set_class(r == row, "-chosen")
+        for pid in PANEL_IDS:
+            self.query_one(f"#{pid}").set_class(pid == panel, "-chosen")
+        self.query_one(PanelTabs).chosen = panel
+        widget = self.query_one(f"#{panel}")
+        if self.focused is not widget:  # after the refresh: a panel that was hidden cannot take focus yet
+            self.call_after_refresh(widget.focus, scroll_visible=False)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A panel focused by a click or Tab becomes the chosen one (h explains it; a smaller terminal keeps
+        it on screen)."""
+        if event.widget.id in PANEL_IDS:
+            self.chosen = event.widget.id
 
     # ---- view keys -------------------------------------------------------------------------------
 
@@ -177,13 +229,10 @@ class TrainScreen(Screen):
 
     # ---- help about a panel -----------------------------------------------------------------------
 
-    def help_topic(self) -> str | None:
-        """The panel the user is on (focused, or clicked), for the help screen to open at."""
-        focused = self.focused
-        return focused.id if focused is not None and focused.id in PANEL_IDS else None
-
     def action_explain(self) -> None:
-        self.post_message(self.HelpRequested(self.help_topic() or "gradflow"))
+        """h: the help at the chosen panel, the one focused (a click or Tab onto a panel chooses it). f1 opens
+        the help at its top, the keys, now that a panel is always focused."""
+        self.post_message(self.HelpRequested(self.chosen))
 
     def on_click(self, event) -> None:
         """A click on a panel focuses it (Textual does that); a click on its title opens its explanation."""
