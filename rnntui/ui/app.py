@@ -177,7 +177,7 @@ class RnntuiApp(App[int]):
         session = TrainSession(cfg, resume, self.trainer_factory)
         self.session, self.view = session, None
         self.last_cfg = cfg  # `n` (new run) brings the setup screen back with these settings
-        post = lambda event: self.post_message(EngineEvent(event))  # noqa: E731  (thread-safe)
+        post = lambda event: self.post_message(EngineEvent(event))  # thread-safe
         session.worker = self.run_worker(partial(session.run, post), thread=True, group="train", name="train",
                                          exit_on_error=False)
         if isinstance(self.screen, TrainScreen):  # `s` on the dashboard: the new run, on the same screen
@@ -486,7 +486,7 @@ class RnntuiApp(App[int]):
             return
         session = ExperimentSession(name, cfgs, self.trainer_factory)
         self.session, self.view = session, None
-        post = lambda i, event: self.post_message(ExperimentEvent(i, event))  # noqa: E731  (thread-safe)
+        post = lambda i, event: self.post_message(ExperimentEvent(i, event))  # thread-safe
         session.worker = self.run_worker(partial(session.run, post), thread=True, group="train",
                                          name="experiment", exit_on_error=False)
         self.show_experiment(session)

@@ -63,7 +63,7 @@ def load(key: FileKey) -> tuple[str, np.ndarray] | None:
         if ids.shape != (n,) or ids.dtype != dtype or _crc(chars, ids) != crc:
             return None
         return chars, ids
-    except Exception:  # noqa: BLE001 - any unreadable or malformed entry is simply not used
+    except Exception:  # any unreadable or malformed entry is simply not used
         return None
 
 

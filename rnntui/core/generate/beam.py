@@ -213,7 +213,7 @@ def _finish(vocab: Vocab, trail: Trail, done: list[tuple[float, int, int, int, f
     cands = sorted(cands, key=lambda b: -(b[0] / max(1, b[1]) if length_norm else b[0]))[:width]
     ids, logps = trail.walk([c[3] for c in cands])
     beams = []
-    for (s, n, finished, (step, _), tail), row_ids, row_lps in zip(cands, ids, logps):
+    for (s, _n, finished, (step, _), tail), row_ids, row_lps in zip(cands, ids, logps):
         text_ids, lps = row_ids[: step + 1].tolist(), row_lps[: step + 1].tolist()
         if tail is not None:
             text_ids.append(tail[0])
