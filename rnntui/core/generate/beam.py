@@ -207,7 +207,8 @@ def _finish(vocab: Vocab, trail: Trail, done: list[tuple[float, int, int, int, f
     """Rank the ended and the live beams as Beam.rank_score does, then rebuild the texts of the best."""
     last = trail.steps - 1  # the live beams' last step (-1: none taken, the single empty beam)
     # (score, length, finished, end of the stored path (step, index), the ended beam's last (id, logp))
-    cands = [(s, step + 1, True, (step - 1, parent), (c, lp)) for s, step, parent, c, lp in done]
+    cands: list[tuple[float, int, bool, tuple[int, int], tuple[int, float] | None]] = [
+        (s, step + 1, True, (step - 1, parent), (c, lp)) for s, step, parent, c, lp in done]
     cands += [(float(s), last + 1, False, (last, j), None) for j, s in enumerate(scores.tolist())]
     # sorted() is stable: equal scores keep their order (ended beams first, each group in its own order)
     cands = sorted(cands, key=lambda b: -(b[0] / max(1, b[1]) if length_norm else b[0]))[:width]

@@ -193,7 +193,7 @@ class CopyIndex:
         first = (np.asarray(self.keys[np.minimum(lo, len(self.keys) - 1)]) & mask).astype(np.int64)
         cols = np.arange(n)
         same = (self.train[first[:, None] + cols] == g[np.arange(count)[:, None] + cols]).all(axis=1) & hit
-        for i in np.flatnonzero(hit & ~same):  # a hash collision took the first slot: look at the others
+        for i in np.flatnonzero(hit & ~same).tolist():  # a hash collision took the first slot: look at the others
             same[i] = bool(self._occurrences(g, i, lo[i], hi[i]).size)
         starts = np.flatnonzero(same)
         spans = _runs(starts, n)
