@@ -9,7 +9,7 @@ import math
 import sys
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from rnntui.core import events as ev
@@ -30,8 +30,8 @@ class TrainProgress:
             TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
             console=self.console, transient=False,
         )
-        self.task = None
-        self.load_task = None  # shown while a large corpus is read for the first time
+        self.task: TaskID | None = None
+        self.load_task: TaskID | None = None  # shown while a large corpus is read for the first time
         self.exit_code = 0
         self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
@@ -54,7 +54,7 @@ class TrainProgress:
             return
         if isinstance(e, ev.Loading):
             if self.load_task is None:
-                self.load_task = p.add_task("load", total=1.0, completed=0.0, info="reading the corpus", eta="")
+                self.load_task = p.add_task("load", total=1.0, completed=0, info="reading the corpus", eta="")
             p.update(self.load_task, completed=e.done / max(e.total, 1),
                      info=f"reading the corpus: {e.done / 2**20:,.0f} of {e.total / 2**20:,.0f} MB")
         elif isinstance(e, ev.RunStarted):
@@ -70,7 +70,7 @@ class TrainProgress:
                 f"{e.train_chars:,} train / {e.val_chars:,} val chars, "
                 f"vocab {len(e.vocab)}, {e.steps_per_epoch:,} step{'' if e.steps_per_epoch == 1 else 's'} per epoch"
                 + (f"; resuming from step {e.start_step}" if e.start_step else "")), highlight=False)
-            self.task = p.add_task("train", total=1.0, completed=0.0, info="starting", eta="--:--")
+            self.task = p.add_task("train", total=1.0, completed=0, info="starting", eta="--:--")
         elif isinstance(e, ev.StepMetrics) and self.task is not None:
             val = f"  val {self.last_val:.3f}" if self.last_val is not None else ""
             info = (f"step {e.step}  ep {e.epoch:.2f}  loss {e.loss:.3f}{val}  "
