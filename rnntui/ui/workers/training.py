@@ -44,7 +44,7 @@ class TrainSession(Session):
         """The run's trainer, once the worker has built it."""
         return self.trainers[0] if self.trainers else None
 
-    def run(self, post: Callable[[Event], None]) -> None:
+    def run(self, post: Callable[[Event], object]) -> None:
         """Thread body: build the trainer (torch loads here) and forward every event to the UI."""
         try:
             trainer = self.factory(self.cfg, resume=self.resume)
