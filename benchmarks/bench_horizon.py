@@ -26,7 +26,7 @@ from rnntui.core.events import ProbeSnapshot, RunFinished
 from rnntui.core.analysis.horizon import THRESHOLD, HorizonSmoother, horizons
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's root: tests/ is importable
-from tests.test_horizon import copy_text, tiny_config  # noqa: E402  (one definition of the tiny check)
+from tests.test_horizon import copy_text, tiny_config  # one definition of the tiny check
 
 KINDS = ("rnn", "lstm", "gru")
 

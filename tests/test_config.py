@@ -135,10 +135,10 @@ def test_cli_train_refuses_nan_inf_and_huge_seeds_in_one_line(tmp_path, capsys):
 def test_setup_form_fields_are_built_from_the_limits():
     from rnntui.ui.screens.setup_form import FIELDS
 
-    for key, (label, validators, kind) in FIELDS.items():
+    for key, (_label, validators, kind) in FIELDS.items():
         assert [type(v) for v in validators] == [WithinLimits], key
         assert kind == ("integer" if validators[0].limit.integer else "number"), key
-    accepts = lambda key, text: FIELDS[key][1][0].validate(text).is_valid  # noqa: E731
+    accepts = lambda key, text: FIELDS[key][1][0].validate(text).is_valid
     assert accepts("dropout", "0.97") and accepts("lr", "5") and accepts("seq_len", "1")  # as validate()
     assert not accepts("dropout", "1") and not accepts("lr", "10") and not accepts("seq_len", "0")
     assert accepts("steps", "") and not accepts("hidden", "")

@@ -134,8 +134,8 @@ import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
-from rnntui.core.data import cache as corpus_cache
-from rnntui.core.data import read as corpus_read
+from rnntui.core.data import cache as corpus_cache  # noqa: E402
+from rnntui.core.data import read as corpus_read  # noqa: E402
 from rnntui.core.model import memory  # noqa: E402
 from rnntui.core.data.corpus import corpus_info, encode_file  # noqa: E402
 
@@ -420,14 +420,11 @@ def test_encode_file_is_the_cache_path(tmp_path, cache):
     assert len(list(cache.glob("*.npy"))) == 1 and len(list(cache.glob("*.json"))) == 1
 
 
-def test_corpus_module_does_not_import_torch_and_streams_still_resolve():
-    code = "import sys, rnntui.core.data.corpus as c; print('torch' in sys.modules); c.Streams; print('torch' in sys.modules)"
+def test_corpus_module_does_not_import_torch():
+    code = "import sys, rnntui.core.data.corpus as c; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.getcwd()})
-    assert out.stdout.split() == ["False", "True"]
-    from rnntui.core.data import corpus
-
-    assert corpus.Streams is Streams  # the old import path still works until every caller moved
+    assert out.stdout.split() == ["False"]
 
 
 def test_probe_text_looks_for_a_line_start_in_a_bounded_prefix():

@@ -107,7 +107,7 @@ def run_ranks(tmp_path, *resume, **kw) -> list[dict]:
         if attempt == 0 and any("cannot join the process group" in se for *_, se in results):
             continue
         break
-    for rc, so, se in results:
+    for rc, _so, se in results:
         assert rc == 0, se[-2000:]
     ranks = [json.loads(so.strip().splitlines()[-1]) for _, so, _ in results]
     # the logged loss and gradient norm are means over the ranks: every rank reports the same numbers
@@ -220,7 +220,7 @@ def test_ranks_that_disagree_on_the_corpus_each_fail_with_one_line(tmp_path):
         (tmp_path / f"c{r}.txt").write_text(line * 60)
     argv = lambda r: ["-m", "rnntui", "train", f"c{r}.txt", "--steps", "3", "--device", "cpu", "--no-bf16",
                       "--hidden", "8", "--layers", "1", "--batch-size", "2", "--seq-len", "8"]
-    for rc, so, se in finish(start_ranks(argv, tmp_path)):
+    for rc, _so, se in finish(start_ranks(argv, tmp_path)):
         assert rc == 2
         assert "ranks disagree on the corpus" in one_error_line(se)
     assert not (tmp_path / "checkpoints").exists() or not any((tmp_path / "checkpoints").rglob("*.pt"))

@@ -250,7 +250,7 @@ def test_metrics_to_a_fifo_works_with_a_reader_and_is_refused_without(tmp_path):
     assert not (tmp_path / "a").exists()  # refused before any run folder
 
     lines: list[bytes] = []
-    reader = threading.Thread(target=lambda: lines.extend(open(fifo, "rb")))  # noqa: SIM115 (read to the end)
+    reader = threading.Thread(target=lambda: lines.extend(open(fifo, "rb")))  # read to the end
     reader.start()
     time.sleep(0.2)
     r = cli("train", TINY, "--steps", "20", "--out-dir", str(tmp_path / "b"), *SMALL, "--no-samples",

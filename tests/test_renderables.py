@@ -392,3 +392,11 @@ def test_a_single_loss_point_gets_readable_ticks():
     text = render_text(LossChart(np.array([10]), np.array([3.6889003753662108]), np.zeros(0), np.zeros(0)), 70, 12)
     labels = tick_labels(text)
     assert labels and all(len(f"{v:g}") <= 4 for v in labels), labels
+
+
+def test_confidence_puts_nan_in_the_middle_band_and_leaves_it_out_of_the_cost():
+    from rnntui.ui.renderables.confidence import band, bits_per_char
+
+    assert [band(p) for p in (0.05, math.nan, np.float32("nan"), 0.95)] == [0, 2, 2, 4]
+    assert bits_per_char([0.5, math.nan, 0.0, 0.25]) == 1.5  # -mean(log2 .5, log2 .25); NaN and 0 skipped
+    assert bits_per_char([math.nan]) is None

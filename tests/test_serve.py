@@ -34,7 +34,7 @@ import pytest
 
 from rnntui.cli import main
 from rnntui.cli.serve import INSTALL, is_loopback, public_url, tab_command
-from test_hangup import (CTRL_R, CTRL_S, ESCAPES, GONE_WITHIN_S, UP_WITHIN_S, assert_saved_and_stopped,
+from test_hangup import (CTRL_S, ESCAPES, GONE_WITHIN_S, UP_WITHIN_S, assert_saved_and_stopped,
                          has_trained, tiny_run)  # noqa: F401  (tiny_run: a fixture, a 5-step 1x16 GRU run folder)
 
 # -----------------------------------------------------------------------------

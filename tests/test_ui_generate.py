@@ -257,7 +257,7 @@ async def test_a_long_beam_search_shows_its_progress_and_can_be_cancelled(ckpt, 
         gen.query_one("#length").value = "100000"
         gen.query_one("#beam").value = "32"
         await pilot.press("ctrl+e")
-        shown = lambda: str(gen.query_one("#gen-text-0").render())  # noqa: E731
+        shown = lambda: str(gen.query_one("#gen-text-0").render())
         await wait_for(pilot, lambda: "of 100,000 characters" in shown(), timeout=30)
         assert shown().startswith("searching 32 beams… ") and gen.running
         await pilot.press("escape")

@@ -32,7 +32,7 @@ def app_uses(path: Path) -> list[str]:
     """Each `self.app.NAME` in a module, and each `x = self.app` (a way around the first), as text."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        is_app = lambda n: (isinstance(n, ast.Attribute) and n.attr == "app"  # noqa: E731
+        is_app = lambda n: (isinstance(n, ast.Attribute) and n.attr == "app"
                             and isinstance(n.value, ast.Name) and n.value.id == "self")
         if isinstance(node, ast.Attribute) and is_app(node.value):
             found.append(f"self.app.{node.attr}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from rnntui.core.config import DEVICES, MODEL_KINDS, SCHEDULES, describe, flag
 from rnntui.core.textsafe import visible
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage + message
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage + message
         self.exit(2, f"{self.prog}: error: {visible(message)}\n")  # it may quote an argument
 
 

@@ -30,7 +30,7 @@ import stat
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator, TextIO
+from typing import Any, Callable, Iterator, TextIO
 
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a tool killed by a closed pipe
 IO_ERROR_EXIT = 74  # EX_IOERR (sysexits.h)
@@ -201,7 +201,7 @@ def guarded_output() -> Iterator[OutputGuard]:
             _reconfigure(s, "strict")
 
 
-def _reconfigure(stream: TextIO, errors: str) -> None:
+def _reconfigure(stream: Any, errors: str) -> None:  # a text stream that has reconfigure() (checked)
     try:
         stream.reconfigure(errors=errors)  # flushes first: a closed pipe may answer
     except (OSError, ValueError):

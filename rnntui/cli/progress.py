@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from rnntui.core import events as ev
@@ -35,8 +35,8 @@ class TrainProgress:
             TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
             console=self.console, transient=False,
         )
-        self.task = None
-        self.load_task = None  # shown while a large corpus is read for the first time
+        self.task: TaskID | None = None
+        self.load_task: TaskID | None = None  # shown while a large corpus is read for the first time
         self.exit_code = 0
         self.reason = ""  # the RunFinished reason once the run ended
         self.last_val: float | None = None
@@ -65,7 +65,7 @@ class TrainProgress:
             return
         if isinstance(e, ev.Loading):
             if self.load_task is None:
-                self.load_task = p.add_task("load", total=1.0, completed=0.0, info="reading the corpus", eta="")
+                self.load_task = p.add_task("load", total=1.0, completed=0, info="reading the corpus", eta="")
             p.update(self.load_task, completed=e.done / max(e.total, 1),
                      info=f"reading the corpus: {e.done / 2**20:,.0f} of {e.total / 2**20:,.0f} MB")
         elif isinstance(e, ev.RunStarted):

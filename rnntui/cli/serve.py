@@ -136,6 +136,7 @@ def _server(command: str, host: str, port: int, url: str):
 
         async def handle_websocket(self, request):
             task = asyncio.current_task()
+            assert task is not None  # aiohttp runs each handler in a task
             self.tabs.add(task)
             try:
                 return await super().handle_websocket(request)

@@ -21,13 +21,16 @@ import stat
 import sys
 import threading
 from dataclasses import fields, replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from rnntui.cli.options import (Parser, add_budget_options, add_model_options, add_optimiser_options,
                                 add_run_options, fail)
 from rnntui.terminal import silence_terminal
 from rnntui.core.config import describe
 from rnntui.core.textsafe import visible
+
+if TYPE_CHECKING:  # imported when a run starts: `rnntui --help` loads no torch
+    from rnntui.core.train.engine import Trainer
 
 # -----------------------------------------------------------------------------
 # options and the config they make
@@ -100,7 +103,7 @@ class StopOnSignal:
         self.stop = threading.Event()
         self.code = 0  # the exit status of a stopped run: the first cause's
         self.closing = ""  # one line to print once the run is over, saying why it stopped (not a signal)
-        self.trainer = None
+        self.trainer: Trainer | None = None
         self.quiet = False  # ranks other than 0 of a distributed run print nothing
         for name in STOP_SIGNALS:
             if hasattr(signal, name):

@@ -5,7 +5,7 @@ Stdlib only: the CLI, the engine and the TUI all build these, and checkpoints st
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 MODEL_KINDS = ("rnn", "lstm", "gru")
@@ -42,6 +42,8 @@ class Limit:
         if self.integer:
             if self.hi is None:
                 return f"a whole number >= {self.lo:g}" if self.lo is not None else "a whole number"
+            if self.lo is None:
+                return f"a whole number <= {self.hi:g}"
             return f"a whole number {int(self.lo)}-{int(self.hi)}"
         if self.lo is not None and self.hi is not None:
             return f"a number in {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}{')' if self.hi_open else ']'}"
@@ -127,7 +129,7 @@ def default(name: str) -> Any:
     for cls in (ModelConfig, TrainConfig):
         for f in fields(cls):
             if f.name == name and f.name != "model":
-                return f.default if f.default is not MISSING else f.default_factory()
+                return f.default_factory() if callable(f.default_factory) else f.default
     raise KeyError(name)
 
 

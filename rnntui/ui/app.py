@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on
 from textual.app import App
@@ -30,6 +30,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from rnntui.core.config import TrainConfig
@@ -61,8 +62,9 @@ WATCH_POLL_S = 0.5  # a watched run's log is read this often
 class ScreenCommands(Provider):
     """The command palette lists every described key binding of the current screen and the app."""
 
-    def _commands(self) -> list[tuple[str, object]]:
-        seen, out = set(), []
+    def _commands(self) -> list[tuple[str, Callable[[], object]]]:
+        seen: set[str] = set()
+        out: list[tuple[str, Callable[[], object]]] = []
         for active in self.screen.active_bindings.values():
             b = active.binding
             if b.description and b.action not in seen and not b.system and b.action != "command_palette":
@@ -115,7 +117,7 @@ class RnntuiApp(App[int]):
         self.watch_dir = watch  # a run folder to follow from the start (rnntui watch)
         self.shutdown = Shutdown(lambda: self.session, self.on_stop_signal)  # SIGTERM, a closed terminal
         self._nothing = RunState()  # what the dashboard knows when it shows no run
-        self._watch_timer = None  # polls a watched run's log, once one is shown
+        self._watch_timer: Timer | None = None  # polls a watched run's log, once one is shown
         self._watch_polling = False  # a poll is still reading (a slow disk): the next tick skips
 
     def on_mount(self) -> None:
@@ -123,11 +125,11 @@ class RnntuiApp(App[int]):
             self.load_for_inspect(self.inspect_checkpoint)
         else:
             pushed = self.push_screen(SetupScreen(self.corpus, self.checkpoint))
-            if self.watch_dir:  # once the setup screen is mounted, the dashboard replaces it
+            if watch_dir := self.watch_dir:  # once the setup screen is mounted, the dashboard replaces it
 
                 async def watch_when_ready() -> None:
                     await pushed
-                    self.open_run(self.watch_dir, live=True)
+                    self.open_run(watch_dir, live=True)
 
                 self.run_worker(watch_when_ready(), group="watch-start")
         self.shutdown.install(headless=self.is_headless)
@@ -179,7 +181,7 @@ class RnntuiApp(App[int]):
         session = TrainSession(cfg, resume, self.trainer_factory)
         self.session, self.view = session, None
         self.last_cfg = cfg  # `n` (new run) brings the setup screen back with these settings
-        post = lambda event: self.post_message(EngineEvent(event))  # noqa: E731  (thread-safe)
+        post = lambda event: self.post_message(EngineEvent(event))  # thread-safe
         session.worker = self.run_worker(partial(session.run, post), thread=True, group="train", name="train",
                                          exit_on_error=False)
         if isinstance(self.screen, TrainScreen):  # `s` on the dashboard: the new run, on the same screen
@@ -224,13 +226,13 @@ class RnntuiApp(App[int]):
             self.action_setup()
 
     def action_pause(self) -> None:
-        if self.running:
+        if self.session is not None and self.session.running:
             self.session.toggle_pause()
         else:
             self.notify("not training", timeout=2)
 
     def action_stop(self) -> None:
-        if self.running:
+        if self.session is not None and self.session.running:
             self.session.stop.set()
             self.notify("stopping after this step (latest.pt is saved)", timeout=3)
         elif self.view is not None and self.view.alive():
@@ -425,7 +427,7 @@ class RnntuiApp(App[int]):
         Weights are never copied on the UI thread: the panel calls its source in a worker."""
         session = self.session
         live = not from_ckpt and isinstance(session, TrainSession) and session.live
-        if live:
+        if live and isinstance(session, TrainSession) and session.state.started is not None:  # live says both
             source = (session.snapshot, session.state.started.vocab,
                       "live weights: each Generate copies the current step")
         elif self.ckpt is not None:
@@ -449,7 +451,7 @@ class RnntuiApp(App[int]):
     def open_inspect(self, ckpt: dict | None = None, text: str | None = None) -> None:
         from rnntui.ui.screens.inspect import InspectScreen  # the inspector pulls in its own widgets
 
-        source = ckpt
+        source: dict | Callable[[], Any] | None = ckpt
         if source is None and isinstance(self.session, TrainSession) and self.session.trainer is not None:
             # live weights: copied inside the inspector's worker, never on the UI thread under the
             # trainer's lock (a large model on a GPU would freeze the screen)
@@ -488,7 +490,7 @@ class RnntuiApp(App[int]):
             return
         session = ExperimentSession(name, cfgs, self.trainer_factory)
         self.session, self.view = session, None
-        post = lambda i, event: self.post_message(ExperimentEvent(i, event))  # noqa: E731  (thread-safe)
+        post = lambda i, event: self.post_message(ExperimentEvent(i, event))  # thread-safe
         session.worker = self.run_worker(partial(session.run, post), thread=True, group="train",
                                          name="experiment", exit_on_error=False)
         self.show_experiment(session)
@@ -610,9 +612,11 @@ class RnntuiApp(App[int]):
     async def stop_and_exit(self, code: int = 0) -> None:
         """Stop the run, wait for the worker (the engine validates and writes latest.pt), then exit."""
         self.notify("stopping: validating and saving latest.pt…", timeout=60)
-        self.session.halt()
+        session = self.session
+        assert session is not None and session.worker is not None  # called while a run is going
+        session.halt()
         try:
-            await self.session.worker.wait()
+            await session.worker.wait()
         except WorkerFailed:
             pass  # already reported by on_worker_state_changed
         self.exit(code)

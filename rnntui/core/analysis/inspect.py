@@ -134,27 +134,30 @@ def inspect_model(model: CharModel, vocab: Vocab, text: str, window: int = WINDO
             h_prev = state[0] if isinstance(state, tuple) else state  # (L, 1, H) state before step s
             c_prev = state[1] if isinstance(state, tuple) else None
             u = unroll(model, x_all[s:e].unsqueeze(0), state, record_gates=True)
+            gates = u.gates or {}  # each (L, 1, W, H); none for a plain RNN (its pre_x, pre_h instead)
             for layer in range(L):
                 hs = torch.stack(u.hs[layer], dim=1)[0]  # (W, H)
                 h_all[layer, s:e] = hs.numpy()
                 before_h = torch.cat([h_prev[layer], hs[:-1]])  # (W, H) h_{t-1}
                 if cfg.kind == "rnn":
+                    assert u.pre_x is not None and u.pre_h is not None and px_all is not None and ph_all is not None
                     px, ph = u.pre_x[layer, 0], u.pre_h[layer, 0]  # (W, H)
                     px_all[layer, s:e], ph_all[layer, s:e] = px.numpy(), ph.numpy()
                     inp, rec = px, ph
                 elif cfg.kind == "lstm":
+                    assert u.cs is not None and c_all is not None and c_prev is not None
                     cs = torch.stack(u.cs[layer], dim=1)[0]  # (W, H)
                     c_all[layer, s:e] = cs.numpy()
                     before_c = torch.cat([c_prev[layer], cs[:-1]])  # (W, H) c_{t-1}
-                    inp = u.gates["i"][layer, 0] * u.gates["g"][layer, 0]
-                    rec = u.gates["f"][layer, 0] * before_c
+                    inp = gates["i"][layer, 0] * gates["g"][layer, 0]
+                    rec = gates["f"][layer, 0] * before_c
                 else:
-                    z = u.gates["z"][layer, 0]
-                    inp, rec = (1 - z) * u.gates["n"][layer, 0], z * before_h
+                    z = gates["z"][layer, 0]
+                    inp, rec = (1 - z) * gates["n"][layer, 0], z * before_h
                 from_input[layer, s:e] = inp.norm(dim=-1).numpy()
                 from_state[layer, s:e] = rec.norm(dim=-1).numpy()
                 for g in gnames:
-                    v = u.gates[g][layer, 0]  # (W, H)
+                    v = gates[g][layer, 0]  # (W, H)
                     gate_mean[g][layer, s:e] = v.mean(dim=-1).numpy()
                     gate_low[g][layer] += (v < LOW).sum(dim=0).numpy()
                     gate_high[g][layer] += (v > HIGH).sum(dim=0).numpy()

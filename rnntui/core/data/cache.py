@@ -39,7 +39,7 @@ def _crc(chars: str, ids: np.ndarray) -> int:
     """CRC-32 of the vocabulary and the ids together: a sidecar that does not belong to its .npy fails."""
     crc, step = zlib.crc32(chars.encode("utf-8", "surrogatepass")), 1 << 24
     for s in range(0, len(ids), step):  # in slices, so a memory-mapped array is never copied whole
-        crc = zlib.crc32(memoryview(np.ascontiguousarray(ids[s : s + step])).cast("B"), crc)
+        crc = zlib.crc32(np.ascontiguousarray(ids[s : s + step]).data.cast("B"), crc)
     return crc
 
 
@@ -63,7 +63,7 @@ def load(key: FileKey) -> tuple[str, np.ndarray] | None:
         if ids.shape != (n,) or ids.dtype != dtype or _crc(chars, ids) != crc:
             return None
         return chars, ids
-    except Exception:  # noqa: BLE001 - any unreadable or malformed entry is simply not used
+    except Exception:  # any unreadable or malformed entry is simply not used
         return None
 
 
@@ -77,7 +77,7 @@ def _write_npy(f, ids: np.ndarray) -> None:
     np.lib.format.write_array_header_1_0(f, np.lib.format.header_data_from_array_1_0(ids))
     step = 1 << 24
     for s in range(0, len(ids), step):
-        f.write(memoryview(np.ascontiguousarray(ids[s : s + step])).cast("B"))
+        f.write(np.ascontiguousarray(ids[s : s + step]).data.cast("B"))
 
 
 def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:

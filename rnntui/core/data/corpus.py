@@ -23,17 +23,8 @@ from rnntui.core.data.read import (CorpusError, Progress, changed, check_memory,
                                      pieces)
 
 __all__ = ["CorpusError", "Vocab", "Corpus", "CorpusInfo", "read_text", "corpus_from_text", "corpus_fingerprint",
-           "load_corpus", "load_with_progress", "corpus_info", "check_windows", "bits_per_char", "Streams"]
-from rnntui.core.units import bits_per_char, unknown_chars  # noqa: F401 (bits_per_char: re-exported)
-
-
-def __getattr__(name: str):
-    # `Streams` moved to rnntui.core.data.streams (it needs torch); imported only when asked for by this name
-    if name == "Streams":
-        from rnntui.core.data.streams import Streams
-
-        return Streams
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+           "load_corpus", "load_with_progress", "corpus_info", "check_windows", "bits_per_char"]
+from rnntui.core.units import bits_per_char, unknown_chars  # bits_per_char: re-exported
 
 
 # -----------------------------------------------------------------------------

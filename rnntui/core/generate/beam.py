@@ -207,13 +207,14 @@ def _finish(vocab: Vocab, trail: Trail, done: list[tuple[float, int, int, int, f
     """Rank the ended and the live beams as Beam.rank_score does, then rebuild the texts of the best."""
     last = trail.steps - 1  # the live beams' last step (-1: none taken, the single empty beam)
     # (score, length, finished, end of the stored path (step, index), the ended beam's last (id, logp))
-    cands = [(s, step + 1, True, (step - 1, parent), (c, lp)) for s, step, parent, c, lp in done]
+    cands: list[tuple[float, int, bool, tuple[int, int], tuple[int, float] | None]] = [
+        (s, step + 1, True, (step - 1, parent), (c, lp)) for s, step, parent, c, lp in done]
     cands += [(float(s), last + 1, False, (last, j), None) for j, s in enumerate(scores.tolist())]
     # sorted() is stable: equal scores keep their order (ended beams first, each group in its own order)
     cands = sorted(cands, key=lambda b: -(b[0] / max(1, b[1]) if length_norm else b[0]))[:width]
     ids, logps = trail.walk([c[3] for c in cands])
     beams = []
-    for (s, n, finished, (step, _), tail), row_ids, row_lps in zip(cands, ids, logps):
+    for (s, _n, finished, (step, _), tail), row_ids, row_lps in zip(cands, ids, logps):
         text_ids, lps = row_ids[: step + 1].tolist(), row_lps[: step + 1].tolist()
         if tail is not None:
             text_ids.append(tail[0])

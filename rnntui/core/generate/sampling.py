@@ -178,6 +178,7 @@ class Sampler:
                 sig *= 0.5
                 sig += 0.5
                 i, f, o, g = pre[:H], pre[H : 2 * H], pre[2 * H : 3 * H], pre[3 * H :]
+                assert state.cs is not None  # an LSTM's state has its cells
                 c = state.cs[l]
                 c *= f
                 i *= g
@@ -201,7 +202,8 @@ class Sampler:
         logits += self._head_b
         return logits
 
-    def step_batch(self, hs: np.ndarray, cs: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
+    def step_batch(self, hs: np.ndarray, cs: np.ndarray | None,
+                   ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Feed one character to each of B streams at once (beam search); returns new (hs, cs) and logits.
 
         hs: (B, L*H), cs: (B, L, H) or None, ids: (B,). Inputs are not modified (beams get reordered
@@ -224,6 +226,7 @@ class Sampler:
                 t = np.tanh(pre)
                 sig = t[:, : 3 * H] * 0.5 + 0.5
                 i, f, o, g = sig[:, :H], sig[:, H : 2 * H], sig[:, 2 * H :], t[:, 3 * H :]
+                assert cs is not None  # an LSTM's beams carry their cells
                 cs[:, l] = f * cs[:, l] + i * g
                 h[:] = o * np.tanh(cs[:, l])
             else:

@@ -8,6 +8,7 @@ a copy of the state and of the RNG, so undo returns to exactly where the stream 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class StepView:
 @dataclass(frozen=True)
 class _Saved:
     state: SamplerState  # copy of the stream before the step
-    rng: dict  # the RNG's bit-generator state before the step's draw
+    rng: Mapping[str, Any]  # the RNG's bit-generator state before the step's draw
     proposal: int  # the proposal shown before the step
 
 
@@ -83,7 +84,7 @@ class Stepper:
         self.probs: list[float] = []  # the model's probability (T 1) of each generated character
         self._undo: list[_Saved] = []
         self.temperature, self.top_k = 1.0, 0
-        self._rng_before: dict = self.rng.bit_generator.state  # for re-drawing when settings change
+        self._rng_before: Mapping[str, Any] = self.rng.bit_generator.state  # for re-drawing when settings change
         self.proposal = 0
         self.set_sampling(temperature, top_k)
 

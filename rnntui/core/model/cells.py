@@ -108,7 +108,9 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
     h0 = state[0] if isinstance(state, tuple) else state
     c0 = state[1] if isinstance(state, tuple) else None
     inp = model.embed(x)  # (B, T, E)
-    hs, cs, gates = [], ([] if cfg.kind == "lstm" else None), {}
+    hs: list[list[torch.Tensor]] = []
+    cs: list[list[torch.Tensor]] | None = [] if cfg.kind == "lstm" else None
+    gates: dict[str, list[torch.Tensor]] = {}
     pre_x_all, pre_h_all = [], []
     finals_h, finals_c = [], []
     for layer in range(L):
@@ -116,7 +118,8 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
         xw = inp @ w_ih.t() + b_ih  # (B, T, G*H): input projections for all steps at once
         h = h0[layer]
         c = c0[layer] if c0 is not None else None
-        h_list, c_list, g_rec = [], [], {}
+        h_list, c_list = [], []
+        g_rec: dict[str, list[torch.Tensor]] = {}
         for t in range(T):
             hw = h @ w_hh.t() + b_hh  # (B, G*H)
             if cfg.kind == "rnn":
@@ -127,6 +130,7 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
             elif cfg.kind == "lstm":
                 i, f, g, o = (xw[:, t] + hw).chunk(4, dim=-1)
                 i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+                assert c is not None  # an LSTM's state always has its cell
                 c = f * c + i * g
                 h = o * torch.tanh(c)
                 if record_gates:
@@ -151,8 +155,8 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
         finals_h.append(h)
         if c is not None:
             finals_c.append(c)
-        for k, v in g_rec.items():
-            stacked = torch.stack(v, dim=1)  # (B, T, H)
+        for k, per_step in g_rec.items():
+            stacked = torch.stack(per_step, dim=1)  # (B, T, H)
             if k == "pre_x":
                 pre_x_all.append(stacked)
             elif k == "pre_h":
@@ -161,9 +165,8 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
                 gates.setdefault(k, []).append(stacked)
         inp = torch.stack(h_list, dim=1)  # (B, T, H) feeds the next layer
     logits = model.head(inp)  # (B, T, V)
-    final: State = torch.stack(finals_h)
-    if cfg.kind == "lstm":
-        final = (final, torch.stack(finals_c))
+    h_final = torch.stack(finals_h)
+    final: State = (h_final, torch.stack(finals_c)) if cfg.kind == "lstm" else h_final
     return Unrolled(
         logits=logits, hs=hs, cs=cs,
         gates={k: torch.stack(v) for k, v in gates.items()} if record_gates and gates else None,

@@ -1,6 +1,8 @@
 """Device choice: auto picks CUDA, then Apple MPS, then the CPU."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from rnntui.core.config import DEVICES, RnntuiError
@@ -45,6 +47,6 @@ def native_bf16(device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
-        caps = getattr(torch.cpu, "get_capabilities", dict)()  # torch >= 2.8
+        caps: dict[str, Any] = getattr(torch.cpu, "get_capabilities", dict)()  # torch >= 2.8
         return bool(caps.get("avx512_bf16") or caps.get("amx_bf16"))
     return False

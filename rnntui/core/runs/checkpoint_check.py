@@ -13,7 +13,7 @@ its shapes: a config too large for the machine is refused without building anyth
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -58,8 +58,9 @@ def check_checkpoint(d: dict[str, Any], fits: bool = True, available: int | None
             raise FieldError(f"val_history[{i}] must be a [step, loss] pair, not {fv.show(p)}")
         fv.whole(p[0], f"val_history[{i}] step")
         fv.number(p[1], f"val_history[{i}] loss")
-    checks = {"best_val_loss": fv.number, "corpus": fv.text, "corpus_fingerprint": fv.text, "plan_start": fv.whole,
-              "chars_seen": fv.whole, "n_params": fv.whole}
+    checks: dict[str, Callable[..., object]] = {
+        "best_val_loss": fv.number, "corpus": fv.text, "corpus_fingerprint": fv.text, "plan_start": fv.whole,
+        "chars_seen": fv.whole, "n_params": fv.whole}
     for name, check in checks.items():
         fv.maybe(check, d.get(name), name)
     fv.maybe(fv.whole, d.get("plan_steps"), "plan_steps", lo=1)

@@ -145,7 +145,7 @@ def remove_stale_temps(folder: Path, pattern: str = ".*.tmp*") -> list[Path]:
     return removed
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """write() into a temp file beside `path`, fsync, rename over it, fsync the folder: a crash leaves
     the old file or the new one, never half of one. Errors propagate; the temp file is always removed."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")

@@ -116,6 +116,7 @@ def summary_of(path: str | os.PathLike) -> RunSummary | None:
     except RunDirError as e:
         info, problem = None, str(e)
     problem = problem or unusable(run.metrics, appended=True) or unusable(run.latest) or unusable(run.best)
+    row: RunSummary | None
     if info is not None:
         row = _from_info(run, info)
     else:

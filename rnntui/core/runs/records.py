@@ -22,7 +22,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, overload
 
 import numpy as np
 
@@ -53,6 +53,10 @@ def _curves(a: np.ndarray) -> list[list[float | None]]:
 # event -> record
 
 
+@overload
+def to_record(event: ev.StepMetrics | ev.EvalMetrics) -> dict[str, Any]: ...  # always kept
+@overload
+def to_record(event: ev.Event) -> dict[str, Any] | None: ...
 def to_record(event: ev.Event) -> dict[str, Any] | None:
     """The log record of an engine event, or None for events the log does not keep."""
     if isinstance(event, ev.StepMetrics):
@@ -138,7 +142,8 @@ class MetricsLog:
             return
         if isinstance(event, ev.StepMetrics):
             self._elapsed = event.elapsed_s
-        if rec["type"] == "probe" and self.thinner is not None and not self.thinner.keep(event.step, self._elapsed):
+        if isinstance(event, ev.ProbeSnapshot) and self.thinner is not None \
+                and not self.thinner.keep(event.step, self._elapsed):
             return
         try:
             self._f.write(json.dumps(rec) + "\n")

@@ -126,7 +126,8 @@ class Trainer:
                 raise CheckpointError(
                     f"{self.resume}: trained on {ckpt.corpus!r}, and {self.cfg.corpus!r} is other text; "
                     "use --force-corpus to continue on it anyway")
-        if ckpt is not None and RunDir.of_checkpoint(self.resume).path == run.path.resolve():
+        if ckpt is not None and self.resume is not None \
+                and RunDir.of_checkpoint(self.resume).path == run.path.resolve():
             run, self._run_lock, notice = resume_run_dir(run, self.resume, self._resume_id, ckpt.config.run_name,
                                                          ckpt.corpus_fingerprint)
         else:
@@ -155,7 +156,7 @@ class Trainer:
     def _train(self, run: RunDir | None, ckpt: Checkpoint | None, corpus: Corpus, fingerprint: str,
                stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
         forced = ckpt is not None and ckpt.corpus_fingerprint not in ("", fingerprint)
-        if forced:  # other text: its losses are not comparable with the old best
+        if forced and ckpt is not None:  # other text: its losses are not comparable with the old best
             ckpt = replace(ckpt, best_val_loss=None, val_history=[])
         loop = TrainLoop(self.cfg, corpus, self.device, run, self._lock, self.dist, fingerprint, ckpt)
         self.notice = "; ".join(n for n in [self.notice, *loop.notes] if n)

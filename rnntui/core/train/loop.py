@@ -29,7 +29,7 @@ from rnntui.core.analysis.probes import gradient_flow, hidden_states, probe_text
 from rnntui.core.config import TrainConfig
 from rnntui.core.data.corpus import Corpus
 from rnntui.core.generate.sampling import Sampler
-from rnntui.core.model.cells import detach_state, loss_fn, map_state
+from rnntui.core.model.cells import State, detach_state, loss_fn, map_state
 from rnntui.core.runs.checkpoints import Checkpoint, save_checkpoint
 from rnntui.core.runs.folder import RunDir
 from rnntui.core.train.distributed import Dist
@@ -64,7 +64,9 @@ class TrainLoop(TrainState):
         self.gn_acc = torch.zeros((), device=device)
         self.n_acc = 0
         self.train_loss: float | None = None
-        self.x = self.y = self.state_in = None  # the last window, for the probes
+        self.x: torch.Tensor | None = None  # the last window (B, T) and the state it began with, for the probes
+        self.y: torch.Tensor | None = None
+        self.state_in: State | None = None
         self.probe_s = 0.0
         self.last_probe = self.last_sample = -math.inf
         self.last_probe_step = -(10**9)
@@ -173,7 +175,7 @@ class TrainLoop(TrainState):
         el = self.elapsed()
         b = self.budget
         if b.total_steps is not None:
-            eta = (b.total_steps - self.step) * self.global_batch * self.cfg.seq_len / max(cps, 1e-9)
+            eta: float | None = (b.total_steps - self.step) * self.global_batch * self.cfg.seq_len / max(cps, 1e-9)
         else:
             eta = max(0.0, b.seconds - el) if b.seconds is not None else None
         return ev.StepMetrics(self.step, self.step / self.train.windows, train_loss, self.lr, grad_norm, cps, el,
@@ -253,6 +255,7 @@ class TrainLoop(TrainState):
     def probe(self) -> ev.ProbeSnapshot:
         t = time.perf_counter()
         self.last_probe, self.last_probe_step = t, self.step
+        assert self.x is not None and self.y is not None  # a probe follows a step
         n = min(PROBE_STREAMS, self.x.size(0))
         st = None if self.state_in is None else map_state(lambda s: s[:, :n], self.state_in)
         g_total, g_last = gradient_flow(self.model, self.x[:n], self.y[:n], st)

@@ -24,7 +24,7 @@ import torch
 from rnntui.core.config import TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Corpus
 from rnntui.core.data.streams import Streams
-from rnntui.core.model.cells import CharModel, map_state
+from rnntui.core.model.cells import CharModel, State, map_state
 from rnntui.core.runs.checkpoints import FORMAT, VERSION, Checkpoint
 from rnntui.core.train.distributed import Dist, gather_rngs, gather_streams, rank_rng, rank_slice, rank_streams
 from rnntui.core.train.history import History
@@ -71,7 +71,8 @@ class TrainState:
             (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext)
         self.losses, self.grad_norms = History(), History()
         self.val_hist: list[tuple[int, float]] = []
-        self.step, self.best, self.state = 0, math.inf, None
+        self.step, self.best = 0, math.inf
+        self.state: State | None = None  # the streams' carried hidden state
         self.chars0, self.wall0 = 0, 0.0  # earlier invocations' totals
         self.start_step, self.at_start = 0, Progress(0, 0, 0.0, None)  # where this invocation began
         if ckpt is not None:
@@ -80,7 +81,9 @@ class TrainState:
             self.model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True)
         # what the ranks agreed on at the last log interval (single process: read live instead)
         self.agreed_s, self.agreed_stop, self.agreed_save = 0.0, False, False
-        self.shared_step, self.shared_state, self.shared_rngs = -1, None, []  # all ranks', gathered for a save
+        self.shared_step = -1  # all ranks' state and generators, gathered for a save:
+        self.shared_state: State | None = None
+        self.shared_rngs: list[dict[str, Any]] = []
         # clocks: the budget counts training time only, not pauses
         self.t0 = time.perf_counter()
         self.paused_s = 0.0
@@ -136,7 +139,7 @@ class TrainState:
             saved = [s.to(self.device) for s in ck.state]  # each (layers, streams of all ranks, H)
             if saved[0].size(1) == self.global_batch:  # same streams: take this rank's slice of them
                 mine = rank_streams(self.dist, saved, self.train.batch)
-                self.state = tuple(mine) if len(mine) == 2 else mine[0]
+                self.state = (mine[0], mine[1]) if len(mine) == 2 else mine[0]
             else:  # other streams (another --batch-size or world size): they start afresh
                 self.notes.append(
                     f"the checkpoint carried the state of {saved[0].size(1)} streams and this run has "

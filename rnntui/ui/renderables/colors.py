@@ -32,7 +32,7 @@ def level_rgb(level: int, levels: int = LEVELS, ramp: Ramp = DEFAULT_RAMP) -> RG
     f = 2.0 * level / (levels - 1) - 1.0  # -1 .. +1
     end = pos if f >= 0 else neg
     a = abs(f) ** 0.8  # a slight lift so small activations are already visible against the middle
-    return tuple(round(m + (e - m) * a) for m, e in zip(mid, end))  # type: ignore[return-value]
+    return tuple(round(m + (e - m) * a) for m, e in zip(mid, end))
 
 
 def _contrast_fg(rgb: tuple[int, int, int]) -> Color:

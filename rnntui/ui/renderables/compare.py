@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -119,9 +119,10 @@ class FinalTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
-        for name, justify in (("run", "left"), ("cell", "left"), ("steps", "right"), ("chars", "right"),
-                              ("wall", "right"), ("val", "right"), ("bpc", "right"), ("best", "right"),
-                              ("chars/s", "right")):
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("run", "left"), ("cell", "left"), ("steps", "right"), ("chars", "right"), ("wall", "right"),
+            ("val", "right"), ("bpc", "right"), ("best", "right"), ("chars/s", "right"))
+        for name, justify in columns:
             table.add_column(name, justify=justify, no_wrap=True)
         for k in self.kept_at:
             table.add_column(f"kept@{k}", justify="right", no_wrap=True)

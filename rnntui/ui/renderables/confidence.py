@@ -6,6 +6,7 @@ marks can be on at once.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from rich.style import Style
@@ -29,7 +30,7 @@ COPIED = "underline"  # style added to copied spans
 
 def band(p: float) -> int:
     """The band index of a probability (NaN, unknown: the middle band)."""
-    if not p == p:  # NaN
+    if math.isnan(p):
         return 2
     for i, (hi, _, _) in enumerate(BANDS):
         if p < hi:
@@ -82,7 +83,5 @@ def legend(copy_marks: bool = False, styles: Sequence[Style | str] = BAND_STYLES
 
 def bits_per_char(probs: Sequence[float]) -> float | None:
     """-mean log2 p over the characters: the text's cost under the model (None: no probabilities)."""
-    import math
-
-    ps = [p for p in probs if p == p and p > 0]
+    ps = [p for p in probs if not math.isnan(p) and p > 0]
     return -sum(math.log2(p) for p in ps) / len(ps) if ps else None

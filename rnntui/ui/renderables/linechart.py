@@ -177,8 +177,8 @@ class LineChart:
                 head.append(" " + self.right_label, DIM)
             lines.append(list(head.render(console, end="")))
         for r in range(rows):
-            label = left.get(r)
-            line = [Segment((label or "").rjust(lw) + ("┤" if label else "│"), DIM)]
+            tick = left.get(r)
+            line = [Segment((tick or "").rjust(lw) + ("┤" if tick else "│"), DIM)]
             line += style_runs("".join(map(chr, cp[r])), owner[r], styles)
             if rw:
                 label, style = right.get(r, ("", DIM))
@@ -221,7 +221,7 @@ def ema(y: np.ndarray, smoothing: float) -> np.ndarray:
         return y.astype(np.float64)
     L = max(1, min(1024, int(200 / -math.log10(w))))
     n_chunks = -(-len(v) // L)
-    s = np.zeros(n_chunks * L)
+    s: np.ndarray = np.zeros(n_chunks * L)
     s[: len(v)] = v
     s = s.reshape(n_chunks, L)  # (chunks, L), zero padded at the end
     pw = w ** np.arange(L)  # (L,)
@@ -304,7 +304,7 @@ class NormChart(LineChart):
     def __init__(self, steps: np.ndarray, norms: np.ndarray, clip: float, height: int = 6, *,
                  norm_style: Style | str = NORM_STYLE, clip_style: Style | str = CLIP_STYLE) -> None:
         norms = np.asarray(norms, dtype=np.float64).ravel()
-        hlines = ()
+        hlines: tuple[HLine, ...] = ()
         legend = Text()
         last = _last(norms)
         if last is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from rich.console import RenderableType
@@ -76,7 +76,7 @@ class CompareScreen(Screen):
         Binding("x", "app.stop", "Stop", show=False),
     ]
 
-    def __init__(self, paths: list[Path] | Callable[[], list[Path]], title: str = "compare",
+    def __init__(self, paths: Sequence[str | Path] | Callable[[], Sequence[str | Path]], title: str = "compare",
                  status: Callable[[], str] | None = None) -> None:
         super().__init__()
         self.source = paths if callable(paths) else (lambda p=list(paths): p)  # the runs, perhaps growing

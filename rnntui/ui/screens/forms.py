@@ -2,7 +2,7 @@
 (rnntui.core.config.LIMITS, the same table config.validate() reads), and a check of a whole form."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Literal
 
 from textual.screen import Screen
 from textual.validation import ValidationResult, Validator
@@ -35,12 +35,12 @@ class WithinLimits(Validator):
 
 
 def limit_field(name: str, label: str, optional: bool = False,
-                said: str | None = None) -> tuple[str, list[Validator], str]:
+                said: str | None = None) -> tuple[str, list[Validator], Literal["integer", "number"]]:
     """(label, validators, Input type) for a numeric setting of ModelConfig or TrainConfig.
 
     said: how the failure message names the field, when the label reads badly alone ("or minutes").
     """
-    kind = "integer" if LIMITS[name].integer else "number"
+    kind: Literal["integer", "number"] = "integer" if LIMITS[name].integer else "number"
     return label, [WithinLimits(name, said or label, optional)], kind
 
 

@@ -218,6 +218,11 @@ class InspectScreen(Screen):
 
     # ---- turning choices into a View ----------------------------------------------------------------
 
+    def _shown(self) -> View:
+        """The view on screen; asked for only once the worker is done (the actions check self.view)."""
+        assert self.view is not None
+        return self.view
+
     def _show(self, view: View) -> None:
         if self.influence.wanted != view.cursor:
             self._want_influence(view.cursor)
@@ -227,7 +232,7 @@ class InspectScreen(Screen):
 
     def _rerank(self, select_top: bool = False) -> None:
         """Recompute the unit order for the current sort, layer and state."""
-        v = self.view
+        v = self._shown()
         sort = "variance" if self.sort == "feature" and not self.found else self.sort
         try:
             order, scores, label = unit_ranking(v, sort, self.feature, self.pattern)
@@ -271,7 +276,7 @@ class InspectScreen(Screen):
     # ---- actions: units -------------------------------------------------------------------------------
 
     def _select_rank(self, k: int) -> None:
-        v = self.view
+        v = self._shown()
         k = max(0, min(k, len(v.order) - 1))
         self._show(replace(v, unit=int(v.order[k])))
 
@@ -352,10 +357,11 @@ class InspectScreen(Screen):
     def on_ask_line_answered(self, msg: AskLine.Answered) -> None:
         value = msg.value
         if msg.what == "unit":
-            if not value.isdigit() or int(value) >= self.view.ins.hidden:
-                self.notify(f"no unit {value!r}: 0-{self.view.ins.hidden - 1}", severity="warning")
+            view = self._shown()  # the line asks only while a view is shown
+            if not value.isdigit() or int(value) >= view.ins.hidden:
+                self.notify(f"no unit {value!r}: 0-{view.ins.hidden - 1}", severity="warning")
                 return
-            self._show(replace(self.view, unit=int(value)))
+            self._show(replace(view, unit=int(value)))
         elif msg.what == "regex" and value:
             try:
                 re.compile(value)

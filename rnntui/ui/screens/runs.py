@@ -8,6 +8,7 @@ Opening, continuing, generating and inspecting are the app's to do: the screen p
 from __future__ import annotations
 
 import time
+from typing import Any, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label, Static
+from textual.widgets.data_table import ColumnKey
 
 from rnntui.core.config import RnntuiError
 from rnntui.core.runs.placement import delete_run
@@ -30,7 +32,7 @@ from rnntui.ui.widgets.header import AppHeader
 RELOAD_S = 3.0  # the folder is re-read this often (run.json files only: cheap)
 MAX_MARKED = 6
 # column key -> (header, sort key); the same columns as `rnntui runs`
-COLUMNS: dict[str, tuple[str, object]] = {
+COLUMNS: dict[str, tuple[str, Callable[[RunSummary, set[str]], Any]]] = {
     "mark": ("", lambda s, m: (str(s.path) not in m,)),
     "name": ("name", lambda s, m: s.name.lower()),
     "cell": ("cell", lambda s, m: (s.model, s.layers, s.hidden)),
@@ -191,7 +193,7 @@ class RunsScreen(Screen):
         arrow = "▼" if self.reverse else "▲"
         for key, (header, _) in COLUMNS.items():
             label = f"{header}{arrow}" if key == self.sort_key else header
-            table.columns[key].label = Text(label)  # the sorted column carries the arrow
+            table.columns[ColumnKey(key)].label = Text(label)  # the sorted column carries the arrow
         running = sum(s.state == "running" for s in self.summaries)
         info = (f"{len(self.summaries)} run{'s' if len(self.summaries) != 1 else ''} in {self.root}" + (f" · {running} running" if running else "")
                 + (f" · {len(self.marked)} marked for compare (c)" if self.marked else " · space marks runs to compare")

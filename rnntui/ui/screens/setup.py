@@ -146,7 +146,7 @@ class SetupScreen(Screen):
         # clears the path, or a file named on the command line would be dropped before the user sees it.
         if event.value == self.builtin_shown:
             return
-        self.builtin_shown = event.value
+        self.builtin_shown = str(event.value)  # allow_blank=False: always a corpus's name
         self.query_one("#corpus-path", Input).value = ""
         self.load_corpus_info(self.corpus_name())
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -51,13 +52,13 @@ class GenPanelState:
     colour: bool = True  # colour characters by probability
     last_seed: int | None = None  # the seed the last run used: the same seed again draws a new one
 
-    def get(self, key: str) -> object:
+    def get(self, key: str) -> Any:  # a control's value: its type is the control's
         """The value of a control (by its id): a generation setting or the panel's own."""
         if key == "beam_newline":  # the panel offers one stop text: the end of a line
             return self.gen.beam_stop == "\n"
         return getattr(self.gen, SETTING[key]) if key in SETTING else getattr(self, key)
 
-    def set(self, key: str, value: object) -> None:
+    def set(self, key: str, value: Any) -> None:
         if key == "beam_newline":
             self.gen = replace(self.gen, beam_stop="\n" if value else "")
         elif key in SETTING:
@@ -117,7 +118,8 @@ class GenControls(VerticalScroll):
 
     @on(Checkbox.Changed)
     def _check_changed(self, event: Checkbox.Changed) -> None:
-        self.state.set(event.checkbox.id, event.value)
+        if event.checkbox.id is not None:  # each of CHECKS has one
+            self.state.set(event.checkbox.id, event.value)
 
     @on(TemperatureSlider.Changed)
     def _temp_changed(self, event: TemperatureSlider.Changed) -> None:

@@ -61,6 +61,8 @@ class StepCandidates(Widget, can_focus=True):
 
     def set_sampling(self, temperature: float, top_k: int) -> None:
         """The screen's sampling settings, for the next proposal (a refused one is said, the old kept)."""
+        if self.stepper is None:  # not stepping: nothing to set
+            return
         try:
             self.stepper.set_sampling(temperature, top_k)
         except RnntuiError as e:

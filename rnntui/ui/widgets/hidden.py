@@ -33,9 +33,8 @@ def theme_ramp(widget: Widget) -> Ramp:
         colours = [widget.get_component_rich_style(name).bgcolor for name in RAMP_CLASSES]
     except (KeyError, AttributeError):  # a widget without the classes, or not mounted yet
         return DEFAULT_RAMP
-    if any(c is None for c in colours):
-        return DEFAULT_RAMP
-    return tuple(tuple(c.get_truecolor()) for c in colours)  # type: ignore[return-value]
+    rgbs = [(*c.get_truecolor(),) for c in colours if c is not None]  # plain (r, g, b) tuples
+    return (rgbs[0], rgbs[1], rgbs[2]) if len(rgbs) == len(RAMP_CLASSES) else DEFAULT_RAMP
 
 
 class HeatmapPanel(ProbePanel):
@@ -83,11 +82,17 @@ class HeatmapPanel(ProbePanel):
     def drawn_layer(self) -> int:
         """The layer drawn: the screen's choice, wrapped for the moment between a new probe with fewer layers
         and the screen's next choice (it wraps its choice on every redraw)."""
-        return self.layer_index % self.probe.hidden.shape[0]
+        return self.layer_index % self._shown().hidden.shape[0]
+
+    def _shown(self) -> ProbeSnapshot:
+        """The probe drawn; asked for only once one came (the callers check self.probe)."""
+        assert self.probe is not None
+        return self.probe
 
     def states(self) -> np.ndarray:
         """(T, H) the activations shown: h or c of the current layer."""
-        src = self.probe.cell if self.cell and self.probe.cell is not None else self.probe.hidden
+        probe = self._shown()
+        src = probe.cell if self.cell and probe.cell is not None else probe.hidden
         return src[self.drawn_layer()]
 
     def order(self) -> np.ndarray:
@@ -101,7 +106,7 @@ class HeatmapPanel(ProbePanel):
         order = self.order()
         # h is a tanh output in [-1, 1]; the LSTM's cell state is unbounded: scale by its largest |c|
         scale = 1.0 if not self.cell else max(1.0, float(np.abs(acts).max()))
-        return Heatmap(acts[:, order].T, self.probe.text, row_offset=self.row_offset,  # (H, T) in order
+        return Heatmap(acts[:, order].T, self._shown().text, row_offset=self.row_offset,  # (H, T) in order
                        col_offset=self.col_offset, row_labels=[str(u) for u in order], vmin=-scale, vmax=scale,
                        half=True, ramp=theme_ramp(self), order="" if self.order_by == "index" else self.order_by,
                        hints=False)  # the keys are in the subtitle

@@ -55,14 +55,14 @@ class ExperimentSession(Session):
 
     # ---- in the worker ---------------------------------------------------------------------------
 
-    def run(self, post: Callable[[int, Event], None]) -> None:
+    def run(self, post: Callable[[int, Event], object]) -> None:
         """Thread body: build every trainer, then step them round-robin until all have finished."""
         try:
             self._run(post)
         finally:
             self.done.set()
 
-    def _run(self, post: Callable[[int, Event], None]) -> None:
+    def _run(self, post: Callable[[int, Event], object]) -> None:
         gens: dict[int, Iterator[Event]] = {}
         for i, cfg in enumerate(self.cfgs):
             trainer = self.factory(cfg, resume=None)

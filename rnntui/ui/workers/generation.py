@@ -131,7 +131,7 @@ def _weights(source: Callable[[], dict | None]) -> dict:
     return ckpt
 
 
-def generate(post: Callable[[Message], None], source: Callable[[], dict | None], req: GenRequest, run: int,
+def generate(post: Callable[[Message], object], source: Callable[[], dict | None], req: GenRequest, run: int,
              stop: threading.Event, factory: SamplerFactory | None = None) -> None:
     """Build a sampler from a fresh snapshot and stream each pane in turn, in bounded chunks; measure each
     pane's novelty as it grows."""
@@ -258,7 +258,7 @@ def beam(post: Callable[[Message], None], source: Callable[[], dict | None], s: 
                                             b.bits_per_char) for b in beams)))
 
 
-def stepper(post: Callable[[Message], None], source: Callable[[], dict | None], s: GenerationSettings,
+def stepper(post: Callable[[Message], object], source: Callable[[], dict | None], s: GenerationSettings,
             run: int) -> None:
     from rnntui.core.generate.stepping import Stepper
 
@@ -267,7 +267,7 @@ def stepper(post: Callable[[Message], None], source: Callable[[], dict | None], 
     post(StepperReady(run, Stepper(real_sampler(ckpt), s.prime, s.temperature, s.top_k, s.seed)))
 
 
-def copy_check(post: Callable[[Message], None], origin: Origin, n: int, texts: list[str], run: int) -> None:
+def copy_check(post: Callable[[Message], object], origin: Origin, n: int, texts: list[str], run: int) -> None:
     """Build or load the corpus index (cached), then check each pane's text."""
     from rnntui.core.config import RnntuiError
     from rnntui.core.generate.copycheck import CopyIndex

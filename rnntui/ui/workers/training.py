@@ -67,7 +67,7 @@ class TrainSession(Session):
         """The run's trainer, once the worker has built it."""
         return self.trainers[0] if self.trainers else None
 
-    def run(self, post: Callable[[Event | Baselines], None]) -> None:
+    def run(self, post: Callable[[Event | Baselines], object]) -> None:
         """Thread body: build the trainer (torch loads here) and forward every event to the UI. Once the
         corpus is loaded, its n-gram baselines are computed beside the run (baselines_thread)."""
         try:

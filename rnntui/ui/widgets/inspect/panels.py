@@ -132,6 +132,7 @@ class AnatomyPanel(ViewWidget):
             out.append(bar(val / total, width) + "\n", style=style)
         sat = f"|h|>.9 {np.mean(np.abs(ins.h[L, :, u]) > 0.9):.0%} of steps"
         if ins.kind == "rnn":
+            assert ins.pre_x is not None and ins.pre_h is not None  # an RNN's inspection has them
             px, ph = float(ins.pre_x[L, t, u]), float(ins.pre_h[L, t, u])
             out.append(f"u{u}: tanh({px:+.2f} {ph:+.2f}) = tanh({px + ph:+.2f}) = {ins.h[L, t, u]:+.3f}\n")
             out.append(f"u{u} {sat}")

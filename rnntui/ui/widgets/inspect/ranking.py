@@ -41,6 +41,7 @@ def unit_ranking(v: View, sort: str, feature: str, pattern: str) -> tuple[np.nda
     ins, span = v.ins, v.selection
     feat = text_feature(ins.text, feature, pattern, span)[ins.pos_of]  # (T,) in step space
     if feature == "range":
+        assert span is not None  # text_feature refused a range without one
         scores = selection_scores(acts, feat > 0, v.threshold)
         label = f"match {span[0]}-{span[1] - 1} · threshold {v.threshold:.2f} (+/-)"
     else:

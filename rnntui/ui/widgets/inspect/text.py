@@ -40,7 +40,8 @@ def shown_char(ch: str) -> str:
 
 def row_starts(text: str, width: int) -> np.ndarray:
     """Start position of each display row: lines (with their newline) hard-wrapped at width chars."""
-    starts, pos = [], 0
+    starts: list[int] = []
+    pos = 0
     for line in text.split("\n"):
         end = min(pos + len(line) + 1, len(text))  # the newline ends its row
         if end <= pos:
@@ -78,8 +79,7 @@ class InspectText(ViewWidget):
         self.border_title = (f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
                              f"colour -{view.scale:.3g}..+{view.scale:.3g} · strip: surprise")
 
-    def _rows(self, width: int) -> np.ndarray:
-        text = self.view.ins.text
+    def _rows(self, text: str, width: int) -> np.ndarray:
         if self._layout is None or self._layout[:2] != (id(text), width):
             self._layout = (id(text), width, row_starts(text, width))
         return self._layout[2]
@@ -87,7 +87,7 @@ class InspectText(ViewWidget):
     def build(self, v: View) -> RenderableType:
         ins = v.ins
         width = max(8, self.content_size.width)
-        starts = self._rows(width)
+        starts = self._rows(ins.text, width)
         visible = max(1, self.content_size.height // 2)  # each text row has its strip row under it
         crow = int(np.searchsorted(starts, v.cursor, side="right")) - 1
         if crow < self.top:
