@@ -13,6 +13,7 @@ search's cost does not depend on what the weights say, only on the shapes, until
 Wall and CPU (process_time) seconds are both printed: on a shared machine the CPU time is the steadier.
 --old times the search as it was before back-pointers (kept in tests/test_beam.py as the tests' oracle).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,10 @@ def main() -> None:
     sampler = Sampler.from_model(model, vocab)
     stop = args.stop.replace("\\n", "\n").replace("\\t", "\t")
     cfg = model.cfg
-    print(f"model: {cfg.kind} {cfg.layers}x{cfg.hidden}, embed {cfg.embed}, vocab {len(vocab)}; "
-          f"width {args.width}" + (f", stop {stop!r}" if stop else "") + ("; the OLD search" if args.old else ""))
+    print(
+        f"model: {cfg.kind} {cfg.layers}x{cfg.hidden}, embed {cfg.embed}, vocab {len(vocab)}; "
+        f"width {args.width}" + (f", stop {stop!r}" if stop else "") + ("; the OLD search" if args.old else "")
+    )
     search(sampler, args.prime, args.width, 50, stop=stop)  # warm-up: first calls allocate
     print(f"{'chars':>8} {'wall s':>8} {'cpu s':>8} {'x prev':>7} {'chars/s':>9}  best beam")
     prev = None
@@ -60,8 +63,10 @@ def main() -> None:
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         ratio = f"{wall / prev:7.2f}" if prev else f"{'':>7}"
         best = beams[0]
-        print(f"{n:8,} {wall:8.2f} {cpu:8.2f} {ratio} {n / wall:9,.0f}  {len(best.text):,} chars, "
-              f"log-prob {best.logprob:.1f}" + (" (stopped)" if best.finished else ""))
+        print(
+            f"{n:8,} {wall:8.2f} {cpu:8.2f} {ratio} {n / wall:9,.0f}  {len(best.text):,} chars, "
+            f"log-prob {best.logprob:.1f}" + (" (stopped)" if best.finished else "")
+        )
         prev = wall
 
 

@@ -13,6 +13,7 @@ copied (one 2,000-char excerpt: the longest span is the whole text). CPU time (p
 beside wall time: on a shared, loaded machine it is the steadier of the two. (tracemalloc misses what
 libdivsufsort allocates in C: bench_novelty.py measures the suffix array's builds by RSS, and the curve.)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnntui.core.generate.copycheck import CopyIndex
 from rnntui.core.data.corpus import Vocab
+from rnntui.core.generate.copycheck import CopyIndex
 
 SHAKESPEARE = "/work/shared/corpora/tinyshakespeare.txt"
 
@@ -72,8 +73,10 @@ def bench(name: str, text: str, n: int) -> None:
     t_build = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"{name}: {len(text):,} chars, n={n}: encode {t_enc:.2f} s, index build {t_build:.2f} s, "
-          f"index {index.sa.nbytes / 2**20:,.1f} MiB, peak traced during build {peak / 2**20:,.1f} MiB")
+    print(
+        f"{name}: {len(text):,} chars, n={n}: encode {t_enc:.2f} s, index build {t_build:.2f} s, "
+        f"index {index.sa.nbytes / 2**20:,.1f} MiB, peak traced during build {peak / 2**20:,.1f} MiB"
+    )
     rng = np.random.default_rng(1)
     for label, q in queries(text, rng).items():
         index.check(q)  # warm
@@ -83,9 +86,11 @@ def bench(name: str, text: str, n: int) -> None:
             r = index.check(q)
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-        print(f"  check 2,000 chars, {label:>11}: wall median {statistics.median(times) * 1e3:6.2f} ms, "
-              f"max {max(times) * 1e3:6.2f} ms, CPU median {statistics.median(cpu) * 1e3:6.2f} ms  "
-              f"(copied {r.share:.0%}, longest {r.longest:,})")
+        print(
+            f"  check 2,000 chars, {label:>11}: wall median {statistics.median(times) * 1e3:6.2f} ms, "
+            f"max {max(times) * 1e3:6.2f} ms, CPU median {statistics.median(cpu) * 1e3:6.2f} ms  "
+            f"(copied {r.share:.0%}, longest {r.longest:,})"
+        )
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ feeds every ProbeSnapshot to a HorizonSmoother, and prints the horizon per cell 
 CPU timings vary with the machine's load; the horizons do not depend on speed except through which steps
 the probes land on (probes are time-based unless --probe-hz is huge).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,11 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+from rnntui.core.analysis.horizon import THRESHOLD, HorizonSmoother, horizons
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
-from rnntui.core.train.engine import Trainer
 from rnntui.core.events import ProbeSnapshot, RunFinished
-from rnntui.core.analysis.horizon import THRESHOLD, HorizonSmoother, horizons
+from rnntui.core.train.engine import Trainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's root: tests/ is importable
 from tests.test_horizon import copy_text, tiny_config  # one definition of the tiny check
@@ -52,8 +53,11 @@ def main() -> None:
     p.add_argument("--corpus", default="brackets")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--seeds", default="1337")
-    p.add_argument("--tiny", action="store_true",
-                   help="the test's tiny settings on its generated text (ignores --corpus and --steps)")
+    p.add_argument(
+        "--tiny",
+        action="store_true",
+        help="the test's tiny settings on its generated text (ignores --corpus and --steps)",
+    )
     p.add_argument("--probe-hz", type=float, default=1e9, help="1e9: probe every step")
     p.add_argument("--kinds", default=",".join(KINDS))
     args = p.parse_args()
@@ -70,23 +74,38 @@ def main() -> None:
             if args.tiny:
                 cfg = tiny_config(kind, seed)
             else:
-                cfg = TrainConfig(corpus=args.corpus, model=ModelConfig(kind=kind), steps=args.steps, seed=seed,
-                                  save=False, probe_hz=args.probe_hz, probe_budget=1.0, sample_every_s=0,
-                                  eval_every=0, log_every=50)
+                cfg = TrainConfig(
+                    corpus=args.corpus,
+                    model=ModelConfig(kind=kind),
+                    steps=args.steps,
+                    seed=seed,
+                    save=False,
+                    probe_hz=args.probe_hz,
+                    probe_budget=1.0,
+                    sample_every_s=0,
+                    eval_every=0,
+                    log_every=50,
+                )
             hz, loss, secs = measure(cfg, thresholds)
             found[kind] = hz[thresholds.index(THRESHOLD)]  # the ordering is judged at the app's threshold
-            cols = "  ".join(f"@{th:g}: " + " / ".join("-" if s is None else str(s) for s in row)
-                             for th, row in zip(thresholds, hz))
+            cols = "  ".join(
+                f"@{th:g}: " + " / ".join("-" if s is None else str(s) for s in row) for th, row in zip(thresholds, hz)
+            )
             m = cfg.model
-            print(f"seed {seed}  {kind:<4} {m.layers}x{m.hidden}  loss {loss:.3f}  {secs:5.0f}s  "
-                  f"horizon per layer {cols}", flush=True)
+            print(
+                f"seed {seed}  {kind:<4} {m.layers}x{m.hidden}  loss {loss:.3f}  {secs:5.0f}s  "
+                f"horizon per layer {cols}",
+                flush=True,
+            )
         if all(k in found for k in KINDS):
             big = 10**9  # an undecidable horizon (None) never counts as ordered
-            ordered = all((r if r is not None else big) < (o if o is not None else -1)
-                          for k in ("lstm", "gru") for r, o in zip(found["rnn"], found[k]))
+            ordered = all(
+                (r if r is not None else big) < (o if o is not None else -1)
+                for k in ("lstm", "gru")
+                for r, o in zip(found["rnn"], found[k])
+            )
             ok += ordered
-            print(f"seed {seed}: rnn shorter than lstm and gru in every layer at {THRESHOLD:g}: {ordered}",
-                  flush=True)
+            print(f"seed {seed}: rnn shorter than lstm and gru in every layer at {THRESHOLD:g}: {ordered}", flush=True)
     if len(seeds) > 1:
         print(f"ordered in {ok} of {len(seeds)} seeds")
 

@@ -9,6 +9,7 @@
 
 Timings vary with the machine's load; the influence figures do not (no randomness in context.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,15 @@ import numpy as np
 import torch
 
 from rnntui.core.analysis.context import POSITIONS, effective_context
-from rnntui.core.analysis.influence import (GRADIENT_X_INPUT, IG_STEPS, INTEGRATED_GRADIENTS, WINDOW, attribute,
-                                            influence, normalise)
+from rnntui.core.analysis.influence import (
+    GRADIENT_X_INPUT,
+    IG_STEPS,
+    INTEGRATED_GRADIENTS,
+    WINDOW,
+    attribute,
+    influence,
+    normalise,
+)
 from rnntui.core.config import ModelConfig
 from rnntui.core.data.corpus import load_corpus
 from rnntui.core.model.cells import CharModel
@@ -47,8 +55,10 @@ def _median_ms(fn, reps: int) -> float:
 
 def bench_time(reps: int, threads: int, hidden: int, layers: int, window: int) -> None:
     torch.set_num_threads(threads)
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {threads} threads; "
-          f"{layers}x{hidden}, embed 64, vocab 65, {window} characters; median of {reps}")
+    print(
+        f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {threads} threads; "
+        f"{layers}x{hidden}, embed 64, vocab 65, {window} characters; median of {reps}"
+    )
     try:
         from captum.attr import InputXGradient
     except ImportError:
@@ -63,9 +73,12 @@ def bench_time(reps: int, threads: int, hidden: int, layers: int, window: int) -
         cursor = _median_ms(lambda: attribute(m, win, state), reps)  # what CursorInfluence.at runs
         prefix = _median_ms(lambda: influence(m, ids, window=window), reps)  # + the 200-char prefix, forward
         ig = _median_ms(lambda: attribute(m, win, state, method=INTEGRATED_GRADIENTS), max(3, reps // 4))
-        line = (f"{kind:4s}  gradient x input {cursor:6.1f} ms  (with a 200-char prefix {prefix:6.1f} ms)  "
-                f"integrated gradients ({IG_STEPS} steps) {ig:7.1f} ms")
+        line = (
+            f"{kind:4s}  gradient x input {cursor:6.1f} ms  (with a 200-char prefix {prefix:6.1f} ms)  "
+            f"integrated gradients ({IG_STEPS} steps) {ig:7.1f} ms"
+        )
         if InputXGradient is not None:
+
             def f(emb):
                 out, _ = m.rnn(emb, state)
                 return torch.log_softmax(m.head(out[:, -1]), dim=-1)
@@ -92,9 +105,12 @@ def bench_context(paths: list[str], positions: int, window: int, method: str) ->
         ec = effective_context(model, corpus.val, window=window, positions=positions, method=method)
         dt = time.perf_counter() - t0
         q = np.percentile(ec.reaches, [25, 75])
-        print(f"{path}: {cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden} on {cfg.corpus}, step "
-              f"{ckpt.get('step')}: reach90 median {ec.median_reach} (quartiles {q[0]:.0f}-{q[1]:.0f}), "
-              f"pooled {ec.curve_reach}; {ec.curve_line()}  [{dt:.1f} s, {ec.positions} predictions]", flush=True)
+        print(
+            f"{path}: {cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden} on {cfg.corpus}, step "
+            f"{ckpt.get('step')}: reach90 median {ec.median_reach} (quartiles {q[0]:.0f}-{q[1]:.0f}), "
+            f"pooled {ec.curve_reach}; {ec.curve_line()}  [{dt:.1f} s, {ec.positions} predictions]",
+            flush=True,
+        )
 
 
 # -----------------------------------------------------------------------------
@@ -135,12 +151,16 @@ def bench_brackets(path: str, n: int, window: int) -> None:
             beyond_1 += int(at > others.max())  # the opener beats everything but the character just read
             rank.append(int((row > at).sum()) + 1)
     k = len(pairs)
-    print(f"{path}: {cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden}, {k} closing brackets of the "
-          f"validation split (distance to the opener {min(c - o for c, o in pairs)}-{max(c - o for c, o in pairs)})")
-    print(f"  strongest influence on the opening bracket: {strongest_is_opener}/{k} "
-          f"({strongest_is_opener / k:.0%}); the opener ahead of every character but the last: {beyond_1 / k:.0%}; "
-          f"median rank of the opener {int(np.median(rank))}; mean share at the opener {np.mean(at_opener):.3f} "
-          f"(uniform would be {1 / window:.3f})")
+    print(
+        f"{path}: {cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden}, {k} closing brackets of the "
+        f"validation split (distance to the opener {min(c - o for c, o in pairs)}-{max(c - o for c, o in pairs)})"
+    )
+    print(
+        f"  strongest influence on the opening bracket: {strongest_is_opener}/{k} "
+        f"({strongest_is_opener / k:.0%}); the opener ahead of every character but the last: {beyond_1 / k:.0%}; "
+        f"median rank of the opener {int(np.median(rank))}; mean share at the opener {np.mean(at_opener):.3f} "
+        f"(uniform would be {1 / window:.3f})"
+    )
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ real text) in --dir, and deleted afterwards with its cache. Peak RSS is ru_maxrs
 (os.wait4), so it includes the interpreter and numpy (the "baseline" column: a child that imports the
 loader and loads nothing). Targets (issue 10): 100 MB <= 0.4 GB peak; 1 GB <= 2.5 GB peak.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = ("alpha beta gamma delta key value node leaf zip pop the of and to in is it that with for as on "
-         "café naïve déjà über — “quoted” x y z").split()
+WORDS = (
+    "alpha beta gamma delta key value node leaf zip pop the of and to in is it that with for as on "
+    "café naïve déjà über — “quoted” x y z"
+).split()
 
 CHILD = """
 import os, resource, sys, time
@@ -73,8 +75,9 @@ def peak_rss(mode: str, path: Path, cache: Path) -> tuple[float, float, int, int
     """(wall s incl. start-up, load s, chars, peak RSS bytes), the child reaped with wait4 for its rusage."""
     env = {**os.environ, "RNNTUI_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, mode, str(path)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, mode, str(path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     out = proc.stdout.read().decode()
     err = proc.stderr.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -96,8 +99,10 @@ def main() -> None:
     try:
         _, _, _, base = peak_rss("none", work / "none", work / "cache")
         print(f"baseline (interpreter + numpy + the loader, nothing loaded): {base / 1e9:.3f} GB peak RSS")
-        print(f"{'file':>8} {'load':<16} {'wall s':>7} {'load s':>7} {'MB/s':>7} {'peak RSS GB':>12} "
-              f"{'RSS/file':>9} {'less baseline':>14}")
+        print(
+            f"{'file':>8} {'load':<16} {'wall s':>7} {'load s':>7} {'MB/s':>7} {'peak RSS GB':>12} "
+            f"{'RSS/file':>9} {'less baseline':>14}"
+        )
         for mb in args.mb:
             path, cache = work / f"corpus-{mb}mb.txt", work / "cache"
             t = time.perf_counter()
@@ -110,8 +115,11 @@ def main() -> None:
                 modes.append(("old", "old (whole text)"))
             for mode, label in modes:
                 wall, load_s, chars, rss = peak_rss(mode, path, cache)
-                print(f"{size / 1e6:>6,.0f}MB {label:<16} {wall:>7.2f} {load_s:>7.2f} {size / 1e6 / load_s:>7.0f} "
-                      f"{rss / 1e9:>12.3f} {rss / size:>9.2f} {(rss - base) / size:>14.2f}", flush=True)
+                print(
+                    f"{size / 1e6:>6,.0f}MB {label:<16} {wall:>7.2f} {load_s:>7.2f} {size / 1e6 / load_s:>7.0f} "
+                    f"{rss / 1e9:>12.3f} {rss / size:>9.2f} {(rss - base) / size:>14.2f}",
+                    flush=True,
+                )
             path.unlink()
             shutil.rmtree(cache, ignore_errors=True)
     finally:

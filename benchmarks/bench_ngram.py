@@ -15,6 +15,7 @@ order, every k-th line upper-cased for a k that changes with the copy), written 
 afterwards; it is never committed. Its validation split repeats the training text, so its figures say
 nothing about language: it is there for the time and memory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,9 @@ def varied_copies(source: Path, path: Path, mb: int) -> Path:
 def child(path: str, mode: str, cache: Path) -> tuple[dict, float]:
     """(the child's JSON, its peak RSS in bytes)."""
     env = {**os.environ, "RNNTUI_CACHE": str(cache), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, path, mode], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, path, mode], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
@@ -85,16 +87,22 @@ def measure(name: str, path: str, cache: Path) -> None:
     got, rss = child(path, "compute", cache)
     b = got["baselines"]
     grams = "  ".join(f"{o}-gram {v:.3f}" for o, v in b["ngram"])
-    print(f"{name}: {got['chars']:,} chars, vocab {b['vocab']}; fitted on {b['fit_chars']:,} of "
-          f"{b['train_chars']:,} training chars, scored on {b['eval_chars']:,} of {b['val_chars']:,} validation chars")
+    print(
+        f"{name}: {got['chars']:,} chars, vocab {b['vocab']}; fitted on {b['fit_chars']:,} of "
+        f"{b['train_chars']:,} training chars, scored on {b['eval_chars']:,} of {b['val_chars']:,} validation chars"
+    )
     print(f"  uniform {b['uniform']:.3f}  unigram {b['unigram']:.3f}  {grams}  (nats/char)")
-    print(f"  compute: wall {got['wall']:.2f} s, CPU {got['cpu']:.2f} s; peak traced {got['traced'] / 2**20:,.0f} MiB; "
-          f"peak RSS {rss / 2**20:,.0f} MiB (loading alone {base_rss / 2**20:,.0f} MiB)")
+    print(
+        f"  compute: wall {got['wall']:.2f} s, CPU {got['cpu']:.2f} s; peak traced {got['traced'] / 2**20:,.0f} MiB; "
+        f"peak RSS {rss / 2**20:,.0f} MiB (loading alone {base_rss / 2**20:,.0f} MiB)"
+    )
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--corpus", action="append", help=f"corpus files or built-in names (default: {SHAKESPEARE}, brackets)")
+    p.add_argument(
+        "--corpus", action="append", help=f"corpus files or built-in names (default: {SHAKESPEARE}, brackets)"
+    )
     p.add_argument("--big-mb", type=int, default=100, help="size of the generated corpus (0: none)")
     p.add_argument("--dir", default=tempfile.gettempdir(), help="where the generated file and its cache go")
     args = p.parse_args()

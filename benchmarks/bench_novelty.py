@@ -15,6 +15,7 @@ available now. Check latency is the median
 of 20 checks of each of three texts (bench_copycheck.queries: fresh words, half copied, all copied);
 CPU time (process_time) is printed beside wall time: on a shared, loaded machine it is the steadier.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_copycheck import SHAKESPEARE, generated_file, queries  # noqa: E402
+from bench_copycheck import SHAKESPEARE, generated_file, queries
 
-from rnntui.core.data.corpus import Vocab, encode_file  # noqa: E402
-from rnntui.core.generate import suffixes  # noqa: E402
-from rnntui.core.generate.copycheck import SAMPLED, CopyIndex, _looks_sorted  # noqa: E402
-from rnntui.core.model.memory import host_available_bytes  # noqa: E402
+from rnntui.core.data.corpus import Vocab, encode_file
+from rnntui.core.generate import suffixes
+from rnntui.core.generate.copycheck import SAMPLED, CopyIndex, _looks_sorted
+from rnntui.core.model.memory import host_available_bytes
 
 
 def _rss_peak_mb() -> float:
@@ -57,8 +58,10 @@ def build(ids_file: Path, sa_file: Path, builder: str, n: int) -> None:
     p.start()
     wall, cpu, peak, item = q.get()
     p.join()
-    print(f"  build, {builder:>13}: wall {wall:7.2f} s, CPU {cpu:7.2f} s, peak {peak:8,.0f} MiB "
-          f"({peak * 2**20 / n:4.1f} bytes/char); index {item * n / 2**20:,.0f} MiB ({item} bytes/char)")
+    print(
+        f"  build, {builder:>13}: wall {wall:7.2f} s, CPU {cpu:7.2f} s, peak {peak:8,.0f} MiB "
+        f"({peak * 2**20 / n:4.1f} bytes/char); index {item * n / 2**20:,.0f} MiB ({item} bytes/char)"
+    )
 
 
 def bench(name: str, text_for_queries: str, chars: str, ids: np.ndarray, workdir: Path, numpy_max_mb: int) -> None:
@@ -69,13 +72,17 @@ def bench(name: str, text_for_queries: str, chars: str, ids: np.ndarray, workdir
     avail = host_available_bytes() or 0
     builders = ["libdivsufsort"] if suffixes.libdivsufsort() is not None and ids.dtype == np.uint8 else []
     if n > numpy_max_mb * 1_000_000:
-        print(f"  build, {'numpy':>13}: skipped (over --numpy-max-mb {numpy_max_mb}: ~{17 * n / 2**30:.0f} GiB at "
-              "its peak on a shared machine)")
+        print(
+            f"  build, {'numpy':>13}: skipped (over --numpy-max-mb {numpy_max_mb}: ~{17 * n / 2**30:.0f} GiB at "
+            "its peak on a shared machine)"
+        )
     elif 17 * n + 64 * suffixes.WINDOW < avail * 0.8:
         builders.append("numpy")
     else:
-        print(f"  build, {'numpy':>13}: skipped (~{17 * n / 2**30:.0f} GiB at its peak; {avail / 2**30:.0f} GiB "
-              "available)")
+        print(
+            f"  build, {'numpy':>13}: skipped (~{17 * n / 2**30:.0f} GiB at its peak; {avail / 2**30:.0f} GiB "
+            "available)"
+        )
     for b in builders:
         build(ids_file, sa_file, b, n)
     lines_file = workdir / "bench-novelty-lines.npy"
@@ -90,8 +97,10 @@ def bench(name: str, text_for_queries: str, chars: str, ids: np.ndarray, workdir
     t0 = time.perf_counter()
     index.check(qs["fresh"])
     t_first = time.perf_counter() - t0
-    print(f"  open the cached index (memory-mapped, {SAMPLED:,} pairs checked: {ok}): {t_open * 1e3:.0f} ms; "
-          f"first check after opening: {t_first * 1e3:.0f} ms")
+    print(
+        f"  open the cached index (memory-mapped, {SAMPLED:,} pairs checked: {ok}): {t_open * 1e3:.0f} ms; "
+        f"first check after opening: {t_first * 1e3:.0f} ms"
+    )
     for label, q in qs.items():
         for what, fn in (("check + curve", index.check), ("curve only", index.novelty)):
             times, cpu = [], []
@@ -101,10 +110,15 @@ def bench(name: str, text_for_queries: str, chars: str, ids: np.ndarray, workdir
                 times.append(time.perf_counter() - t0)
                 cpu.append(time.process_time() - c0)
             rep = r if what == "check + curve" else None
-            extra = f"  (copied {rep.share:.0%}, longest {rep.longest:,}, half novel from {rep.novelty.half})" \
-                if rep else ""
-            print(f"  2,000 chars, {label:>11}, {what:>13}: wall median {statistics.median(times) * 1e3:6.1f} ms, "
-                  f"CPU median {statistics.median(cpu) * 1e3:6.1f} ms{extra}")
+            extra = (
+                f"  (copied {rep.share:.0%}, longest {rep.longest:,}, half novel from {rep.novelty.half})"
+                if rep
+                else ""
+            )
+            print(
+                f"  2,000 chars, {label:>11}, {what:>13}: wall median {statistics.median(times) * 1e3:6.1f} ms, "
+                f"CPU median {statistics.median(cpu) * 1e3:6.1f} ms{extra}"
+            )
     del index, sa
     for f in (ids_file, sa_file, lines_file):
         f.unlink(missing_ok=True)

@@ -5,13 +5,14 @@
 Each timing builds the renderable from numpy arrays (as a widget does on every refresh) and renders it
 to lines the way Textual does (Console.render -> Segment.split_and_crop_lines), without terminal output.
 """
+
 from __future__ import annotations
 
 import argparse
 import io
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from rich.console import Console

@@ -1,9 +1,10 @@
 """Chars/s of the NumPy sampler against a naive loop over the fused torch module, at batch 1.
 
-    python benchmarks/bench_sampling.py                       # random 2x512 LSTM, vocab 65
-    python benchmarks/bench_sampling.py --kind gru --hidden 256
-    python benchmarks/bench_sampling.py --checkpoint checkpoints/run/latest.pt
+python benchmarks/bench_sampling.py                       # random 2x512 LSTM, vocab 65
+python benchmarks/bench_sampling.py --kind gru --hidden 256
+python benchmarks/bench_sampling.py --checkpoint checkpoints/run/latest.pt
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ import torch
 
 from rnntui.core.config import ModelConfig, config_from_dict
 from rnntui.core.data.corpus import Vocab
-from rnntui.core.model.cells import CharModel
 from rnntui.core.generate.sampling import Sampler
+from rnntui.core.model.cells import CharModel
 
 TARGET = 2000.0  # chars/s the sampler must reach on a 2x512 LSTM (issue 2)
 VOCAB65 = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # tiny-shakespeare's 65
@@ -27,11 +28,11 @@ def build(args: argparse.Namespace) -> tuple[CharModel, Vocab]:
         model = CharModel(cfg)
         model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})
         return model.eval(), Vocab(ckpt["vocab"])
-    vocab = Vocab(VOCAB65[: args.vocab] if args.vocab <= len(VOCAB65) else
-                  "".join(chr(0x100 + i) for i in range(args.vocab)))
+    vocab = Vocab(
+        VOCAB65[: args.vocab] if args.vocab <= len(VOCAB65) else "".join(chr(0x100 + i) for i in range(args.vocab))
+    )
     torch.manual_seed(0)
-    cfg = ModelConfig(kind=args.kind, vocab_size=len(vocab), embed=args.embed, hidden=args.hidden,
-                      layers=args.layers)
+    cfg = ModelConfig(kind=args.kind, vocab_size=len(vocab), embed=args.embed, hidden=args.hidden, layers=args.layers)
     return CharModel(cfg).eval(), vocab
 
 
@@ -62,8 +63,7 @@ def main() -> None:
     p.add_argument("--embed", type=int, default=64)
     p.add_argument("--vocab", type=int, default=65)
     p.add_argument("--chars", type=int, default=3000, help="characters per timing")
-    p.add_argument("--naive-chars", type=int, default=None, help="characters for the naive loop "
-                   "(default: --chars)")
+    p.add_argument("--naive-chars", type=int, default=None, help="characters for the naive loop (default: --chars)")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--checkpoint", help="time a real model from this checkpoint instead")
@@ -74,8 +74,10 @@ def main() -> None:
     t0 = time.perf_counter()
     sampler = Sampler.from_model(model, vocab)
     build_ms = (time.perf_counter() - t0) * 1e3
-    print(f"model: {cfg.kind} {cfg.layers}x{cfg.hidden}, embed {cfg.embed}, vocab {len(vocab)}, "
-          f"{model.n_params():,} params; torch threads {torch.get_num_threads()}")
+    print(
+        f"model: {cfg.kind} {cfg.layers}x{cfg.hidden}, embed {cfg.embed}, vocab {len(vocab)}, "
+        f"{model.n_params():,} params; torch threads {torch.get_num_threads()}"
+    )
     print(f"sampler built in {build_ms:.0f} ms")
     time_sampler(sampler, min(200, args.chars), args.temperature, args.top_k)  # warm caches
     fast = time_sampler(sampler, args.chars, args.temperature, args.top_k)

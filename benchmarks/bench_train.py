@@ -19,6 +19,7 @@ in each pair's ratio.
 
     python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --paired --seconds 240
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,14 +33,14 @@ from pathlib import Path
 
 import torch
 
-from rnntui.core.runs import writer as runwriter_mod
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.data.corpus import load_corpus
-from rnntui.core.model.devices import native_bf16
-from rnntui.core.train.engine import Trainer
-from rnntui.core.model.cells import CharModel, detach_state, loss_fn
 from rnntui.core.data.streams import Streams
+from rnntui.core.model.cells import CharModel, detach_state, loss_fn
+from rnntui.core.model.devices import native_bf16
+from rnntui.core.runs import writer as runwriter_mod
+from rnntui.core.train.engine import Trainer
 
 
 def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
@@ -100,8 +101,14 @@ def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = N
     """chars/s of Trainer.run over a time budget (validation off, so only training and probes count), the
     probe snapshots it took, and the bytes of metrics.jsonl it wrote (out_dir: its run folder goes there;
     None: no run folder, nothing written)."""
-    run_cfg = replace(cfg, minutes=seconds / 60.0, steps=None, save=out_dir is not None,
-                      out_dir=out_dir or cfg.out_dir, run_name="bench")
+    run_cfg = replace(
+        cfg,
+        minutes=seconds / 60.0,
+        steps=None,
+        save=out_dir is not None,
+        out_dir=out_dir or cfg.out_dir,
+        run_name="bench",
+    )
     logged: list[ev.StepMetrics] = []
     probes, run_dir = 0, ""
     for e in Trainer(run_cfg, corpus=corpus).run(threading.Event()):
@@ -113,8 +120,10 @@ def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = N
             run_dir = e.run_dir
     log_bytes = (Path(run_dir) / "metrics.jsonl").stat().st_size if run_dir else 0
     if len(logged) < 2:
-        raise SystemExit(f"bench_train: only {len(logged)} metrics event(s) in {seconds:.0f} s: the machine is "
-                         "too slow or too loaded for this model; give more --seconds or a smaller model")
+        raise SystemExit(
+            f"bench_train: only {len(logged)} metrics event(s) in {seconds:.0f} s: the machine is "
+            "too slow or too loaded for this model; give more --seconds or a smaller model"
+        )
     # measure from the first logged step so model construction and warm-up are excluded, as in bare_loop
     a, b = logged[0], logged[-1]
     return (b.step - a.step) * cfg.batch_size * cfg.seq_len / (b.elapsed_s - a.elapsed_s), probes, log_bytes
@@ -149,7 +158,9 @@ class BareSteps:
         return time.perf_counter() - t0
 
 
-def paired_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str, logs_per_turn: int) -> list[tuple[int, float, float]]:
+def paired_run(
+    cfg: TrainConfig, corpus, seconds: float, out_dir: str, logs_per_turn: int
+) -> list[tuple[int, float, float]]:
     """(steps, engine seconds, bare seconds) per turn, over about `seconds` of wall time in all."""
     run_cfg = replace(cfg, minutes=None, steps=None, epochs=None, save=True, out_dir=out_dir, run_name="paired")
     trainer, stop = Trainer(run_cfg, corpus=corpus), threading.Event()
@@ -190,26 +201,51 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--rounds", type=int, default=4)  # single rounds swing by ±8% on a shared 2-core machine
-    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
-                   help="bf16 autocast in both loops (default: the engine's, on where the CPU has native bf16)")
-    p.add_argument("--engine", choices=("log", "nolog", "both"), default="both",
-                   help="time the engine writing its run folder (log), with none (nolog), or both (default)")
-    p.add_argument("--threads", type=int, default=0,
-                   help="torch threads for both loops (default: torch's; 1 is steadier on a loaded machine)")
-    p.add_argument("--paired", action="store_true",
-                   help="bare loop and engine take turns every few logged steps for --seconds in all (see above)")
+    p.add_argument(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bf16 autocast in both loops (default: the engine's, on where the CPU has native bf16)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("log", "nolog", "both"),
+        default="both",
+        help="time the engine writing its run folder (log), with none (nolog), or both (default)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads for both loops (default: torch's; 1 is steadier on a loaded machine)",
+    )
+    p.add_argument(
+        "--paired",
+        action="store_true",
+        help="bare loop and engine take turns every few logged steps for --seconds in all (see above)",
+    )
     p.add_argument("--logs-per-turn", type=int, default=2, help="--paired: logged steps (of 10) per turn")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     corpus = load_corpus(a.corpus)
     bf16 = native_bf16(torch.device("cpu")) if a.bf16 is None else a.bf16
-    cfg = TrainConfig(corpus=a.corpus, model=ModelConfig(kind=a.model, hidden=a.hidden, layers=a.layers,
-                      vocab_size=len(corpus.vocab)), seq_len=a.seq_len, batch_size=a.batch_size,
-                      eval_every=0, sample_every_s=15.0, save=False, device="cpu", bf16=bf16,
-                      val_chars=20_000)  # the closing validation is not timed: keep it short
-    print(f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, bf16 {bf16}, "
-          f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement")
+    cfg = TrainConfig(
+        corpus=a.corpus,
+        model=ModelConfig(kind=a.model, hidden=a.hidden, layers=a.layers, vocab_size=len(corpus.vocab)),
+        seq_len=a.seq_len,
+        batch_size=a.batch_size,
+        eval_every=0,
+        sample_every_s=15.0,
+        save=False,
+        device="cpu",
+        bf16=bf16,
+        val_chars=20_000,
+    )  # the closing validation is not timed: keep it short
+    print(
+        f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, bf16 {bf16}, "
+        f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement"
+    )
     if a.paired:
         paired_report(cfg, corpus, a.seconds, a.logs_per_turn)
         return
@@ -221,14 +257,17 @@ def main() -> None:
         for r in range(a.rounds):
             bare.append(bare_loop(cfg, corpus, a.seconds))
             line = f"round {r + 1}: bare {bare[-1]:,.0f} chars/s"
-            for m in (modes if r % 2 == 0 else modes[::-1]):  # alternate the order: no mode always goes first
+            for m in modes if r % 2 == 0 else modes[::-1]:  # alternate the order: no mode always goes first
                 before = clock.seconds
                 cps, probes, log_bytes = engine_run(cfg, corpus, a.seconds, tmp if m == "log" else None)
                 eng[m].append(cps)
                 if m == "log":
                     log_s.append(clock.seconds - before)
-                what = (f", {log_bytes / 1024:.0f} KB of metrics.jsonl, writer {log_s[-1] * 1000:.0f} ms"
-                        if m == "log" else "")
+                what = (
+                    f", {log_bytes / 1024:.0f} KB of metrics.jsonl, writer {log_s[-1] * 1000:.0f} ms"
+                    if m == "log"
+                    else ""
+                )
                 line += f"   engine/{m} {cps:,.0f} ({probes} probes{what}) ratio {cps / bare[-1]:.3f}"
             print(line, flush=True)
     med = statistics.median(bare)
@@ -238,12 +277,16 @@ def main() -> None:
         print(f"engine/{m} vs bare: ratio {ratio:.3f}  {'PASS' if ratio >= 0.97 else 'FAIL'} (target >= 0.97)")
     if log_s:
         per_run = a.seconds + 0.0  # each engine run trains for this long (plus an untimed closing validation)
-        print(f"time in the run-folder writer: {', '.join(f'{x * 1000:.0f} ms' for x in log_s)} per {per_run:.0f} s "
-              f"run, i.e. {100 * statistics.median(log_s) / per_run:.2f}% of training time (median)")
+        print(
+            f"time in the run-folder writer: {', '.join(f'{x * 1000:.0f} ms' for x in log_s)} per {per_run:.0f} s "
+            f"run, i.e. {100 * statistics.median(log_s) / per_run:.2f}% of training time (median)"
+        )
     if len(modes) == 2:
         per_round = [x / y for x, y in zip(eng["log"], eng["nolog"])]
-        print(f"log vs nolog (the log's own cost), per round: {', '.join(f'{x:.3f}' for x in per_round)}; "
-              f"median {statistics.median(per_round):.3f}")
+        print(
+            f"log vs nolog (the log's own cost), per round: {', '.join(f'{x:.3f}' for x in per_round)}; "
+            f"median {statistics.median(per_round):.3f}"
+        )
 
 
 def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int) -> None:
@@ -260,7 +303,9 @@ def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int) 
     print(f"per-turn ratio engine/bare: median {statistics.median(pair):.3f}, middle half {q(0.25):.3f}-{q(0.75):.3f}")
     ratio = bare_s / eng_s
     print(f"engine vs bare over all turns: ratio {ratio:.3f}  {'PASS' if ratio >= 0.97 else 'FAIL'} (target >= 0.97)")
-    print(f"time in the run-folder writer: {clock.seconds * 1000:.0f} ms ({100 * clock.seconds / eng_s:.2f}% of the engine's time)")
+    print(
+        f"time in the run-folder writer: {clock.seconds * 1000:.0f} ms ({100 * clock.seconds / eng_s:.2f}% of the engine's time)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 Throughput is steps per second of training wall time (after the first metrics event) x batch x seq len.
 Targets: median latency < 100 ms; in-app throughput >= 90% of headless. Default run: about a minute.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,9 +77,15 @@ async def in_app(cfg: TrainConfig, seconds: float, key_every: float) -> tuple[fl
             await asyncio.sleep(key_every)
         while app.state.finished is None:  # the minutes budget ends the run
             await pilot.pause(0.1)
-        events = [StepMetrics(**{k: r[k] for k in ("step", "epoch", "loss", "lr", "grad_norm", "chars_per_s",
-                                                   "elapsed_s")}, progress=0.0, eta_s=None)
-                  for r in app.state.records if r["type"] == "step"]
+        events = [
+            StepMetrics(
+                **{k: r[k] for k in ("step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s")},
+                progress=0.0,
+                eta_s=None,
+            )
+            for r in app.state.records
+            if r["type"] == "step"
+        ]
     return throughput(events, cfg.batch_size * cfg.seq_len), latencies
 
 
@@ -86,20 +93,30 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", help="a built-in corpus name or a text file")
     ap.add_argument("--seconds", type=float, default=20.0, help="training seconds per phase")
-    ap.add_argument("--key-every", type=float, default=0.5,
-                    help="seconds between key presses (each one redraws the loss chart)")
+    ap.add_argument(
+        "--key-every", type=float, default=0.5, help="seconds between key presses (each one redraws the loss chart)"
+    )
     ap.add_argument("--kind", default="gru")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--seq-len", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=32)
     args = ap.parse_args()
-    cfg = TrainConfig(corpus=args.corpus, model=ModelConfig(kind=args.kind, hidden=args.hidden, layers=args.layers),
-                      seq_len=args.seq_len, batch_size=args.batch_size, minutes=args.seconds / 60, save=False,
-                      device="cpu", eval_every=0)
-    print(f"config: {args.kind} {args.layers}x{args.hidden}, seq {args.seq_len}, batch {args.batch_size}, "
-          f"bf16 autocast as the engine defaults (on where the CPU has native bf16), "
-          f"{args.seconds:g} s per phase, a key every {args.key_every:g} s, corpus {args.corpus}")
+    cfg = TrainConfig(
+        corpus=args.corpus,
+        model=ModelConfig(kind=args.kind, hidden=args.hidden, layers=args.layers),
+        seq_len=args.seq_len,
+        batch_size=args.batch_size,
+        minutes=args.seconds / 60,
+        save=False,
+        device="cpu",
+        eval_every=0,
+    )
+    print(
+        f"config: {args.kind} {args.layers}x{args.hidden}, seq {args.seq_len}, batch {args.batch_size}, "
+        f"bf16 autocast as the engine defaults (on where the CPU has native bf16), "
+        f"{args.seconds:g} s per phase, a key every {args.key_every:g} s, corpus {args.corpus}"
+    )
     # Headless runs in a child process: torch ops in this process's main thread would leave an OpenMP
     # team behind that competes with the app's training thread (measured: 26k -> 18k chars/s), a cost
     # the real app never pays since it runs torch only in its worker.
@@ -113,10 +130,14 @@ def main() -> None:
     med = statistics.median(lat_ms) if lat_ms else float("nan")
     p90 = lat_ms[min(len(lat_ms) - 1, int(0.9 * len(lat_ms)))] if lat_ms else float("nan")
     ratio = rate / base if base else float("nan")
-    print(f"in-app training:   {rate:,.0f} chars/s  ({ratio:.0%} of headless; target >= 90%: "
-          f"{'ok' if ratio >= 0.9 else 'MISSED'})")
-    print(f"key-to-screen latency over {len(lat_ms)} presses: median {med:.1f} ms, p90 {p90:.1f} ms "
-          f"(target median < 100 ms: {'ok' if med < 100 else 'MISSED'}; {med / 100:.2f}x of target)")
+    print(
+        f"in-app training:   {rate:,.0f} chars/s  ({ratio:.0%} of headless; target >= 90%: "
+        f"{'ok' if ratio >= 0.9 else 'MISSED'})"
+    )
+    print(
+        f"key-to-screen latency over {len(lat_ms)} presses: median {med:.1f} ms, p90 {p90:.1f} ms "
+        f"(target median < 100 ms: {'ok' if med < 100 else 'MISSED'}; {med / 100:.2f}x of target)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """rnntui: watch a character-level recurrent network learn, in the terminal."""
+
 from __future__ import annotations
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)

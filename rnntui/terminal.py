@@ -10,13 +10,14 @@ make the standard streams harmless (`silence_terminal`, `detach_terminal`), noti
 a signal (`watch_for_hangup`), and end the process once the last work is done, within a bound
 (`exit_when_done`).
 """
+
 from __future__ import annotations
 
 import os
 import select
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 # -----------------------------------------------------------------------------
 # the standard streams

@@ -4,6 +4,7 @@ The engine's default turns bf16 autocast on where the CPU computes bf16 natively
 Tests pin fp32 instead, so they compute the same on every CPU, the CI machine's included; the bf16 path
 has its own tests that ask for it explicitly. (CLI tests run in a subprocess keep the real default.)
 """
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,6 @@ def ckpt() -> dict:
     from rnntui.core.model.cells import CharModel
 
     vocab = load_corpus("tiny").vocab
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=2, embed=8,
-                                                       vocab_size=len(vocab)))
+    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=2, embed=8, vocab_size=len(vocab)))
     torch.manual_seed(0)
-    return {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars,
-            "step": 5}
+    return {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars, "step": 5}

@@ -3,21 +3,30 @@
 UI tests drive the app with it so they exercise event routing, not training. It yields the real event
 dataclasses at a controlled pace and honours stop/pause like the real trainer.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
 from rnntui.core.config import ConfigError, TrainConfig
-from rnntui.core.units import unknown_chars
 from rnntui.core.events import (
-    CheckpointSaved, EvalMetrics, Event, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
+    CheckpointSaved,
+    EvalMetrics,
+    Event,
+    Paused,
+    ProbeSnapshot,
+    RunFinished,
+    RunStarted,
+    Sample,
+    StepMetrics,
 )
+from rnntui.core.units import unknown_chars
 
 VOCAB = "\n abcdefghijklmnopqrstuvwxyz.,"
 
@@ -46,9 +55,19 @@ class FakeTrainer:
             raise self.fail_with
         L, T, H = self.cfg.model.layers, self.cfg.seq_len, self.cfg.model.hidden
         run_dir = self.cfg.out_dir + "/fake"
-        yield RunStarted(config=self.cfg, vocab=VOCAB, n_params=12345, device="cpu", run_dir=run_dir,
-                         start_step=0, total_steps=self.steps, steps_per_epoch=100, train_chars=9000,
-                         val_chars=1000, initial_loss=float(np.log(len(VOCAB))))
+        yield RunStarted(
+            config=self.cfg,
+            vocab=VOCAB,
+            n_params=12345,
+            device="cpu",
+            run_dir=run_dir,
+            start_step=0,
+            total_steps=self.steps,
+            steps_per_epoch=100,
+            train_chars=9000,
+            val_chars=1000,
+            initial_loss=float(np.log(len(VOCAB))),
+        )
         t0 = time.perf_counter()
         reason = "completed"
         while self.step < self.steps:
@@ -64,22 +83,32 @@ class FakeTrainer:
             time.sleep(self.delay)
             self.step += 1
             loss = 3.4 * np.exp(-self.step / 150) + 1.2
-            yield StepMetrics(step=self.step, epoch=self.step / 100, loss=float(loss), lr=1e-3,
-                              grad_norm=0.5 + 0.1 * np.sin(self.step), chars_per_s=5000.0,
-                              elapsed_s=time.perf_counter() - t0, progress=self.step / self.steps,
-                              eta_s=(self.steps - self.step) * self.delay)
+            yield StepMetrics(
+                step=self.step,
+                epoch=self.step / 100,
+                loss=float(loss),
+                lr=1e-3,
+                grad_norm=0.5 + 0.1 * np.sin(self.step),
+                chars_per_s=5000.0,
+                elapsed_s=time.perf_counter() - t0,
+                progress=self.step / self.steps,
+                eta_s=(self.steps - self.step) * self.delay,
+            )
             if self.step % 50 == 0:
-                yield EvalMetrics(self.step, float(loss) + 0.1, (float(loss) + 0.1) / np.log(2),
-                                  float(loss) + 0.1, False)
+                yield EvalMetrics(
+                    self.step, float(loss) + 0.1, (float(loss) + 0.1) / np.log(2), float(loss) + 0.1, False
+                )
             if self.step % 20 == 0:
                 text = "the quick brown fox"[: max(4, T)]
                 yield ProbeSnapshot(
                     step=self.step,
                     grad_total=np.abs(np.linspace(1e-3, 1, T, dtype=np.float32))[None].repeat(L, 0),
                     grad_last=np.abs(np.logspace(-4, 0, T, dtype=np.float32))[None].repeat(L, 0),
-                    text=text, hidden=np.tanh(np.random.default_rng(self.step).normal(
-                        size=(L, len(text), H))).astype(np.float32),
-                    cell=None, clip=self.cfg.clip)
+                    text=text,
+                    hidden=np.tanh(np.random.default_rng(self.step).normal(size=(L, len(text), H))).astype(np.float32),
+                    cell=None,
+                    clip=self.cfg.clip,
+                )
             if self.step % 30 == 0:
                 yield Sample(self.step, "\n", f"sample text at step {self.step}", 0.8)
             if self._save.is_set():
@@ -89,8 +118,9 @@ class FakeTrainer:
         if reason == "stopped":
             self.saves += 1
             yield CheckpointSaved(self.step, run_dir + "/latest.pt", "latest", time.time())
-        yield RunFinished(self.step, reason, f"{reason} at step {self.step}", 1.5, None, 1.6,
-                          latest_path=run_dir + "/latest.pt")
+        yield RunFinished(
+            self.step, reason, f"{reason} at step {self.step}", 1.5, None, 1.6, latest_path=run_dir + "/latest.pt"
+        )
 
 
 class LongTrainer(FakeTrainer):
@@ -109,14 +139,22 @@ class FakeSampler:
         self.vocab = vocab
 
     @classmethod
-    def from_checkpoint(cls, ckpt: dict) -> "FakeSampler":
+    def from_checkpoint(cls, ckpt: dict) -> FakeSampler:
         return cls(ckpt["vocab"])
 
     def unknown_chars(self, prime: str) -> str:
         return unknown_chars(self.vocab, prime)
 
-    def stream(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
-               seed: int | None = None, argmax: bool = False, stop: threading.Event | None = None):
+    def stream(
+        self,
+        prime: str = "",
+        temperature: float = 1.0,
+        top_k: int = 0,
+        length: int = 200,
+        seed: int | None = None,
+        argmax: bool = False,
+        stop: threading.Event | None = None,
+    ):
         if not temperature > 0:
             raise ConfigError("temperature must be > 0")
         for i in range(length):
@@ -142,7 +180,7 @@ class Note:
     severity: str
 
 
-_NOTES: "weakref.WeakKeyDictionary[object, list[Note]]" = weakref.WeakKeyDictionary()
+_NOTES: weakref.WeakKeyDictionary[object, list[Note]] = weakref.WeakKeyDictionary()
 
 
 def record_notifications(monkeypatch) -> None:

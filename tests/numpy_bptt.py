@@ -13,6 +13,7 @@ Backward, top layer down, t = T..1:
 The tests use it as a reference for rnntui.core.analysis.probes on `rnn` models; it shares no code with rnntui.
 Everything is float64.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,13 +42,20 @@ class Net:
 
 def net_from_torch(model) -> Net:
     """Copy a CharModel('rnn')'s weights into float64 arrays (the only place torch is touched)."""
+
     def a(t):
         return t.detach().cpu().double().numpy().copy()
 
     r = model.rnn
-    layers = [Layer(a(getattr(r, f"weight_ih_l{l}")), a(getattr(r, f"weight_hh_l{l}")),
-                    a(getattr(r, f"bias_ih_l{l}")), a(getattr(r, f"bias_hh_l{l}")))
-              for l in range(r.num_layers)]
+    layers = [
+        Layer(
+            a(getattr(r, f"weight_ih_l{l}")),
+            a(getattr(r, f"weight_hh_l{l}")),
+            a(getattr(r, f"bias_ih_l{l}")),
+            a(getattr(r, f"bias_hh_l{l}")),
+        )
+        for l in range(r.num_layers)
+    ]
     return Net(layers, a(model.embed.weight), a(model.head.weight), a(model.head.bias))
 
 
@@ -106,8 +114,9 @@ def weighted_loss(net: Net, hs: list[np.ndarray], targets: np.ndarray, w: np.nda
 # backward through time
 
 
-def bptt(net: Net, inputs: np.ndarray, targets: np.ndarray, w: np.ndarray,
-         h0: np.ndarray | None = None) -> list[np.ndarray]:
+def bptt(
+    net: Net, inputs: np.ndarray, targets: np.ndarray, w: np.ndarray, h0: np.ndarray | None = None
+) -> list[np.ndarray]:
     """dLoss/dh_t for every layer and step, Loss = sum_{b,t} w_t CE_{b,t}: list of (B, T, H), bottom first.
 
     The gradient at h_t is the total one: the head's direct term (or the layer above) plus everything that
@@ -130,6 +139,6 @@ def bptt(net: Net, inputs: np.ndarray, targets: np.ndarray, w: np.ndarray,
             da_next = dh[:, t] * (1.0 - h[:, t] ** 2)  # da_t, used as da_{t+1} by step t-1
         grads[l] = dh
         # the layer below sees this layer's input gradient: dL/dx_t = W_xh^T da_t
-        da = dh * (1.0 - h ** 2)  # (B, T, H)
+        da = dh * (1.0 - h**2)  # (B, T, H)
         from_above = da @ p.w_xh
     return grads

@@ -1,5 +1,6 @@
 """The n-gram baselines on the dashboard's loss chart: labelled reference lines (rendered to text), the state
 that carries them, the worker's side thread, and the dashboard showing them (Pilot)."""
+
 from __future__ import annotations
 
 import io
@@ -20,9 +21,21 @@ def render_text(renderable, width: int = 70, height: int = 14) -> str:
 
 
 def baselines(best: float = 1.52, unigram: float = 3.35, uniform: float = 4.17) -> Baselines:
-    return Baselines(fingerprint="0" * 16, val_frac=0.1, fit_bound=4_000_000, eval_bound=500_000, vocab=65,
-                     uniform=uniform, unigram=unigram, ngram=((2, 2.48), (5, best + 0.04), (6, best)),
-                     train_chars=1000, fit_chars=1000, val_chars=100, eval_chars=100, seconds=0.1)
+    return Baselines(
+        fingerprint="0" * 16,
+        val_frac=0.1,
+        fit_bound=4_000_000,
+        eval_bound=500_000,
+        vocab=65,
+        uniform=uniform,
+        unigram=unigram,
+        ngram=((2, 2.48), (5, best + 0.04), (6, best)),
+        train_chars=1000,
+        fit_chars=1000,
+        val_chars=100,
+        eval_chars=100,
+        seconds=0.1,
+    )
 
 
 REFS = (("6-gram", 1.52), ("unigram", 3.35), ("uniform", 4.17))
@@ -34,7 +47,9 @@ REFS = (("6-gram", 1.52), ("unigram", 3.35), ("uniform", 4.17))
 
 def test_best_ngram_is_labelled_at_its_row_and_in_the_legend():
     steps = np.arange(200)
-    text = render_text(LossChart(steps, np.linspace(4.0, 1.45, 200), [100, 199], [1.9, 1.48], refs=REFS), 75)  # the loss panel at 80 columns
+    text = render_text(
+        LossChart(steps, np.linspace(4.0, 1.45, 200), [100, 199], [1.9, 1.48], refs=REFS), 75
+    )  # the loss panel at 80 columns
     lines = text.splitlines()
     assert "vs 6-gram -0.04" in lines[0]  # legend: where val sits against the line
     rows = [i for i, line in enumerate(lines) if line.rstrip().endswith("6-gram 1.52")]
@@ -47,7 +62,9 @@ def test_best_ngram_is_labelled_at_its_row_and_in_the_legend():
 
 
 def test_ahead_of_counting_reads_positive():
-    text = render_text(LossChart(np.arange(50), np.linspace(4.0, 2.0, 50), [49], [1.62], refs=REFS), 75)  # the loss panel at 80 columns
+    text = render_text(
+        LossChart(np.arange(50), np.linspace(4.0, 2.0, 50), [49], [1.62], refs=REFS), 75
+    )  # the loss panel at 80 columns
     assert "vs 6-gram +0.10" in text.splitlines()[0]
 
 
@@ -114,6 +131,7 @@ def test_side_thread_posts_the_corpus_baselines(tmp_path, monkeypatch):
 
 async def test_dashboard_draws_the_baselines_once_computed(tmp_path, monkeypatch):
     from fake_engine import FakeSampler, LongTrainer, wait_for
+
     from rnntui.core.config import ModelConfig, TrainConfig
     from rnntui.core.data.corpus import corpus_from_text
     from rnntui.ui.app import RnntuiApp
@@ -129,8 +147,15 @@ async def test_dashboard_draws_the_baselines_once_computed(tmp_path, monkeypatch
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.pause()
-        app.start_run(TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=8, layers=1), seq_len=16,
-                                  batch_size=4, out_dir=str(tmp_path)))
+        app.start_run(
+            TrainConfig(
+                corpus="tiny",
+                model=ModelConfig(kind="lstm", hidden=8, layers=1),
+                seq_len=16,
+                batch_size=4,
+                out_dir=str(tmp_path),
+            )
+        )
         panel = None
 
         def shown() -> bool:
@@ -153,9 +178,24 @@ def test_runs_screen_has_the_vs_ngram_column_of_rnntui_runs(tmp_path):
     from rnntui.core.runs.listing import RunSummary
     from rnntui.ui.screens.runs import COLUMNS, row_cells
 
-    s = RunSummary(name="r", path=Path(tmp_path), model="gru", hidden=8, layers=1, corpus="brackets", steps=300,
-                   chars_seen=1000, best_val_loss=0.97, best_val_bpc=1.40, wall_s=5.0, state="completed",
-                   updated=0.0, has_log=True, ngram_order=6, ngram_val_loss=1.13)
+    s = RunSummary(
+        name="r",
+        path=Path(tmp_path),
+        model="gru",
+        hidden=8,
+        layers=1,
+        corpus="brackets",
+        steps=300,
+        chars_seen=1000,
+        best_val_loss=0.97,
+        best_val_bpc=1.40,
+        wall_s=5.0,
+        state="completed",
+        updated=0.0,
+        has_log=True,
+        ngram_order=6,
+        ngram_val_loss=1.13,
+    )
     headers = [h for h, _ in COLUMNS.values()]
     cells = [c.plain for c in row_cells(s, False)]
     assert len(cells) == len(headers)
@@ -169,6 +209,7 @@ def test_a_replayed_run_reads_its_baselines_from_the_cache(tmp_path, monkeypatch
     from dataclasses import replace
 
     from test_ui_runs import make_run
+
     from rnntui.core.analysis.ngram.baselines import save
     from rnntui.ui.workers.replay import RunView
 

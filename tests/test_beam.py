@@ -1,5 +1,6 @@
 """Beam search: width 1 is greedy, every score is the text's log-probability under the model, and the
 linear search (back-pointers) returns exactly what the quadratic one it replaced returned."""
+
 import math
 import os
 import pty
@@ -12,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_sampling import VOCAB, make_model
 
-from rnntui.core.generate.beam import Beam, StopMatcher, beam_search, check_width, log_softmax, top_k
 from rnntui.core.config import ConfigError
 from rnntui.core.data.corpus import Vocab
+from rnntui.core.generate.beam import Beam, StopMatcher, beam_search, check_width, log_softmax, top_k
 from rnntui.core.generate.sampling import Sampler
-from test_sampling import VOCAB, make_model
 
 # -----------------------------------------------------------------------------
 # the oracle: the search as it was before it kept back-pointers (every step copied every beam's text and
@@ -162,8 +163,9 @@ def test_same_beams_as_the_old_search_without_a_stop_string(seed):
 
 
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("stop", ["a", "\n", "ab", "aa", "abab", "aab", "aba", "baab", "abaab", "aabaa", "bbbb",
-                                  "x", "ax", "aaaaaaaa"])
+@pytest.mark.parametrize(
+    "stop", ["a", "\n", "ab", "aa", "abab", "aab", "aba", "baab", "abaab", "aabaa", "bbbb", "x", "ax", "aaaaaaaa"]
+)
 def test_same_beams_as_the_old_search_with_a_stop_string(seed, stop):
     # "x" is not in the vocabulary: no beam can end; the others overlap themselves in the ways KMP's
     # fallback handles (a wrong fallback was caught by "aab" and "aabaa" at width 16-32 on most seeds)
@@ -258,8 +260,9 @@ def test_top_k_is_the_stable_argsort(seed):
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    from rnntui.cli import main
     from test_cli import SMALL, TINY
+
+    from rnntui.cli import main
 
     out = tmp_path_factory.mktemp("beam-ck")
     assert main(["train", TINY, "--steps", "3", "--out-dir", str(out), *SMALL]) == 0
@@ -274,8 +277,9 @@ def sample_on_a_terminal(args: list[str], progress_after_s: float | None = None)
     if progress_after_s is not None:
         code = f"import rnntui.cli.sample as s; s.PROGRESS_AFTER_S = {progress_after_s}; " + code
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave
+    )
     os.close(slave)
     err = b""
     while True:
@@ -307,9 +311,21 @@ def test_cli_beam_progress_on_a_terminal_then_erased(checkpoint):
 def test_cli_beam_progress_not_on_a_short_search_nor_off_a_terminal(checkpoint):
     code, out, err = sample_on_a_terminal([str(checkpoint), "--beam", "4", "--length", "50"])
     assert code == 0 and b"beam search, width" not in err and len(out) == 51
-    piped = subprocess.run([sys.executable, "-c", "import sys, rnntui.cli.sample as s; s.PROGRESS_AFTER_S = 0; "
-                            "sys.exit(s.cmd_sample(sys.argv[1:]))", str(checkpoint), "--beam", "4", "--length", "300"],
-                           capture_output=True, text=True, timeout=120)
+    piped = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, rnntui.cli.sample as s; s.PROGRESS_AFTER_S = 0; sys.exit(s.cmd_sample(sys.argv[1:]))",
+            str(checkpoint),
+            "--beam",
+            "4",
+            "--length",
+            "300",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert piped.returncode == 0 and "beam search, width" not in piped.stderr and "\x1b" not in piped.stderr
 
 

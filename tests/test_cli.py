@@ -1,4 +1,5 @@
 """The headless CLI as a user runs it: train, sample, corpora, and every bad input -> one line, exit 2."""
+
 import json
 import os
 import pickle
@@ -15,21 +16,36 @@ from rnntui.cli import main
 from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
 
 TINY = str(Path(__file__).resolve().parents[1] / "corpora" / "tiny.txt")
-SMALL = ["--model", "lstm", "--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
-         "--device", "cpu", "--no-samples"]
+SMALL = [
+    "--model",
+    "lstm",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--embed",
+    "8",
+    "--seq-len",
+    "16",
+    "--batch-size",
+    "4",
+    "--device",
+    "cpu",
+    "--no-samples",
+]
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("ck")
     metrics = out / "m.jsonl"
-    code = main(["train", TINY, "--steps", "30", "--out-dir", str(out), "--eval-every", "10",
-                 "--metrics", str(metrics), *SMALL])
+    code = main(
+        ["train", TINY, "--steps", "30", "--out-dir", str(out), "--eval-every", "10", "--metrics", str(metrics), *SMALL]
+    )
     assert code == 0
     return out / "lstm-1x16-tiny", metrics
 
@@ -41,8 +57,18 @@ def test_train_writes_checkpoints_and_metrics(trained, capsys):
     steps = [r for r in rows if r["type"] == "step"]
     evals = [r for r in rows if r["type"] == "eval"]
     assert steps[-1]["step"] == 30 and evals[-1]["step"] == 30
-    assert set(steps[0]) == {"type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s",
-                             "chars_seen", "wall_s"}
+    assert set(steps[0]) == {
+        "type",
+        "step",
+        "epoch",
+        "loss",
+        "lr",
+        "grad_norm",
+        "chars_per_s",
+        "elapsed_s",
+        "chars_seen",
+        "wall_s",
+    }
     assert set(evals[0]) == {"type", "step", "val_loss", "val_bpc", "full"}
     ckpt = load_checkpoint(run_dir / "latest.pt")
     for key in ("model", "optimizer", "config", "vocab", "step", "rng", "history", "best_val_loss", "state"):
@@ -72,8 +98,23 @@ def test_sample_flags_unknown_prime_chars(trained):
 
 def test_resume_continues_to_total_steps(trained, tmp_path, capsys):
     run_dir, _ = trained
-    assert main(["train", "--resume", str(run_dir / "latest.pt"), "--steps", "40", "--run-name", "more",
-                 "--out-dir", str(tmp_path), "--no-samples"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--resume",
+                str(run_dir / "latest.pt"),
+                "--steps",
+                "40",
+                "--run-name",
+                "more",
+                "--out-dir",
+                str(tmp_path),
+                "--no-samples",
+            ]
+        )
+        == 0
+    )
     assert load_checkpoint(tmp_path / "more" / "latest.pt")["step"] == 40
 
 
@@ -87,8 +128,9 @@ def test_resume_leaves_bf16_to_this_machine_unless_given(trained):
 
 def test_corpora_lists_builtins(tmp_path):
     env = {**os.environ, "RNNTUI_CACHE": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "rnntui", "corpora"], capture_output=True, text=True, env=env,
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "rnntui", "corpora"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert r.returncode == 0
     for name in ("python", "tiny", "brackets"):
         assert name in r.stdout
@@ -105,13 +147,16 @@ def _bad(tmp_path, name, content: bytes | None):
     return p
 
 
-@pytest.mark.parametrize("name,content,reason", [
-    ("missing.txt", None, "no such file"),
-    ("empty.txt", b"", "empty"),
-    ("bin.txt", b"\x00\x01\x02" * 100, "not a text file"),
-    ("latin1.txt", "caf\xe9 ".encode("latin-1") * 100, "not UTF-8"),
-    ("short.txt", b"hello", "too short"),
-])
+@pytest.mark.parametrize(
+    "name,content,reason",
+    [
+        ("missing.txt", None, "no such file"),
+        ("empty.txt", b"", "empty"),
+        ("bin.txt", b"\x00\x01\x02" * 100, "not a text file"),
+        ("latin1.txt", "caf\xe9 ".encode("latin-1") * 100, "not UTF-8"),
+        ("short.txt", b"hello", "too short"),
+    ],
+)
 def test_train_bad_corpus(tmp_path, name, content, reason):
     p = _bad(tmp_path, name, content)
     r = run_cli("train", str(p), "--steps", "1", "--out-dir", str(tmp_path))
@@ -179,9 +224,12 @@ def wait_for_steps(run_dir: Path, proc: subprocess.Popen, timeout: float = 90.0)
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_stop_signal_saves_latest_and_exits_non_zero(tmp_path, sig):
-    p = subprocess.Popen([sys.executable, "-m", "rnntui", "train", TINY, "--steps", "100000", "--out-dir",
-                          str(tmp_path), *SMALL], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "rnntui", "train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     run_dir = tmp_path / "lstm-1x16-tiny"
     wait_for_steps(run_dir, p)
     p.send_signal(sig)
@@ -206,8 +254,9 @@ def test_sample_beam_prints_the_best_beam_and_its_score(trained):
     greedy = run_cli("sample", ckpt, "--prime", "The ", "--length", "40", "--argmax")
     assert r.returncode == 0, r.stderr
     assert r.stdout == greedy.stdout  # width 1 is greedy decoding
-    wide = run_cli("sample", ckpt, "--prime", "The ", "--length", "40", "--beam", "4", "--beam-stop", "\\n",
-                   "--length-norm")
+    wide = run_cli(
+        "sample", ckpt, "--prime", "The ", "--length", "40", "--beam", "4", "--beam-stop", "\\n", "--length-norm"
+    )
     assert wide.returncode == 0, wide.stderr
     assert wide.stdout.startswith("The ") and "bits/char" in wide.stderr and "log-prob" in wide.stderr
     assert "\n" not in wide.stdout[:-1] or wide.stdout[:-1].endswith("\n")  # ends at the stop, if any
@@ -215,8 +264,7 @@ def test_sample_beam_prints_the_best_beam_and_its_score(trained):
 
 def test_sample_copy_check_reports_on_stderr_only(trained):
     run_dir, _ = trained
-    r = run_cli("sample", str(run_dir / "latest.pt"), "--length", "120", "--seed", "1", "--copy-check",
-                "--ngram", "4")
+    r = run_cli("sample", str(run_dir / "latest.pt"), "--length", "120", "--seed", "1", "--copy-check", "--ngram", "4")
     assert r.returncode == 0, r.stderr
     assert len(r.stdout) == 121 and "copy check" not in r.stdout
     line = [x for x in r.stderr.splitlines() if "copy check" in x]
@@ -233,15 +281,28 @@ def test_sample_copy_check_with_the_corpus_gone(trained, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and "moved-away.txt" in r.stderr and "missing" in r.stderr
 
 
-@pytest.mark.parametrize("flags,word", [
-    (["--beam", "0"], "--beam"), (["--beam", "33"], "--beam"), (["--copy-check", "--ngram", "0"], "--ngram"),
-    (["--ngram", "5"], "--copy-check"), (["--temperature", "0"], "--temperature"),
-    (["--temperature", "-1"], "--temperature"), (["--temperature", "nan"], "--temperature"),
-    (["--top-k", "-1"], "--top-k"), (["--length", "-1"], "--length"), (["--seed", "-1"], "--seed"),
-    (["--seed", str(2**63 + 1)], "--seed"), (["--beam", "2", "--argmax"], "--argmax"),
-    (["--beam", "2", "--top-k", "3"], "--top-k"), (["--beam", "2", "--temperature", "0.5"], "--temperature"),
-    (["--length-norm"], "--beam"), (["--beam-stop", "x"], "--beam"), (["--beam", "3", "--beam-stop", ""], "--beam-stop"),
-])
+@pytest.mark.parametrize(
+    "flags,word",
+    [
+        (["--beam", "0"], "--beam"),
+        (["--beam", "33"], "--beam"),
+        (["--copy-check", "--ngram", "0"], "--ngram"),
+        (["--ngram", "5"], "--copy-check"),
+        (["--temperature", "0"], "--temperature"),
+        (["--temperature", "-1"], "--temperature"),
+        (["--temperature", "nan"], "--temperature"),
+        (["--top-k", "-1"], "--top-k"),
+        (["--length", "-1"], "--length"),
+        (["--seed", "-1"], "--seed"),
+        (["--seed", str(2**63 + 1)], "--seed"),
+        (["--beam", "2", "--argmax"], "--argmax"),
+        (["--beam", "2", "--top-k", "3"], "--top-k"),
+        (["--beam", "2", "--temperature", "0.5"], "--temperature"),
+        (["--length-norm"], "--beam"),
+        (["--beam-stop", "x"], "--beam"),
+        (["--beam", "3", "--beam-stop", ""], "--beam-stop"),
+    ],
+)
 def test_sample_flag_bad_values_one_line_exit_2(trained, flags, word, capsys):
     run_dir, _ = trained
     code = main(["sample", str(run_dir / "latest.pt"), *flags])

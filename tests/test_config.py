@@ -1,4 +1,5 @@
 """The config's limits: one table read by config.validate(), the setup form's validators and the CLI help."""
+
 import math
 from dataclasses import fields, replace
 
@@ -56,17 +57,20 @@ def test_seed_must_fit_in_64_bits():
             with_value("seed", bad).validate()
 
 
-@pytest.mark.parametrize("name,good,bad", [
-    ("dropout", [0.0, 0.5, 0.97], [-0.1, 1.0]),  # the form stopped at 0.95, validate at < 1
-    ("lr", [1e-9, 1.0, 5.0], [0.0, -1e-3, 10.0]),  # the form stopped at 1, validate at < 10
-    ("seq_len", [1, 2, 100_000], [0, 100_001]),  # the form started at 2, validate at 1
-    ("hidden", [1, 8192], [0, 8193]),
-    ("layers", [1, 16], [0, 17]),
-    ("clip", [0.0, 1e6], [-0.5]),
-    ("val_frac", [0.01, 0.5], [0.0, 0.9]),
-    ("minutes", [0.001, 60.0], [0.0, -1.0]),
-    ("steps", [1, 10**12], [0, -3]),
-])
+@pytest.mark.parametrize(
+    "name,good,bad",
+    [
+        ("dropout", [0.0, 0.5, 0.97], [-0.1, 1.0]),  # the form stopped at 0.95, validate at < 1
+        ("lr", [1e-9, 1.0, 5.0], [0.0, -1e-3, 10.0]),  # the form stopped at 1, validate at < 10
+        ("seq_len", [1, 2, 100_000], [0, 100_001]),  # the form started at 2, validate at 1
+        ("hidden", [1, 8192], [0, 8193]),
+        ("layers", [1, 16], [0, 17]),
+        ("clip", [0.0, 1e6], [-0.5]),
+        ("val_frac", [0.01, 0.5], [0.0, 0.9]),
+        ("minutes", [0.001, 60.0], [0.0, -1.0]),
+        ("steps", [1, 10**12], [0, -3]),
+    ],
+)
 def test_bounds(name, good, bad):
     assert all(accepted(name, v) for v in good), name
     assert not any(accepted(name, v) for v in bad), name
@@ -87,8 +91,31 @@ def test_choices_and_one_budget():
 # the setup form and the help text derive from the same table
 
 
-PROBES = ["0", "1", "2", "-1", "0.5", "0.95", "0.97", "1.0", "5", "9.99", "10", "16", "17", "8192", "8193",
-          "100000", "100001", "1e-9", "nan", "inf", "-inf", "x", ""]
+PROBES = [
+    "0",
+    "1",
+    "2",
+    "-1",
+    "0.5",
+    "0.95",
+    "0.97",
+    "1.0",
+    "5",
+    "9.99",
+    "10",
+    "16",
+    "17",
+    "8192",
+    "8193",
+    "100000",
+    "100001",
+    "1e-9",
+    "nan",
+    "inf",
+    "-inf",
+    "x",
+    "",
+]
 
 
 @pytest.mark.parametrize("name", [n for n, lim in LIMITS.items() if not lim.choices])
@@ -124,9 +151,11 @@ def test_cli_train_refuses_nan_inf_and_huge_seeds_in_one_line(tmp_path, capsys):
 
     tiny = tmp_path / "t.txt"
     tiny.write_text("some text to train on, long enough for a window or two. " * 20)
-    for flag, value, says in (("--clip", "nan", "clip must be a finite number"),
-                              ("--minutes", "inf", "minutes must be a finite number"),
-                              ("--seed", "99999999999999999999999", "seed must be a whole number")):
+    for flag, value, says in (
+        ("--clip", "nan", "clip must be a finite number"),
+        ("--minutes", "inf", "minutes must be a finite number"),
+        ("--seed", "99999999999999999999999", "seed must be a whole number"),
+    ):
         code = main(["train", str(tiny), flag, value, "--out-dir", str(tmp_path), "--device", "cpu"])
         err = capsys.readouterr().err
         assert code == 2 and says in err and len(err.strip().splitlines()) == 1, (flag, err)

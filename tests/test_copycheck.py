@@ -2,6 +2,7 @@
 
 The check runs on the suffix array of the training text (its order and the novelty curve are tested in
 test_novelty.py); spans longer than the array's sorted depth (64) are followed up in the text."""
+
 import os
 import random
 import subprocess
@@ -10,11 +11,11 @@ import time
 
 import numpy as np
 import pytest
+from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 from rnntui.core.config import ConfigError
 from rnntui.core.generate.copycheck import CopyIndex
 from rnntui.core.generate.suffixes import DEPTH
-from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 
 def brute(train: str, gen: str, n: int):
@@ -65,7 +66,7 @@ def test_copied_text_reports_everything_and_new_text_nothing():
     rng = random.Random(0)
     train = random_text(rng, 5000, "abcdefgh \n")
     idx = CopyIndex.from_text(train, 8)
-    copied = idx.check(train[1234:1234 + 500])
+    copied = idx.check(train[1234 : 1234 + 500])
     assert copied.share == 1.0 and copied.longest == 500 and copied.corpus_at == 1234
     assert copied.spans == ((0, 500),)
     fresh = idx.check("zzzz yyyy " * 20)
@@ -192,8 +193,11 @@ def test_a_damaged_cache_entry_is_rebuilt(tmp_path, monkeypatch, damage):
     if damage == "cut short":
         sa_file.write_bytes(sa_file.read_bytes()[: sa_file.stat().st_size // 2])
     else:
-        bad = {"zeros": np.zeros_like(good), "shuffled": np.random.default_rng(0).permutation(good),
-               "reversed": good[::-1].copy()}[damage]
+        bad = {
+            "zeros": np.zeros_like(good),
+            "shuffled": np.random.default_rng(0).permutation(good),
+            "reversed": good[::-1].copy(),
+        }[damage]
         np.save(sa_file, bad)
     again = CopyIndex.for_corpus(str(corpus), 0.1, 8)
     assert np.array_equal(again.sa, good)
@@ -222,8 +226,14 @@ def test_sample_copy_check_with_an_unusable_cache_warns_once_and_checks(checkpoi
     # warning line (as the corpus cache's does), the check still runs, the exit status is 0
     (tmp_path / "a-file").write_text("not a folder")
     env = {**os.environ, "RNNTUI_CACHE": cache}
-    r = subprocess.run([sys.executable, "-m", "rnntui", "sample", str(checkpoint), "--length", "60", "--seed", "2",
-                        "--copy-check"], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    r = subprocess.run(
+        [sys.executable, "-m", "rnntui", "sample", str(checkpoint), "--length", "60", "--seed", "2", "--copy-check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert len(r.stdout) == 61 and "Traceback" not in r.stderr
     lines = r.stderr.splitlines()
@@ -235,8 +245,13 @@ def test_sample_copy_check_with_an_unusable_cache_warns_once_and_checks(checkpoi
 
 @pytest.mark.parametrize("n", ["0", str(DEPTH + 1)])
 def test_sample_ngram_out_of_range_is_one_line_before_loading(tmp_path, n):
-    r = subprocess.run([sys.executable, "-m", "rnntui", "sample", str(tmp_path / "none.pt"), "--copy-check",
-                        "--ngram", n], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    r = subprocess.run(
+        [sys.executable, "-m", "rnntui", "sample", str(tmp_path / "none.pt"), "--copy-check", "--ngram", n],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and f"--ngram must be 1-{DEPTH}" in r.stderr
 

@@ -1,4 +1,5 @@
 """Vocabulary, reading, splits, streams and the built-in corpora."""
+
 import json
 
 import numpy as np
@@ -6,8 +7,7 @@ import pytest
 import torch
 
 from rnntui.core.data.builtin import BUILTIN, build_python_corpus, generate_brackets, resolve_corpus
-from rnntui.core.data.corpus import (CorpusError, Vocab, check_windows, corpus_from_text,
-                                load_corpus, read_text)
+from rnntui.core.data.corpus import CorpusError, Vocab, check_windows, corpus_from_text, load_corpus, read_text
 from rnntui.core.data.streams import Streams
 
 
@@ -40,9 +40,14 @@ def test_read_text_bom_and_crlf(tmp_path):
     assert read_text(p) == "one\ntwo\nthree\n"
 
 
-@pytest.mark.parametrize("content,reason", [
-    (b"", "empty"), (b"ab\x00cd", "NUL"), (b"\xff\xfe\xfa abc", "UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"", "empty"),
+        (b"ab\x00cd", "NUL"),
+        (b"\xff\xfe\xfa abc", "UTF-8"),
+    ],
+)
 def test_bad_files_give_one_line_reason(tmp_path, content, reason):
     p = tmp_path / "bad.txt"
     p.write_bytes(content)
@@ -118,8 +123,9 @@ def test_python_corpus_is_deterministic_and_cached(tmp_path, monkeypatch):
     monkeypatch.setattr("rnntui.core.data.builtin.PYTHON_TARGET_CHARS", 50_000)  # read when the build runs
     builds = []
     real_build = builtin.build_python_corpus
-    monkeypatch.setattr("rnntui.core.data.builtin.build_python_corpus",
-                        lambda *a, **kw: builds.append(1) or real_build(*a, **kw))
+    monkeypatch.setattr(
+        "rnntui.core.data.builtin.build_python_corpus", lambda *a, **kw: builds.append(1) or real_build(*a, **kw)
+    )
     path = resolve_corpus("python")
     assert path == tmp_path / "python.txt" and path.read_text() == small  # built at the patched size
     assert len(builds) == 1
@@ -136,10 +142,10 @@ import sys  # noqa: E402
 
 from rnntui.core.data import cache as corpus_cache  # noqa: E402
 from rnntui.core.data import read as corpus_read  # noqa: E402
-from rnntui.core.model import memory  # noqa: E402
 from rnntui.core.data.corpus import corpus_info, encode_file  # noqa: E402
+from rnntui.core.model import memory  # noqa: E402
 
-MIXED = "\ufeffH\u00e9llo, w\u00f6rld \u2014 caf\u00e9\r\nline two\rthree \U0001F600 end\r\n" * 7
+MIXED = "\ufeffH\u00e9llo, w\u00f6rld \u2014 caf\u00e9\r\nline two\rthree \U0001f600 end\r\n" * 7
 
 
 @pytest.fixture
@@ -267,8 +273,9 @@ def _damage(npy, meta, how):
         meta.unlink()
 
 
-@pytest.mark.parametrize("how", ["truncated", "flipped", "foreign", "garbage-npy", "garbage-json",
-                                 "wrong-vocab", "pickle", "no-sidecar"])
+@pytest.mark.parametrize(
+    "how", ["truncated", "flipped", "foreign", "garbage-npy", "garbage-json", "wrong-vocab", "pickle", "no-sidecar"]
+)
 def test_a_damaged_cache_entry_is_never_trusted_and_is_rebuilt(tmp_path, cache, monkeypatch, how):
     p = tmp_path / "t.txt"
     p.write_text("some text to cache, with a few letters\n" * 50)
@@ -383,9 +390,16 @@ def test_a_file_too_large_for_memory_is_refused_up_front(tmp_path, cache, monkey
     assert len(load_corpus(str(p)).data) == 4000
 
 
-@pytest.mark.parametrize("encoding,kind", [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"),
-                                           ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"),
-                                           ("utf-32-le", "UTF-32")])
+@pytest.mark.parametrize(
+    "encoding,kind",
+    [
+        ("utf-16", "UTF-16"),
+        ("utf-16-le", "UTF-16"),
+        ("utf-16-be", "UTF-16"),
+        ("utf-32", "UTF-32"),
+        ("utf-32-le", "UTF-32"),
+    ],
+)
 def test_utf16_and_utf32_files_are_named_with_a_fix(tmp_path, cache, encoding, kind):
     p = tmp_path / "wide.txt"
     p.write_bytes("Plain old text, in the wrong encoding.\n".encode(encoding) * 20)
@@ -407,8 +421,7 @@ def test_corpus_info_matches_the_corpus(tmp_path, cache):
     p = tmp_path / "t.txt"
     p.write_text("one two three\n" * 100)
     info, c = corpus_info(str(p), preview_chars=20), load_corpus(str(p))
-    assert (info.chars, info.vocab, info.n_train, info.n_val) == (len(c.data), len(c.vocab), len(c.train),
-                                                                   len(c.val))
+    assert (info.chars, info.vocab, info.n_train, info.n_val) == (len(c.data), len(c.vocab), len(c.train), len(c.val))
     assert info.preview == "one two three\none tw" and info.path == p
 
 
@@ -422,8 +435,13 @@ def test_encode_file_is_the_cache_path(tmp_path, cache):
 
 def test_corpus_module_does_not_import_torch():
     code = "import sys, rnntui.core.data.corpus as c; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert out.stdout.split() == ["False"]
 
 
@@ -443,8 +461,9 @@ def test_a_killed_save_leaves_no_temp_file_behind_for_long(tmp_path, cache):
     p.write_text("hello there\n" * 20)
     encode_file(p)
     (npy,) = cache.glob("*.npy")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True).stdout.strip()  # a pid that has exited
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()  # a pid that has exited
     stale = cache / f".{npy.name}.tmp{dead}-1"
     live = cache / f".{npy.name}.tmp{os.getpid()}-99"  # a save in progress in a live process
     stale.write_bytes(b"half an array")

@@ -3,6 +3,7 @@ process with batch 2B, and every way a distributed start or run can fail is one 
 
 Ranks are real processes (subprocesses given the environment torchrun would give them), one thread each.
 """
+
 import json
 import os
 import signal
@@ -17,9 +18,9 @@ import pytest
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.runs.checkpoints import Checkpoint
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
+from rnntui.core.runs.checkpoints import Checkpoint
 from rnntui.core.train.distributed import Dist, rank_slice
 from rnntui.core.train.engine import Trainer
 
@@ -56,9 +57,24 @@ MODEL = dict(kind="lstm", hidden=16, layers=2, embed=8)
 
 
 def run_kw(tmp_path, **kw):
-    base = dict(corpus="mem", seq_len=16, batch_size=B, lr=1e-2, steps=6, eval_every=0, log_every=1,
-                probe_hz=0, sample_every_s=0, device="cpu", bf16=False, warmup=3, schedule="constant",
-                out_dir=str(tmp_path), run_name="ddp", save=True)
+    base = dict(
+        corpus="mem",
+        seq_len=16,
+        batch_size=B,
+        lr=1e-2,
+        steps=6,
+        eval_every=0,
+        log_every=1,
+        probe_hz=0,
+        sample_every_s=0,
+        device="cpu",
+        bf16=False,
+        warmup=3,
+        schedule="constant",
+        out_dir=str(tmp_path),
+        run_name="ddp",
+        save=True,
+    )
     base.update(kw)
     return base
 
@@ -71,17 +87,34 @@ def free_port() -> int:
 
 def rank_env(rank: int, world: int, port: int, tmp_path, timeout_s: float = 30) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TORCHELASTIC")}
-    env.update(PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", RNNTUI_CACHE=str(tmp_path / "cache"),
-               MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-               LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world), RNNTUI_DIST_TIMEOUT=str(timeout_s))
+    env.update(
+        PYTHONPATH=str(ROOT),
+        OMP_NUM_THREADS="1",
+        RNNTUI_CACHE=str(tmp_path / "cache"),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        WORLD_SIZE=str(world),
+        LOCAL_RANK=str(rank),
+        LOCAL_WORLD_SIZE=str(world),
+        RNNTUI_DIST_TIMEOUT=str(timeout_s),
+    )
     return env
 
 
 def start_ranks(argv_of, tmp_path, world=2, timeout_s: float = 120, cwd=None) -> list[subprocess.Popen]:
     port = free_port()
-    return [subprocess.Popen([sys.executable, *argv_of(r)], env=rank_env(r, world, port, tmp_path, timeout_s),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd or tmp_path)
-            for r in range(world)]
+    return [
+        subprocess.Popen(
+            [sys.executable, *argv_of(r)],
+            env=rank_env(r, world, port, tmp_path, timeout_s),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd or tmp_path,
+        )
+        for r in range(world)
+    ]
 
 
 def finish(procs, timeout=120) -> list[tuple[int, str, str]]:
@@ -101,8 +134,11 @@ def run_ranks(tmp_path, *resume, **kw) -> list[dict]:
     """Both ranks of WORKER to the end; each one's summary. A failure to join (another process on this
     shared machine took the free port first, or a rank started long after the other) is retried once."""
     for attempt in range(2):
-        procs = start_ranks(lambda r: ["-c", WORKER, json.dumps(run_kw(tmp_path, **kw)), json.dumps(MODEL), TEXT,
-                                       *resume], tmp_path, timeout_s=120)
+        procs = start_ranks(
+            lambda r: ["-c", WORKER, json.dumps(run_kw(tmp_path, **kw)), json.dumps(MODEL), TEXT, *resume],
+            tmp_path,
+            timeout_s=120,
+        )
         results = finish(procs, timeout=300)
         if attempt == 0 and any("cannot join the process group" in se for *_, se in results):
             continue
@@ -218,8 +254,25 @@ def one_error_line(stderr: str, only: bool = True) -> str:
 def test_ranks_that_disagree_on_the_corpus_each_fail_with_one_line(tmp_path):
     for r, line in enumerate(("first text, the one of rank zero.\n", "second text: it belongs to rank one!\n")):
         (tmp_path / f"c{r}.txt").write_text(line * 60)
-    argv = lambda r: ["-m", "rnntui", "train", f"c{r}.txt", "--steps", "3", "--device", "cpu", "--no-bf16",
-                      "--hidden", "8", "--layers", "1", "--batch-size", "2", "--seq-len", "8"]
+    argv = lambda r: [
+        "-m",
+        "rnntui",
+        "train",
+        f"c{r}.txt",
+        "--steps",
+        "3",
+        "--device",
+        "cpu",
+        "--no-bf16",
+        "--hidden",
+        "8",
+        "--layers",
+        "1",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "8",
+    ]
     for rc, _so, se in finish(start_ranks(argv, tmp_path)):
         assert rc == 2
         assert "ranks disagree on the corpus" in one_error_line(se)
@@ -229,8 +282,9 @@ def test_ranks_that_disagree_on_the_corpus_each_fail_with_one_line(tmp_path):
 def test_an_unreachable_rendezvous_fails_with_one_line(tmp_path):
     (tmp_path / "c.txt").write_text("some text to train on.\n" * 50)
     # rank 1 of 2, and nobody listens at MASTER_ADDR:MASTER_PORT
-    procs = start_ranks(lambda r: ["-m", "rnntui", "train", "c.txt", "--steps", "2", "--device", "cpu"],
-                        tmp_path, world=2, timeout_s=2)
+    procs = start_ranks(
+        lambda r: ["-m", "rnntui", "train", "c.txt", "--steps", "2", "--device", "cpu"], tmp_path, world=2, timeout_s=2
+    )
     procs[0].kill()  # only rank 1 is kept: it waits for a rank 0 that never comes
     procs[0].communicate()
     rc, so, se = finish(procs[1:], timeout=60)[0]
@@ -241,9 +295,28 @@ def test_an_unreachable_rendezvous_fails_with_one_line(tmp_path):
 
 def test_a_lost_rank_fails_the_others_with_one_line_and_keeps_the_run(tmp_path):
     (tmp_path / "c.txt").write_text(TEXT * 4)
-    argv = lambda r: ["-m", "rnntui", "train", "c.txt", "--steps", "100000", "--device", "cpu", "--no-bf16",
-                      "--hidden", "16", "--layers", "1", "--batch-size", "2", "--seq-len", "16",
-                      "--run-name", "lost", "--no-samples"]
+    argv = lambda r: [
+        "-m",
+        "rnntui",
+        "train",
+        "c.txt",
+        "--steps",
+        "100000",
+        "--device",
+        "cpu",
+        "--no-bf16",
+        "--hidden",
+        "16",
+        "--layers",
+        "1",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "16",
+        "--run-name",
+        "lost",
+        "--no-samples",
+    ]
     procs = start_ranks(argv, tmp_path, timeout_s=60)
     metrics = tmp_path / "checkpoints" / "lost" / "metrics.jsonl"
     deadline = time.monotonic() + 90
@@ -260,9 +333,28 @@ def test_a_lost_rank_fails_the_others_with_one_line_and_keeps_the_run(tmp_path):
 
 def test_sigterm_stops_every_rank_at_the_same_step_and_rank_0_saves(tmp_path):
     (tmp_path / "c.txt").write_text(TEXT * 4)
-    argv = lambda r: ["-m", "rnntui", "train", "c.txt", "--steps", "100000", "--device", "cpu", "--no-bf16",
-                      "--hidden", "16", "--layers", "1", "--batch-size", "2", "--seq-len", "16",
-                      "--run-name", "term", "--no-samples"]
+    argv = lambda r: [
+        "-m",
+        "rnntui",
+        "train",
+        "c.txt",
+        "--steps",
+        "100000",
+        "--device",
+        "cpu",
+        "--no-bf16",
+        "--hidden",
+        "16",
+        "--layers",
+        "1",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "16",
+        "--run-name",
+        "term",
+        "--no-samples",
+    ]
     procs = start_ranks(argv, tmp_path)
     metrics = tmp_path / "checkpoints" / "term" / "metrics.jsonl"
     deadline = time.monotonic() + 90
@@ -283,12 +375,15 @@ def test_sigterm_stops_every_rank_at_the_same_step_and_rank_0_saves(tmp_path):
 # threads per rank under torchrun
 
 
-@pytest.mark.parametrize("omp, parent_has_it, expect_override", [
-    ("1", False, True),  # torchrun's own default of 1: replaced by the rank's share of the cores
-    ("1", True, False),  # the user asked torchrun for 1 thread: kept
-    ("3", False, False),  # any other value is the user's: kept
-    (None, False, True),
-])
+@pytest.mark.parametrize(
+    "omp, parent_has_it, expect_override",
+    [
+        ("1", False, True),  # torchrun's own default of 1: replaced by the rank's share of the cores
+        ("1", True, False),  # the user asked torchrun for 1 thread: kept
+        ("3", False, False),  # any other value is the user's: kept
+        (None, False, True),
+    ],
+)
 def test_threads_per_rank_replace_only_torchruns_default(monkeypatch, omp, parent_has_it, expect_override):
     from rnntui.core.train import distributed
 

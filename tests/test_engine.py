@@ -1,4 +1,5 @@
 """The training engine: events, stop, pause, exact resume, divergence, budgets."""
+
 import math
 import os
 import sys
@@ -8,9 +9,9 @@ import pytest
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.runs.checkpoints import load_checkpoint, model_from_checkpoint
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
+from rnntui.core.runs.checkpoints import load_checkpoint, model_from_checkpoint
 from rnntui.core.train.engine import Trainer
 from rnntui.core.train.history import History
 from rnntui.core.train.schedule import Budget, lr_at
@@ -19,9 +20,23 @@ TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
 
 
 def tiny_cfg(tmp_path, **kw) -> TrainConfig:
-    base = dict(corpus="mem", model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8), seq_len=16,
-                batch_size=4, lr=1e-2, steps=20, eval_every=10, eval_windows=2, log_every=5, probe_hz=0,
-                sample_every_s=0, out_dir=str(tmp_path), run_name="run", device="cpu", warmup=3)
+    base = dict(
+        corpus="mem",
+        model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8),
+        seq_len=16,
+        batch_size=4,
+        lr=1e-2,
+        steps=20,
+        eval_every=10,
+        eval_windows=2,
+        log_every=5,
+        probe_hz=0,
+        sample_every_s=0,
+        out_dir=str(tmp_path),
+        run_name="run",
+        device="cpu",
+        warmup=3,
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -123,8 +138,7 @@ def test_resume_is_exact(tmp_path, kind, dropout):
     kw = dict(model=m, schedule="constant", log_every=1)
     one = run(tiny_cfg(tmp_path / "one", steps=24, **kw))
     run(tiny_cfg(tmp_path / "two", steps=12, **kw))
-    two = run(tiny_cfg(tmp_path / "two", steps=24, **kw),
-              resume=str(tmp_path / "two" / "run" / "latest.pt"))
+    two = run(tiny_cfg(tmp_path / "two", steps=24, **kw), resume=str(tmp_path / "two" / "run" / "latest.pt"))
     assert two[0].start_step == 12
     a, b = _weights(one[-1].latest_path), _weights(two[-1].latest_path)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -156,8 +170,10 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(tmp_path):
     cfg = tiny_cfg(tmp_path, steps=10)
     run(cfg)
     good = _weights(tmp_path / "run" / "latest.pt")
-    events = run(tiny_cfg(tmp_path, steps=40, lr=5.0, clip=0.0, warmup=0, log_every=1),
-                 resume=str(tmp_path / "run" / "latest.pt"))
+    events = run(
+        tiny_cfg(tmp_path, steps=40, lr=5.0, clip=0.0, warmup=0, log_every=1),
+        resume=str(tmp_path / "run" / "latest.pt"),
+    )
     fin = events[-1]
     assert fin.reason == "diverged" and "--lr" in fin.message
     after = _weights(tmp_path / "run" / "latest.pt")
@@ -262,8 +278,16 @@ def test_no_host_reads_between_log_intervals(tmp_path, monkeypatch, kind):
 
     for name in HOST_READS:
         spy(name)
-    cfg = tiny_cfg(tmp_path, model=ModelConfig(kind=kind, hidden=16, layers=2, embed=8), steps=40,
-                   log_every=10, eval_every=0, save=False, probe_hz=0, sample_every_s=0)
+    cfg = tiny_cfg(
+        tmp_path,
+        model=ModelConfig(kind=kind, hidden=16, layers=2, embed=8),
+        steps=40,
+        log_every=10,
+        eval_every=0,
+        save=False,
+        probe_hz=0,
+        sample_every_s=0,
+    )
     events = Trainer(cfg, corpus=corpus_from_text("mem", TEXT, cfg.val_frac)).run()
     seen: list[list[tuple[str, str, str]]] = []
     for e in events:

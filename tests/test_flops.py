@@ -1,5 +1,6 @@
 """Throughput and MFU: the FLOP count of each cell against a hand count and against torch's own FLOP counter,
 the measured matmul peak and its cache, and the MFU a real short run reports."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,16 @@ import torch
 
 from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.model.flops import GATES, describe_peak, flops_per_char, format_flops, format_share, forward_flops_per_char, mfu
 from rnntui.core.model import peak as pk
+from rnntui.core.model.flops import (
+    GATES,
+    describe_peak,
+    flops_per_char,
+    format_flops,
+    format_share,
+    forward_flops_per_char,
+    mfu,
+)
 
 # -----------------------------------------------------------------------------
 # the count, by hand: a 1-layer model with embed E=3, hidden H=4, vocabulary V=5, per character
@@ -134,8 +143,9 @@ def test_the_peak_cache_is_keyed_by_thread_count(cache):
     assert pk.cached_peak("cpu", False, 256) is not None
 
 
-@pytest.mark.parametrize("content", [b"not json", b"[1, 2]", b'{"format": 1, "entries": []}',
-                                     b'{"format": 99, "entries": {}}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "content", [b"not json", b"[1, 2]", b'{"format": 1, "entries": []}', b'{"format": 99, "entries": {}}', b"\xff\xfe"]
+)
 def test_a_foreign_cache_file_is_measured_again(cache, content):
     (cache / "peak.json").write_bytes(content)
     p = pk.device_peak("cpu", False, 256)
@@ -143,9 +153,17 @@ def test_a_foreign_cache_file_is_measured_again(cache, content):
     assert pk.cached_peak("cpu", False, 256) is not None  # and the cache is whole again
 
 
-@pytest.mark.parametrize("entry", [{"flops": -1, "repeats": 5, "size": 256}, {"flops": "fast", "repeats": 5, "size": 256},
-                                   {"flops": 1e9, "repeats": True, "size": 256}, {"flops": 1e9, "repeats": 5, "size": 999},
-                                   {"flops": 1e9, "repeats": 5}, "1e9"])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"flops": -1, "repeats": 5, "size": 256},
+        {"flops": "fast", "repeats": 5, "size": 256},
+        {"flops": 1e9, "repeats": True, "size": 256},
+        {"flops": 1e9, "repeats": 5, "size": 999},
+        {"flops": 1e9, "repeats": 5},
+        "1e9",
+    ],
+)
 def test_a_lying_cache_entry_is_not_used(cache, entry):
     key = pk.cache_key("cpu", "fp32", 256)
     (cache / "peak.json").write_text(json.dumps({"format": pk.FORMAT, "entries": {key: entry}}))
@@ -169,30 +187,63 @@ def test_an_unwritable_cache_costs_a_warning_not_the_peak(tmp_path, monkeypatch,
 def test_the_engine_sends_the_throughput_after_run_started_measured_once_then_cached(cache):
     from rnntui.core.train.engine import Trainer
 
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=16, embed=8, layers=1), steps=2,
-                      seq_len=16, batch_size=4, eval_every=0, save=False, device="cpu", sample_every_s=0,
-                      probe_hz=0)
+    cfg = TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind="lstm", hidden=16, embed=8, layers=1),
+        steps=2,
+        seq_len=16,
+        batch_size=4,
+        eval_every=0,
+        save=False,
+        device="cpu",
+        sample_every_s=0,
+        probe_hz=0,
+    )
     for first_run in (True, False):
         events = list(Trainer(cfg).run())
         kinds = [type(e).__name__ for e in events]
         start = kinds.index("RunStarted")
         told = [e for e in events if isinstance(e, ev.Throughput)]
-        assert kinds[start + 1:start + 1 + len(told)] == ["Throughput"] * len(told)  # before the first step
+        assert kinds[start + 1 : start + 1 + len(told)] == ["Throughput"] * len(told)  # before the first step
         assert [t.measuring for t in told] == ([True, False] if first_run else [False])
         t = told[-1]
         assert t.flops_per_char == flops_per_char(events[start].config.model) and t.peak_flops > 0
-        assert t.peak_dtype == "fp32" and ("(cached)" in t.peak_how) != first_run and t.peak_short.startswith("256² matmul ×")
+        assert (
+            t.peak_dtype == "fp32"
+            and ("(cached)" in t.peak_how) != first_run
+            and t.peak_short.startswith("256² matmul ×")
+        )
 
 
 def test_a_real_run_reports_an_mfu_between_0_and_1(tmp_path, capsys):
     from rnntui.cli import main
 
-    code = main(["train", "tiny", "--steps", "30", "--hidden", "32", "--embed", "8", "--layers", "1",
-                 "--out-dir", str(tmp_path), "--no-samples", "--device", "cpu"])
+    code = main(
+        [
+            "train",
+            "tiny",
+            "--steps",
+            "30",
+            "--hidden",
+            "32",
+            "--embed",
+            "8",
+            "--layers",
+            "1",
+            "--out-dir",
+            str(tmp_path),
+            "--no-samples",
+            "--device",
+            "cpu",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert re.search(r"kFLOP/char \(matmuls, forward \+ backward\); peak [\d.]+ [kMGT]?FLOP/s fp32, measured: "
-                     r"256x256 matmul, \d+ threads?, best of \d+", err)
+    assert re.search(
+        r"kFLOP/char \(matmuls, forward \+ backward\); peak [\d.]+ [kMGT]?FLOP/s fp32, measured: "
+        r"256x256 matmul, \d+ threads?, best of \d+",
+        err,
+    )
     from rnntui.core.data.corpus import load_corpus
 
     vocab = len(load_corpus("tiny").vocab)
@@ -222,15 +273,28 @@ def _progress(width: int):
 def _metrics(chars_per_s: float = 12_345.0):
     from rnntui.core import events as ev
 
-    return ev.StepMetrics(step=1230, epoch=0.45, loss=1.234, lr=1e-3, grad_norm=0.5, chars_per_s=chars_per_s,
-                          elapsed_s=10.0, progress=0.4, eta_s=20.0, chars_seen=123_450, wall_s=10.0)
+    return ev.StepMetrics(
+        step=1230,
+        epoch=0.45,
+        loss=1.234,
+        lr=1e-3,
+        grad_norm=0.5,
+        chars_per_s=chars_per_s,
+        elapsed_s=10.0,
+        progress=0.4,
+        eta_s=20.0,
+        chars_seen=123_450,
+        wall_s=10.0,
+    )
 
 
 def test_the_progress_line_keeps_mfu_and_fits_the_terminal():
     peak = pk.Peak(flops=1e9, dtype="fp32", device="cpu", machine="x", size=256, threads=2, repeats=10)
-    for width, shown, dropped in ((200, ["step 1230", "ep 0.45", "loss 1.234", "val 1.456", "12.3k chars/s", "MFU 49%"], []),
-                                  (80, ["step 1230", "loss 1.234", "val 1.456", "MFU 49%"], ["ep 0.45", "chars/s"]),
-                                  (70, ["step 1230", "loss 1.234", "MFU 49%"], ["ep 0.45", "chars/s", "val"])):
+    for width, shown, dropped in (
+        (200, ["step 1230", "ep 0.45", "loss 1.234", "val 1.456", "12.3k chars/s", "MFU 49%"], []),
+        (80, ["step 1230", "loss 1.234", "val 1.456", "MFU 49%"], ["ep 0.45", "chars/s"]),
+        (70, ["step 1230", "loss 1.234", "MFU 49%"], ["ep 0.45", "chars/s", "val"]),
+    ):
         progress = _progress(width)
         progress.set_throughput(peak.event(40_000))
         progress.last_val = 1.456
@@ -249,8 +313,10 @@ def test_the_summary_says_flops_achieved_and_peak_and_doubts_a_share_over_1():
     progress = _progress(200)
     progress.set_throughput(peak.event(40_000))
     progress.last = _metrics()  # 123,450 chars in 10 s: 12.3k chars/s x 40 kFLOP = 494 MFLOP/s
-    assert progress._throughput_line() == ("throughput 12.3k chars/s x 40 kFLOP/char = 494 MFLOP/s: MFU 49% of peak "
-                                           "1 GFLOP/s fp32, measured: 256x256 matmul, 2 threads, best of 10 (cached)")
+    assert progress._throughput_line() == (
+        "throughput 12.3k chars/s x 40 kFLOP/char = 494 MFLOP/s: MFU 49% of peak "
+        "1 GFLOP/s fp32, measured: 256x256 matmul, 2 threads, best of 10 (cached)"
+    )
     progress.set_throughput(peak.event(400_000))  # 4.9 GFLOP/s achieved of a 1 GFLOP/s peak
     first, second = progress._throughput_line().split("\n")
     assert "MFU 494% of peak" in first and second.startswith("MFU over 100%: the peak was measured while")

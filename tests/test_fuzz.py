@@ -10,6 +10,7 @@ sampled from, resumed), since a value that passes a reader but breaks its user i
 The example budget is fixed and the examples derandomized, so CI runs the same cases every time in
 bounded time (FUZZ below); run with HYPOTHESIS_EXAMPLES=2000 to search harder.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,24 +29,38 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnntui.core import events as ev
-from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, check_dict
 from rnntui.core.config import ModelConfig, RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab, corpus_info, read_text
-from rnntui.core.runs.records import Follower, RunLog, parse_lines, read_records, to_record
-from rnntui.core.runs.listing import list_runs, runs_table
+from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, check_dict
 from rnntui.core.runs.folder import RunDir, RunDirError, RunInfo
+from rnntui.core.runs.listing import list_runs, runs_table
+from rnntui.core.runs.records import Follower, RunLog, parse_lines, read_records, to_record
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 # any JSON value, the odd ones included: NaN and infinities (Python's json reads and writes them), ints
 # past 64 bits, lone surrogates, deep-ish nesting
-scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=2**62, max_value=2**70)
-           | st.floats() | st.text(max_size=12) | st.sampled_from(["\ud800", "\x00", "x" * 300, "", "1"]))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=10)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**62, max_value=2**70)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["\ud800", "\x00", "x" * 300, "", "1"])
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=10,
+)
 
 
 def _write(p: Path, data: bytes) -> None:
@@ -62,15 +77,34 @@ def _encodes(text: str) -> None:
 
 def _good_info() -> dict:
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=16, layers=2, vocab_size=65), steps=100)
-    return RunInfo(name="r", config=config_to_dict(cfg), corpus="tiny", corpus_fingerprint="abc", created=1.7e9,
-                   updated=1.7e9 + 60, state="running", steps=50, chars_seen=6400, wall_s=12.5, best_val_loss=1.5,
-                   final_val_loss=None, n_params=999, device="cpu", pid=os.getpid(), host=socket.gethostname(),
-                   world_size=1, message="").to_dict()
+    return RunInfo(
+        name="r",
+        config=config_to_dict(cfg),
+        corpus="tiny",
+        corpus_fingerprint="abc",
+        created=1.7e9,
+        updated=1.7e9 + 60,
+        state="running",
+        steps=50,
+        chars_seen=6400,
+        wall_s=12.5,
+        best_val_loss=1.5,
+        final_val_loss=None,
+        n_params=999,
+        device="cpu",
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        world_size=1,
+        message="",
+    ).to_dict()
 
 
 GOOD_INFO = _good_info()
-INFO_PATHS = ([(k,) for k in GOOD_INFO] + [("config", k) for k in GOOD_INFO["config"]]
-              + [("config", "model", k) for k in GOOD_INFO["config"]["model"]])
+INFO_PATHS = (
+    [(k,) for k in GOOD_INFO]
+    + [("config", k) for k in GOOD_INFO["config"]]
+    + [("config", "model", k) for k in GOOD_INFO["config"]["model"]]
+)
 
 
 @st.composite
@@ -94,8 +128,8 @@ def info_dicts(draw) -> object:
 
 def _use_the_folder(folder: Path) -> None:
     """What `runs`, `runs --json`, the Runs screen and watch do with a run folder."""
-    from rnntui.ui.workers.replay import RunView
     from rnntui.ui.screens.runs import row_cells
+    from rnntui.ui.workers.replay import RunView
 
     run = RunDir(folder)
     try:
@@ -130,7 +164,9 @@ def test_fuzz_run_json_fields(d):
 
 
 @FUZZ
-@given(st.binary(max_size=600) | st.builds(lambda d, cut: json.dumps(d).encode()[:cut], info_dicts(), st.integers(0, 2000)))
+@given(
+    st.binary(max_size=600) | st.builds(lambda d, cut: json.dumps(d).encode()[:cut], info_dicts(), st.integers(0, 2000))
+)
 def test_fuzz_run_json_bytes(data):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "run"
@@ -144,13 +180,33 @@ def test_fuzz_run_json_bytes(data):
 
 
 def _real_records() -> list[dict]:
-    probe = ev.ProbeSnapshot(step=20, grad_total=np.ones((2, 4), np.float32), grad_last=np.full((2, 4), 0.5, np.float32),
-                             text="", hidden=np.zeros((2, 0, 1), np.float32))
-    events = [ev.StepMetrics(step=10, epoch=0.5, loss=2.0, lr=1e-3, grad_norm=0.5, chars_per_s=100.0, elapsed_s=1.0,
-                             progress=0.1, eta_s=None, chars_seen=640, wall_s=1.0),
-              ev.EvalMetrics(20, 1.9, 2.7, 1.9, False), probe, ev.Sample(20, "a", "text", 0.8),
-              ev.CheckpointSaved(20, "/x/latest.pt", "latest", 0.0),
-              ev.RunFinished(30, "completed", "finished", 1.8, 1.9, 1.9)]
+    probe = ev.ProbeSnapshot(
+        step=20,
+        grad_total=np.ones((2, 4), np.float32),
+        grad_last=np.full((2, 4), 0.5, np.float32),
+        text="",
+        hidden=np.zeros((2, 0, 1), np.float32),
+    )
+    events = [
+        ev.StepMetrics(
+            step=10,
+            epoch=0.5,
+            loss=2.0,
+            lr=1e-3,
+            grad_norm=0.5,
+            chars_per_s=100.0,
+            elapsed_s=1.0,
+            progress=0.1,
+            eta_s=None,
+            chars_seen=640,
+            wall_s=1.0,
+        ),
+        ev.EvalMetrics(20, 1.9, 2.7, 1.9, False),
+        probe,
+        ev.Sample(20, "a", "text", 0.8),
+        ev.CheckpointSaved(20, "/x/latest.pt", "latest", 0.0),
+        ev.RunFinished(30, "completed", "finished", 1.8, 1.9, 1.9),
+    ]
     recs = [to_record(e) for e in events]
     return [{"type": "start", "step": 0, "time": 1.7e9, "wall_s": 0.0}] + [r for r in recs if r is not None]
 
@@ -165,8 +221,11 @@ def records(draw) -> object:
     if pick == 0:
         return draw(json_values)
     if pick == 1:
-        return {"type": draw(st.sampled_from([r["type"] for r in REAL_RECORDS]) | st.text(max_size=4)),
-                "step": draw(scalars), **draw(st.dictionaries(st.text(max_size=10), json_values, max_size=3))}
+        return {
+            "type": draw(st.sampled_from([r["type"] for r in REAL_RECORDS]) | st.text(max_size=4)),
+            "step": draw(scalars),
+            **draw(st.dictionaries(st.text(max_size=10), json_values, max_size=3)),
+        }
     rec = dict(draw(st.sampled_from(REAL_RECORDS)))
     key = draw(st.sampled_from(sorted(rec)))
     if draw(st.booleans()):
@@ -179,8 +238,8 @@ def records(draw) -> object:
 def _use_the_records(recs: list[dict]) -> None:
     """What the runs listing, compare, the replay and watch do with a log's records."""
     from rnntui.core.analysis.compare import compare_row
-    from rnntui.ui.workers.replay import Replayer
     from rnntui.ui.state import RunState
+    from rnntui.ui.workers.replay import Replayer
 
     log = RunLog().extend(recs)
     log.probe_near(None)
@@ -207,9 +266,14 @@ def test_fuzz_metrics_lines(values):
 
 
 @FUZZ
-@given(st.lists(st.binary(max_size=80) | st.sampled_from([b"[" * 5000, b"{" * 3000, b'{"type": "step", "step": 1',
-                                                          b"\xff\xfe", b"\x00" * 10, b"\r"]), max_size=8),
-       st.integers(1, 64))
+@given(
+    st.lists(
+        st.binary(max_size=80)
+        | st.sampled_from([b"[" * 5000, b"{" * 3000, b'{"type": "step", "step": 1', b"\xff\xfe", b"\x00" * 10, b"\r"]),
+        max_size=8,
+    ),
+    st.integers(1, 64),
+)
 def test_fuzz_metrics_bytes(pieces, chunk):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "run"
@@ -243,9 +307,23 @@ def real_ckpt() -> dict:
     from rnntui.core.train.engine import Trainer
 
     with tempfile.TemporaryDirectory() as out:
-        cfg = TrainConfig(corpus="mem", model=ModelConfig(kind="lstm", hidden=8, layers=2, embed=4), seq_len=8,
-                          batch_size=2, steps=6, eval_every=3, eval_windows=1, log_every=1, probe_hz=0,
-                          sample_every_s=0, out_dir=out, run_name="r", device="cpu", warmup=1, bf16=False)
+        cfg = TrainConfig(
+            corpus="mem",
+            model=ModelConfig(kind="lstm", hidden=8, layers=2, embed=4),
+            seq_len=8,
+            batch_size=2,
+            steps=6,
+            eval_every=3,
+            eval_windows=1,
+            log_every=1,
+            probe_hz=0,
+            sample_every_s=0,
+            out_dir=out,
+            run_name="r",
+            device="cpu",
+            warmup=1,
+            bf16=False,
+        )
         text = "the cat sat on the mat. " * 20
         list(Trainer(cfg, corpus=corpus_from_text("mem", text, cfg.val_frac)).run())
         return torch.load(Path(out) / "r" / "latest.pt", weights_only=True)
@@ -258,8 +336,13 @@ def _paths(d: dict) -> list[tuple]:
     out += [("model", k) for k in d["model"]]
     out += [("optimizer", "param_groups", 0, k) for k in d["optimizer"]["param_groups"][0]]
     out += [("optimizer", "state", i, k) for i in list(d["optimizer"]["state"])[:2] for k in d["optimizer"]["state"][i]]
-    out += [("rng", k) for k in d["rng"]] + [("state", 0), ("history", "steps"), ("history", "values"),
-                                             ("grad_history", "stride"), ("val_history", 0)]
+    out += [("rng", k) for k in d["rng"]] + [
+        ("state", 0),
+        ("history", "steps"),
+        ("history", "values"),
+        ("grad_history", "stride"),
+        ("val_history", 0),
+    ]
     return out
 
 
@@ -267,7 +350,8 @@ tensors = st.builds(
     lambda shape, dtype, fill: torch.full(shape, fill).to(dtype),
     st.lists(st.integers(0, 5), max_size=3).map(tuple),
     st.sampled_from([torch.float32, torch.float64, torch.float16, torch.int64, torch.uint8, torch.bool]),
-    st.sampled_from([0.0, 1.0, -1.0, math.nan, math.inf]))
+    st.sampled_from([0.0, 1.0, -1.0, math.nan, math.inf]),
+)
 
 
 @st.composite
@@ -312,8 +396,20 @@ def _use_the_checkpoint(d: dict) -> None:
     inspect_model(model, vocab, vocab.chars[:3] * 2)
     "".join(Sampler.from_checkpoint(d).stream("", temperature=1.0, length=5, seed=0))
     # a resume: the command line's settings with the checkpoint's model, on text of its characters
-    cfg = TrainConfig(corpus="mem", model=ck.config.model, seq_len=8, batch_size=2, steps=12, log_every=1,
-                      probe_hz=0, sample_every_s=0, save=False, device="cpu", warmup=1, bf16=False)
+    cfg = TrainConfig(
+        corpus="mem",
+        model=ck.config.model,
+        seq_len=8,
+        batch_size=2,
+        steps=12,
+        log_every=1,
+        probe_hz=0,
+        sample_every_s=0,
+        save=False,
+        device="cpu",
+        warmup=1,
+        bf16=False,
+    )
     corpus = corpus_from_text("mem", vocab.chars * (500 // len(vocab.chars) + 1), cfg.val_frac, vocab)
     rng = torch.get_rng_state()
     try:
@@ -345,8 +441,11 @@ def test_the_real_checkpoint_passes_and_is_used():
 
 
 @FUZZ
-@given(st.binary(max_size=300) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))
-       | st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfeh\x00i\x00", b"a\r\nb\rc", b"\x1b]0;x\x07", b"\xed\xa0\x80"]))
+@given(
+    st.binary(max_size=300)
+    | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))
+    | st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfeh\x00i\x00", b"a\r\nb\rc", b"\x1b]0;x\x07", b"\xed\xa0\x80"])
+)
 def test_fuzz_corpus_preview(data):
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "corpus.txt"

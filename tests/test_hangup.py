@@ -15,6 +15,7 @@ Each case waits for the app to be up (reads the screen until a known text shows)
 closes the terminal, and asserts the process ended (a 20 s bound: a hang check, not a timing), its
 exit status, and the run folder: latest.pt written and loadable, run.json no longer 'running'.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -62,9 +63,16 @@ class Terminal:
         def take_tty() -> None:  # in the child, after setsid: the tty becomes its controlling terminal
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        self.proc = subprocess.Popen([sys.executable, "-m", "rnntui", *args], cwd=cwd, env=env, stdin=slave,
-                                     stdout=slave, stderr=slave, start_new_session=True,
-                                     preexec_fn=take_tty if leader else None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rnntui", *args],
+            cwd=cwd,
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            preexec_fn=take_tty if leader else None,
+        )
         os.close(slave)
         self.leader = leader
         self.text = ""  # everything the app wrote, less the escape sequences
@@ -154,8 +162,13 @@ def terminal():
 def tiny_run(tmp_path_factory) -> Path:
     """A 5-step 1x16 GRU on the tiny corpus: the run folder (latest.pt, run.json, metrics.jsonl)."""
     cwd = tmp_path_factory.mktemp("tiny-run")
-    subprocess.run([sys.executable, "-m", "rnntui", "train", "tiny", "--steps", "5", *TINY], cwd=cwd,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "rnntui", "train", "tiny", "--steps", "5", *TINY],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     (run,) = (cwd / "checkpoints").iterdir()
     return run
 
@@ -203,11 +216,14 @@ def start_training(terminal, tiny_run: Path, cwd: Path, leader: bool) -> Termina
 # training: several times, as the hang came in 4 of 7 tries
 
 
-@pytest.mark.parametrize("leader, generating", [
-    *(pytest.param(True, False, id=f"sighup-{i}") for i in range(3)),
-    pytest.param(True, True, id="sighup-generating-during-the-run"),
-    pytest.param(False, False, id="eio-no-signal"),
-])
+@pytest.mark.parametrize(
+    "leader, generating",
+    [
+        *(pytest.param(True, False, id=f"sighup-{i}") for i in range(3)),
+        pytest.param(True, True, id="sighup-generating-during-the-run"),
+        pytest.param(False, False, id="eio-no-signal"),
+    ],
+)
 def test_closing_the_terminal_during_training_saves_and_exits(terminal, tiny_run, tmp_path, leader, generating):
     term = start_training(terminal, tiny_run, tmp_path, leader)
     if generating:  # g: the generation panel over the run; ctrl+r: generate from the current weights
@@ -277,6 +293,8 @@ def test_closing_the_terminal_while_watching_a_run_exits_and_writes_nothing(term
 
 def test_the_process_ends_even_if_the_save_never_does():
     """The bound after a hang-up: a save that never finishes (a stuck disk) does not keep the process."""
-    never = ("import threading, time\nfrom rnntui.terminal import exit_when_done\n"
-             "exit_when_done(threading.Event(), 129, bound_s=0.5)\ntime.sleep(60)")
+    never = (
+        "import threading, time\nfrom rnntui.terminal import exit_when_done\n"
+        "exit_when_done(threading.Event(), 129, bound_s=0.5)\ntime.sleep(60)"
+    )
     assert subprocess.run([sys.executable, "-c", never], timeout=30).returncode == HANGUP

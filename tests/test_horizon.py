@@ -1,5 +1,6 @@
 """The memory horizon (rnntui.core.analysis.horizon): exact on synthetic curves, and in the right order on real
 rnn / lstm / gru runs trained by the engine."""
+
 from __future__ import annotations
 
 import math
@@ -9,7 +10,13 @@ import numpy as np
 import pytest
 
 from rnntui.core.analysis.horizon import (
-    EXPLODING_ABOVE, THRESHOLD, VANISHING_BELOW, HorizonSmoother, fmt_threshold, horizons, layer_horizon,
+    EXPLODING_ABOVE,
+    THRESHOLD,
+    VANISHING_BELOW,
+    HorizonSmoother,
+    fmt_threshold,
+    horizons,
+    layer_horizon,
     verdict_line,
 )
 
@@ -97,13 +104,16 @@ def test_smoother_takes_snapshots_with_their_step():
 
 def test_wording():
     h = layer_horizon(decay(64, 10**-0.27))
-    assert verdict_line(h) == ("layer 1: gradient stays above 1e-6 of its value at t for 22 steps "
-                               "(memory horizon 22, vanishing)")
+    assert verdict_line(h) == (
+        "layer 1: gradient stays above 1e-6 of its value at t for 22 steps (memory horizon 22, vanishing)"
+    )
     assert verdict_line(h, short=True) == "layer 1: horizon 22 steps (vanishing)"
     assert "above 1e-3 of its value" in verdict_line(layer_horizon(decay(64, 0.5), threshold=1e-3))
     flat = horizons(np.full((2, 64), 0.3))[1]
-    assert verdict_line(flat) == ("layer 2: gradient stays above 1e-6 of its value at t for at least 63 steps "
-                                  "(memory horizon at least 63, healthy)")
+    assert verdict_line(flat) == (
+        "layer 2: gradient stays above 1e-6 of its value at t for at least 63 steps "
+        "(memory horizon at least 63, healthy)"
+    )
     assert "exploding, up to" in verdict_line(layer_horizon(decay(40, 1.2)), short=True)
     assert verdict_line(layer_horizon(np.array([1.0, 0.0]))) == "layer 1: no gradient at t to compare with"
     assert fmt_threshold(1e-3) == "1e-3" and fmt_threshold(5e-4) == "5e-4" and fmt_threshold(THRESHOLD)
@@ -132,15 +142,28 @@ def tiny_config(kind: str, seed: int):
     seed (seed 3: rnn 36, lstm 34 at 1e-6); at 48 the gap is 18 steps or more in seeds 0-4."""
     from rnntui.core.config import ModelConfig, TrainConfig
 
-    return TrainConfig(corpus="copy", model=ModelConfig(kind=kind, hidden=48, layers=1, embed=16), seq_len=64,
-                       batch_size=16, lr=1e-2, steps=200, seed=seed, save=False, probe_hz=1e9, probe_budget=1.0,
-                       sample_every_s=0, eval_every=0, log_every=50, device="cpu")
+    return TrainConfig(
+        corpus="copy",
+        model=ModelConfig(kind=kind, hidden=48, layers=1, embed=16),
+        seq_len=64,
+        batch_size=16,
+        lr=1e-2,
+        steps=200,
+        seed=seed,
+        save=False,
+        probe_hz=1e9,
+        probe_budget=1.0,
+        sample_every_s=0,
+        eval_every=0,
+        log_every=50,
+        device="cpu",
+    )
 
 
 def trained_horizons(kind: str, seed: int) -> list:
     from rnntui.core.data.corpus import corpus_from_text
-    from rnntui.core.train.engine import Trainer
     from rnntui.core.events import ProbeSnapshot
+    from rnntui.core.train.engine import Trainer
 
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)  # the machine is shared; one thread is also deterministic

@@ -1,5 +1,6 @@
 """Import hygiene: the engine never pulls in the UI toolkit, no module imports itself back through a circle,
 and the UI paints before torch loads."""
+
 import ast
 import json
 import pkgutil
@@ -30,8 +31,12 @@ print(json.dumps(report))
 
 
 def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return set(out.stdout.split())
 
 
@@ -39,8 +44,10 @@ def test_core_modules_are_found_by_enumeration():
     found = core_modules()
     assert {"rnntui.core.analysis.features", "rnntui.core.train.evaluation", "rnntui.core.train.engine"} <= set(found)
     core = Path(rnntui.core.__path__[0])
-    on_disk = {".".join(("rnntui", "core", *p.relative_to(core).with_suffix("").parts)).removesuffix(".__init__")
-               for p in core.rglob("*.py")}
+    on_disk = {
+        ".".join(("rnntui", "core", *p.relative_to(core).with_suffix("").parts)).removesuffix(".__init__")
+        for p in core.rglob("*.py")
+    }
     assert set(found) == on_disk - {"rnntui.core"}  # every package and module, however deep
 
 
@@ -51,8 +58,10 @@ def test_core_modules_are_found_by_enumeration():
 def import_graph() -> dict[str, set[str]]:
     """module -> the rnntui modules it imports (a name imported from a package is its module when it is one)."""
     package = Path(rnntui.__path__[0])
-    mods = {".".join(("rnntui", *p.relative_to(package).with_suffix("").parts)).removesuffix(".__init__"): p
-            for p in package.rglob("*.py")}
+    mods = {
+        ".".join(("rnntui", *p.relative_to(package).with_suffix("").parts)).removesuffix(".__init__"): p
+        for p in package.rglob("*.py")
+    }
 
     def module_of(name: str) -> str | None:
         while name and name not in mods:

@@ -4,6 +4,7 @@ The oracle: a generated text in which one character, exactly KEY_BACK positions 
 the next character can be predicted from. A trained LSTM's influence must peak there, and a tanh RNN
 that has not learned the task must not. Captum, when installed, checks the numbers independently.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,20 @@ import pytest
 import torch
 
 from rnntui.core.analysis.context import checkpoint_context, effective_context, prediction_ends
-from rnntui.core.analysis.influence import (GRADIENT_X_INPUT, IG_STEPS, INTEGRATED_GRADIENTS, CursorInfluence,
-                                            InfluenceError, attribute, influence, normalise, reach, spread,
-                                            strongest, summary)
+from rnntui.core.analysis.influence import (
+    GRADIENT_X_INPUT,
+    IG_STEPS,
+    INTEGRATED_GRADIENTS,
+    CursorInfluence,
+    InfluenceError,
+    attribute,
+    influence,
+    normalise,
+    reach,
+    spread,
+    strongest,
+    summary,
+)
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab
 from rnntui.core.model.cells import CharModel, loss_fn
@@ -233,10 +245,12 @@ def test_summary_words_and_control_characters():
     w = np.zeros(45)
     w[-41], w[-3:] = 0.5, [0.1, 0.2, 0.2]
     chars = "x" * 4 + "(" + "y" * 40
-    assert summary(chars, w) == ("90% of the influence lies within the last 41 characters; "
-                                 "the strongest is the `(` 41 characters back")
-    assert summary("a\x1b", np.array([0.0, 1.0])) == ("90% of the influence lies within the last character; "
-                                                      "the strongest is the `␛` just before")
+    assert summary(chars, w) == (
+        "90% of the influence lies within the last 41 characters; the strongest is the `(` 41 characters back"
+    )
+    assert summary("a\x1b", np.array([0.0, 1.0])) == (
+        "90% of the influence lies within the last character; the strongest is the `␛` just before"
+    )
     assert "the space 2 characters back" in summary("a b", np.array([0.0, 0.8, 0.2]))
     assert summary("ab", np.zeros(2)).startswith("no influence")
     assert spread(np.array([0.25, 0.75]), [0, 2], 4).tolist() == [0.25, 0.0, 0.75, 0.0]
@@ -278,8 +292,7 @@ def test_cursor_influence_reads_the_inspections_stored_state(kind):
 
     vocab = Vocab.from_text("abc ()")
     torch.manual_seed(1)
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind=kind, vocab_size=len(vocab), embed=4, hidden=8,
-                                                       layers=2))
+    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind=kind, vocab_size=len(vocab), embed=4, hidden=8, layers=2))
     model = CharModel(cfg.model).eval()
     ckpt = {"model": model.state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars, "step": 1}
     text = "(ab (c) a)b c(" * 6
@@ -321,10 +334,10 @@ def test_effective_context_is_the_mean_of_single_predictions():
 
 def test_checkpoint_context_over_a_given_text():
     vocab = Vocab("ab")
-    cfg = TrainConfig(corpus="/nonexistent/corpus.txt", model=ModelConfig(kind="gru", vocab_size=2, embed=2,
-                                                                          hidden=4, layers=1))
-    ckpt = {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars,
-            "step": 1}
+    cfg = TrainConfig(
+        corpus="/nonexistent/corpus.txt", model=ModelConfig(kind="gru", vocab_size=2, embed=2, hidden=4, layers=1)
+    )
+    ckpt = {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars, "step": 1}
     ec = checkpoint_context(ckpt, "ab?" * 30, window=10, positions=5)  # ? is skipped, as the inspector does
     assert ec.window == 10 and ec.positions == 5
     with pytest.raises(InfluenceError, match="corpus cannot be read"):
@@ -351,13 +364,19 @@ def test_the_attribution_is_captums(kind):
         return torch.log_softmax(m.head(out[:, -1]), dim=-1)
 
     emb = m.embed(ids).detach().requires_grad_(True)  # as Captum wants its inputs
-    for method, theirs in ((GRADIENT_X_INPUT, captum.InputXGradient(f).attribute(emb, target=targets)),
-                           (INTEGRATED_GRADIENTS, captum.IntegratedGradients(f).attribute(
-                               emb, target=targets, n_steps=IG_STEPS, method="gausslegendre",
-                               internal_batch_size=2 * IG_STEPS))):
+    for method, theirs in (
+        (GRADIENT_X_INPUT, captum.InputXGradient(f).attribute(emb, target=targets)),
+        (
+            INTEGRATED_GRADIENTS,
+            captum.IntegratedGradients(f).attribute(
+                emb, target=targets, n_steps=IG_STEPS, method="gausslegendre", internal_batch_size=2 * IG_STEPS
+            ),
+        ),
+    ):
         ours, _, _ = attribute(m, ids, state, targets, method)
-        np.testing.assert_allclose(normalise(ours), normalise(theirs.detach().norm(dim=-1).double().numpy()),
-                                   rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(
+            normalise(ours), normalise(theirs.detach().norm(dim=-1).double().numpy()), rtol=1e-4, atol=1e-7
+        )
 
 
 # -----------------------------------------------------------------------------
@@ -365,8 +384,9 @@ def test_the_attribution_is_captums(kind):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
 
 
 @pytest.fixture(scope="module")
@@ -374,9 +394,34 @@ def tiny_ckpt(tmp_path_factory):
     from rnntui.cli import main
 
     out = tmp_path_factory.mktemp("ck")
-    assert main(["train", TINY, "--steps", "10", "--out-dir", str(out), "--model", "lstm", "--hidden", "16",
-                 "--layers", "2", "--embed", "8", "--seq-len", "16", "--batch-size", "4", "--device", "cpu",
-                 "--no-samples"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                TINY,
+                "--steps",
+                "10",
+                "--out-dir",
+                str(out),
+                "--model",
+                "lstm",
+                "--hidden",
+                "16",
+                "--layers",
+                "2",
+                "--embed",
+                "8",
+                "--seq-len",
+                "16",
+                "--batch-size",
+                "4",
+                "--device",
+                "cpu",
+                "--no-samples",
+            ]
+        )
+        == 0
+    )
     return str(out / "lstm-2x16-tiny" / "latest.pt")
 
 
@@ -396,8 +441,19 @@ def test_inspect_json_interface(tiny_ckpt):
     assert d["target"] == d["next"][0][0] and d["text"] == text
     assert text[-d["strongest"]["distance"]] == d["strongest"]["char"]
     assert d["summary"].startswith("90% of the influence lies within the last")
-    ig = json.loads(run_cli("inspect", tiny_ckpt, "--text", "hello (world", "--json", "--method",
-                            "integrated-gradients", "--window", "5").stdout)
+    ig = json.loads(
+        run_cli(
+            "inspect",
+            tiny_ckpt,
+            "--text",
+            "hello (world",
+            "--json",
+            "--method",
+            "integrated-gradients",
+            "--window",
+            "5",
+        ).stdout
+    )
     assert ig["method"] == "integrated-gradients" and ig["window"] == 5 and sum(ig["influence"][:-5]) == 0
 
 
@@ -413,13 +469,16 @@ def test_inspect_json_without_text_uses_the_inspectors_default_and_effective_con
     assert r.returncode == 0 and "of the influence lies within" in r.stdout and "within 1:" in r.stdout
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--text", "", "--json"], "empty"),
-    (["--text", "\u00e9\u00e9", "--json"], "vocabulary"),
-    (["--window", "0", "--json"], "--window"),
-    (["--positions", "3", "--json"], "--positions goes with --effective-context"),
-    (["--method", "integrated-gradients"], "goes with --json"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--text", "", "--json"], "empty"),
+        (["--text", "\u00e9\u00e9", "--json"], "vocabulary"),
+        (["--window", "0", "--json"], "--window"),
+        (["--positions", "3", "--json"], "--positions goes with --effective-context"),
+        (["--method", "integrated-gradients"], "goes with --json"),
+    ],
+)
 def test_inspect_headless_bad_input_is_one_line(tiny_ckpt, args, words):
     r = run_cli("inspect", tiny_ckpt, *args)
     assert r.returncode == 2 and r.stdout == ""

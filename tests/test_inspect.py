@@ -1,16 +1,29 @@
 """The inspector's computation: features, scores, and the model run (tiny models, short texts)."""
+
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from rnntui.core.analysis.features import (
+    FeatureError,
+    after_newline,
+    bracket_depth,
+    correlation,
+    inside_quotes,
+    line_position,
+    rank,
+    regex_match,
+    saturation,
+    selection_scores,
+    text_feature,
+    text_range,
+    variance_order,
+)
+from rnntui.core.analysis.inspect import InspectError, default_text, inspect_checkpoint, inspect_model
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab
-from rnntui.core.analysis.features import (FeatureError, after_newline, bracket_depth, correlation, inside_quotes,
-                                  line_position, rank, regex_match, saturation, selection_scores, text_feature,
-                                  text_range, variance_order)
-from rnntui.core.analysis.inspect import InspectError, default_text, inspect_checkpoint, inspect_model
 from rnntui.core.model.cells import CharModel, unroll
 
 VOCAB = Vocab.from_text("abc ()[]'\"\n")
@@ -61,8 +74,9 @@ def test_regex_and_range():
 def test_correlation_matches_numpy_and_ranks_by_magnitude():
     rng = np.random.default_rng(0)
     f = (rng.random(200) > 0.5).astype(np.float32)
-    acts = np.stack([0.5 * rng.standard_normal(200), -f, 2 * f + 1, np.full(200, 0.3),
-                     f + 0.8 * rng.standard_normal(200)], axis=1).astype(np.float32)  # (T, 5)
+    acts = np.stack(
+        [0.5 * rng.standard_normal(200), -f, 2 * f + 1, np.full(200, 0.3), f + 0.8 * rng.standard_normal(200)], axis=1
+    ).astype(np.float32)  # (T, 5)
     r = correlation(acts, f)
     want = [np.corrcoef(acts[:, i], f)[0, 1] for i in (0, 1, 2, 4)]
     np.testing.assert_allclose(r[[0, 1, 2, 4]], want, atol=1e-5)
@@ -175,8 +189,14 @@ def test_characters_outside_the_vocabulary_are_skipped_and_marked():
 def test_checkpoint_entry_point_and_default_text():
     model = tiny("lstm", layers=1)
     cfg = TrainConfig(corpus="/nonexistent/corpus.txt", model=model.cfg)
-    ckpt = {"format": "rnntui-checkpoint", "version": 1, "model": model.state_dict(),
-            "config": config_to_dict(cfg), "vocab": VOCAB.chars, "step": 0}
+    ckpt = {
+        "format": "rnntui-checkpoint",
+        "version": 1,
+        "model": model.state_dict(),
+        "config": config_to_dict(cfg),
+        "vocab": VOCAB.chars,
+        "step": 0,
+    }
     text = default_text(cfg, VOCAB, n_chars=200)  # corpus missing: the fallback the model reads best
     assert set(text) <= set(VOCAB.chars + "abcdefghijklmnopqrstuvwxyz0123456789 ,{}=")
     ins = inspect_checkpoint(ckpt, "a(b)")

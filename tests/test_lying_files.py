@@ -6,6 +6,7 @@ with real FIFOs, symbolic links to /dev/zero, oversized and torn lines. Every co
 with a timeout (a hang fails the test instead of stalling it) and must answer with one line or a row marked
 bad, never a traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,22 +21,43 @@ from pathlib import Path
 import pytest
 import torch
 
+from rnntui.core.config import ModelConfig, RnntuiError
 from rnntui.core.model import memory
 from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
-from rnntui.core.config import ModelConfig, RnntuiError
-from rnntui.core.runs.records import Follower, LogError, MetricsLog, read_log, read_records
-from rnntui.core.runs.listing import list_runs
 from rnntui.core.runs.folder import RunDir, RunDirError
+from rnntui.core.runs.listing import list_runs
+from rnntui.core.runs.records import Follower, LogError, MetricsLog, read_log, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--model", "gru", "--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
-         "--device", "cpu", "--no-samples"]
+SMALL = [
+    "--model",
+    "gru",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--embed",
+    "8",
+    "--seq-len",
+    "16",
+    "--batch-size",
+    "4",
+    "--device",
+    "cpu",
+    "--no-samples",
+]
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "rnntui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def one_line(r: subprocess.CompletedProcess, *words: str) -> None:
@@ -234,6 +256,7 @@ async def test_the_runs_screen_lists_the_lying_folders_as_bad_rows(lying):
     """The app's Runs screen reads the same listing: a FIFO among the folders, and no hang."""
     from fake_engine import wait_for
     from test_ui_runs import make_app
+
     from rnntui.ui.screens.runs import RunsScreen
     from rnntui.ui.screens.setup import SetupScreen
 
@@ -242,8 +265,11 @@ async def test_the_runs_screen_lists_the_lying_folders_as_bad_rows(lying):
     async with app.run_test(size=(140, 50)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
-                       and app.screen.query_one("#runs-table").row_count == n, timeout=30)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunsScreen) and app.screen.query_one("#runs-table").row_count == n,
+            timeout=30,
+        )
         table = app.screen.query_one("#runs-table")
         states = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[9]) for i in range(n)}
         assert states.pop("good") == "completed" and set(states.values()) == {"bad"}
@@ -253,6 +279,7 @@ async def test_watch_reads_past_a_deeply_nested_line(tmp_path):
     """A watched run whose log holds 100,000 `[` (once a RecursionError toast on the setup screen)."""
     from fake_engine import notifications, wait_for
     from test_ui_runs import make_app, make_run
+
     from rnntui.ui.screens.train import TrainScreen
 
     run = make_run(tmp_path, "deep", state="running", end=False, steps=50, updated=time.time())
@@ -261,8 +288,13 @@ async def test_watch_reads_past_a_deeply_nested_line(tmp_path):
         f.write(json.dumps({"type": "step", "step": 60, "loss": 1.0, "chars_seen": 7680, "wall_s": 6.0}) + "\n")
     app = make_app(tmp_path, watch=str(run.path))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.state.metrics is not None
-                       and app.state.metrics.step == 60, timeout=30)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, TrainScreen) and app.state.metrics is not None and app.state.metrics.step == 60
+            ),
+            timeout=30,
+        )
         await wait_for(pilot, lambda: len(app.screen.query("#samples-text")) == 1)  # mounted: a clean exit
         assert not any("Error" in str(note) for note in notifications(app))
 
@@ -302,8 +334,21 @@ def _spoil(d: dict, name: str) -> dict:
     return d
 
 
-SPOILED = ["step", "model", "val_history", "head.bias", "shape", "nan", "vocab", "config", "optimizer", "rng",
-           "state", "history", "best_val_loss"]
+SPOILED = [
+    "step",
+    "model",
+    "val_history",
+    "head.bias",
+    "shape",
+    "nan",
+    "vocab",
+    "config",
+    "optimizer",
+    "rng",
+    "state",
+    "history",
+    "best_val_loss",
+]
 ISSUE_CASES = ["step", "model", "val_history", "head.bias"]  # the issue's four, each through every command
 
 
@@ -331,8 +376,9 @@ def test_bad_checkpoints_through_sample_inspect_and_resume(spoiled, tmp_path, na
     p = str(spoiled / f"{name}.pt")
     one_line(cli("sample", p, "--length", "5"), p, "bad checkpoint")
     one_line(cli("inspect", p), p, "bad checkpoint")  # refused before the app opens
-    one_line(cli("train", "tiny", "--resume", p, "--steps", "30", *SMALL, "--out-dir", str(tmp_path)), p,
-             "bad checkpoint")
+    one_line(
+        cli("train", "tiny", "--resume", p, "--steps", "30", *SMALL, "--out-dir", str(tmp_path)), p, "bad checkpoint"
+    )
 
 
 def _huge(good: Path, folder: Path) -> Path:
@@ -356,10 +402,10 @@ def test_a_checkpoint_too_large_for_memory_is_refused_before_building(good, tmp_
 
 def test_every_model_build_checks_memory_first(good, tmp_path, monkeypatch):
     """generate and inspect from a checkpoint dict (what the app does) refuse before CharModel exists."""
-    from rnntui.core.runs import checkpoints
     from rnntui.core.analysis import inspect
-    from rnntui.core.model import cells as models
     from rnntui.core.generate import sampling
+    from rnntui.core.model import cells as models
+    from rnntui.core.runs import checkpoints
 
     ckpt = load_checkpoint(good / "latest.pt")
     monkeypatch.setattr(memory, "host_available_bytes", lambda: 1000)  # a machine with 1 kB free
@@ -369,7 +415,10 @@ def test_every_model_build_checks_memory_first(good, tmp_path, monkeypatch):
 
     monkeypatch.setattr(checkpoints, "CharModel", never)
     monkeypatch.setattr(models, "CharModel", never)
-    for build in (lambda: inspect.inspect_checkpoint(ckpt, "hello"), lambda: sampling.Sampler.from_checkpoint(ckpt),
-                  lambda: load_checkpoint(good / "latest.pt")):
+    for build in (
+        lambda: inspect.inspect_checkpoint(ckpt, "hello"),
+        lambda: sampling.Sampler.from_checkpoint(ckpt),
+        lambda: load_checkpoint(good / "latest.pt"),
+    ):
         with pytest.raises(RnntuiError, match="too large"):
             build()

@@ -4,14 +4,15 @@ limit minus its working set), so inside a small limit a large model is refused r
 The cgroup trees are made-up folders laid out as the kernel lays out /sys/fs/cgroup (v2 and v1), with a
 made-up /proc beside them: host_available_bytes() takes both roots.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from rnntui.core.model import memory
 from rnntui.core.config import ConfigError, ModelConfig
+from rnntui.core.model import memory
 
 
 def _proc(tmp_path: Path, cgroup: str, mem_available_kb: int = 64 << 20) -> Path:
@@ -32,8 +33,12 @@ def test_cgroup_v2_limit_minus_working_set(tmp_path):
     proc = _proc(tmp_path, "0::/box/job\n")
     cg = tmp_path / "cg"
     _cg(cg / "box", memory_max="max\n", memory_current="5000000000\n")  # no limit above the job
-    _cg(cg / "box" / "job", memory_max=f"{2 << 30}\n", memory_current=f"{1 << 30}\n",
-        memory_stat=f"anon 1\ninactive_file {256 << 20}\nactive_file 2\n")
+    _cg(
+        cg / "box" / "job",
+        memory_max=f"{2 << 30}\n",
+        memory_current=f"{1 << 30}\n",
+        memory_stat=f"anon 1\ninactive_file {256 << 20}\nactive_file 2\n",
+    )
     assert memory.cgroup_headroom(proc, cg) == (2 << 30) - (1 << 30) + (256 << 20)
     assert memory.host_available_bytes(proc, cg) == (2 << 30) - (1 << 30) + (256 << 20)  # below MemAvailable
     _cg(cg / "box", memory_max=f"{1 << 30}\n", memory_current=f"{900 << 20}\n")  # a tighter parent wins
@@ -45,8 +50,12 @@ def test_cgroup_v1_and_a_container_without_a_cgroup_namespace(tmp_path):
     cg = tmp_path / "cg"
     _cg(cg / "memory", memory_limit_in_bytes="9223372036854771712\n", memory_usage_in_bytes="1\n")  # none
     assert memory.cgroup_headroom(proc, cg) is None  # /docker/abc is not mounted: the root is the container's
-    _cg(cg / "memory", memory_limit_in_bytes=f"{512 << 20}\n", memory_usage_in_bytes=f"{300 << 20}\n",
-        memory_stat=f"cache 5\ntotal_inactive_file {100 << 20}\n")
+    _cg(
+        cg / "memory",
+        memory_limit_in_bytes=f"{512 << 20}\n",
+        memory_usage_in_bytes=f"{300 << 20}\n",
+        memory_stat=f"cache 5\ntotal_inactive_file {100 << 20}\n",
+    )
     assert memory.host_available_bytes(proc, cg) == (512 << 20) - (200 << 20)
 
 

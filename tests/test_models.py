@@ -1,4 +1,5 @@
 """CharModel: shapes, initialisation, parameter count, dropout placement, and the unrolled twin."""
+
 import math
 import warnings
 
@@ -11,11 +12,13 @@ from rnntui.core.model.cells import CharModel, detach_state, loss_fn, unroll
 KINDS = ("rnn", "lstm", "gru")
 
 
-def make_model(kind: str, layers: int = 1, hidden: int = 16, embed: int = 8, vocab: int = 11,
-               dropout: float = 0.0, seed: int = 0) -> CharModel:
+def make_model(
+    kind: str, layers: int = 1, hidden: int = 16, embed: int = 8, vocab: int = 11, dropout: float = 0.0, seed: int = 0
+) -> CharModel:
     torch.manual_seed(seed)
-    return CharModel(ModelConfig(kind=kind, vocab_size=vocab, embed=embed, hidden=hidden, layers=layers,
-                                 dropout=dropout))
+    return CharModel(
+        ModelConfig(kind=kind, vocab_size=vocab, embed=embed, hidden=hidden, layers=layers, dropout=dropout)
+    )
 
 
 def random_state(model: CharModel, batch: int, seed: int = 1):
@@ -117,8 +120,9 @@ def test_unroll_matches_fused(kind, layers, carried):
     # every step of every layer, not just the last one, against the fused module's per-layer outputs
     inp = model.embed(x)
     for l in range(layers):
-        fused = type(model.rnn)(inp.shape[-1], model.cfg.hidden, batch_first=True,
-                                **({"nonlinearity": "tanh"} if kind == "rnn" else {}))
+        fused = type(model.rnn)(
+            inp.shape[-1], model.cfg.hidden, batch_first=True, **({"nonlinearity": "tanh"} if kind == "rnn" else {})
+        )
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(fused, f"{name}_l0").data.copy_(getattr(model.rnn, f"{name}_l{l}").data)
         if state is None:

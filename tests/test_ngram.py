@@ -1,5 +1,6 @@
 """The n-gram baselines (rnntui/core/analysis/ngram): the models against an oracle and the formulas, the
 cache against damage, and the figures where a loss is read (`rnntui train`'s summary, `rnntui runs`)."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,26 @@ from rnntui.core.units import format_count
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")
-SMALL = ["--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "40", "--batch-size", "4",
-         "--device", "cpu", "--no-bf16", "--no-samples", "--eval-every", "0", "--val-chars", "2000"]
+SMALL = [
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--embed",
+    "8",
+    "--seq-len",
+    "40",
+    "--batch-size",
+    "4",
+    "--device",
+    "cpu",
+    "--no-bf16",
+    "--no-samples",
+    "--eval-every",
+    "0",
+    "--val-chars",
+    "2000",
+]
 
 
 # -----------------------------------------------------------------------------
@@ -119,7 +138,7 @@ def reference_kn(pieces: list[list[int]], V: int, order: int):
     def prob(ctx: list[int], w: int) -> float:
         p = 1.0 / V
         for k in range(1, order + 1):
-            h = tuple(ctx[len(ctx) - (k - 1):]) if k > 1 else ()
+            h = tuple(ctx[len(ctx) - (k - 1) :]) if k > 1 else ()
             if len(h) < k - 1:
                 break
             counts, tot, gam, d = tabs[("raw" if k == order else "cont", k)]
@@ -190,14 +209,18 @@ def test_a_character_outside_the_vocabulary_scores_nan_and_breaks_context():
 def test_a_text_is_scored_through_the_vocabulary():
     model = fit(np.array([0, 1, 2, 0, 1, 2, 0, 1, 2]), 3, order=3)
     lp = model.text_log_probs("abc", "ab?ab")  # "?" is not in the vocabulary
-    assert np.isnan(lp[2]) and np.array_equal(np.delete(lp, 2), np.delete(model.log_probs(np.array([0, 1, -1, 0, 1])), 2))
+    assert np.isnan(lp[2]) and np.array_equal(
+        np.delete(lp, 2), np.delete(model.log_probs(np.array([0, 1, -1, 0, 1])), 2)
+    )
     assert len(model.text_log_probs("abc", "")) == 0
 
 
 def test_uniform_and_unigram_against_a_hand_count():
     # train "aab", vocab {a, b, c}: add-one gives a 3/6, b 2/6, c 1/6
     assert np.allclose(np.exp(unigram_log_probs(np.array([0, 0, 1]), 3)), [3 / 6, 2 / 6, 1 / 6])
-    assert unigram_loss(np.array([0, 0, 1]), np.array([0, 2]), 3) == pytest.approx(-(math.log(3 / 6) + math.log(1 / 6)) / 2)
+    assert unigram_loss(np.array([0, 0, 1]), np.array([0, 2]), 3) == pytest.approx(
+        -(math.log(3 / 6) + math.log(1 / 6)) / 2
+    )
     # through compute(): 16 training characters "abab...", validation "aacab" (val_frac 0.25 of 20 -> 5)
     corpus = corpus_from_text("hand", "ab" * 8 + "aacab"[:4], val_frac=0.2)
     assert (len(corpus.train), len(corpus.val)) == (16, 4)
@@ -215,7 +238,9 @@ def test_large_splits_are_sampled_and_the_result_says_so():
     b = bl.compute(corpus, corpus_fingerprint(corpus), fit_bound=20_000, eval_bound=3_000)
     assert b.sampled and b.fit_chars == 20_000 // bl.CHUNKS * bl.CHUNKS and b.train_chars == len(corpus.train)
     assert b.eval_chars == 3_000 // bl.CHUNKS * bl.CHUNKS and b.val_chars == len(corpus.val)
-    assert f"fitted on {format_count(b.fit_chars)} of {format_count(b.train_chars)} training chars" in bl.gain_line(b, 1.0)
+    assert f"fitted on {format_count(b.fit_chars)} of {format_count(b.train_chars)} training chars" in bl.gain_line(
+        b, 1.0
+    )
     spans = bl.spread(1000, 100, pieces=4)
     assert spans == [(0, 25), (325, 350), (650, 675), (975, 1000)] and bl.spread(50, 100) == [(0, 50)]
 
@@ -227,8 +252,18 @@ def test_large_splits_are_sampled_and_the_result_says_so():
 def test_gain_by_class_summarises_by_kind_of_character():
     text = 'ab (1) "x"\n'
     assert [CLASSES[k] for k in classes_of(text)] == [
-        "letters", "letters", "whitespace", "brackets and quotes", "digits", "brackets and quotes", "whitespace",
-        "brackets and quotes", "letters", "brackets and quotes", "whitespace"]
+        "letters",
+        "letters",
+        "whitespace",
+        "brackets and quotes",
+        "digits",
+        "brackets and quotes",
+        "whitespace",
+        "brackets and quotes",
+        "letters",
+        "brackets and quotes",
+        "whitespace",
+    ]
     model = np.full(len(text), -1.0)
     model[0] = np.nan  # the inspector has no prediction for the first character
     ngram = np.full(len(text), -1.5)
@@ -239,7 +274,8 @@ def test_gain_by_class_summarises_by_kind_of_character():
     assert rows["digits"].total == pytest.approx(0.5) and "punctuation" not in rows
     assert np.isnan(char_gain(model, ngram)[0])
     assert gain_sentence(list(rows.values()), "5-gram", min_chars=1) == (
-        "The network's gain over the 5-gram is largest on brackets and quotes (+2.00 nats/char) and letters (+0.50).")
+        "The network's gain over the 5-gram is largest on brackets and quotes (+2.00 nats/char) and letters (+0.50)."
+    )
     with pytest.raises(ValueError):
         gain_by_class(model[:3], ngram[:3], text)
 
@@ -264,8 +300,14 @@ def test_cache_round_trip_and_damaged_entries_are_rebuilt(cache, capsys):
     assert bl.cached(fp, 0.2) is None and bl.cached("../../etc", 0.1) is None  # other split; not a fingerprint
     good = path.read_text()
     loss = f"{b.ngram[0][1]!r}"
-    damaged = [good[: len(good) // 2], "", "[]", good.replace(loss, repr(b.ngram[0][1] + 0.5)),  # CRC fails
-               good.replace('"format": 1', '"format": 0'), "\x00" * 10]
+    damaged = [
+        good[: len(good) // 2],
+        "",
+        "[]",
+        good.replace(loss, repr(b.ngram[0][1] + 0.5)),  # CRC fails
+        good.replace('"format": 1', '"format": 0'),
+        "\x00" * 10,
+    ]
     for text in damaged:
         path.write_text(text)
         assert bl.cached(fp, 0.1) is None, text[:40]
@@ -295,8 +337,7 @@ def test_an_unusable_cache_folder_costs_one_warning_line(tmp_path, monkeypatch, 
 
 def _cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "RNNTUI_CACHE": str(cache)}
-    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_train_summary_and_runs_json_read_the_loss_against_the_ngrams(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """Where the network beats counting, in the inspector: the core comparison (text_gain), its table rendered to
 text, and the Inspect screen's vs-n-gram mode (n) on a real checkpoint dict and a real corpus file (Pilot)."""
+
 from __future__ import annotations
 
 import io
@@ -63,8 +64,11 @@ def test_text_gain_finds_where_a_model_knows_more_than_counting(tmp_path, monkey
 
 
 def test_gain_table_says_it_in_words_and_draws_both_directions():
-    rows = [ClassGain("letters", 2000, 0.05, 100.0), ClassGain("brackets and quotes", 80, 0.81, 64.8),
-            ClassGain("punctuation", 90, -0.6, -54.0)]
+    rows = [
+        ClassGain("letters", 2000, 0.05, 100.0),
+        ClassGain("brackets and quotes", 80, 0.81, 64.8),
+        ClassGain("punctuation", 90, -0.6, -54.0),
+    ]
     sentence = "The network's gain over the 6-gram is largest on brackets and quotes (+0.81 nats/char)."
     text = render_text(GainTable(rows, sentence, "6-gram", 0.1), width=50)
     lines = text.splitlines()
@@ -94,8 +98,14 @@ def checkpoint(corpus_path: str, vocab: Vocab) -> dict:
     torch.manual_seed(0)
     model = CharModel(ModelConfig(kind="lstm", vocab_size=len(vocab), embed=4, hidden=12, layers=1))
     cfg = TrainConfig(corpus=corpus_path, model=model.cfg)
-    return {"format": "rnntui-checkpoint", "version": 1, "model": model.state_dict(),
-            "config": config_to_dict(cfg), "vocab": vocab.chars, "step": 7}
+    return {
+        "format": "rnntui-checkpoint",
+        "version": 1,
+        "model": model.state_dict(),
+        "config": config_to_dict(cfg),
+        "vocab": vocab.chars,
+        "step": 7,
+    }
 
 
 def colours(widget) -> list:
@@ -120,6 +130,7 @@ class Host(App):
 
 async def test_n_colours_the_text_by_the_gain_and_shows_the_summary(tmp_path, monkeypatch):
     from fake_engine import wait_for
+
     from rnntui.ui.widgets.inspect import InspectHeatmap, InspectText
     from rnntui.ui.widgets.inspect.gain import GainPanel
 
@@ -155,6 +166,7 @@ async def test_n_colours_the_text_by_the_gain_and_shows_the_summary(tmp_path, mo
 
 async def test_n_without_the_corpus_says_why(tmp_path, monkeypatch):
     from fake_engine import notifications, wait_for
+
     from rnntui.ui.widgets.inspect.gain import GainPanel
 
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))

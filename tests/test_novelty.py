@@ -1,5 +1,6 @@
 """The novelty curve and the suffix array under it, against brute force: Python's `in` over the training
 text for every substring, and sorted() over every suffix."""
+
 import os
 import random
 import re
@@ -8,14 +9,15 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 from rnntui.core.data.corpus import Vocab, load_corpus
 from rnntui.core.generate import suffixes
 from rnntui.core.generate.copycheck import CopyIndex
 from rnntui.core.generate.novelty import MAX_LENGTH, SHOWN, NoveltyCurve, novelty_curve, percent
 from rnntui.core.generate.suffixes import DEPTH, match_lengths, prefix_doubling
-from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 
 def brute_curve(train: str, gen: str, top: int = MAX_LENGTH) -> tuple[list[int], list[int]]:
@@ -123,9 +125,14 @@ def test_curve_property(train, gen):
 
 
 @settings(max_examples=150, deadline=None)
-@given(base=st.text(alphabet="ab\nc", min_size=1, max_size=40), reps=st.integers(1, 6),
-       pieces=st.lists(st.one_of(st.text(alphabet="ab\ncz", max_size=30),
-                                 st.tuples(st.integers(0, 240), st.integers(1, 150))), max_size=12))
+@given(
+    base=st.text(alphabet="ab\nc", min_size=1, max_size=40),
+    reps=st.integers(1, 6),
+    pieces=st.lists(
+        st.one_of(st.text(alphabet="ab\ncz", max_size=30), st.tuples(st.integers(0, 240), st.integers(1, 150))),
+        max_size=12,
+    ),
+)
 def test_running_curve_equals_the_curve_of_the_whole_text(base, reps, pieces):
     # the live chart's curve, extended chunk by chunk (copied stretches longer than 64 cut anywhere), is
     # at every step the curve of the whole text so far
@@ -178,8 +185,13 @@ def test_summary_line_and_percentages():
     assert line.startswith("novel substrings by length: 1:25% 2:50% 3:75% 5:100%")
     assert line.endswith("; half are novel from length 3")
     assert [int(x) for x in re.findall(r"(\d+):", line)] == [L for L in SHOWN if L <= len(m)]
-    assert (percent(0.0), percent(0.001), percent(0.5), percent(0.999), percent(1.0)) == ("0%", "<1%", "50%",
-                                                                                        ">99%", "100%")
+    assert (percent(0.0), percent(0.001), percent(0.5), percent(0.999), percent(1.0)) == (
+        "0%",
+        "<1%",
+        "50%",
+        ">99%",
+        "100%",
+    )
     assert NoveltyCurve((2, 1), (0, 1)).points() == ((1, 0.0), (2, 1.0))
 
 

@@ -5,6 +5,7 @@ its samples and run names, and a strict UTF-8 stdout. The CLI cases run `rnntui`
 real pipes, FIFOs and pseudo-terminals; the app cases run under Pilot (with notifications on, since a
 toast is where markup used to be parsed) and once in a real pseudo-terminal.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -23,18 +24,32 @@ import time
 from pathlib import Path
 
 import pytest
+from fake_engine import FakeTrainer, notifications, wait_for
 from rich.cells import cell_len
 
-from fake_engine import FakeTrainer, notifications, wait_for
 from rnntui.core.runs.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")
-SMALL = ["--model", "gru", "--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
-         "--device", "cpu"]
+SMALL = [
+    "--model",
+    "gru",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--embed",
+    "8",
+    "--seq-len",
+    "16",
+    "--batch-size",
+    "4",
+    "--device",
+    "cpu",
+]
 HOSTILE = "\x1b]0;PWNED\x07"  # sets the terminal's title
 CLEAR_RED = "\x1b[2J\x1b[31m"  # clears the screen and paints it red
-ESC_TEXT = ("Some text \x1b]0;PWNED\x07 and more text.\n" "A line \x1b[2J\x1b[31m in red.\n") * 60
+ESC_TEXT = ("Some text \x1b]0;PWNED\x07 and more text.\nA line \x1b[2J\x1b[31m in red.\n") * 60
 ESC_NAME = "e\x1b]0;PWNED\x07"  # a run folder name (legal: only / and NUL are not)
 
 
@@ -54,8 +69,7 @@ def run_in_pty(args: list, stderr=None, timeout: float = 120, env_=None) -> tupl
     """(status, what reached the terminal, stderr when it was piped) of a command on a real pty."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 200, 0, 0))
-    p = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave if stderr is None else stderr,
-                         env=env_ or env())
+    p = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave if stderr is None else stderr, env=env_ or env())
     os.close(slave)
     out = read_until_closed(master, timeout, p)
     err = p.stderr.read() if p.stderr is not None else b""
@@ -136,12 +150,18 @@ def trained_esc(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("runs")
     corpus = tmp_path_factory.mktemp("corpus") / "esc-corpus.txt"
     corpus.write_text(ESC_TEXT, encoding="utf-8")
-    markup = cli("train", TINY, "--steps", "5", "--out-dir", str(root), "--run-name", "x[@a=(]", *SMALL,
-                 "--no-samples")
-    status, shown, _ = run_in_pty(rnntui("train", str(corpus), "--steps", "10", "--out-dir", str(root),
-                                         "--run-name", ESC_NAME, *SMALL))
-    return {"root": root, "corpus": corpus, "markup": markup, "esc_status": status, "esc_shown": shown,
-            "esc": root / ESC_NAME}
+    markup = cli("train", TINY, "--steps", "5", "--out-dir", str(root), "--run-name", "x[@a=(]", *SMALL, "--no-samples")
+    status, shown, _ = run_in_pty(
+        rnntui("train", str(corpus), "--steps", "10", "--out-dir", str(root), "--run-name", ESC_NAME, *SMALL)
+    )
+    return {
+        "root": root,
+        "corpus": corpus,
+        "markup": markup,
+        "esc_status": status,
+        "esc_shown": shown,
+        "esc": root / ESC_NAME,
+    }
 
 
 # -----------------------------------------------------------------------------
@@ -173,8 +193,12 @@ def test_guarded_stream_on_a_closed_pipe(monkeypatch):
 def test_train_piped_to_head_saves_and_exits_141(tmp_path):
     """`rnntui train ... 2>&1 | head -3`: the old code died at the first sample (exit 1, no latest.pt,
     run.json 'failed: GeneratorExit')."""
-    p = subprocess.Popen(rnntui("train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL),
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env(COLUMNS="80"))
+    p = subprocess.Popen(
+        rnntui("train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env(COLUMNS="80"),
+    )
     lines = [p.stdout.readline() for _ in range(3)]  # head -3
     p.stdout.close()
     assert p.wait(timeout=120) == 141, lines
@@ -185,8 +209,12 @@ def test_train_piped_to_head_saves_and_exits_141(tmp_path):
 
 
 def test_train_with_stdout_closed_says_one_line_and_no_traceback(tmp_path):
-    p = subprocess.Popen(rnntui("train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL,
-                                "--no-samples"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    p = subprocess.Popen(
+        rnntui("train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL, "--no-samples"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
+    )
     p.stdout.close()  # the reader is gone before anything was written: the run stops at once
     _, err = p.communicate(timeout=120)
     assert p.returncode == 141 and no_traceback(err), err.decode()
@@ -196,8 +224,12 @@ def test_train_with_stdout_closed_says_one_line_and_no_traceback(tmp_path):
 
 def test_a_signal_before_the_pipe_closes_keeps_its_status(tmp_path):
     """--no-samples piped to head: the old code exited 1, not 143, when the summary hit the closed pipe."""
-    p = subprocess.Popen(rnntui("train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL, "--no-samples"),
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env())
+    p = subprocess.Popen(
+        rnntui("train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL, "--no-samples"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env(),
+    )
     p.stdout.readline()  # the run's first line: it is training
     metrics = tmp_path / "gru-1x16-tiny" / "metrics.jsonl"
     end = time.monotonic() + 60
@@ -212,8 +244,12 @@ def test_a_signal_before_the_pipe_closes_keeps_its_status(tmp_path):
 
 
 def test_sample_piped_to_head_ends_quietly(tmp_path, trained_esc):
-    p = subprocess.Popen(rnntui("sample", str(trained_esc["esc"] / "latest.pt"), "--length", "200000"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    p = subprocess.Popen(
+        rnntui("sample", str(trained_esc["esc"] / "latest.pt"), "--length", "200000"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
+    )
     p.stdout.read(10)  # head -c 10
     p.stdout.close()
     _, err = p.communicate(timeout=120)
@@ -223,9 +259,24 @@ def test_sample_piped_to_head_ends_quietly(tmp_path, trained_esc):
 def test_metrics_to_a_pipe_whose_reader_goes_away(tmp_path):
     """--metrics >(head -c 3000): the records reach the pipe; when its reader leaves, the run stops and saves."""
     r, w = os.pipe()
-    p = subprocess.Popen(rnntui("train", TINY, "--steps", "100000", "--out-dir", str(tmp_path), *SMALL,
-                                "--no-samples", "--metrics", f"/dev/fd/{w}"),
-                         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env())
+    p = subprocess.Popen(
+        rnntui(
+            "train",
+            TINY,
+            "--steps",
+            "100000",
+            "--out-dir",
+            str(tmp_path),
+            *SMALL,
+            "--no-samples",
+            "--metrics",
+            f"/dev/fd/{w}",
+        ),
+        pass_fds=(w,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env(),
+    )
     os.close(w)
     got = b""
     while got.count(b"\n") < 3 and (chunk := os.read(r, 3000)):  # head -c 3000
@@ -243,8 +294,19 @@ def test_metrics_to_a_pipe_whose_reader_goes_away(tmp_path):
 def test_metrics_to_a_fifo_works_with_a_reader_and_is_refused_without(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    r = cli("train", TINY, "--steps", "20", "--out-dir", str(tmp_path / "a"), *SMALL, "--no-samples",
-            "--metrics", str(fifo), timeout=60)  # the old code waited for a reader forever
+    r = cli(
+        "train",
+        TINY,
+        "--steps",
+        "20",
+        "--out-dir",
+        str(tmp_path / "a"),
+        *SMALL,
+        "--no-samples",
+        "--metrics",
+        str(fifo),
+        timeout=60,
+    )  # the old code waited for a reader forever
     assert r.returncode == 2 and no_traceback(r.stderr)
     assert r.stderr.decode().strip() == f"rnntui: error: {fifo}: a pipe with no reader (start its reader first)"
     assert not (tmp_path / "a").exists()  # refused before any run folder
@@ -253,8 +315,9 @@ def test_metrics_to_a_fifo_works_with_a_reader_and_is_refused_without(tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(open(fifo, "rb")))  # read to the end
     reader.start()
     time.sleep(0.2)
-    r = cli("train", TINY, "--steps", "20", "--out-dir", str(tmp_path / "b"), *SMALL, "--no-samples",
-            "--metrics", str(fifo))
+    r = cli(
+        "train", TINY, "--steps", "20", "--out-dir", str(tmp_path / "b"), *SMALL, "--no-samples", "--metrics", str(fifo)
+    )
     reader.join(timeout=60)
     assert r.returncode == 0, r.stderr
     assert [json.loads(x)["step"] for x in lines if b'"step"' in x][-1] == 20
@@ -296,8 +359,9 @@ def test_sample_is_byte_exact_to_a_pipe_and_shown_on_a_terminal(trained_esc):
     prime = f"Some text {HOSTILE}{CLEAR_RED}"
     r = cli("sample", ckpt, "--prime", prime, "--length", "50", "--seed", "1")
     assert r.returncode == 0 and r.stdout.startswith(prime.encode()), r.stdout  # to a pipe: as generated
-    status, shown, err = run_in_pty(rnntui("sample", ckpt, "--prime", prime, "--length", "300", "--seed", "1"),
-                                    stderr=subprocess.PIPE)
+    status, shown, err = run_in_pty(
+        rnntui("sample", ckpt, "--prime", prime, "--length", "300", "--seed", "1"), stderr=subprocess.PIPE
+    )
     assert status == 0 and no_traceback(err)
     assert b"\x1b" not in shown and b"\x07" not in shown, shown  # the prime, and every sampled ESC and BEL
     assert "Some text ␛]0;PWNED␇␛[2J␛[31m".encode() in shown
@@ -322,8 +386,9 @@ def test_strict_utf8_sample_with_a_byte_prime(trained_esc):
     r = cli(b"sample", ckpt, b"--prime", b"\xff", b"--length", b"20", b"--seed", b"1", env=strict)
     assert r.returncode == 0 and no_traceback(r.stderr), r.stderr.decode()
     assert r.stdout.startswith(b"\xff")
-    status, shown, err = run_in_pty(rnntui(b"sample", ckpt, b"--prime", b"\xff", b"--length", b"20"),
-                                    stderr=subprocess.PIPE, env_=strict)
+    status, shown, err = run_in_pty(
+        rnntui(b"sample", ckpt, b"--prime", b"\xff", b"--length", b"20"), stderr=subprocess.PIPE, env_=strict
+    )
     assert status == 0 and no_traceback(err) and shown.startswith("\ufffd".encode()), shown
 
 
@@ -425,8 +490,11 @@ async def test_runs_screen_and_delete_dialog_show_odd_names(trained_esc):
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await pilot.pause()
         app.push_screen(RunsScreen(trained_esc["root"]))
-        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
-                       and sum(t.row_count for t in app.screen.query(DataTable)) >= 2, 30)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunsScreen) and sum(t.row_count for t in app.screen.query(DataTable)) >= 2,
+            30,
+        )
         table = app.screen.query_one(DataTable)
         names = {table.get_row_at(i)[1].plain for i in range(table.row_count)}
         assert {"x[@a=(]", "e␛]0;PWNED␇"} <= names
@@ -447,8 +515,13 @@ async def test_corpus_preview_shows_escape_sequences(trained_esc):
 
     app = RnntuiApp(corpus=str(trained_esc["corpus"]), trainer_factory=FakeTrainer)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen)
-                       and "PWNED" in str(app.screen.query_one("#corpus-preview").render()), 30)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, SetupScreen) and "PWNED" in str(app.screen.query_one("#corpus-preview").render())
+            ),
+            30,
+        )
         preview = str(app.screen.query_one("#corpus-preview").render())
         assert "\x1b" not in preview and "\x07" not in preview and "text ␛]0;PWNED␇ and" in preview
 
@@ -458,8 +531,9 @@ def test_the_app_on_a_terminal_does_not_send_a_corpus_escape(trained_esc):
     set the terminal's title to PWNED."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    p = subprocess.Popen(rnntui(str(trained_esc["corpus"])), stdin=slave, stdout=slave, stderr=slave, env=env(),
-                         start_new_session=True)
+    p = subprocess.Popen(
+        rnntui(str(trained_esc["corpus"])), stdin=slave, stdout=slave, stderr=slave, env=env(), start_new_session=True
+    )
     os.close(slave)
     seen, end = b"", time.monotonic() + 90
     while b"PWNED" not in seen and time.monotonic() < end and p.poll() is None:

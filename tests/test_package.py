@@ -2,6 +2,7 @@
 
 CI (.ci/run) also builds the wheel, installs it into a clean venv and runs it from outside the checkout.
 """
+
 import fnmatch
 import subprocess
 import sys

@@ -1,14 +1,15 @@
 """Probes: gradient flow against autograd through explicit cells and a NumPy BPTT; hidden states."""
+
 import numpy as np
+import numpy_bptt  # tests/ is on sys.path: pytest prepends the test file's folder
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from rnntui.core.analysis.probes import gradient_flow, hidden_states
 from rnntui.core.config import ModelConfig
 from rnntui.core.model.cells import CharModel
-from rnntui.core.analysis.probes import gradient_flow, hidden_states
-import numpy_bptt  # tests/ is on sys.path: pytest prepends the test file's folder
 
 KINDS = ("rnn", "lstm", "gru")
 V, E, H, B, T = 11, 8, 16, 3, 12
@@ -127,7 +128,8 @@ def test_gradient_flow_matches_numpy_bptt(layers):
     w_last[-1] = 1.0  # only the last step's loss
     ref_total, ref_last = (
         np.stack([row_norms(g.transpose(1, 0, 2)) for g in numpy_bptt.bptt(net, x.numpy(), y.numpy(), w, h0)])
-        for w in (w_total, w_last))  # each (L, T): (B, T, H) -> (T, B, H) -> norms
+        for w in (w_total, w_last)
+    )  # each (L, T): (B, T, H) -> (T, B, H) -> norms
     np.testing.assert_allclose(grad_total, ref_total, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(grad_last, ref_last, rtol=1e-4, atol=1e-6)
 
@@ -161,7 +163,9 @@ def test_numpy_forward_reproduces_worked_example():
     layer = numpy_bptt.Layer(
         w_xh=np.array([[0.5, -0.3], [0.2, 0.7], [-0.1, 0.4]]),
         w_hh=np.array([[0.1, 0.4, -0.2], [-0.3, 0.2, 0.5], [0.3, -0.1, 0.1]]),
-        b_ih=np.zeros(3), b_hh=np.zeros(3))
+        b_ih=np.zeros(3),
+        b_hh=np.zeros(3),
+    )
     X = np.array([[1.0, 0.0], [0.5, 0.8], [0.3, 0.7], [0.9, 0.1]])
     (hs,) = numpy_bptt.forward(numpy_bptt.Net([layer]), X)
     np.testing.assert_allclose(hs[0, 0], [0.4621, 0.1974, -0.0997], atol=5e-5)
@@ -258,4 +262,3 @@ def test_hidden_states_ignore_dropout_in_train_mode():
         out, _ = model.rnn(model.embed(ids[None]))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(a[-1], out[0].numpy(), rtol=1e-5, atol=1e-5)
-

@@ -3,6 +3,7 @@
 Engine-level cases run in-process on an in-memory corpus; the CLI cases run `rnntui` in a subprocess as a
 user would. The full-disk case mounts a small tmpfs and is skipped where mounting is not allowed.
 """
+
 import json
 import os
 import signal
@@ -16,26 +17,55 @@ import pytest
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
-from rnntui.core.train.engine import Trainer
 from rnntui.core.model.memory import check_fits
+from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from rnntui.core.runs.files import remove_stale_temps
 from rnntui.core.runs.folder import RunDir, RunDirError
+from rnntui.core.train.engine import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
 OTHER = ("the lazy dog jumps over the quick brown fox. " * 40 + "\n") * 3  # the same characters
-SMALL = ["--model", "lstm", "--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "16", "--batch-size", "4",
-         "--device", "cpu", "--no-samples"]
+SMALL = [
+    "--model",
+    "lstm",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--embed",
+    "8",
+    "--seq-len",
+    "16",
+    "--batch-size",
+    "4",
+    "--device",
+    "cpu",
+    "--no-samples",
+]
 
 
 def cfg(tmp_path, **kw) -> TrainConfig:
-    base = dict(corpus="mem", model=ModelConfig(kind="gru", hidden=16, layers=1, embed=8), seq_len=16, batch_size=4,
-                lr=1e-2, steps=10, eval_every=0, eval_windows=2, log_every=5, probe_hz=0, sample_every_s=0,
-                out_dir=str(tmp_path), run_name="run", device="cpu", warmup=2)
+    base = dict(
+        corpus="mem",
+        model=ModelConfig(kind="gru", hidden=16, layers=1, embed=8),
+        seq_len=16,
+        batch_size=4,
+        lr=1e-2,
+        steps=10,
+        eval_every=0,
+        eval_windows=2,
+        log_every=5,
+        probe_hz=0,
+        sample_every_s=0,
+        out_dir=str(tmp_path),
+        run_name="run",
+        device="cpu",
+        warmup=2,
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -46,15 +76,20 @@ def train(c, text=TEXT, stop=None, **kw):
 
 def cli(*args, timeout=120):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def one_line(stderr: str) -> bool:
     """One error line, the last thing printed (train's progress lines may come before it), no traceback."""
     lines = stderr.strip().splitlines()
-    return bool(lines) and lines[-1].startswith("rnntui: error: ") and "Traceback" not in stderr and \
-        sum(x.startswith("rnntui: error") for x in lines) == 1
+    return (
+        bool(lines)
+        and lines[-1].startswith("rnntui: error: ")
+        and "Traceback" not in stderr
+        and sum(x.startswith("rnntui: error") for x in lines) == 1
+    )
 
 
 # -----------------------------------------------------------------------------
@@ -94,7 +129,7 @@ def test_resume_on_other_text_is_refused_unless_forced(tmp_path):
 
 
 def test_closing_validation_is_bounded_by_val_chars(tmp_path):
-    big = ("abc def ghi. " * 2000 + "\n")
+    big = "abc def ghi. " * 2000 + "\n"
     events = train(cfg(tmp_path, val_chars=4 * 16 * 2, save=False), text=big)
     final = [e for e in events if isinstance(e, ev.EvalMetrics)][-1]
     assert not final.full  # 2 windows of a ~2,600-char split
@@ -125,8 +160,10 @@ def test_a_failed_save_keeps_the_old_file_and_removes_the_temp(tmp_path, monkeyp
 
     def full_disk(obj, f):
         f.write(b"x" * 100)
-        raise RuntimeError("[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file "
-                           "data/0: file write failed / unexpected pos 64 vs 0")
+        raise RuntimeError(
+            "[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file "
+            "data/0: file write failed / unexpected pos 64 vs 0"
+        )
 
     monkeypatch.setattr(ck.torch, "save", full_disk)
     monkeypatch.setattr(ck, "_why", lambda e, p: "no space left on device")
@@ -197,8 +234,13 @@ KILL_MID_SAVE = textwrap.dedent("""
 
 
 def test_sigkill_during_a_save_leaves_a_loadable_checkpoint_and_the_next_run_cleans_up(tmp_path):
-    r = subprocess.run([sys.executable, "-c", KILL_MID_SAVE, str(tmp_path)], capture_output=True, text=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", KILL_MID_SAVE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
     assert r.returncode == -signal.SIGKILL, r.stderr
     run = RunDir(tmp_path / "run")
     assert [p.name for p in run.path.glob(".latest.pt.tmp*")]  # the torn temp file is there...

@@ -1,4 +1,5 @@
 """The pure Rich renderables, rendered to a recording console and checked for their content."""
+
 from __future__ import annotations
 
 import io
@@ -10,10 +11,9 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 
-from rnntui.ui.renderables import GradFlow, Heatmap, HLine, LineChart, LossChart, NormChart, Series, colored_text
-from rnntui.ui.renderables.colors import NAN_LEVEL, level_rgb, quantize
 from rnntui.core.analysis.horizon import horizons
-from rnntui.ui.renderables.colors import DEFAULT_RAMP
+from rnntui.ui.renderables import GradFlow, Heatmap, HLine, LineChart, LossChart, NormChart, Series, colored_text
+from rnntui.ui.renderables.colors import DEFAULT_RAMP, NAN_LEVEL, level_rgb, quantize
 from rnntui.ui.renderables.linechart import CLIP_STYLE, ema
 
 
@@ -136,7 +136,8 @@ def test_norm_chart_marks_the_clip_threshold_and_the_clipped_share():
     clip_color = chart.hlines[0].style
     assert clip_color == CLIP_STYLE
     rows_with_clip = [
-        line for line in render_lines(chart, 80, 10)[1:-1]
+        line
+        for line in render_lines(chart, 80, 10)[1:-1]
         if any(s.style is not None and s.style.color is not None and s.style.color.name == CLIP_STYLE for s in line)
     ]
     assert len(rows_with_clip) == 1  # one dashed line, at the threshold's own row

@@ -5,6 +5,7 @@ slow part), says it is ready, and waits for a start file; all of them then reach
 a few milliseconds of each other, as `for s in 1 2 3 4; do rnntui train ... & done` does on a fast
 machine. The models are tiny (30 steps of a 1x16 GRU) so the file stays about a minute.
 """
+
 import json
 import os
 import shutil
@@ -40,8 +41,15 @@ def release(tmp: Path, *argvs: list[str]) -> list[subprocess.Popen]:
     procs, ready = [], []
     for i, argv in enumerate(argvs):
         ready.append(tmp / f"{go.name}-ready{i}")
-        procs.append(subprocess.Popen([sys.executable, "-c", BARRIER, str(ready[i]), str(go), *argv], env=ENV,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", BARRIER, str(ready[i]), str(go), *argv],
+                env=ENV,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     deadline = time.monotonic() + 120
     while not all(r.exists() for r in ready):
         assert all(p.poll() is None for p in procs), "a racer died before the start"
@@ -57,8 +65,9 @@ def race(tmp: Path, *argvs: list[str]) -> list[tuple[int, str]]:
 
 
 def rnntui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, env=ENV,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, env=ENV, timeout=timeout
+    )
 
 
 def records(run: Path) -> list[dict]:
@@ -94,8 +103,10 @@ def train(out: Path, name: str, *extra: str) -> None:
 def test_four_parallel_runs_get_four_folders(tmp_path):
     for k in range(ROUNDS):
         out = tmp_path / f"round{k}"
-        got = race(tmp_path, *(["train", "tiny", "--steps", "30", "--seed", str(s), *S, "--out-dir", str(out)]
-                               for s in (1, 2, 3, 4)))
+        got = race(
+            tmp_path,
+            *(["train", "tiny", "--steps", "30", "--seed", str(s), *S, "--out-dir", str(out)] for s in (1, 2, 3, 4)),
+        )
         assert [rc for rc, _ in got] == [0, 0, 0, 0], [err[-400:] for _, err in got]
         assert runs_in(out) == {"gru-1x16-tiny", "gru-1x16-tiny-2", "gru-1x16-tiny-3", "gru-1x16-tiny-4"}
         seeds = set()
@@ -125,14 +136,31 @@ def wait_for_step(run: Path, proc: subprocess.Popen, timeout: float = 120) -> No
 
 def test_overwrite_refuses_a_live_run_and_leaves_it_intact(tmp_path):
     run = tmp_path / "L"
-    live = subprocess.Popen([sys.executable, "-m", "rnntui", "train", "tiny", "--steps", "10000000", *S,
-                             "--out-dir", str(tmp_path), "--run-name", "L"],
-                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    live = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rnntui",
+            "train",
+            "tiny",
+            "--steps",
+            "10000000",
+            *S,
+            "--out-dir",
+            str(tmp_path),
+            "--run-name",
+            "L",
+        ],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_step(run, live)
         for _ in range(2):
-            r = rnntui("train", "tiny", "--steps", "30", *S, "--out-dir", str(tmp_path), "--run-name", "L",
-                       "--overwrite")
+            r = rnntui(
+                "train", "tiny", "--steps", "30", *S, "--out-dir", str(tmp_path), "--run-name", "L", "--overwrite"
+            )
             assert r.returncode == 2 and one_line(r.stderr), r.stderr
             assert "in use" in r.stderr and f"process {live.pid}" in r.stderr and "L" in r.stderr, r.stderr
             assert live.poll() is None and runs_in(tmp_path) == {"L"}
@@ -159,8 +187,13 @@ def test_two_resumes_started_together_one_proceeds(tmp_path):
     run = tmp_path / "R"
     train(tmp_path, "R")
     for k in range(1, ROUNDS + 1):
-        procs = release(tmp_path / "barrier", *(["train", "--resume", str(run / "latest.pt"), "--steps", "1000000",
-                                                 "--no-samples", "--device", "cpu"] for _ in range(2)))
+        procs = release(
+            tmp_path / "barrier",
+            *(
+                ["train", "--resume", str(run / "latest.pt"), "--steps", "1000000", "--no-samples", "--device", "cpu"]
+                for _ in range(2)
+            ),
+        )
         deadline = time.monotonic() + 180
         while all(p.poll() is None for p in procs):
             assert time.monotonic() < deadline, "neither resume ended"
@@ -189,8 +222,9 @@ def test_a_checkpoint_copied_into_another_runs_folder_resumes_in_a_new_folder(tm
     train(tmp_path, "B", "--model", "lstm", "--hidden", "24")  # another architecture
     shutil.copy(tmp_path / "A" / "latest.pt", tmp_path / "B" / "from-a.pt")
     before_a, before_b = files_of(tmp_path / "A"), files_of(tmp_path / "B")
-    r = rnntui("train", "--resume", str(tmp_path / "B" / "from-a.pt"), "--steps", "40", "--no-samples",
-               "--device", "cpu")
+    r = rnntui(
+        "train", "--resume", str(tmp_path / "B" / "from-a.pt"), "--steps", "40", "--no-samples", "--device", "cpu"
+    )
     assert r.returncode == 0, r.stderr
     assert files_of(tmp_path / "B") == before_b and files_of(tmp_path / "A") == before_a  # both untouched
     assert runs_in(tmp_path) == {"A", "B", "A-2"}
@@ -285,9 +319,9 @@ def test_one_process_cannot_take_a_folder_twice_and_reading_writes_nothing(tmp_p
 
 
 def test_delete_refuses_a_live_run_and_a_folder_of_runs(tmp_path):
-    from rnntui.core.runs.placement import delete_run
-    from rnntui.core.runs.lock import RunBusy
     from rnntui.core.runs.folder import RunDirError
+    from rnntui.core.runs.lock import RunBusy
+    from rnntui.core.runs.placement import delete_run
 
     runs = tmp_path / "checkpoints"
     live, done = runs / "live", runs / "done"

@@ -1,5 +1,6 @@
 """Runs that last (issue 9): the metrics log's round trip, probe thinning, the follower, the golden record
 format, `rnntui runs` over real, old and junk folders, the comparison core, and `rnntui compare` end to end."""
+
 from __future__ import annotations
 
 import json
@@ -19,19 +20,47 @@ import torch
 from rnntui.cli import main
 from rnntui.core import events as ev
 from rnntui.core.analysis.compare import (
-    NO_PROBES, compare_row, fmt_kept, format_table, gradient_kept, kept_summary, reach_back, reach_curves, run_kept,
-    run_labels, sentence)
+    NO_PROBES,
+    compare_row,
+    fmt_kept,
+    format_table,
+    gradient_kept,
+    kept_summary,
+    reach_back,
+    reach_curves,
+    run_kept,
+    run_labels,
+    sentence,
+)
 from rnntui.core.config import ModelConfig, TrainConfig
-from rnntui.core.runs.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
-from rnntui.core.runs.listing import list_runs, summary_of
-from rnntui.core.units import format_count, format_duration
 from rnntui.core.runs.folder import RunDir
+from rnntui.core.runs.listing import list_runs, summary_of
+from rnntui.core.runs.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
+from rnntui.core.units import format_count, format_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = str(ROOT / "corpora" / "tiny.txt")
 GOLDEN = Path(__file__).resolve().parent / "golden" / "records.jsonl"
-SMALL = ["--hidden", "16", "--layers", "1", "--embed", "8", "--seq-len", "40", "--batch-size", "4",
-         "--device", "cpu", "--no-bf16", "--no-samples", "--eval-every", "0", "--val-chars", "2000"]
+SMALL = [
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--embed",
+    "8",
+    "--seq-len",
+    "40",
+    "--batch-size",
+    "4",
+    "--device",
+    "cpu",
+    "--no-bf16",
+    "--no-samples",
+    "--eval-every",
+    "0",
+    "--val-chars",
+    "2000",
+]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -57,21 +86,62 @@ def _probe(step: int, last: np.ndarray, total: np.ndarray | None = None) -> ev.P
 def fixed_events() -> list:
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", vocab_size=40, hidden=16, layers=1))
     return [
-        ev.RunStarted(config=cfg, vocab="ab", n_params=1234, device="cpu", run_dir="/runs/lstm-1x16-tiny",
-                      start_step=0, total_steps=30, steps_per_epoch=6, train_chars=1647, val_chars=182, wall_s=0.0),
-        ev.StepMetrics(step=10, epoch=1.6666666667, loss=3.123456789, lr=0.0049876543, grad_norm=0.987654321,
-                       chars_per_s=12345.678, elapsed_s=1.2345678, progress=0.333, eta_s=2.5, chars_seen=1600,
-                       wall_s=1.2345678),
-        ev.StepMetrics(step=20, epoch=3.3333333333, loss=math.nan, lr=0.005, grad_norm=math.inf, chars_per_s=0.0,
-                       elapsed_s=2.0, progress=0.667, eta_s=None, chars_seen=3200, wall_s=2.0),
+        ev.RunStarted(
+            config=cfg,
+            vocab="ab",
+            n_params=1234,
+            device="cpu",
+            run_dir="/runs/lstm-1x16-tiny",
+            start_step=0,
+            total_steps=30,
+            steps_per_epoch=6,
+            train_chars=1647,
+            val_chars=182,
+            wall_s=0.0,
+        ),
+        ev.StepMetrics(
+            step=10,
+            epoch=1.6666666667,
+            loss=3.123456789,
+            lr=0.0049876543,
+            grad_norm=0.987654321,
+            chars_per_s=12345.678,
+            elapsed_s=1.2345678,
+            progress=0.333,
+            eta_s=2.5,
+            chars_seen=1600,
+            wall_s=1.2345678,
+        ),
+        ev.StepMetrics(
+            step=20,
+            epoch=3.3333333333,
+            loss=math.nan,
+            lr=0.005,
+            grad_norm=math.inf,
+            chars_per_s=0.0,
+            elapsed_s=2.0,
+            progress=0.667,
+            eta_s=None,
+            chars_seen=3200,
+            wall_s=2.0,
+        ),
         ev.EvalMetrics(step=20, val_loss=2.5, val_bpc=2.5 / math.log(2), best_val_loss=2.5, full=False),
         _probe(20, [[1e-12, 0.001234567, 0.5, 1.0]], total=[[4.0, 3.0, 2.0, 1.0]]),
-        ev.Sample(step=20, prime="", text="the cat\n\"sat\"", temperature=0.8),
+        ev.Sample(step=20, prime="", text='the cat\n"sat"', temperature=0.8),
         ev.CheckpointSaved(step=20, path="/runs/lstm-1x16-tiny/best.pt", kind="best", wall_time=1.0e9),
         ev.Paused(step=20, paused=True),
         ev.Validating(step=30, done=1, total=2),
-        ev.RunFinished(step=30, reason="completed", message="finished at step 30", train_loss=2.4, val_loss=2.25,
-                       best_val_loss=2.25, latest_path=None, best_path=None, elapsed_s=3.0),
+        ev.RunFinished(
+            step=30,
+            reason="completed",
+            message="finished at step 30",
+            train_loss=2.4,
+            val_loss=2.25,
+            best_val_loss=2.25,
+            latest_path=None,
+            best_path=None,
+            elapsed_s=3.0,
+        ),
     ]
 
 
@@ -183,8 +253,14 @@ def _decay_probe(step: int, rates: list[float], T: int = 40) -> ev.ProbeSnapshot
     return _probe(step, np.array([10.0 ** (-r * k) for r in rates]))
 
 
-def _log(tmp_path: Path, name: str, probes: list[ev.ProbeSnapshot], speeds=(100.0, 5000.0, 300.0),
-         vals=(3.0, 2.5, 2.75), end_val: float | None = 2.6) -> RunLog:
+def _log(
+    tmp_path: Path,
+    name: str,
+    probes: list[ev.ProbeSnapshot],
+    speeds=(100.0, 5000.0, 300.0),
+    vals=(3.0, 2.5, 2.75),
+    end_val: float | None = 2.6,
+) -> RunLog:
     path = tmp_path / f"{name}.jsonl"
     log = MetricsLog(path)
     for i, s in enumerate(speeds):
@@ -201,8 +277,12 @@ def _log(tmp_path: Path, name: str, probes: list[ev.ProbeSnapshot], speeds=(100.
 
 def _three_logs(tmp_path):
     # rnn: the first probe (flat) is older than the last five, whose rates average to 0.3125 per step
-    rnn = _log(tmp_path, "rnn", [_decay_probe(1, [0.0])] + [_decay_probe(s, [r]) for s, r in
-               zip(range(2, 7), (0.25, 0.375, 0.25, 0.375, 0.3125))])
+    rnn = _log(
+        tmp_path,
+        "rnn",
+        [_decay_probe(1, [0.0])]
+        + [_decay_probe(s, [r]) for s, r in zip(range(2, 7), (0.25, 0.375, 0.25, 0.375, 0.3125))],
+    )
     lstm = _log(tmp_path, "lstm", [_decay_probe(5, [0.0625, 0.1875])])  # two layers: 1e-2 and 1e-6 at 32 back
     gru = _log(tmp_path, "gru", [_decay_probe(5, [0.0625])], end_val=None)
     return rnn, lstm, gru
@@ -234,9 +314,31 @@ def test_compare_table_and_sentence_from_known_logs(tmp_path):
     assert sentence(rows) == "32 steps back, rnn keeps 1e-10 of the gradient, lstm 1e-4, gru 1e-2."
     assert sentence(rows, k=16) == "16 steps back, rnn keeps 1e-5 of the gradient, lstm 1e-2, gru 0.1."
     table = format_table(rows).splitlines()
-    assert table[0].split() == ["run", "steps", "val", "loss", "val", "bpc", "chars/s", "kept@16", "kept@32",
-                                "reach90", "vs", "n-gram"]
-    assert table[1].split() == ["rnn", "30", "2.6000", "3.751", "300", "1e-5", "1e-10", "-", "-"]  # no checkpoint, no baseline
+    assert table[0].split() == [
+        "run",
+        "steps",
+        "val",
+        "loss",
+        "val",
+        "bpc",
+        "chars/s",
+        "kept@16",
+        "kept@32",
+        "reach90",
+        "vs",
+        "n-gram",
+    ]
+    assert table[1].split() == [
+        "rnn",
+        "30",
+        "2.6000",
+        "3.751",
+        "300",
+        "1e-5",
+        "1e-10",
+        "-",
+        "-",
+    ]  # no checkpoint, no baseline
     assert table[3].split() == ["gru", "30", "2.7500", "3.967", "300", "0.1", "1e-2", "-", "-"]
     with_ngram = compare_row("gru", gru, ngram=2.95)  # the final val loss against the best n-gram's
     assert with_ngram.vs_ngram == pytest.approx(-0.2) and format_table([with_ngram]).splitlines()[1].endswith("-0.20")
@@ -260,8 +362,13 @@ def test_sentence_falls_back_and_says_what_is_missing(tmp_path):
 
 
 def test_labels_and_formats():
-    cfg = lambda kind="rnn", layers=1, clip=1.0: {"model": {"kind": kind, "layers": layers, "hidden": 8},
-                                                   "clip": clip, "lr": 0.01, "corpus": "tiny", "seed": 0}
+    cfg = lambda kind="rnn", layers=1, clip=1.0: {
+        "model": {"kind": kind, "layers": layers, "hidden": 8},
+        "clip": clip,
+        "lr": 0.01,
+        "corpus": "tiny",
+        "seed": 0,
+    }
     assert run_labels([cfg("rnn"), cfg("lstm")], ["a", "b"]) == ["rnn", "lstm"]
     assert run_labels([cfg(clip=1.0), cfg(clip=0.0)], ["a", "b"]) == ["clip 1", "clip off"]
     assert run_labels([cfg(layers=1), cfg(layers=2)], ["a", "b"]) == ["1 layer", "2 layers"]
@@ -298,8 +405,11 @@ def runs_dir(tmp_path_factory):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     info = RunDir(killed).read_info()
-    RunDir(killed).write_info(replace(info, name="killed-run", state="running", pid=dead.pid, steps=3,
-                                      chars_seen=0, updated=info.updated - 3600))  # run.json lagging the log
+    RunDir(killed).write_info(
+        replace(
+            info, name="killed-run", state="running", pid=dead.pid, steps=3, chars_seen=0, updated=info.updated - 3600
+        )
+    )  # run.json lagging the log
     (out / "notes.txt").write_text("not a run")
     (out / "empty").mkdir()
     (out / "other").mkdir()
@@ -334,11 +444,18 @@ def test_list_runs_reads_new_old_and_killed_runs_and_skips_junk(runs_dir):
 
 
 def test_listing_runs_with_logs_never_imports_torch(runs_dir):
-    code = ("import sys; from rnntui.core.runs.listing import list_runs; import rnntui.core.analysis.compare; "
-            f"rows = list_runs({str(runs_dir / 'lstm-1x16-tiny')!r}); "
-            "print(len(rows), rows[0].model, 'torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys; from rnntui.core.runs.listing import list_runs; import rnntui.core.analysis.compare; "
+        f"rows = list_runs({str(runs_dir / 'lstm-1x16-tiny')!r}); "
+        "print(len(rows), rows[0].model, 'torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert out.stdout.split() == ["1", "lstm", "False"], out.stderr[-500:]
 
 
@@ -404,24 +521,41 @@ def test_watch_opens_the_tui_on_the_run_folder(runs_dir, monkeypatch):
     assert seen == {"watch": str(runs_dir / "lstm-1x16-tiny")}
 
 
-@pytest.mark.parametrize("args,words", [
-    (["--models", "rnn,tanh", "--steps", "5"], ["unknown cell 'tanh'"]),
-    (["--models", "rnn", "--steps", "5"], ["at least two"]),
-    (["--models", "rnn,lstm,rnn", "--steps", "5"], ["twice"]),
-    (["--models", "rnn,lstm"], ["--steps", "--minutes"]),
-    (["--models", "rnn,lstm", "--steps", "5", "--minutes", "1"], ["not allowed"]),
-    (["--models", "rnn,lstm", "--steps", "5", "--lr", "-1"], ["lr"]),
-    (["--models", "rnn,lstm", "--steps", "5", "--resume", "x.pt"], ["unrecognized"]),
-    (["--models", "rnn,lstm", "--steps", "5", "--run-name", "a/b"], ["plain folder name"]),
-])
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["--models", "rnn,tanh", "--steps", "5"], ["unknown cell 'tanh'"]),
+        (["--models", "rnn", "--steps", "5"], ["at least two"]),
+        (["--models", "rnn,lstm,rnn", "--steps", "5"], ["twice"]),
+        (["--models", "rnn,lstm"], ["--steps", "--minutes"]),
+        (["--models", "rnn,lstm", "--steps", "5", "--minutes", "1"], ["not allowed"]),
+        (["--models", "rnn,lstm", "--steps", "5", "--lr", "-1"], ["lr"]),
+        (["--models", "rnn,lstm", "--steps", "5", "--resume", "x.pt"], ["unrecognized"]),
+        (["--models", "rnn,lstm", "--steps", "5", "--run-name", "a/b"], ["plain folder name"]),
+    ],
+)
 def test_compare_bad_input(tmp_path, capsys, args, words):
     _one_line_error(capsys, _main(["compare", TINY, *args, "--out-dir", str(tmp_path)]), *words)
     assert not any(tmp_path.iterdir())  # nothing trained, nothing written
 
 
 def test_compare_bad_corpus(tmp_path, capsys):
-    _one_line_error(capsys, _main(["compare", str(tmp_path / "missing.txt"), "--models", "rnn,gru", "--steps", "5",
-                                  "--out-dir", str(tmp_path)]), "missing.txt")
+    _one_line_error(
+        capsys,
+        _main(
+            [
+                "compare",
+                str(tmp_path / "missing.txt"),
+                "--models",
+                "rnn,gru",
+                "--steps",
+                "5",
+                "--out-dir",
+                str(tmp_path),
+            ]
+        ),
+        "missing.txt",
+    )
 
 
 # -----------------------------------------------------------------------------
@@ -430,8 +564,26 @@ def test_compare_bad_corpus(tmp_path, capsys):
 
 def test_compare_trains_each_cell_and_prints_the_table(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    r = subprocess.run([sys.executable, "-m", "rnntui", "compare", TINY, "--models", "rnn,lstm", "--steps", "30",
-                        "--out-dir", str(tmp_path), *SMALL], capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnntui",
+            "compare",
+            TINY,
+            "--models",
+            "rnn,lstm",
+            "--steps",
+            "30",
+            "--out-dir",
+            str(tmp_path),
+            *SMALL,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     runs = {s.name: s for s in list_runs(tmp_path)}
     assert set(runs) == {"compare-rnn-tiny", "compare-lstm-tiny"}

@@ -1,4 +1,5 @@
 """The NumPy sampler: its step reproduces CharModel, and the sampling options behave as documented."""
+
 import threading
 
 import numpy as np
@@ -7,14 +8,15 @@ import torch
 
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab
-from rnntui.core.model.cells import CharModel
 from rnntui.core.generate.sampling import Sampler
+from rnntui.core.model.cells import CharModel
 
 VOCAB = Vocab.from_text("\nabcdefghij (){}[]'\"=:.,")
 
 
-def make_model(kind: str = "lstm", layers: int = 1, hidden: int = 16, embed: int = 8, seed: int = 0,
-               vocab: Vocab = VOCAB) -> CharModel:
+def make_model(
+    kind: str = "lstm", layers: int = 1, hidden: int = 16, embed: int = 8, seed: int = 0, vocab: Vocab = VOCAB
+) -> CharModel:
     torch.manual_seed(seed)
     model = CharModel(ModelConfig(kind=kind, vocab_size=len(vocab), embed=embed, hidden=hidden, layers=layers))
     with torch.no_grad():  # larger than default init so gates saturate and mistakes in the step show
@@ -51,8 +53,12 @@ def test_step_matches_fused_forward(kind, layers, embed, hidden):
 def test_from_checkpoint_dict_bf16():
     model = make_model("gru", layers=2)
     cfg = TrainConfig(corpus="tiny", model=model.cfg)
-    ckpt = {"model": {k: v.to(torch.bfloat16) for k, v in model.state_dict().items()},
-            "config": config_to_dict(cfg), "vocab": VOCAB.chars, "step": 7}
+    ckpt = {
+        "model": {k: v.to(torch.bfloat16) for k, v in model.state_dict().items()},
+        "config": config_to_dict(cfg),
+        "vocab": VOCAB.chars,
+        "step": 7,
+    }
     sampler = Sampler.from_checkpoint(ckpt)
     model.load_state_dict({k: v.float() for k, v in ckpt["model"].items()})  # same rounded weights
     ids = VOCAB.encode("def f(a):\n  b = 'c'\n").tolist()
@@ -160,21 +166,35 @@ def test_streams_are_independent(sampler):
     assert "".join(y for _, y in interleaved) == sampler.sample("cd", length=50, seed=2)
 
 
-@pytest.mark.parametrize("kwargs,word", [
-    ({"temperature": 0.0}, "temperature"), ({"temperature": -1.0}, "temperature"),
-    ({"temperature": float("nan")}, "temperature"), ({"top_k": -1}, "top-k"), ({"length": -5}, "length"),
-])
+@pytest.mark.parametrize(
+    "kwargs,word",
+    [
+        ({"temperature": 0.0}, "temperature"),
+        ({"temperature": -1.0}, "temperature"),
+        ({"temperature": float("nan")}, "temperature"),
+        ({"top_k": -1}, "top-k"),
+        ({"length": -5}, "length"),
+    ],
+)
 def test_bad_arguments_raise_config_error_at_call(sampler, kwargs, word):
     with pytest.raises(ConfigError, match=word) as err:
         sampler.stream("a", **kwargs)  # raised on the call, not on the first next()
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("kwargs,word", [
-    ({"temperature": 0.0}, "temperature"), ({"temperature": float("inf")}, "temperature"), ({"top_k": -1}, "top-k"),
-    ({"length": -1}, "length"), ({"seed": -1}, "seed"), ({"seed": 2**63 + 1}, "seed"), ({"beam_width": 0}, "beam"),
-    ({"beam_width": 33}, "beam"),
-])
+@pytest.mark.parametrize(
+    "kwargs,word",
+    [
+        ({"temperature": 0.0}, "temperature"),
+        ({"temperature": float("inf")}, "temperature"),
+        ({"top_k": -1}, "top-k"),
+        ({"length": -1}, "length"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**63 + 1}, "seed"),
+        ({"beam_width": 0}, "beam"),
+        ({"beam_width": 33}, "beam"),
+    ],
+)
 def test_generation_settings_check_their_ranges_in_one_line(kwargs, word):
     """The one set of generation settings (the CLI, the panel's workers): each range checked by validate()."""
     from rnntui.core.generate.settings import GenerationSettings
@@ -253,15 +273,29 @@ def test_step_mode_accepting_proposals_is_sampling_and_undo_is_exact(sampler):
     stepper = Stepper(sampler, "ab", 1.2, 0, seed=11)
     for _ in range(5):
         stepper.accept()
-    before = (stepper.text, stepper.state.hs.copy(), stepper.state.cs.copy(), stepper.state.logits.copy(),
-              stepper.rng.bit_generator.state, stepper.proposal, list(stepper.probs))
+    before = (
+        stepper.text,
+        stepper.state.hs.copy(),
+        stepper.state.cs.copy(),
+        stepper.state.logits.copy(),
+        stepper.rng.bit_generator.state,
+        stepper.proposal,
+        list(stepper.probs),
+    )
     stepper.choose("x" if "x" in VOCAB else "a")  # a hand-picked character, then sampling on from it
     stepper.accept()
     stepper.choose("(")
     for _ in range(3):
         assert stepper.undo()
-    after = (stepper.text, stepper.state.hs, stepper.state.cs, stepper.state.logits,
-             stepper.rng.bit_generator.state, stepper.proposal, stepper.probs)
+    after = (
+        stepper.text,
+        stepper.state.hs,
+        stepper.state.cs,
+        stepper.state.logits,
+        stepper.rng.bit_generator.state,
+        stepper.proposal,
+        stepper.probs,
+    )
     assert after[0] == before[0] and after[4] == before[4] and after[5] == before[5] and after[6] == before[6]
     for a, b in zip(after[1:4], before[1:4]):
         assert np.array_equal(a, b)

@@ -17,6 +17,7 @@ headless Chromium opening the page itself. What is checked:
   from the page's terminal: see READ_SCREEN); leaving the page ends the tab's process;
 - the command's input errors, and a missing textual-serve: one line, status 2, no server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,11 +32,17 @@ import time
 from pathlib import Path
 
 import pytest
+from test_hangup import (
+    CTRL_S,
+    ESCAPES,
+    GONE_WITHIN_S,
+    UP_WITHIN_S,
+    assert_saved_and_stopped,
+    has_trained,
+)
 
 from rnntui.cli import main
 from rnntui.cli.serve import INSTALL, is_loopback, public_url, tab_command
-from test_hangup import (CTRL_S, ESCAPES, GONE_WITHIN_S, UP_WITHIN_S, assert_saved_and_stopped,
-                         has_trained, tiny_run)  # noqa: F401  (tiny_run: a fixture, a 5-step 1x16 GRU run folder)
 
 # -----------------------------------------------------------------------------
 # the server, in its own process group (a test's Ctrl+C goes to it and its tabs, as a terminal's would)
@@ -55,8 +62,13 @@ class Served:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = cwd / "serve.log"
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "rnntui", "serve", *args, "--port", str(self.port)],
-                                         cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "rnntui", "serve", *args, "--port", str(self.port)],
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         end = time.monotonic() + UP_WITHIN_S
         while not (b"serving the app on" in self.log_path.read_bytes() and self._answers()):
             if self.proc.poll() is not None:
@@ -138,7 +150,7 @@ class Tab:
     """One connection to /ws: one app process. A task drains the screen into text (an app whose output
     nobody reads blocks) for wait_for."""
 
-    async def open(self, served: Served, width: int = 120, height: int = 40) -> "Tab":
+    async def open(self, served: Served, width: int = 120, height: int = 40) -> Tab:
         import aiohttp  # textual-serve's own web library
 
         self.session = aiohttp.ClientSession()
@@ -289,8 +301,10 @@ def browser():
         options.add_argument(arg)  # no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
     chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))  # no driver download
     try:
-        chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WINDOW[0], "height": WINDOW[1],
-                                                                       "deviceScaleFactor": 1, "mobile": False})
+        chrome.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
+        )
         chrome.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CATCH_TERMINAL})
         yield chrome
     finally:
@@ -349,13 +363,16 @@ def test_without_textual_serve_it_says_what_to_install():
     assert "pip install 'rnntui[serve]'" in INSTALL
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--port", "0"], "not a port"),
-    (["--port", "70000"], "not a port"),
-    (["--watch", "no-such-run"], "no such run folder"),
-    (["tiny", "--watch", "x"], "without CORPUS"),
-    (["--checkpoint", "no-such.pt"], "no-such.pt"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--port", "0"], "not a port"),
+        (["--port", "70000"], "not a port"),
+        (["--watch", "no-such-run"], "no such run folder"),
+        (["tiny", "--watch", "x"], "without CORPUS"),
+        (["--checkpoint", "no-such.pt"], "no-such.pt"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(args, says, capsys, tmp_path, monkeypatch):
     pytest.importorskip("textual_serve")
     monkeypatch.chdir(tmp_path)

@@ -5,21 +5,30 @@ a screen, look at the new pictures and accept them with `python -m pytest tests/
 --snapshot-update`. Every screen is fed fixed data (a scripted engine, fixed run folders, a seeded
 model) so the pictures do not depend on timing.
 """
+
 from __future__ import annotations
 
 import random
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
-
 from fake_engine import VOCAB, FakeSampler, wait_for
+
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.events import (
-    CheckpointSaved, EvalMetrics, Event, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics, Throughput,
+    CheckpointSaved,
+    EvalMetrics,
+    Event,
+    ProbeSnapshot,
+    RunFinished,
+    RunStarted,
+    Sample,
+    StepMetrics,
+    Throughput,
 )
 from rnntui.ui.app import RnntuiApp
 from rnntui.ui.panels import PANELS
@@ -49,36 +58,71 @@ class ScriptedTrainer:
     def run(self, stop: threading.Event, pause: threading.Event) -> Iterator[Event]:
         L, T, H = self.cfg.model.layers, self.cfg.seq_len, self.cfg.model.hidden
         run_dir = str(RUNS / "gru-2x64-tiny")
-        yield RunStarted(config=self.cfg, vocab=VOCAB, n_params=45_123, device="cpu", run_dir=run_dir, start_step=0,
-                         total_steps=self.steps, steps_per_epoch=100, train_chars=9000, val_chars=1000,
-                         initial_loss=float(np.log(len(VOCAB))))
+        yield RunStarted(
+            config=self.cfg,
+            vocab=VOCAB,
+            n_params=45_123,
+            device="cpu",
+            run_dir=run_dir,
+            start_step=0,
+            total_steps=self.steps,
+            steps_per_epoch=100,
+            train_chars=9000,
+            val_chars=1000,
+            initial_loss=float(np.log(len(VOCAB))),
+        )
         # a fixed peak: the real one is measured on the machine, and MFU would differ from one to the next
-        yield Throughput(150_000, 60e9, "fp32", "measured: 256x256 matmul, 2 threads, best of 10 (cached)",
-                         "256² matmul ×10, cached")
+        yield Throughput(
+            150_000, 60e9, "fp32", "measured: 256x256 matmul, 2 threads, best of 10 (cached)", "256² matmul ×10, cached"
+        )
         rng = np.random.default_rng(0)
         text = "def f(x):\n    return [x, (x + 1)]\n"
         for s in range(10, self.steps + 1, 10):
             self.step = s
             loss = 3.4 * np.exp(-s / 90) + 1.2
-            yield StepMetrics(step=s, epoch=s / 100, loss=float(loss), lr=5e-3, grad_norm=0.6 + 0.2 * np.sin(s / 7),
-                              chars_per_s=20_500.0, elapsed_s=s * 0.05, progress=s / self.steps,
-                              eta_s=(self.steps - s) * 0.05, chars_seen=s * 2048, wall_s=s * 0.05)
+            yield StepMetrics(
+                step=s,
+                epoch=s / 100,
+                loss=float(loss),
+                lr=5e-3,
+                grad_norm=0.6 + 0.2 * np.sin(s / 7),
+                chars_per_s=20_500.0,
+                elapsed_s=s * 0.05,
+                progress=s / self.steps,
+                eta_s=(self.steps - s) * 0.05,
+                chars_seen=s * 2048,
+                wall_s=s * 0.05,
+            )
             if s % 50 == 0:
                 v = float(loss) + 0.08
                 yield EvalMetrics(s, v, v / np.log(2), v, False)
             if s % 100 == 0:
                 back = np.arange(T)[::-1]
                 last = np.stack([np.exp(-back / (8 + 6 * layer)) for layer in range(L)]).astype(np.float32)
-                yield ProbeSnapshot(step=s, grad_total=(0.2 + 0.8 * last).astype(np.float32), grad_last=last,
-                                    text=text, hidden=np.tanh(rng.normal(size=(L, len(text), H))).astype(np.float32),
-                                    cell=None, clip=self.cfg.clip)
+                yield ProbeSnapshot(
+                    step=s,
+                    grad_total=(0.2 + 0.8 * last).astype(np.float32),
+                    grad_last=last,
+                    text=text,
+                    hidden=np.tanh(rng.normal(size=(L, len(text), H))).astype(np.float32),
+                    cell=None,
+                    clip=self.cfg.clip,
+                )
                 yield Sample(s, "\n", "def main(args):\n    return args[0] if args else None\n", 0.8)
                 yield CheckpointSaved(s, run_dir + "/latest.pt", "latest", 1_790_000_000.0)
         if not self.finish:
             stop.wait()
             return
-        yield RunFinished(self.steps, "completed", f"finished at step {self.steps}", 1.31, 1.39, 1.39,
-                          latest_path=run_dir + "/latest.pt", elapsed_s=15.0)
+        yield RunFinished(
+            self.steps,
+            "completed",
+            f"finished at step {self.steps}",
+            1.31,
+            1.39,
+            1.39,
+            latest_path=run_dir + "/latest.pt",
+            elapsed_s=15.0,
+        )
 
 
 class HeldTrainer(ScriptedTrainer):
@@ -86,13 +130,21 @@ class HeldTrainer(ScriptedTrainer):
 
 
 def cfg() -> TrainConfig:
-    return TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=64, layers=2), seq_len=32,
-                       batch_size=16, steps=300, out_dir=str(RUNS), device="cpu")
+    return TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind="gru", hidden=64, layers=2),
+        seq_len=32,
+        batch_size=16,
+        steps=300,
+        out_dir=str(RUNS),
+        device="cpu",
+    )
 
 
 def app_with(trainer=ScriptedTrainer, **kw) -> RnntuiApp:
-    return RnntuiApp(corpus="tiny", trainer_factory=trainer, sampler_factory=FakeSampler.from_checkpoint,
-                     runs_root=str(RUNS), **kw)
+    return RnntuiApp(
+        corpus="tiny", trainer_factory=trainer, sampler_factory=FakeSampler.from_checkpoint, runs_root=str(RUNS), **kw
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -223,17 +275,24 @@ def tiny_checkpoint(tmp_path_factory) -> str:
     """An untrained, seeded 1x16 LSTM on the tiny corpus's characters: the inspector's pictures."""
     import torch
 
-    from rnntui.core.runs.checkpoints import save_checkpoint
     from rnntui.core.config import config_to_dict
     from rnntui.core.model.cells import CharModel
+    from rnntui.core.runs.checkpoints import save_checkpoint
 
     vocab = "".join(sorted(set("def f(x):\n    return [x, (x + 1)]\n 'quoted' \"text\"")))
     torch.manual_seed(0)
     mc = ModelConfig(kind="lstm", hidden=16, layers=1, embed=8, vocab_size=len(vocab))
     model = CharModel(mc)
     path = Path("/tmp/rnntui-snapshot-ckpt/latest.pt")  # a fixed path: the inspector shows it
-    save_checkpoint(path, {"model": model.state_dict(), "config": config_to_dict(TrainConfig(corpus="tiny", model=mc)),
-                           "vocab": vocab, "step": 1234})
+    save_checkpoint(
+        path,
+        {
+            "model": model.state_dict(),
+            "config": config_to_dict(TrainConfig(corpus="tiny", model=mc)),
+            "vocab": vocab,
+            "step": 1234,
+        },
+    )
     return str(path)
 
 
@@ -243,9 +302,11 @@ def test_inspector(snap_compare, size, tiny_checkpoint):
         from rnntui.ui.screens.inspect import InspectScreen
 
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, InspectScreen), timeout=30)
-        await wait_for(pilot, lambda: "mean loss" in str(pilot.app.screen.query_one("#ins-status").render()),
-                       timeout=30)
+        await wait_for(
+            pilot, lambda: "mean loss" in str(pilot.app.screen.query_one("#ins-status").render()), timeout=30
+        )
         await pilot.press("right", "right", "right")
+
         def influence_shown() -> bool:  # measured in workers: wait for the cursor's and the curve
             found = pilot.app.screen.query("#ins-influence")
             p = found.first() if found else None

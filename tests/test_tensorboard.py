@@ -1,6 +1,7 @@
 """Runs in TensorBoard: a real `rnntui train --tensorboard` process and `rnntui export`, read back with
 TensorBoard's own reader (EventAccumulator) and checked against the run folder's metrics.jsonl; the one line
 that says what to install when the package is missing."""
+
 from __future__ import annotations
 
 import math
@@ -13,11 +14,11 @@ import pytest
 
 pytest.importorskip("tensorboard")  # the dev extra installs it; CI runs these
 
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rnntui.cli import main  # noqa: E402
-from rnntui.core.analysis.horizon import HorizonSmoother  # noqa: E402
-from rnntui.core.runs.records import read_records  # noqa: E402
+from rnntui.cli import main
+from rnntui.core.analysis.horizon import HorizonSmoother
+from rnntui.core.runs.records import read_records
 
 LN2 = math.log(2.0)
 SMALL = ["--hidden", "32", "--embed", "8", "--layers", "2", "--eval-every", "10", "--device", "cpu"]
@@ -29,8 +30,11 @@ def board(folder: Path) -> tuple[dict[str, list[tuple[int, float]]], list[tuple[
     acc = EventAccumulator(str(folder), size_guidance={"scalars": 0, "tensors": 0})  # 0: keep every event
     acc.Reload()
     scalars = {tag: [(s.step, s.value) for s in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
-    texts = [(t.step, t.tensor_proto.string_val[0].decode()) for t in acc.Tensors("samples/text_summary")] \
-        if "samples/text_summary" in acc.Tags()["tensors"] else []
+    texts = (
+        [(t.step, t.tensor_proto.string_val[0].decode()) for t in acc.Tensors("samples/text_summary")]
+        if "samples/text_summary" in acc.Tags()["tensors"]
+        else []
+    )
     return scalars, texts
 
 
@@ -72,9 +76,27 @@ def assert_matches(got: dict, want: dict) -> None:
 def live(tmp_path_factory):
     """A real `rnntui train --tensorboard` process: (run folder, its TensorBoard folder, the process)."""
     tmp = tmp_path_factory.mktemp("tb")
-    p = subprocess.run([sys.executable, "-m", "rnntui", "train", "tiny", "--steps", "30", *SMALL, "--out-dir",
-                        str(tmp / "runs"), "--run-name", "tb", "--tensorboard", str(tmp / "board")],
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnntui",
+            "train",
+            "tiny",
+            "--steps",
+            "30",
+            *SMALL,
+            "--out-dir",
+            str(tmp / "runs"),
+            "--run-name",
+            "tb",
+            "--tensorboard",
+            str(tmp / "board"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     return tmp / "runs" / "tb", tmp / "board" / "tb", p
 
@@ -83,8 +105,17 @@ def test_a_live_written_run_reads_back_as_its_metrics(live):
     run, folder, _ = live
     got, texts = board(folder)
     want = expected(run / "metrics.jsonl")
-    assert {"loss/train", "bpc/train", "loss/val", "bpc/val", "optim/lr", "optim/grad_norm", "speed/chars_per_s",
-            "horizon/layer_1", "horizon/layer_2"} <= set(want)  # the run logged every kind of record
+    assert {
+        "loss/train",
+        "bpc/train",
+        "loss/val",
+        "bpc/val",
+        "optim/lr",
+        "optim/grad_norm",
+        "speed/chars_per_s",
+        "horizon/layer_1",
+        "horizon/layer_2",
+    } <= set(want)  # the run logged every kind of record
     assert [s for s, _ in want["loss/train"]] == [10, 20, 30] and [s for s, _ in want["loss/val"]][:2] == [10, 20]
     assert_matches(got, want)
     samples = [r for r in read_records(run / "metrics.jsonl") if r["type"] == "sample"]
@@ -126,9 +157,11 @@ def test_export_of_dot_inside_a_run_is_named_after_the_run(live, tmp_path, monke
 def test_export_refuses_what_is_not_one_run(live, tmp_path, capsys):
     run, _, _ = live
     (tmp_path / "empty").mkdir()
-    for target, words in ((tmp_path / "missing", "no such run folder"),
-                          (run.parent, "holds run folders, not one run"),
-                          (tmp_path / "empty", "has no metrics.jsonl to export")):
+    for target, words in (
+        (tmp_path / "missing", "no such run folder"),
+        (run.parent, "holds run folders, not one run"),
+        (tmp_path / "empty", "has no metrics.jsonl to export"),
+    ):
         assert main(["export", str(target), "--tensorboard", str(tmp_path / "out")]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and words in err, err
@@ -139,8 +172,20 @@ def test_export_refuses_what_is_not_one_run(live, tmp_path, capsys):
 
 def test_a_tensorboard_folder_that_cannot_be_written_stops_the_run_in_one_line(tmp_path, capsys):
     (tmp_path / "board").write_text("a file where the folder should be")
-    code = main(["train", "tiny", "--steps", "30", *SMALL, "--out-dir", str(tmp_path / "runs"),
-                 "--tensorboard", str(tmp_path / "board"), "--no-samples"])
+    code = main(
+        [
+            "train",
+            "tiny",
+            "--steps",
+            "30",
+            *SMALL,
+            "--out-dir",
+            str(tmp_path / "runs"),
+            "--tensorboard",
+            str(tmp_path / "board"),
+            "--no-samples",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "cannot write TensorBoard events" in err and "training stopped" in err and "Traceback" not in err
@@ -171,9 +216,20 @@ def _blocked(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_without_tensorboard_the_flags_say_what_to_install(live, tmp_path):
     run, _, _ = live
-    for args in (["export", str(run), "--tensorboard", str(tmp_path / "out")],
-                 ["train", "tiny", "--steps", "5", *SMALL, "--out-dir", str(tmp_path / "runs"),
-                  "--tensorboard", str(tmp_path / "out")]):
+    for args in (
+        ["export", str(run), "--tensorboard", str(tmp_path / "out")],
+        [
+            "train",
+            "tiny",
+            "--steps",
+            "5",
+            *SMALL,
+            "--out-dir",
+            str(tmp_path / "runs"),
+            "--tensorboard",
+            str(tmp_path / "out"),
+        ],
+    ):
         p = _blocked(*args, cwd=tmp_path)
         assert p.returncode == 2, p.stderr
         assert p.stderr.count("\n") == 1 and INSTALL in p.stderr and "Traceback" not in p.stderr, p.stderr

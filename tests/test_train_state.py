@@ -1,6 +1,7 @@
 """The training loop's state in one place (issue 19): TrainLoop.state_dict() is the checkpoint, load_state_dict()
 puts one back, credit_pause() is the one way to take time out of its clocks, and no other module writes its
 attributes. (Resuming exactly through checkpoint files: test_engine.py, test_distributed.py.)"""
+
 import ast
 import threading
 from pathlib import Path
@@ -21,8 +22,21 @@ def tiny_loop() -> TrainLoop:
     """A loop as the Trainer builds one (its model sized to the corpus's vocabulary), without a run folder."""
     corpus = corpus_from_text("mem", TEXT, 0.1)
     model = ModelConfig(kind="gru", hidden=16, layers=2, embed=8, vocab_size=len(corpus.vocab))
-    cfg = TrainConfig(corpus="mem", model=model, seq_len=16, batch_size=4, lr=1e-2, steps=40, warmup=3, val_frac=0.1,
-                      save=False, probe_hz=0, sample_every_s=0, device="cpu", bf16=False)
+    cfg = TrainConfig(
+        corpus="mem",
+        model=model,
+        seq_len=16,
+        batch_size=4,
+        lr=1e-2,
+        steps=40,
+        warmup=3,
+        val_frac=0.1,
+        save=False,
+        probe_hz=0,
+        sample_every_s=0,
+        device="cpu",
+        bf16=False,
+    )
     return TrainLoop(cfg, corpus, CPU, None, threading.Lock(), fingerprint="f00d")
 
 
@@ -87,7 +101,8 @@ def test_credit_pause_takes_time_out_of_the_clocks():
 def _loop_ref(node: ast.AST) -> bool:
     """`loop`, `self.loop` or `self._loop`: how the modules name a TrainLoop they hold."""
     return (isinstance(node, ast.Name) and node.id == "loop") or (
-        isinstance(node, ast.Attribute) and node.attr in ("loop", "_loop"))
+        isinstance(node, ast.Attribute) and node.attr in ("loop", "_loop")
+    )
 
 
 def _on_loop(node: ast.AST) -> bool:
@@ -124,12 +139,18 @@ def loop_writes(source: str) -> list[int]:
 def test_nothing_outside_the_loop_writes_its_attributes():
     package = Path(rnntui.__path__[0])
     own = {package / "core" / "train" / "loop.py", package / "core" / "train" / "state.py"}
-    found = {str(p.relative_to(package)): lines for p in sorted(package.rglob("*.py")) if p not in own
-             if (lines := loop_writes(p.read_text(encoding="utf-8")))}
+    found = {
+        str(p.relative_to(package)): lines
+        for p in sorted(package.rglob("*.py"))
+        if p not in own
+        if (lines := loop_writes(p.read_text(encoding="utf-8")))
+    }
     assert found == {}
 
 
 def test_the_writes_check_sees_a_write():
-    assert loop_writes("loop.paused_s += 1\nself._loop.step = 3\nloop.notes.insert(0, 'x')\n"
-                       "a, loop.best = 1, 2\nsetattr(loop, 'x', 1)\n") == [1, 2, 3, 4, 5]
+    assert loop_writes(
+        "loop.paused_s += 1\nself._loop.step = 3\nloop.notes.insert(0, 'x')\n"
+        "a, loop.best = 1, 2\nsetattr(loop, 'x', 1)\n"
+    ) == [1, 2, 3, 4, 5]
     assert loop_writes("self.loop = loop\nloop.credit_pause(1.0)\nx = loop.step\n") == []

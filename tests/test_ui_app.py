@@ -1,4 +1,5 @@
 """Pilot tests of the app against the fake engine: setup, controls, panels, errors, theme, export."""
+
 from __future__ import annotations
 
 import io
@@ -8,9 +9,9 @@ import sys
 import time
 
 import numpy as np
+from fake_engine import FakeSampler, FakeTrainer, LongTrainer, notifications, wait_for
 from rich.console import Console
 
-from fake_engine import FakeSampler, FakeTrainer, LongTrainer, notifications, wait_for
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
 from rnntui.core.events import RunFinished
 from rnntui.ui.app import RnntuiApp
@@ -25,8 +26,14 @@ def make_app(trainer=FakeTrainer) -> RnntuiApp:
 
 
 def small_cfg(tmp_path, **kw) -> TrainConfig:
-    return TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=8, layers=2), seq_len=16, batch_size=4,
-                       out_dir=str(tmp_path), **kw)
+    return TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind="lstm", hidden=8, layers=2),
+        seq_len=16,
+        batch_size=4,
+        out_dir=str(tmp_path),
+        **kw,
+    )
 
 
 def text_of(renderable, width: int = 60) -> str:
@@ -97,19 +104,31 @@ async def test_a_corpus_file_named_on_the_command_line_is_kept(tmp_path):
 
 
 async def test_opening_a_checkpoint_selects_its_builtin_corpus_over_a_typed_path(tmp_path):
-    from rnntui.core.runs.checkpoints import FORMAT, VERSION, save_checkpoint
     from rnntui.core.config import config_to_dict
     from rnntui.core.data.corpus import load_corpus
     from rnntui.core.model.cells import CharModel
+    from rnntui.core.runs.checkpoints import FORMAT, VERSION, save_checkpoint
 
     vocab = load_corpus("tiny").vocab
     model = ModelConfig(kind="gru", hidden=8, layers=1, embed=4, vocab_size=len(vocab))
     ckpt = tmp_path / "run" / "latest.pt"
-    save_checkpoint(ckpt, {"format": FORMAT, "version": VERSION, "model": CharModel(model).state_dict(),
-                           "config": config_to_dict(TrainConfig(corpus="python", model=model)),
-                           "vocab": vocab.chars, "step": 7})
-    app = RnntuiApp(corpus=str(tmp_path / "mine.txt"), checkpoint=str(ckpt), trainer_factory=LongTrainer,
-                    sampler_factory=FakeSampler.from_checkpoint)
+    save_checkpoint(
+        ckpt,
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "model": CharModel(model).state_dict(),
+            "config": config_to_dict(TrainConfig(corpus="python", model=model)),
+            "vocab": vocab.chars,
+            "step": 7,
+        },
+    )
+    app = RnntuiApp(
+        corpus=str(tmp_path / "mine.txt"),
+        checkpoint=str(ckpt),
+        trainer_factory=LongTrainer,
+        sampler_factory=FakeSampler.from_checkpoint,
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
         await wait_for(pilot, lambda: "step 7" in str(app.screen.query_one("#ckpt-info").render()))
@@ -187,8 +206,10 @@ async def test_worker_error_becomes_a_notification_and_the_app_keeps_running(tmp
         assert app.phase == "failed" and app.is_running
         failed = app.session
         await pilot.press("s")  # and it can start again: a new session, whose run fails the same way
-        await wait_for(pilot, lambda: app.session is not failed and app.session.worker is not None
-                       and app.session.worker.is_finished)
+        await wait_for(
+            pilot,
+            lambda: app.session is not failed and app.session.worker is not None and app.session.worker.is_finished,
+        )
         assert app.session.cfg == failed.cfg and app.phase == "failed"
         assert messages(app).count("too short") == 2
 
@@ -248,8 +269,18 @@ async def test_export_writes_svg_jsonl_and_csv(tmp_path):
         rows = [json.loads(line) for line in jsonl[0].read_text().splitlines()]
         assert sum(r["type"] == "step" for r in rows) == 400 and sum(r["type"] == "eval" for r in rows) == 8
         # the run log's own step records (records.to_record serves the log, --metrics and the export)
-        assert set(rows[0]) == {"type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s",
-                                "chars_seen", "wall_s"}
+        assert set(rows[0]) == {
+            "type",
+            "step",
+            "epoch",
+            "loss",
+            "lr",
+            "grad_norm",
+            "chars_per_s",
+            "elapsed_s",
+            "chars_seen",
+            "wall_s",
+        }
         assert csv[0].read_text().startswith("type,step,epoch,loss")
         assert str(folder) in messages(app)
 
@@ -401,8 +432,13 @@ async def test_heatmap_pages_through_units_without_skipping(tmp_path):
 
     app = make_app(LongTrainer)
     async with app.run_test(size=(120, 40)) as pilot:
-        cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=64, layers=1), seq_len=16,
-                          batch_size=4, out_dir=str(tmp_path))
+        cfg = TrainConfig(
+            corpus="tiny",
+            model=ModelConfig(kind="gru", hidden=64, layers=1),
+            seq_len=16,
+            batch_size=4,
+            out_dir=str(tmp_path),
+        )
         await start(pilot, app, cfg)
         await wait_for(pilot, lambda: app.state.probe is not None)
         app.session.pause.set()  # one probe, held still
@@ -469,10 +505,16 @@ class ResumedTrainer(FakeTrainer):
         self.step = 300
         for e in super().run(stop, pause):
             if isinstance(e, RunStarted):
-                e = dc_replace(e, start_step=300, history_steps=(100, 200, 300), history_loss=(3.0, 2.0, 1.5),
-                               val_history=((250, 1.9), (300, 1.7)), grad_norm_history=((100, 0.9), (200, 0.7),
-                                                                                          (300, 0.6)),
-                               best_val_loss=1.65, last_saved_step=300)
+                e = dc_replace(
+                    e,
+                    start_step=300,
+                    history_steps=(100, 200, 300),
+                    history_loss=(3.0, 2.0, 1.5),
+                    val_history=((250, 1.9), (300, 1.7)),
+                    grad_norm_history=((100, 0.9), (200, 0.7), (300, 0.6)),
+                    best_val_loss=1.65,
+                    last_saved_step=300,
+                )
                 yield e
                 continue
             yield e

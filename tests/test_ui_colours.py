@@ -5,17 +5,18 @@ Pilot tests: switching the app's theme (its toggle_theme action, ctrl+t) changes
 styles and hence the colours of the segments it draws, and on the light theme every chart colour keeps a
 readable contrast (3:1) with the widget's own background, which the dark set's hues mostly miss (1.4-2.6).
 """
+
 from __future__ import annotations
 
 import io
 import itertools
 
 import numpy as np
+from fake_engine import FakeTrainer, wait_for
 from rich.color import Color
 from rich.console import Console
 from rich.style import Style
 
-from fake_engine import FakeTrainer, wait_for
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.generate.stepping import Candidate, StepView
 from rnntui.ui.app import RnntuiApp
@@ -28,7 +29,9 @@ from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.widgets.charts import GRADFLOW_CLASSES, LOSS_CLASSES, NORM_CLASSES, GradFlowPanel, LossPanel, NormPanel
 
-RED, GREEN, BLUE, CYAN, PINK = (Style.parse(f"bold {c}") for c in ("#ff0000", "#00ff00", "#0000ff", "#00ffff", "#ff00ff"))
+RED, GREEN, BLUE, CYAN, PINK = (
+    Style.parse(f"bold {c}") for c in ("#ff0000", "#00ff00", "#0000ff", "#00ffff", "#ff00ff")
+)
 
 
 def colours(renderable, width: int = 80, height: int = 14) -> set[str]:
@@ -48,9 +51,11 @@ def hexes(*styles: Style | str) -> set[str]:
 
 def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     """WCAG contrast ratio of two colours (1: the same, 21: black on white)."""
+
     def lum(rgb):
         lin = [(c / 255) / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
     hi, lo = sorted((lum(a), lum(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -62,12 +67,14 @@ def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
 def test_loss_and_norm_charts_draw_the_styles_passed():
     steps = np.arange(1, 201, dtype=np.float64)
     loss = 1.2 + 3 * np.exp(-steps / 60) + 0.05 * np.sin(steps)
-    chart = LossChart(steps, loss, np.array([100.0, 200.0]), np.array([1.9, 1.5]), raw_style=RED, ema_style=GREEN,
-                      val_style=BLUE)
+    chart = LossChart(
+        steps, loss, np.array([100.0, 200.0]), np.array([1.9, 1.5]), raw_style=RED, ema_style=GREEN, val_style=BLUE
+    )
     assert hexes(RED, GREEN, BLUE) <= colours(chart)
     assert not hexes("#7a8794", "#3a96dd", "#e5a50a") & colours(chart)  # no default left
-    assert hexes("#7a8794", "#3a96dd", "#e5a50a") <= colours(LossChart(steps, loss, np.array([100.0]),
-                                                                       np.array([1.9])))  # standalone: as before
+    assert hexes("#7a8794", "#3a96dd", "#e5a50a") <= colours(
+        LossChart(steps, loss, np.array([100.0]), np.array([1.9]))
+    )  # standalone: as before
     norms = 0.5 + np.abs(np.sin(steps / 9))  # some above the clip line
     chart = NormChart(steps, norms, 1.0, norm_style=CYAN, clip_style=PINK)
     assert hexes(CYAN, PINK) <= colours(chart) and not hexes("#b07cd8", "#e05561") & colours(chart)
@@ -77,8 +84,15 @@ def test_gradflow_draws_the_mark_and_verdict_styles_passed():
     back = np.arange(32)[::-1]
     last = np.exp(-back / 2.0)[None]  # (1, 32): vanishes within the window, so a horizon is marked
     verdicts = {"vanishing": RED, "healthy": GREEN, "exploding": BLUE}
-    flow = GradFlow(np.ones_like(last), last, height=12, mark_style=PINK, verdict_styles=verdicts,
-                    bar_style=CYAN, total_style=Style.parse("#123456"))
+    flow = GradFlow(
+        np.ones_like(last),
+        last,
+        height=12,
+        mark_style=PINK,
+        verdict_styles=verdicts,
+        bar_style=CYAN,
+        total_style=Style.parse("#123456"),
+    )
     drawn = colours(flow)
     word = flow.horizons[0].word
     assert not flow.horizons[0].at_least and word in verdicts and hexes(verdicts[word]) <= drawn
@@ -87,8 +101,15 @@ def test_gradflow_draws_the_mark_and_verdict_styles_passed():
 
 
 def test_candidate_bars_draw_the_styles_passed():
-    view = StepView(step=3, candidates=(Candidate("a", 0.6, 0.8), Candidate("b", 0.3, 0.2), Candidate(" ", 0.1, 0.0)),
-                    proposal="a", entropy_model=1.3, entropy_chosen=0.7, temperature=0.7, top_k=0)
+    view = StepView(
+        step=3,
+        candidates=(Candidate("a", 0.6, 0.8), Candidate("b", 0.3, 0.2), Candidate(" ", 0.1, 0.0)),
+        proposal="a",
+        entropy_model=1.3,
+        entropy_chosen=0.7,
+        temperature=0.7,
+        top_k=0,
+    )
     assert hexes(MODEL_STYLE, CHOSEN_STYLE) <= colours(CandidateBars(view))
     drawn = colours(CandidateBars(view, model_style=RED, chosen_style=GREEN))
     assert hexes(RED, GREEN) <= drawn and not hexes(MODEL_STYLE, CHOSEN_STYLE) & drawn
@@ -104,14 +125,17 @@ def test_confidence_text_and_legend_draw_the_styles_passed():
 
 def test_compare_charts_and_table_draw_the_run_styles_passed():
     x = np.arange(10, 210, 10, dtype=np.float64)
-    curves = [LossCurve(name, x, lvl + 3 * np.exp(-x / 40), np.array([200.0]), np.array([lvl + 0.1]))
-              for name, lvl in (("rnn", 1.6), ("lstm", 1.2))]
+    curves = [
+        LossCurve(name, x, lvl + 3 * np.exp(-x / 40), np.array([200.0]), np.array([lvl + 0.1]))
+        for name, lvl in (("rnn", 1.6), ("lstm", 1.2))
+    ]
     mine = (RED, GREEN)
     assert hexes(*mine) <= colours(CompareLoss(curves, styles=mine), width=100)
     assert not hexes(*RUN_STYLES[:2]) & colours(CompareLoss(curves, styles=mine), width=100)
     back = np.arange(20)[::-1]
-    reach = CompareReach([ReachCurve("rnn", np.exp(-0.5 * back), 200), ReachCurve("lstm", np.exp(-0.05 * back), 200)],
-                         styles=mine)
+    reach = CompareReach(
+        [ReachCurve("rnn", np.exp(-0.5 * back), 200), ReachCurve("lstm", np.exp(-0.05 * back), 200)], styles=mine
+    )
     assert hexes(*mine) <= colours(reach, width=100)
 
     class Numbers:  # what FinalTable reads of a comparison.Row
@@ -158,12 +182,22 @@ async def test_dashboard_charts_follow_the_theme(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.pause()
-        app.start_run(TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=8, layers=2), seq_len=16,
-                                  batch_size=4, out_dir=str(tmp_path)))
+        app.start_run(
+            TrainConfig(
+                corpus="tiny",
+                model=ModelConfig(kind="lstm", hidden=8, layers=2),
+                seq_len=16,
+                batch_size=4,
+                out_dir=str(tmp_path),
+            )
+        )
         await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.state.finished is not None, 20)
         await pilot.pause(0.5)  # the panels' last redraw
-        panels = [(app.screen.query_one(LossPanel), LOSS_CLASSES), (app.screen.query_one(NormPanel), NORM_CLASSES),
-                  (app.screen.query_one(GradFlowPanel), GRADFLOW_CLASSES)]
+        panels = [
+            (app.screen.query_one(LossPanel), LOSS_CLASSES),
+            (app.screen.query_one(NormPanel), NORM_CLASSES),
+            (app.screen.query_one(GradFlowPanel), GRADFLOW_CLASSES),
+        ]
         seen = {}
         for dark in (True, False):
             await switch_theme(pilot, app, dark)
@@ -261,8 +295,10 @@ async def test_compare_run_colours_follow_the_theme_and_stay_distinct(tmp_path):
     from rnntui.ui.screens.compare import RUN_CLASSES, ChartBox, CompareScreen
 
     root = tmp_path / "checkpoints"
-    paths = [make_run(root, f"run-{i}", kind=kind, decay=0.1 * (i + 1), level=1.0 + 0.1 * i).path
-             for i, kind in enumerate(("rnn", "lstm", "gru"))]
+    paths = [
+        make_run(root, f"run-{i}", kind=kind, decay=0.1 * (i + 1), level=1.0 + 0.1 * i).path
+        for i, kind in enumerate(("rnn", "lstm", "gru"))
+    ]
     app = RnntuiApp(corpus="tiny")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))

@@ -3,6 +3,7 @@ ui/panels.py), the gradient flow first, as many panels around the chosen one as 
 next dashboard (a new run, a run folder), and a footer that leaves out whole entries instead of cutting one.
 
 Real app, scripted engine (fake_engine), real run folders for the replayed dashboard."""
+
 from __future__ import annotations
 
 from fake_engine import LongTrainer, wait_for
@@ -18,8 +19,12 @@ from rnntui.ui.widgets.panel_tabs import PanelTabs
 
 async def dashboard(pilot, app, other_than: TrainScreen | None = None) -> TrainScreen:
     """Wait for a (new) dashboard, composed."""
-    await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.screen is not other_than
-                   and bool(app.screen.query(PanelTabs)))
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, TrainScreen) and app.screen is not other_than and bool(app.screen.query(PanelTabs))
+        ),
+    )
     return app.screen
 
 

@@ -1,9 +1,11 @@
 """One end-to-end Pilot test with the real engine: train a tiny model, watch events arrive, generate, resume."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from fake_engine import wait_for
+
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.ui.app import RnntuiApp
 from rnntui.ui.screens.generate import GenerateScreen
@@ -12,9 +14,22 @@ from rnntui.ui.screens.train import TrainScreen
 
 
 async def test_train_tiny_model_then_generate_and_continue(tmp_path):
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=16, layers=1, embed=8), seq_len=16,
-                      batch_size=4, steps=30, log_every=5, eval_every=10, eval_windows=4, probe_hz=50.0,
-                      probe_budget=0.5, sample_every_s=0.5, sample_len=20, out_dir=str(tmp_path), device="cpu")
+    cfg = TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind="lstm", hidden=16, layers=1, embed=8),
+        seq_len=16,
+        batch_size=4,
+        steps=30,
+        log_every=5,
+        eval_every=10,
+        eval_windows=4,
+        probe_hz=50.0,
+        probe_budget=0.5,
+        sample_every_s=0.5,
+        sample_len=20,
+        out_dir=str(tmp_path),
+        device="cpu",
+    )
     app = RnntuiApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))

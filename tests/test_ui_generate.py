@@ -1,8 +1,10 @@
 """Pilot tests of the generation panel: streaming, cancel, side by side and flags with a fake sampler;
 colouring, seeds, step mode, beam search, the copy check and saving with a real (untrained) checkpoint."""
+
 from __future__ import annotations
 
 from fake_engine import FakeSampler, LongTrainer, notifications, wait_for
+
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.ui.app import RnntuiApp
 from rnntui.ui.screens.generate import GenerateScreen
@@ -128,7 +130,6 @@ from rnntui.core.generate.copycheck import CopyReport  # noqa: E402
 from rnntui.core.generate.sampling import Sampler  # noqa: E402
 from rnntui.ui.widgets.gen_panes import GenPane  # noqa: E402
 from rnntui.ui.widgets.gen_step import StepCandidates  # noqa: E402
-
 
 # ckpt: the untrained 2-layer GRU of conftest.py
 
@@ -266,9 +267,17 @@ async def test_a_long_beam_search_shows_its_progress_and_can_be_cancelled(ckpt, 
 
 
 async def test_step_mode_on_live_weights_during_training(tmp_path):
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8), seq_len=16,
-                      batch_size=4, steps=100_000, log_every=5, eval_every=10_000, out_dir=str(tmp_path),
-                      device="cpu")
+    cfg = TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8),
+        seq_len=16,
+        batch_size=4,
+        steps=100_000,
+        log_every=5,
+        eval_every=10_000,
+        out_dir=str(tmp_path),
+        device="cpu",
+    )
     app = RnntuiApp()  # the real engine and sampler
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))

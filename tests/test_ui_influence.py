@@ -3,15 +3,16 @@
 The numbers themselves are tested against oracles in tests/test_influence.py; here: what is drawn, that
 the panel follows the cursor, and that only plain data reaches it.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
 
 from rich.console import Console
+from test_ui_inspect import TEXT, Host, checkpoint, loaded
 
 from rnntui.ui.renderables.colors import LEVELS
 from rnntui.ui.renderables.influence import ContextCurve, ShadedContext, reach_words, share_level
-from test_ui_inspect import TEXT, Host, checkpoint, loaded
 
 
 def draw(renderable, width: int = 40) -> tuple[str, Console]:
@@ -25,15 +26,21 @@ def draw(renderable, width: int = 40) -> tuple[str, Console]:
 
 
 def test_shaded_context_keeps_the_last_characters_and_shades_by_share():
-    text, console = draw(ShadedContext("ab\ncd(efgh", [0.0, 0.1, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.3], rows=1),
-                         width=6)
+    text, console = draw(
+        ShadedContext("ab\ncd(efgh", [0.0, 0.1, 0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.0, 0.3], rows=1), width=6
+    )
     assert text.rstrip("\n") == "d(efgh"  # the last width x rows characters: the cursor's end of the text
     text, _ = draw(ShadedContext("ab\ncd", [0.2, 0.2, 0.2, 0.2, 0.2], rows=2), width=10)
     assert text.splitlines()[0] == "ab⏎cd"  # the newline made visible, one cell
     html = draw(ShadedContext("xy", [0.0, 1.0]))[1].export_html(inline_styles=True)
     assert html.count("background-color") == 1  # only the influential character is shaded
     mid = (LEVELS - 1) // 2
-    assert share_level(0.0, 1.0) == mid and share_level(1.0, 1.0) == LEVELS - 1 and share_level(0.01, 1.0) == mid + 1 and share_level(0.002, 1.0) == mid
+    assert (
+        share_level(0.0, 1.0) == mid
+        and share_level(1.0, 1.0) == LEVELS - 1
+        and share_level(0.01, 1.0) == mid + 1
+        and share_level(0.002, 1.0) == mid
+    )
     assert share_level(0.5, 0.0) == mid  # no influence at all: nothing shaded
 
 
@@ -105,10 +112,20 @@ def test_final_table_shows_reach90_beside_the_gradient_columns():
     from rnntui.ui.renderables.compare import FinalTable
     from rnntui.ui.screens.comparison import Row
 
-    numbers = CompareRow(label="lstm", steps=30, val_loss=1.4, best_val_loss=1.4, val_bpc=2.0, chars_per_s=300.0,
-                         kept16=1e-2, kept32=1e-4)
-    rows = [Row(numbers, "lstm 2x16", 1000, "completed"), Row(replace(numbers, label="rnn", reach90=23), "rnn 2x16",
-                                                               1000, "completed")]
+    numbers = CompareRow(
+        label="lstm",
+        steps=30,
+        val_loss=1.4,
+        best_val_loss=1.4,
+        val_bpc=2.0,
+        chars_per_s=300.0,
+        kept16=1e-2,
+        kept32=1e-4,
+    )
+    rows = [
+        Row(numbers, "lstm 2x16", 1000, "completed"),
+        Row(replace(numbers, label="rnn", reach90=23), "rnn 2x16", 1000, "completed"),
+    ]
     head, lstm, rnn = [line.split() for line in draw(FinalTable(rows), width=140)[0].splitlines()[:3]]
     assert head[-3:] == ["kept@32", "reach90", "state"]  # beside the gradient kept k steps back
     assert lstm[-2] == "–" and rnn[-2] == "23"  # not measured yet; measured

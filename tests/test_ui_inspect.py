@@ -1,17 +1,18 @@
 """Pilot tests of the Inspect screen on a tiny random-weight model (checkpoint-format dict built here)."""
+
 import contextlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from fake_engine import notifications
 from textual.app import App
 from textual.worker import WorkerFailed
 
-from fake_engine import notifications
+from rnntui.core.analysis.features import correlation, inside_quotes
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab
-from rnntui.core.analysis.features import correlation, inside_quotes
 from rnntui.core.model.cells import CharModel
 from rnntui.ui.screens.inspect import InspectScreen
 
@@ -24,8 +25,14 @@ def checkpoint(kind: str) -> dict:
     torch.manual_seed(0)
     model = CharModel(ModelConfig(kind=kind, vocab_size=len(VOCAB), embed=4, hidden=12, layers=2))
     cfg = TrainConfig(corpus="/nonexistent.txt", model=model.cfg)
-    return {"format": "rnntui-checkpoint", "version": 1, "model": model.state_dict(),
-            "config": config_to_dict(cfg), "vocab": VOCAB.chars, "step": 7}
+    return {
+        "format": "rnntui-checkpoint",
+        "version": 1,
+        "model": model.state_dict(),
+        "config": config_to_dict(cfg),
+        "vocab": VOCAB.chars,
+        "step": 7,
+    }
 
 
 class Host(App):

@@ -1,14 +1,15 @@
 """The generation panel's novelty chart: the renderable drawn to text, the worker's live curve against the
 curve of the whole text, and the chart in the app (Pilot) with its help."""
+
 from __future__ import annotations
 
 import io
 import threading
 
 import pytest
+from fake_engine import FakeSampler, wait_for
 from rich.console import Console
 
-from fake_engine import FakeSampler, wait_for
 from rnntui.core.generate.copycheck import CopyIndex
 from rnntui.core.generate.settings import GenerationSettings
 from rnntui.ui.renderables.novelty import NoveltyChart, NoveltyLine, bar_cells, column_lengths, half_length
@@ -110,8 +111,14 @@ def test_generate_posts_curves_of_the_text_so_far_and_the_last_is_the_whole_text
 def test_no_corpus_named_means_no_curve_and_no_error(corpus):
     posted: list = []
     ckpt = {"vocab": "ab", "step": 0, "config": {}}
-    gw.generate(posted.append, lambda: ckpt, gw.GenRequest(GenerationSettings(length=20), (0.5,)), 1,
-                threading.Event(), FakeSampler.from_checkpoint)
+    gw.generate(
+        posted.append,
+        lambda: ckpt,
+        gw.GenRequest(GenerationSettings(length=20), (0.5,)),
+        1,
+        threading.Event(),
+        FakeSampler.from_checkpoint,
+    )
     assert not any(isinstance(m, gw.NoveltyMeasured) for m in posted)
     assert sum(len(m.text) for m in posted if isinstance(m, gw.GenChunk)) == 20
 
@@ -149,8 +156,9 @@ async def test_the_chart_shows_the_panes_curves_and_the_help_explains_it(ckpt, t
         gen.query_one("#compare").value = True
         gen.panel.compare = True
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: not gen.running and all(p.report is not None for p in gen.query(GenPane)),
-                       timeout=60)
+        await wait_for(
+            pilot, lambda: not gen.running and all(p.report is not None for p in gen.query(GenPane)), timeout=60
+        )
         await wait_for(pilot, lambda: len(chart.curves) == 3)
         panes = list(gen.query(GenPane))
         for i, p in enumerate(panes):  # the chart holds each pane's curve: the copy check's of its whole text

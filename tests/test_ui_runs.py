@@ -4,6 +4,7 @@ Run folders are written with the real log writer (records.MetricsLog over engine
 RunDir.write_info, without checkpoints, so these tests exercise the UI, not training; one test trains
 tiny real runs through an ExperimentSession.
 """
+
 from __future__ import annotations
 
 import io
@@ -15,24 +16,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_engine import FakeSampler, FakeTrainer, wait_for
 from rich.console import Console
 
-from fake_engine import FakeSampler, FakeTrainer, wait_for
 from rnntui.core import events as ev
-from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
-from rnntui.core.runs.records import MetricsLog, read_log
-from rnntui.core.runs.folder import RunDir, RunInfo
-from rnntui.ui.app import RnntuiApp
 from rnntui.core.analysis.compare import fmt_kept
-from rnntui.ui.screens.comparison import RunData, labels, rows, sentence
+from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
+from rnntui.core.runs.folder import RunDir, RunInfo
+from rnntui.core.runs.records import MetricsLog, read_log
+from rnntui.core.train.experiments import experiment_configs
+from rnntui.ui.app import RnntuiApp
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve
 from rnntui.ui.screens.compare import CompareScreen
+from rnntui.ui.screens.comparison import RunData, labels, rows, sentence
 from rnntui.ui.screens.runs import ConfirmDelete, RunsScreen
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.widgets.charts import GradFlowPanel
 from rnntui.ui.widgets.status import StatusPanel
-from rnntui.core.train.experiments import experiment_configs
 from rnntui.ui.workers.experiment import ExperimentSession
 
 T = 40  # BPTT window of the fake runs
@@ -51,20 +52,48 @@ def text_of(renderable, width: int = 100) -> str:
 def probe(step: int, layers: int, decay: float) -> ev.ProbeSnapshot:
     back = np.arange(T)[::-1]  # steps back of each column, t last
     last = np.exp(-decay * back)[None].repeat(layers, 0).astype(np.float32)  # (layers, T)
-    return ev.ProbeSnapshot(step=step, grad_total=np.ones((layers, T), np.float32), grad_last=last, text="",
-                            hidden=np.zeros((layers, 0, 1), np.float32))
+    return ev.ProbeSnapshot(
+        step=step,
+        grad_total=np.ones((layers, T), np.float32),
+        grad_last=last,
+        text="",
+        hidden=np.zeros((layers, 0, 1), np.float32),
+    )
 
 
-def make_run(root: Path, name: str, kind: str = "lstm", steps: int = 100, decay: float = 0.1, layers: int = 2,
-             updated: float = 0.0, state: str = "completed", end: bool = True, level: float = 1.0) -> RunDir:
+def make_run(
+    root: Path,
+    name: str,
+    kind: str = "lstm",
+    steps: int = 100,
+    decay: float = 0.1,
+    layers: int = 2,
+    updated: float = 0.0,
+    state: str = "completed",
+    end: bool = True,
+    level: float = 1.0,
+) -> RunDir:
     """A run folder: run.json and metrics.jsonl with step, eval, probe, sample and end records."""
     run = RunDir(root / name)
     run.path.mkdir(parents=True)
     log = MetricsLog(run.metrics)
     for s in range(10, steps + 1, 10):
         loss = level + 3.0 * np.exp(-s / 40)
-        log.write(ev.StepMetrics(step=s, epoch=s / 50, loss=float(loss), lr=1e-3, grad_norm=0.5, chars_per_s=1000.0,
-                                 elapsed_s=s / 10, progress=s / steps, eta_s=None, chars_seen=s * 128, wall_s=s / 10))
+        log.write(
+            ev.StepMetrics(
+                step=s,
+                epoch=s / 50,
+                loss=float(loss),
+                lr=1e-3,
+                grad_norm=0.5,
+                chars_per_s=1000.0,
+                elapsed_s=s / 10,
+                progress=s / steps,
+                eta_s=None,
+                chars_seen=s * 128,
+                wall_s=s / 10,
+            )
+        )
         if s % 50 == 0:
             log.write(ev.EvalMetrics(s, float(loss) + 0.1, (float(loss) + 0.1) / np.log(2), float(loss) + 0.1, False))
         if s % 20 == 0:
@@ -73,12 +102,34 @@ def make_run(root: Path, name: str, kind: str = "lstm", steps: int = 100, decay:
     if end:
         log.write(ev.RunFinished(steps, state, f"finished at step {steps}", 1.5, level + 0.2, level + 0.2))
     log.close()
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind=kind, hidden=16, layers=layers), seq_len=T, steps=steps,
-                      run_name=name, out_dir=str(root))
-    run.write_info(RunInfo(name=name, config=config_to_dict(cfg), corpus="tiny", corpus_fingerprint="x",
-                           created=updated - 100, updated=updated, state=state, steps=steps, chars_seen=steps * 128,
-                           wall_s=steps / 10, best_val_loss=level + 0.2, final_val_loss=level + 0.2, n_params=999,
-                           device="cpu", pid=os.getpid(), host=socket.gethostname()))
+    cfg = TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind=kind, hidden=16, layers=layers),
+        seq_len=T,
+        steps=steps,
+        run_name=name,
+        out_dir=str(root),
+    )
+    run.write_info(
+        RunInfo(
+            name=name,
+            config=config_to_dict(cfg),
+            corpus="tiny",
+            corpus_fingerprint="x",
+            created=updated - 100,
+            updated=updated,
+            state=state,
+            steps=steps,
+            chars_seen=steps * 128,
+            wall_s=steps / 10,
+            best_val_loss=level + 0.2,
+            final_val_loss=level + 0.2,
+            n_params=999,
+            device="cpu",
+            pid=os.getpid(),
+            host=socket.gethostname(),
+        )
+    )
     return run
 
 
@@ -95,8 +146,13 @@ def runs(tmp_path) -> Path:
 
 
 def make_app(root: Path, **kw) -> RnntuiApp:
-    return RnntuiApp(corpus="tiny", trainer_factory=FakeTrainer, sampler_factory=FakeSampler.from_checkpoint,
-                     runs_root=str(root), **kw)
+    return RnntuiApp(
+        corpus="tiny",
+        trainer_factory=FakeTrainer,
+        sampler_factory=FakeSampler.from_checkpoint,
+        runs_root=str(root),
+        **kw,
+    )
 
 
 def table_names(screen: RunsScreen) -> list[str]:
@@ -166,8 +222,9 @@ async def test_running_runs_are_marked(runs):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
-                       and app.screen.query_one("#runs-table").row_count == 4)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.query_one("#runs-table").row_count == 4
+        )
         table = app.screen.query_one("#runs-table")
         states = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[9]) for i in range(4)}
         assert states["live-run"] == "● running" and states["gru-run"] == "completed"
@@ -231,8 +288,21 @@ async def test_watch_follows_a_growing_log_until_the_run_ends(tmp_path):
         assert app.phase == "training elsewhere"
         assert app.view.live and app.state.started.run_dir == ""  # an export never writes into the run
         log = MetricsLog(run.metrics)
-        log.write(ev.StepMetrics(step=60, epoch=1.2, loss=1.4, lr=1e-3, grad_norm=0.4, chars_per_s=900.0,
-                                 elapsed_s=6.0, progress=0.6, eta_s=None, chars_seen=60 * 128, wall_s=6.0))
+        log.write(
+            ev.StepMetrics(
+                step=60,
+                epoch=1.2,
+                loss=1.4,
+                lr=1e-3,
+                grad_norm=0.4,
+                chars_per_s=900.0,
+                elapsed_s=6.0,
+                progress=0.6,
+                eta_s=None,
+                chars_seen=60 * 128,
+                wall_s=6.0,
+            )
+        )
         log.close()
         await wait_for(pilot, lambda: app.state.metrics.step == 60)
         await wait_for(pilot, lambda: "60 / 50" in text_of(app.screen.query_one(StatusPanel).render(), 40))
@@ -309,16 +379,19 @@ def test_compare_renderables_draw_two_series_with_a_legend():
     assert {RUN_STYLES[0].split()[-1], RUN_STYLES[1].split()[-1]} <= colours
 
     back = np.arange(T)[::-1]
-    reach = CompareReach([ReachCurve("rnn", np.exp(-0.6 * back), 200), ReachCurve("lstm", np.exp(-0.05 * back), 200)],
-                         height=10)
+    reach = CompareReach(
+        [ReachCurve("rnn", np.exp(-0.6 * back), 200), ReachCurve("lstm", np.exp(-0.05 * back), 200)], height=10
+    )
     text = text_of(reach)
     assert "rnn 7e-11 at t-39 (@200)" in text and "lstm 0.1 at t-39" in text and "t-k" in text
     assert len(styles_of(reach)) == 2
 
 
 def test_comparison_numbers_from_known_logs(runs):
-    data = [RunData(runs / n, RunDir(runs / n).read_info(), read_log(runs / n / "metrics.jsonl"))
-            for n in ("rnn-run", "lstm-run", "gru-run")]
+    data = [
+        RunData(runs / n, RunDir(runs / n).read_info(), read_log(runs / n / "metrics.jsonl"))
+        for n in ("rnn-run", "lstm-run", "gru-run")
+    ]
     for d, label in zip(data, labels(data)):
         d.label = label
     assert [d.label for d in data] == ["rnn", "lstm", "gru"]
@@ -327,9 +400,11 @@ def test_comparison_numbers_from_known_logs(runs):
     # (steps 20..100) in log space: kept32 = exp(-32 d (1 + mean(10/s)))
     m = np.mean([10 / s for s in (20, 40, 60, 80, 100)])
     want = [np.exp(-32 * d * (1 + m)) for d in (0.6, 0.05, 0.02)]
-    assert sentence(table) == (f"32 steps back, rnn keeps {fmt_kept(want[0])} of the gradient, lstm "
-                               f"{fmt_kept(want[1])}, gru {fmt_kept(want[2])} (geometric mean over layers, "
-                               "the latest probes).")
+    assert sentence(table) == (
+        f"32 steps back, rnn keeps {fmt_kept(want[0])} of the gradient, lstm "
+        f"{fmt_kept(want[1])}, gru {fmt_kept(want[2])} (geometric mean over layers, "
+        "the latest probes)."
+    )
     assert fmt_kept(want[0]) == "6e-11" and table[2].numbers.kept32 == pytest.approx(want[2], rel=1e-2)
     assert [r.numbers.steps for r in table] == [100, 100, 100] and table[1].cell == "lstm 2x16"
     assert table[1].numbers.val_loss == pytest.approx(1.4) and table[0].state == "completed"
@@ -350,8 +425,12 @@ class CountingTrainer(FakeTrainer):
 
 
 def test_experiment_interleaves_runs_and_stops_them_all():
-    cfgs = experiment_configs("vanishing", TrainConfig(corpus="tiny", model=ModelConfig(hidden=8, layers=1),
-                                                       seq_len=8, batch_size=2, steps=60, save=False))
+    cfgs = experiment_configs(
+        "vanishing",
+        TrainConfig(
+            corpus="tiny", model=ModelConfig(hidden=8, layers=1), seq_len=8, batch_size=2, steps=60, save=False
+        ),
+    )
     assert [c.model.kind for c in cfgs] == ["rnn", "lstm", "gru"] and len({c.run_name for c in cfgs}) == 3
     session = ExperimentSession("vanishing gradients", cfgs, CountingTrainer)
     posted: list[tuple[int, object]] = []
@@ -376,9 +455,21 @@ def test_experiment_interleaves_runs_and_stops_them_all():
 
 
 def test_a_real_experiment_writes_one_run_folder_each(tmp_path):
-    base = TrainConfig(corpus="tiny", model=ModelConfig(hidden=8, layers=1, embed=4), seq_len=8, batch_size=2,
-                       steps=6, log_every=2, eval_every=0, probe_hz=50.0, probe_budget=1.0, sample_every_s=0.0,
-                       val_chars=200, out_dir=str(tmp_path), bf16=False)
+    base = TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(hidden=8, layers=1, embed=4),
+        seq_len=8,
+        batch_size=2,
+        steps=6,
+        log_every=2,
+        eval_every=0,
+        probe_hz=50.0,
+        probe_budget=1.0,
+        sample_every_s=0.0,
+        val_chars=200,
+        out_dir=str(tmp_path),
+        bf16=False,
+    )
     cfgs = experiment_configs("depth", base)
     session = ExperimentSession("depth", cfgs)
     order: list[int] = []
@@ -413,7 +504,9 @@ async def test_experiment_from_the_setup_screen_shows_compare_and_stops_all(tmp_
         assert isinstance(session, ExperimentSession)
         assert [c.model.layers for c in session.cfgs] == [1, 2, 3] and session.cfgs[0].corpus == "tiny"
         await wait_for(pilot, lambda: len(session.steps) == 3 and min(session.steps.values()) >= 20)
-        await wait_for(pilot, lambda: "depth: training, interleaved" in str(app.screen.query_one("#cmp-status").render()))
+        await wait_for(
+            pilot, lambda: "depth: training, interleaved" in str(app.screen.query_one("#cmp-status").render())
+        )
         steps = sorted(session.steps.values())
         assert steps[-1] - steps[0] <= 1  # interleaved: the runs advance together
         await pilot.press("escape")  # back to the setup screen while it trains; the button shows it again
@@ -431,9 +524,19 @@ async def test_generate_and_continue_from_a_run_folder_use_its_latest_checkpoint
     from rnntui.core.train.engine import Trainer
     from rnntui.ui.screens.generate import GenerateScreen
 
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4), seq_len=8,
-                      batch_size=2, steps=4, log_every=2, eval_every=0, sample_every_s=0.0, val_chars=200,
-                      out_dir=str(tmp_path), bf16=False)
+    cfg = TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4),
+        seq_len=8,
+        batch_size=2,
+        steps=4,
+        log_every=2,
+        eval_every=0,
+        sample_every_s=0.0,
+        val_chars=200,
+        out_dir=str(tmp_path),
+        bf16=False,
+    )
     for _ in Trainer(cfg).run():
         pass
     run = RunDir.of_config(replace(cfg, run_name="gru-1x8-tiny"))
@@ -443,8 +546,9 @@ async def test_generate_and_continue_from_a_run_folder_use_its_latest_checkpoint
         await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
-                       and app.screen.query_one("#runs-table").row_count == 1)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.query_one("#runs-table").row_count == 1
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TrainScreen) and app.view is not None)
         assert app.state.metrics.step == 4 and app.phase == "completed"
@@ -464,8 +568,10 @@ async def test_generate_and_continue_from_a_run_folder_use_its_latest_checkpoint
 # a run folder's lock (issue 18): the Runs screen asks the lock, not the path
 
 
-HOLD = ("import sys, time; from pathlib import Path; from rnntui.core.runs.lock import RunLock; "
-        "lock = RunLock.take(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)")
+HOLD = (
+    "import sys, time; from pathlib import Path; from rnntui.core.runs.lock import RunLock; "
+    "lock = RunLock.take(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)"
+)
 
 
 def hold_lock(folder: Path):
@@ -473,8 +579,12 @@ def hold_lock(folder: Path):
     import subprocess
     import sys
 
-    p = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True,
-                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    p = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(folder)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
     assert p.stdout.readline().strip() == "held"
     return p
 
@@ -491,8 +601,9 @@ async def test_runs_screen_guards_a_locked_run_and_lists_runs_under_a_run_lookin
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
-                           and app.screen.query_one("#runs-table").row_count > 0)
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.query_one("#runs-table").row_count > 0
+            )
             await pilot.pause(0.5)
             screen = app.screen
             assert table_names(screen) == ["live-run", "gru-run", "lstm-run", "rnn-run"]  # never "checkpoints"
@@ -519,12 +630,24 @@ async def test_runs_screen_guards_a_locked_run_and_lists_runs_under_a_run_lookin
 
 
 async def test_the_app_resuming_a_busy_run_folder_notifies(tmp_path):
-    from rnntui.core.train.engine import Trainer
     from rnntui.core.runs.folder import continue_in
+    from rnntui.core.train.engine import Trainer
 
-    cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4), seq_len=8,
-                      batch_size=2, steps=4, log_every=2, eval_every=0, sample_every_s=0.0, val_chars=200,
-                      out_dir=str(tmp_path), run_name="busy", bf16=False, device="cpu")
+    cfg = TrainConfig(
+        corpus="tiny",
+        model=ModelConfig(kind="gru", hidden=8, layers=1, embed=4),
+        seq_len=8,
+        batch_size=2,
+        steps=4,
+        log_every=2,
+        eval_every=0,
+        sample_every_s=0.0,
+        val_chars=200,
+        out_dir=str(tmp_path),
+        run_name="busy",
+        bf16=False,
+        device="cpu",
+    )
     for _ in Trainer(cfg).run():
         pass
     run = RunDir.of_config(cfg)

@@ -1,20 +1,21 @@
 """The widgets' reactive attributes: what a screen sets is what the panel shows (its title, its subtitle, its
 drawing), and the dashboard's keys set them. Small host apps, no engine: the dashboard reads a RunState
 that the test fills with events."""
+
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
 import numpy as np
+from fake_engine import wait_for
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
-from fake_engine import wait_for
-from rnntui.core.events import ProbeSnapshot, RunStarted, Sample, StepMetrics, Throughput
 from rnntui.core.config import ModelConfig, TrainConfig
+from rnntui.core.events import ProbeSnapshot, RunStarted, Sample, StepMetrics, Throughput
 from rnntui.ui.renderables.confidence import BAND_STYLES, generated_text
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.state import RunState
@@ -41,8 +42,15 @@ def probe(step: int, layers: int = 2, cell: bool = True, hidden: int = 12, seed:
     T = 16
     last = np.stack([np.exp(-np.arange(T)[::-1] / (4 + 4 * i)) for i in range(layers)]).astype(np.float32)
     acts = lambda: np.tanh(rng.normal(size=(layers, len(TEXT), hidden)) * (1 + np.arange(hidden))).astype(np.float32)
-    return ProbeSnapshot(step=step, grad_total=last + 0.1, grad_last=last, text=TEXT, hidden=acts(),
-                         cell=acts() * 3 if cell else None, clip=1.0)
+    return ProbeSnapshot(
+        step=step,
+        grad_total=last + 0.1,
+        grad_last=last,
+        text=TEXT,
+        hidden=acts(),
+        cell=acts() * 3 if cell else None,
+        clip=1.0,
+    )
 
 
 class Host(App):
@@ -85,10 +93,31 @@ async def test_the_status_panel_shows_flops_achieved_and_mfu_with_how_the_peak_w
     model = ModelConfig(kind="gru", hidden=64, layers=2, embed=16, vocab_size=40)
     cfg = TrainConfig(corpus="tiny", model=model, steps=300, bf16=False)
     state = RunState()
-    state.apply(RunStarted(config=cfg, vocab="x" * 40, n_params=45_123, device="cpu", run_dir="", start_step=0,
-                           total_steps=300, steps_per_epoch=100, train_chars=9000, val_chars=1000))
-    metrics = StepMetrics(step=10, epoch=0.1, loss=2.5, lr=5e-3, grad_norm=0.5, chars_per_s=20_000.0, elapsed_s=1.0,
-                          progress=0.03, eta_s=29.0)
+    state.apply(
+        RunStarted(
+            config=cfg,
+            vocab="x" * 40,
+            n_params=45_123,
+            device="cpu",
+            run_dir="",
+            start_step=0,
+            total_steps=300,
+            steps_per_epoch=100,
+            train_chars=9000,
+            val_chars=1000,
+        )
+    )
+    metrics = StepMetrics(
+        step=10,
+        epoch=0.1,
+        loss=2.5,
+        lr=5e-3,
+        grad_norm=0.5,
+        chars_per_s=20_000.0,
+        elapsed_s=1.0,
+        progress=0.03,
+        eta_s=29.0,
+    )
     # by hand: per layer 2*(I + H)*3*H, the head 2*H*V, times 3 for the backward pass
     per_char = 3 * (2 * (16 + 64) * 3 * 64 + 2 * (64 + 64) * 3 * 64 + 2 * 64 * 40)  # 254,976
     async with Host(panel).run_test(size=(80, 20)) as pilot:
@@ -102,8 +131,9 @@ async def test_the_status_panel_shows_flops_achieved_and_mfu_with_how_the_peak_w
         state.apply(Throughput(per_char, peak_dtype="fp32", measuring=True))
         panel.show(state)
         assert "mfu   measuring the peak…" in text_of(panel.render())
-        state.apply(Throughput(per_char, 50e9, "fp32", "measured: 256x256 matmul, 2 threads, best of 10",
-                               "256² matmul ×10"))
+        state.apply(
+            Throughput(per_char, 50e9, "fp32", "measured: 256x256 matmul, 2 threads, best of 10", "256² matmul ×10")
+        )
         panel.show(state)  # 20,000 chars/s x 254,976 FLOP = 5.1 GFLOP/s of 50: 10%
         await pilot.pause()
         shown = text_of(panel.render())
@@ -224,14 +254,35 @@ class Dash(App):
 
 def started(layers: int) -> RunStarted:
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="lstm", hidden=12, layers=layers), steps=300)
-    return RunStarted(config=cfg, vocab="abc", n_params=1_000, device="cpu", run_dir="", start_step=0,
-                      total_steps=300, steps_per_epoch=100, train_chars=9000, val_chars=1000, initial_loss=1.1)
+    return RunStarted(
+        config=cfg,
+        vocab="abc",
+        n_params=1_000,
+        device="cpu",
+        run_dir="",
+        start_step=0,
+        total_steps=300,
+        steps_per_epoch=100,
+        train_chars=9000,
+        val_chars=1000,
+        initial_loss=1.1,
+    )
 
 
 def metrics(step: int) -> StepMetrics:
-    return StepMetrics(step=step, epoch=step / 100, loss=3.0 * np.exp(-step / 90) + 1.2, lr=5e-3, grad_norm=0.5,
-                       chars_per_s=1e4, elapsed_s=step * 0.05, progress=step / 300, eta_s=1.0, chars_seen=step * 64,
-                       wall_s=step * 0.05)
+    return StepMetrics(
+        step=step,
+        epoch=step / 100,
+        loss=3.0 * np.exp(-step / 90) + 1.2,
+        lr=5e-3,
+        grad_norm=0.5,
+        chars_per_s=1e4,
+        elapsed_s=step * 0.05,
+        progress=step / 300,
+        eta_s=1.0,
+        chars_seen=step * 64,
+        wall_s=step * 0.05,
+    )
 
 
 async def test_the_dashboard_keys_set_the_panels_attributes_and_the_screen_owns_the_layer():

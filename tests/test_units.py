@@ -1,4 +1,5 @@
 """The shared units: bits per char, durations, unknown characters (the visible-character map: test_output_safety.py)."""
+
 import math
 
 import pytest
@@ -11,8 +12,10 @@ def test_bits_per_char():
     assert bits_per_char(math.log(256)) == pytest.approx(8.0)
 
 
-@pytest.mark.parametrize("seconds,shown", [(0, "0:00"), (59.9, "0:59"), (61, "1:01"), (3599, "59:59"),
-                                            (3600, "1:00:00"), (90061, "25:01:01")])
+@pytest.mark.parametrize(
+    "seconds,shown",
+    [(0, "0:00"), (59.9, "0:59"), (61, "1:01"), (3599, "59:59"), (3600, "1:00:00"), (90061, "25:01:01")],
+)
 def test_format_duration(seconds, shown):
     assert format_duration(seconds) == shown
 

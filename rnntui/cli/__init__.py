@@ -10,16 +10,26 @@ Errors caused by input are one line on stderr and exit status 2, never a traceba
 commands run with guarded stdout and stderr (cli/output.py): an output that fails (a closed pipe, a full
 disk) is an exit status, never a traceback, and a training run saves first.
 """
+
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 # command -> the module under rnntui/cli/ with its cmd_<command>; a command's module is imported only when
 # that command runs, so `rnntui --help` and the TUI's first frame stay quick ("": no command, the app)
-COMMANDS = {"train": "train", "sample": "sample", "inspect": "inspect", "corpora": "corpora",
-            "runs": "runs", "compare": "runs", "watch": "runs", "serve": "serve", "export": "export"}
+COMMANDS = {
+    "train": "train",
+    "sample": "sample",
+    "inspect": "inspect",
+    "corpora": "corpora",
+    "runs": "runs",
+    "compare": "runs",
+    "watch": "runs",
+    "serve": "serve",
+    "export": "export",
+}
 # print, and get guarded output (the app owns its terminal). serve: its log is all it writes (each tab's app
 # writes to a pipe of the server), and a server whose log fails (`rnntui serve | head -1`) serves on quietly
 HEADLESS = {"train", "sample", "corpora", "runs", "compare", "serve", "export"}

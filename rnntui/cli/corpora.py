@@ -1,8 +1,9 @@
 """`rnntui corpora`: the built-in corpora with their size and vocabulary."""
+
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from rnntui.cli.options import Parser
 from rnntui.core.textsafe import visible
@@ -10,8 +11,8 @@ from rnntui.core.textsafe import visible
 
 def cmd_corpora(argv: Sequence[str]) -> int:
     Parser(prog="rnntui corpora", description="List the built-in corpora.").parse_args(argv)
-    from rnntui.core.data.builtin import BUILTIN, cache_dir, resolve_corpus
     from rnntui.core.config import RnntuiError
+    from rnntui.core.data.builtin import BUILTIN, cache_dir, resolve_corpus
     from rnntui.core.data.corpus import corpus_info
 
     print(f"{'name':<10} {'chars':>10} {'vocab':>6}  file")

@@ -5,10 +5,11 @@ OUT_DIR/<run name>/, so `tensorboard --logdir OUT_DIR` shows every run exported 
 format is one flag of one required group: another (--csv FILE, ...) joins as a flag beside it. The app
 exports a chart's SVG and the records' JSONL and CSV from the dashboard.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from rnntui.cli.options import Parser, fail
 from rnntui.core.textsafe import visible
@@ -18,8 +19,12 @@ def export_parser() -> Parser:
     p = Parser(prog="rnntui export", description="Write a run folder's metrics in another tool's format.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="the run's folder, e.g. checkpoints/gru-2x256-tiny")
     formats = p.add_mutually_exclusive_group(required=True)
-    formats.add_argument("--tensorboard", metavar="OUT_DIR", help="TensorBoard event files in OUT_DIR/<run name>/ "
-                         "(needs: pip install 'rnntui[tensorboard]'); view with tensorboard --logdir OUT_DIR")
+    formats.add_argument(
+        "--tensorboard",
+        metavar="OUT_DIR",
+        help="TensorBoard event files in OUT_DIR/<run name>/ "
+        "(needs: pip install 'rnntui[tensorboard]'); view with tensorboard --logdir OUT_DIR",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace the events an earlier export wrote there")
     return p
 
@@ -52,7 +57,9 @@ def cmd_export(argv: Sequence[str]) -> int:
     scalars = [it for it in items if isinstance(it, Scalar)]
     steps = sorted({it.step for it in items})
     span = f", steps {steps[0]}-{steps[-1]}" if steps else " (the log holds no records yet)"
-    print(f"wrote {len(scalars)} scalars ({len({it.tag for it in scalars})} tags) and "
-          f"{len(items) - len(scalars)} samples to {visible(str(out))}{span}; "
-          f"view with: tensorboard --logdir {visible(args.tensorboard)}")
+    print(
+        f"wrote {len(scalars)} scalars ({len({it.tag for it in scalars})} tags) and "
+        f"{len(items) - len(scalars)} samples to {visible(str(out))}{span}; "
+        f"view with: tensorboard --logdir {visible(args.tensorboard)}"
+    )
     return 0

@@ -10,10 +10,12 @@ against it): {"next": [[char, prob], ...5], "influence": [one share per characte
 a sentence and the influence within 1, 2, 4... characters, or with --json one object.
 These two are headless: guarded output (cli/output.py), as for the commands in cli.HEADLESS.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rnntui.cli.options import Parser, fail
 
@@ -27,14 +29,29 @@ def inspect_parser() -> Parser:
     g.add_argument("--text", help="text to run the model over")
     g.add_argument("--file", help="file whose text to run the model over")
     a = p.add_argument
-    a("--json", action="store_true", help="print the prediction after the text's last character and each "
-      "character's influence on it as one JSON object, without opening the app")
-    a("--effective-context", action="store_true", help="print how far back the model looks: influence "
-      "against distance, averaged over predictions of the corpus's validation split (or of --text/--file)")
-    a("--method", choices=METHODS, help="attribution method (default gradient-x-input; integrated-gradients "
-      "is about 10x slower)")
-    a("--window", type=int, help="characters the influence is measured over (default: the whole text, up to "
-      "the last 10,000, for --json; 300 for --effective-context)")
+    a(
+        "--json",
+        action="store_true",
+        help="print the prediction after the text's last character and each "
+        "character's influence on it as one JSON object, without opening the app",
+    )
+    a(
+        "--effective-context",
+        action="store_true",
+        help="print how far back the model looks: influence "
+        "against distance, averaged over predictions of the corpus's validation split (or of --text/--file)",
+    )
+    a(
+        "--method",
+        choices=METHODS,
+        help="attribution method (default gradient-x-input; integrated-gradients is about 10x slower)",
+    )
+    a(
+        "--window",
+        type=int,
+        help="characters the influence is measured over (default: the whole text, up to "
+        "the last 10,000, for --json; 300 for --effective-context)",
+    )
     a("--positions", type=int, help="predictions averaged by --effective-context (default 128)")
     return p
 
@@ -102,7 +119,7 @@ def _print_prediction(ckpt: dict, text: str | None, args: Any) -> int:
     import numpy as np
 
     from rnntui.core.analysis.influence import GRADIENT_X_INPUT, influence, reach, spread, strongest, summary
-    from rnntui.core.analysis.inspect import InspectError, TOP_K, align, default_text
+    from rnntui.core.analysis.inspect import TOP_K, InspectError, align, default_text
     from rnntui.core.runs.checkpoints import model_from_checkpoint
 
     model, vocab, cfg = model_from_checkpoint(ckpt)
@@ -137,14 +154,19 @@ def _print_context(ckpt: dict, text: str | None, args: Any) -> int:
     from rnntui.core.textsafe import visible
 
     method = args.method or GRADIENT_X_INPUT
-    ec = checkpoint_context(ckpt, text, window=args.window or WINDOW, positions=args.positions or POSITIONS,
-                            method=method)
+    ec = checkpoint_context(
+        ckpt, text, window=args.window or WINDOW, positions=args.positions or POSITIONS, method=method
+    )
     source = "the given text" if text is not None else "the validation split"
     if args.json:
         cfg = ckpt.get("config", {})
         corpus = cfg.get("corpus") if isinstance(cfg, dict) else None
-        print(json.dumps({**ec.to_json(), "source": "text" if text is not None else "validation",
-                          "corpus": corpus}, ensure_ascii=True))
+        print(
+            json.dumps(
+                {**ec.to_json(), "source": "text" if text is not None else "validation", "corpus": corpus},
+                ensure_ascii=True,
+            )
+        )
     else:
         print(f"{ec.sentence()}, on {visible(source)}")
         print(ec.curve_line())

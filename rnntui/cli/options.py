@@ -1,5 +1,6 @@
 """What the commands share: the one-line error, the parser that says it, and the option groups of
 train and compare (each option's help text comes from core.config's field comments)."""
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,15 @@ def add_model_options(p: argparse.ArgumentParser, cells: bool = False) -> None:
 
 def add_optimiser_options(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
-    for name, kind in (("seq_len", int), ("batch_size", int), ("lr", float), ("weight_decay", float),
-                       ("clip", float), ("val_frac", float), ("seed", int)):
+    for name, kind in (
+        ("seq_len", int),
+        ("batch_size", int),
+        ("lr", float),
+        ("weight_decay", float),
+        ("clip", float),
+        ("val_frac", float),
+        ("seed", int),
+    ):
         a(f"--{flag(name)}", type=kind, help=describe(name))
 
 
@@ -55,8 +63,15 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     """How a run is scored, where it runs and where it is written."""
     a = p.add_argument
     a("--eval-every", type=int, help=describe("eval_every"))
-    a("--schedule", choices=SCHEDULES, help=describe("schedule") + " (wsd: constant, then a linear decay over "
-      "the last 30%%)")
+    a(
+        "--schedule",
+        choices=SCHEDULES,
+        help=describe("schedule") + " (wsd: constant, then a linear decay over the last 30%%)",
+    )
     a("--device", choices=DEVICES, help=describe("device"))
-    a("--bf16", action=argparse.BooleanOptionalAction, default=None,
-      help="bf16 autocast (default: on where the GPU or CPU computes bf16 natively)")
+    a(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bf16 autocast (default: on where the GPU or CPU computes bf16 natively)",
+    )

@@ -20,6 +20,7 @@ came in undecodable (a file name, an argument, held as a lone surrogate) goes ou
 character the stream's encoding lacks is written as a backslash escape. What is shown on a terminal has
 been through textsafe.visible first.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -29,8 +30,9 @@ import select
 import stat
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, TextIO
 
 BROKEN_PIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a tool killed by a closed pipe
 IO_ERROR_EXIT = 74  # EX_IOERR (sysexits.h)
@@ -47,7 +49,7 @@ def _exact_or_escaped(err: UnicodeError) -> tuple[str | bytes, int]:
     undecodable byte) is written as that byte; any other character the encoding lacks as \\x, \\u or \\U."""
     if not isinstance(err, UnicodeEncodeError):
         raise err
-    bad = err.object[err.start:err.end]
+    bad = err.object[err.start : err.end]
     if all(0xDC80 <= ord(ch) <= 0xDCFF for ch in bad):
         return bytes(ord(ch) - 0xDC00 for ch in bad), err.end
     return codecs.backslashreplace_errors(err)
@@ -63,7 +65,7 @@ codecs.register_error(ERRORS, _exact_or_escaped)
 class GuardedStream:
     """A text stream around sys.stdout or sys.stderr whose writes never raise OSError."""
 
-    def __init__(self, inner: TextIO, guard: "OutputGuard"):
+    def __init__(self, inner: TextIO, guard: OutputGuard):
         self.inner, self.guard = inner, guard
         self.dead = False  # a write failed: later ones are dropped
 

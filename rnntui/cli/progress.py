@@ -7,10 +7,12 @@ Throughput event.
 
 Text from outside (the run name, notices quoting paths, samples) is printed as Text, never as markup, and
 through textsafe.visible: a control character in it is shown, not obeyed."""
+
 from __future__ import annotations
 
 import math
 import sys
+
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -22,6 +24,7 @@ from rnntui.core.units import bits_per_char, format_duration
 
 OTHER_COLUMNS = 38  # what the bar's other columns (name, bar of a few cells, %, elapsed, ETA) leave the info
 
+
 class TrainProgress:
     """Consumes engine events; a context manager around a live progress bar on stderr."""
 
@@ -31,9 +34,14 @@ class TrainProgress:
         self.show_samples = show_samples
         self.quiet = quiet  # print nothing (ranks other than 0 of a distributed run): only track the outcome
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
-            console=self.console, transient=False,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA {task.fields[eta]}"),
+            console=self.console,
+            transient=False,
         )
         self.task: TaskID | None = None
         self.load_task: TaskID | None = None  # shown while a large corpus is read for the first time
@@ -48,7 +56,7 @@ class TrainProgress:
         self.last: ev.StepMetrics | None = None  # the latest step metrics, for the closing throughput
         self.val_loss: float | None = None  # the closing validation loss (else the best) once the run ended
 
-    def __enter__(self) -> "TrainProgress":
+    def __enter__(self) -> TrainProgress:
         if not self.quiet:
             self.progress.start()
         return self
@@ -66,8 +74,11 @@ class TrainProgress:
         if isinstance(e, ev.Loading):
             if self.load_task is None:
                 self.load_task = p.add_task("load", total=1.0, completed=0, info="reading the corpus", eta="")
-            p.update(self.load_task, completed=e.done / max(e.total, 1),
-                     info=f"reading the corpus: {e.done / 2**20:,.0f} of {e.total / 2**20:,.0f} MB")
+            p.update(
+                self.load_task,
+                completed=e.done / max(e.total, 1),
+                info=f"reading the corpus: {e.done / 2**20:,.0f} of {e.total / 2**20:,.0f} MB",
+            )
         elif isinstance(e, ev.RunStarted):
             if self.load_task is not None:
                 p.remove_task(self.load_task)
@@ -75,12 +86,17 @@ class TrainProgress:
                 self.console.print(Text.assemble(("note: ", "yellow"), visible(e.notice)), highlight=False)
             c = e.config
             m = c.model
-            self.console.print(Text.assemble(
-                (visible(c.run_name), "bold"), f": {m.kind} {m.layers}x{m.hidden} (embed {m.embed}), "
-                f"{e.n_params:,} parameters on {e.device}{' (bf16 autocast)' if c.bf16 else ''}; "
-                f"{e.train_chars:,} train / {e.val_chars:,} val chars, "
-                f"vocab {len(e.vocab)}, {e.steps_per_epoch:,} step{'' if e.steps_per_epoch == 1 else 's'} per epoch"
-                + (f"; resuming from step {e.start_step}" if e.start_step else "")), highlight=False)
+            self.console.print(
+                Text.assemble(
+                    (visible(c.run_name), "bold"),
+                    f": {m.kind} {m.layers}x{m.hidden} (embed {m.embed}), "
+                    f"{e.n_params:,} parameters on {e.device}{' (bf16 autocast)' if c.bf16 else ''}; "
+                    f"{e.train_chars:,} train / {e.val_chars:,} val chars, "
+                    f"vocab {len(e.vocab)}, {e.steps_per_epoch:,} step{'' if e.steps_per_epoch == 1 else 's'} per epoch"
+                    + (f"; resuming from step {e.start_step}" if e.start_step else ""),
+                ),
+                highlight=False,
+            )
             self.task = p.add_task("train", total=1.0, completed=0.0, info="starting", eta="--:--")
             self.chars0 = e.chars_seen
         elif isinstance(e, ev.StepMetrics) and self.task is not None:
@@ -101,10 +117,14 @@ class TrainProgress:
     def info(self, e: ev.StepMetrics) -> str:
         """The bar's text: step, epoch, loss, val, chars/s, MFU; at a width where not all fit, the epoch goes
         first, then chars/s, then val, so the line never wraps or ends in an ellipsis."""
-        parts = {"step": f"step {e.step}", "ep": f"ep {e.epoch:.2f}", "loss": f"loss {e.loss:.3f}",
-                 "val": f"val {self.last_val:.3f}" if self.last_val is not None else "",
-                 "speed": f"{e.chars_per_s / 1000:.1f}k chars/s",
-                 "mfu": f"MFU {format_share(share)}" if (share := self.mfu(e.chars_per_s)) is not None else ""}
+        parts = {
+            "step": f"step {e.step}",
+            "ep": f"ep {e.epoch:.2f}",
+            "loss": f"loss {e.loss:.3f}",
+            "val": f"val {self.last_val:.3f}" if self.last_val is not None else "",
+            "speed": f"{e.chars_per_s / 1000:.1f}k chars/s",
+            "mfu": f"MFU {format_share(share)}" if (share := self.mfu(e.chars_per_s)) is not None else "",
+        }
         room = self.console.width - OTHER_COLUMNS
         for drop in ("", "ep", "speed", "val", "mfu"):
             parts.pop(drop, None)
@@ -120,8 +140,11 @@ class TrainProgress:
         the model's FLOPs per char and the peak MFU is read against."""
         if e.measuring:
             if not self.quiet:
-                self.console.print(f"measuring the {e.peak_dtype} matmul peak for MFU (first run on this machine "
-                                   "only)", highlight=False, soft_wrap=True)
+                self.console.print(
+                    f"measuring the {e.peak_dtype} matmul peak for MFU (first run on this machine only)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             return
         self.throughput, self.ranks = e, max(1, e.ranks)
         if self.quiet:
@@ -147,9 +170,11 @@ class TrainProgress:
         if e is None or t is None or e.elapsed_s <= 0:
             return None
         cps = (e.chars_seen - self.chars0) / e.elapsed_s  # the run's mean, validation and probes included
-        line = (f"throughput {cps / 1000:.1f}k chars/s x {format_flops(t.flops_per_char, 'FLOP')}/char = "
-                f"{format_flops(achieved_flops(cps / self.ranks, t.flops_per_char))}"
-                + (" per process" if self.ranks > 1 else ""))
+        line = (
+            f"throughput {cps / 1000:.1f}k chars/s x {format_flops(t.flops_per_char, 'FLOP')}/char = "
+            f"{format_flops(achieved_flops(cps / self.ranks, t.flops_per_char))}"
+            + (" per process" if self.ranks > 1 else "")
+        )
         if t.peak_flops is None:
             return line
         share = self.mfu(cps)
@@ -157,8 +182,10 @@ class TrainProgress:
         if share is not None and share > 1:  # no run beats the peak: it was measured low
             from rnntui.core.model.peak import cache_path
 
-            line += (f"\nMFU over 100%: the peak was measured while the machine was busier than it was for "
-                     f"this run; delete {visible(str(cache_path()))} to measure it again")
+            line += (
+                f"\nMFU over 100%: the peak was measured while the machine was busier than it was for "
+                f"this run; delete {visible(str(cache_path()))} to measure it again"
+            )
         return line
 
     def _finish(self, e: ev.RunFinished) -> None:
@@ -171,8 +198,10 @@ class TrainProgress:
         if e.train_loss is not None:
             lines.append(f"train loss {e.train_loss:.4f} nats/char ({bits_per_char(e.train_loss):.4f} bits/char)")
         if e.val_loss is not None:
-            lines.append(f"val loss   {e.val_loss:.4f} nats/char ({bits_per_char(e.val_loss):.4f} bits/char), "
-                         f"perplexity {math.exp(e.val_loss):.2f}")
+            lines.append(
+                f"val loss   {e.val_loss:.4f} nats/char ({bits_per_char(e.val_loss):.4f} bits/char), "
+                f"perplexity {math.exp(e.val_loss):.2f}"
+            )
         if e.best_val_loss is not None:
             lines.append(f"best val   {e.best_val_loss:.4f} nats/char")
         if (line := self._throughput_line()) is not None:

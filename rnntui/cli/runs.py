@@ -3,15 +3,23 @@
 They share the train command's options (rnntui/cli/__init__.py) and its config and signal handling
 (rnntui/cli/train.py); errors are one line on stderr and exit status 2, as everywhere on the command line.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
-from rnntui.cli.options import (Parser, add_budget_options, add_model_options, add_optimiser_options,
-                                add_run_options, fail)
+from rnntui.cli.options import (
+    Parser,
+    add_budget_options,
+    add_model_options,
+    add_optimiser_options,
+    add_run_options,
+    fail,
+)
 from rnntui.cli.train import StopOnSignal, train_config
 from rnntui.core.config import describe
 from rnntui.core.textsafe import visible
@@ -26,9 +34,12 @@ if TYPE_CHECKING:
 
 
 def _compare_parser() -> Parser:
-    p = Parser(prog="rnntui compare", description="Train several cells with identical settings, budget, seed "
-                "and data, one after the other, and print how they compare (validation loss, speed, how "
-                "much of the gradient each keeps 16 and 32 steps back, and how far back each looks: reach90).")
+    p = Parser(
+        prog="rnntui compare",
+        description="Train several cells with identical settings, budget, seed "
+        "and data, one after the other, and print how they compare (validation loss, speed, how "
+        "much of the gradient each keeps 16 and 32 steps back, and how far back each looks: reach90).",
+    )
     p.add_argument("corpus", help="built-in corpus name or a text file")
     add_model_options(p, cells=True)
     add_optimiser_options(p)
@@ -43,7 +54,6 @@ def _compare_parser() -> Parser:
     return p
 
 
-
 def _runs_parser() -> Parser:
     p = Parser(prog="rnntui runs", description="List the runs under a folder, newest first.")
     p.add_argument("dir", nargs="?", default=None, metavar="DIR", help="folder of run folders (default checkpoints)")
@@ -51,10 +61,12 @@ def _runs_parser() -> Parser:
     return p
 
 
-
 def _watch_parser() -> Parser:
-    p = Parser(prog="rnntui watch", description="Open the dashboard of a run another process is training "
-                "(or has trained), following its metrics.jsonl and run.json; never writes to the run.")
+    p = Parser(
+        prog="rnntui watch",
+        description="Open the dashboard of a run another process is training "
+        "(or has trained), following its metrics.jsonl and run.json; never writes to the run.",
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="the run's folder, e.g. checkpoints/gru-2x256-tiny")
     return p
 
@@ -112,9 +124,9 @@ def cmd_compare(argv: Sequence[str]) -> int:
         from rnntui.core import events as ev
         from rnntui.core.analysis.compare import compare_row, format_table, sentence
         from rnntui.core.data.corpus import load_corpus
-        from rnntui.core.train.engine import Trainer
-        from rnntui.core.runs.records import read_log
         from rnntui.core.runs.folder import RunDir, check_name
+        from rnntui.core.runs.records import read_log
+        from rnntui.core.train.engine import Trainer
 
         cells = _cells(args.models)
         stem = Path(args.corpus).stem or "corpus"
@@ -122,8 +134,7 @@ def cmd_compare(argv: Sequence[str]) -> int:
         for cell in cells:
             name = f"{args.run_name}-{cell}" if args.run_name else f"compare-{cell}-{stem}"
             check_name(name)
-            ns = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "models"},
-                                    kind=cell, resume=None)
+            ns = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "models"}, kind=cell, resume=None)
             ns.run_name = name
             cfg = train_config(ns)
             cfg.validate()  # every run's settings checked before the first one trains
@@ -226,8 +237,10 @@ def watch_problem(path: Path) -> str | None:
         return problem
     if not (run.info_path.is_file() or run.metrics.is_file()):
         if run.checkpoint() is not None:
-            return (f"{path}: has no run log to follow (a run from before run logs); "
-                    f"open it with: rnntui --checkpoint {run.checkpoint()}")
+            return (
+                f"{path}: has no run log to follow (a run from before run logs); "
+                f"open it with: rnntui --checkpoint {run.checkpoint()}"
+            )
         return f"{path}: not a run folder (no run.json or metrics.jsonl; rnntui runs lists the runs)"
     return None
 

@@ -9,13 +9,14 @@ To a pipe or a file the text is byte-exact (a --prime byte that is not UTF-8 goe
 cli/output.py); to a terminal its control characters are shown, not obeyed (textsafe.visible). A reader
 that closes the pipe early ends the generation (exit 141).
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import threading
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from rnntui.cli.options import Parser, fail
 from rnntui.cli.output import on_output_failure
@@ -28,8 +29,10 @@ from rnntui.core.textsafe import visible
 
 
 def _sample_parser() -> Parser:
-    p = Parser(prog="rnntui sample", description="Generate text from a checkpoint. stdout is the text alone; "
-                "notes and the copy check go to stderr.")
+    p = Parser(
+        prog="rnntui sample",
+        description="Generate text from a checkpoint. stdout is the text alone; notes and the copy check go to stderr.",
+    )
     p.add_argument("checkpoint")
     p.add_argument("--prime", default="", help="text to start from")
     p.add_argument("--temperature", type=float, default=None, help="> 0; lower is more conservative (default 1)")
@@ -37,24 +40,38 @@ def _sample_parser() -> Parser:
     p.add_argument("--length", type=int, default=500, help="characters to generate")
     p.add_argument("--seed", type=int, default=None, help=f"random seed 0-{MAX_SEED:,} for reproducible samples")
     p.add_argument("--argmax", action="store_true", help="always take the likeliest character (greedy)")
-    p.add_argument("--beam", type=int, metavar="N", help=f"beam search of width N (1-{MAX_BEAM_WIDTH}) instead of "
-                   "sampling; prints the best beam; scores on stderr. Not with --argmax, --temperature or --top-k")
+    p.add_argument(
+        "--beam",
+        type=int,
+        metavar="N",
+        help=f"beam search of width N (1-{MAX_BEAM_WIDTH}) instead of "
+        "sampling; prints the best beam; scores on stderr. Not with --argmax, --temperature or --top-k",
+    )
     p.add_argument("--length-norm", action="store_true", help="with --beam: rank ended beams by log-prob per char")
     p.add_argument("--beam-stop", metavar="TEXT", help="with --beam: a beam ends when it writes TEXT (\\n: a newline)")
-    p.add_argument("--copy-check", action="store_true",
-                   help="report on stderr how much of the text occurs verbatim in the training text, and the "
-                   "share of its substrings of each length that occur nowhere in it (novelty)")
-    p.add_argument("--ngram", type=int, metavar="N",
-                   help=f"n-gram length of the copy check, 1-{MATCH_DEPTH} (default 8)")
+    p.add_argument(
+        "--copy-check",
+        action="store_true",
+        help="report on stderr how much of the text occurs verbatim in the training text, and the "
+        "share of its substrings of each length that occur nowhere in it (novelty)",
+    )
+    p.add_argument(
+        "--ngram", type=int, metavar="N", help=f"n-gram length of the copy check, 1-{MATCH_DEPTH} (default 8)"
+    )
     return p
 
 
 def _settings(args: argparse.Namespace) -> GenerationSettings:
     """The flags as core GenerationSettings (a --beam-stop typed as \\n or \\t made a newline or a tab)."""
     given = {"temperature": args.temperature, "top_k": args.top_k, "seed": args.seed, "beam_width": args.beam}
-    return GenerationSettings(prime=args.prime, length=args.length, argmax=args.argmax, length_norm=args.length_norm,
-                              beam_stop=(args.beam_stop or "").replace("\\n", "\n").replace("\\t", "\t"),
-                              **{k: v for k, v in given.items() if v is not None})  # flags not given: the defaults
+    return GenerationSettings(
+        prime=args.prime,
+        length=args.length,
+        argmax=args.argmax,
+        length_norm=args.length_norm,
+        beam_stop=(args.beam_stop or "").replace("\\n", "\n").replace("\\t", "\t"),
+        **{k: v for k, v in given.items() if v is not None},
+    )  # flags not given: the defaults
 
 
 def _sample_errors(args: argparse.Namespace) -> str | None:
@@ -128,8 +145,8 @@ def cmd_sample(argv: Sequence[str]) -> int:
     from rnntui.core.config import RnntuiError
 
     try:
-        from rnntui.core.runs.checkpoints import load_checkpoint
         from rnntui.core.generate.sampling import Sampler
+        from rnntui.core.runs.checkpoints import load_checkpoint
 
         ckpt = load_checkpoint(args.checkpoint)
         sampler = Sampler.from_checkpoint(ckpt)
@@ -144,8 +161,10 @@ def cmd_sample(argv: Sequence[str]) -> int:
                 return fail(f"--copy-check: the training corpus {corpus} is missing")
         unknown = sampler.unknown_chars(s.prime)
         if unknown:
-            print(f"rnntui: warning: prime characters not in the vocabulary, skipped: {visible(repr(unknown))}",
-                  file=sys.stderr)
+            print(
+                f"rnntui: warning: prime characters not in the vocabulary, skipped: {visible(repr(unknown))}",
+                file=sys.stderr,
+            )
         closed = threading.Event()  # the reader went away: generating the rest would be for nobody
         on_output_failure(lambda e: closed.set())
         tty = sys.stdout.isatty()
@@ -155,22 +174,26 @@ def cmd_sample(argv: Sequence[str]) -> int:
 
             progress = _BeamProgress(s.beam_width)
             try:
-                beams = beam_search(sampler, s.prime, s.beam_width, s.length, s.length_norm, s.beam_stop,
-                                    progress=progress)
+                beams = beam_search(
+                    sampler, s.prime, s.beam_width, s.length, s.length_norm, s.beam_stop, progress=progress
+                )
             finally:
                 progress.close()
             text = beams[0].text
             write(s.prime)  # after the search: a prime on the terminal's line would be under the progress
             write(text)
             scores = ", ".join(f"{b.logprob:.2f}" for b in beams[1:])
-            print(f"rnntui: beam {args.beam}: best log-prob {beams[0].logprob:.2f} nats, "
-                  f"{beams[0].bits_per_char:.3f} bits/char" + (f"; the others: {scores}" if scores else ""),
-                  file=sys.stderr)
+            print(
+                f"rnntui: beam {args.beam}: best log-prob {beams[0].logprob:.2f} nats, "
+                f"{beams[0].bits_per_char:.3f} bits/char" + (f"; the others: {scores}" if scores else ""),
+                file=sys.stderr,
+            )
         else:
             write(s.prime)
             pieces = []
-            for ch in sampler.stream(s.prime, temperature=s.temperature, top_k=s.top_k, length=s.length,
-                                     seed=s.seed, argmax=s.argmax):
+            for ch in sampler.stream(
+                s.prime, temperature=s.temperature, top_k=s.top_k, length=s.length, seed=s.seed, argmax=s.argmax
+            ):
                 write(ch)
                 pieces.append(ch)
                 if closed.is_set():

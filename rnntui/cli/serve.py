@@ -20,6 +20,7 @@ textual-serve has no login: whoever reaches the port controls the app, with the 
 started the server (it trains, deletes runs, reads any text file as a corpus). The default address is
 loopback, and any other prints a one-line warning.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,8 @@ import shlex
 import signal
 import socket
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from textual.drivers.web_driver import WebDriver
 
@@ -131,8 +132,11 @@ def _server(command: str, host: str, port: int, url: str):
             self.tabs: set[asyncio.Task] = set()  # the open tabs' websocket handlers
 
         async def on_startup(self, app: object) -> None:  # in place of textual-serve's banner and command
-            print(f"rnntui: serving the app on {self.public_url} (each browser tab runs its own app; "
-                  "Ctrl+C stops the server, and every tab's run saves)", flush=True)
+            print(
+                f"rnntui: serving the app on {self.public_url} (each browser tab runs its own app; "
+                "Ctrl+C stops the server, and every tab's run saves)",
+                flush=True,
+            )
 
         async def handle_websocket(self, request):
             task = asyncio.current_task()
@@ -157,17 +161,28 @@ def _server(command: str, host: str, port: int, url: str):
 
 
 def serve_parser() -> Parser:
-    p = Parser(prog="rnntui serve", description="Serve the app to web browsers with textual-serve: each "
-                "browser tab that opens the page runs its own app. Without a login: see --host.")
+    p = Parser(
+        prog="rnntui serve",
+        description="Serve the app to web browsers with textual-serve: each "
+        "browser tab that opens the page runs its own app. Without a login: see --host.",
+    )
     p.add_argument("corpus", nargs="?", default=None, help="built-in corpus or text file (default: python)")
     p.add_argument("--checkpoint", help="open a checkpoint to continue training or generate from it")
-    p.add_argument("--watch", metavar="RUN_DIR", help="serve the dashboard of a run trained elsewhere "
-                   "(what `rnntui watch RUN_DIR` shows)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
-                   "machine only; anyone who can reach another controls the app)")
+    p.add_argument(
+        "--watch",
+        metavar="RUN_DIR",
+        help="serve the dashboard of a run trained elsewhere (what `rnntui watch RUN_DIR` shows)",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this "
+        "machine only; anyone who can reach another controls the app)",
+    )
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    p.add_argument("--public-url", help="the address browsers use, if not http://HOST:PORT (a proxy, a "
-                   "name for 0.0.0.0)")
+    p.add_argument(
+        "--public-url", help="the address browsers use, if not http://HOST:PORT (a proxy, a name for 0.0.0.0)"
+    )
     return p
 
 
@@ -196,8 +211,12 @@ def cmd_serve(argv: Sequence[str]) -> int:
         return fail(problem)
     url = args.public_url or public_url(args.host, args.port)
     if not is_loopback(args.host):
-        print(f"rnntui: warning: listening on {args.host}:{args.port} with no login (textual-serve has none): "
-              "anyone who can reach this port controls the app, as you", file=sys.stderr, flush=True)
+        print(
+            f"rnntui: warning: listening on {args.host}:{args.port} with no login (textual-serve has none): "
+            "anyone who can reach this port controls the app, as you",
+            file=sys.stderr,
+            flush=True,
+        )
 
     server = _server(tab_command(args.corpus, args.checkpoint, args.watch), args.host, args.port, url)
     try:

@@ -10,6 +10,7 @@ the run the same way, with its own status. Under torchrun every rank runs this c
 (rnntui.core.train.distributed). The option groups it shares with `rnntui compare` are in cli/options.py; compare also
 uses this module's config and signal handling.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,14 +21,21 @@ import signal
 import stat
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import fields, replace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
-from rnntui.cli.options import (Parser, add_budget_options, add_model_options, add_optimiser_options,
-                                add_run_options, fail)
-from rnntui.terminal import silence_terminal
+from rnntui.cli.options import (
+    Parser,
+    add_budget_options,
+    add_model_options,
+    add_optimiser_options,
+    add_run_options,
+    fail,
+)
 from rnntui.core.config import describe
 from rnntui.core.textsafe import visible
+from rnntui.terminal import silence_terminal
 
 if TYPE_CHECKING:  # imported when a run starts: `rnntui --help` loads no torch
     from rnntui.core.train.engine import Trainer
@@ -38,7 +46,9 @@ if TYPE_CHECKING:  # imported when a run starts: `rnntui --help` loads no torch
 
 def train_parser() -> Parser:
     p = Parser(prog="rnntui train", description="Train a character model without the TUI.")
-    p.add_argument("corpus", nargs="?", help="built-in corpus name or a text file (default with --resume: the checkpoint's)")
+    p.add_argument(
+        "corpus", nargs="?", help="built-in corpus name or a text file (default with --resume: the checkpoint's)"
+    )
     add_model_options(p)
     add_optimiser_options(p)
     add_budget_options(p)
@@ -47,26 +57,35 @@ def train_parser() -> Parser:
     a("--run-name", help="folder name under --out-dir (default: model and corpus)")
     a("--out-dir", help="where run folders go (default ./checkpoints)")
     a("--resume", metavar="CHECKPOINT", help="continue a run from its latest.pt or best.pt")
-    a("--metrics", metavar="FILE.jsonl", help="also append the step and eval records to this file (the run "
-      "folder's metrics.jsonl has them all)")
+    a(
+        "--metrics",
+        metavar="FILE.jsonl",
+        help="also append the step and eval records to this file (the run folder's metrics.jsonl has them all)",
+    )
     a("--val-chars", type=int, help=describe("val_chars"))
     a("--overwrite", action="store_true", help="replace a run already in the run folder (default: pick a fresh name)")
     a("--force-corpus", action="store_true", help="with --resume: continue on a corpus other than the checkpoint's")
     a("--no-samples", action="store_true", help="do not print samples while training")
-    a("--tensorboard", metavar="OUT_DIR", help="also write TensorBoard event files to OUT_DIR/<run name>/ as it "
-      "trains (needs: pip install 'rnntui[tensorboard]'); view with tensorboard --logdir OUT_DIR")
+    a(
+        "--tensorboard",
+        metavar="OUT_DIR",
+        help="also write TensorBoard event files to OUT_DIR/<run name>/ as it "
+        "trains (needs: pip install 'rnntui[tensorboard]'); view with tensorboard --logdir OUT_DIR",
+    )
     return p
 
 
 def train_config(args: argparse.Namespace):
-    from rnntui.core.runs.checkpoints import config_of, load_checkpoint
     from rnntui.core.config import ModelConfig, TrainConfig
+    from rnntui.core.runs.checkpoints import config_of, load_checkpoint
 
     base = config_of(load_checkpoint(args.resume)) if args.resume else TrainConfig(model=ModelConfig())
     given = {k: v for k, v in vars(args).items() if v is not None}
     model_names = {f.name for f in fields(ModelConfig)}
     model = replace(base.model, **{k: v for k, v in given.items() if k in model_names})
-    run = {k.replace("-", "_"): v for k, v in given.items() if k in {f.name for f in fields(TrainConfig)} and k != "model"}
+    run = {
+        k.replace("-", "_"): v for k, v in given.items() if k in {f.name for f in fields(TrainConfig)} and k != "model"
+    }
     if any(k in given for k in ("steps", "epochs", "minutes")):  # a new budget replaces the old one
         base = replace(base, steps=None, epochs=None, minutes=None)
     elif not args.resume:
@@ -143,8 +162,11 @@ class StopOnSignal:
     def close(self, latest: str | None) -> None:
         """After the run: the line saying why it stopped, when it was not a signal."""
         if self.closing and not self.quiet:
-            print(self.closing + (f"; latest checkpoint: {visible(latest)}" if latest else ""), file=sys.stderr,
-                  flush=True)
+            print(
+                self.closing + (f"; latest checkpoint: {visible(latest)}" if latest else ""),
+                file=sys.stderr,
+                flush=True,
+            )
 
     @property
     def exit_code(self) -> int:
@@ -187,7 +209,7 @@ def _close_board(board) -> None:
     if board is not None:
         try:
             board.writer.close()
-        except Exception:  # noqa: BLE001 - the first error is the one reported
+        except Exception:
             pass
 
 
@@ -195,14 +217,17 @@ def _open_board(out_dir: str, run_name: str):
     from rnntui.core.runs.tensorboard import BoardWriter, LiveBoard
 
     return LiveBoard(BoardWriter(os.path.join(out_dir, run_name)))
+
+
 # the n-gram baselines under the summary
 
 
 BASELINE_WAIT_S = 10.0  # how long a finished run waits for its baselines (1.4 s CPU at the 4M-char bound)
 
 
-def print_baselines(corpus, val_loss: float | None, stop: threading.Event | None = None,
-                    wait_s: float | None = None) -> None:
+def print_baselines(
+    corpus, val_loss: float | None, stop: threading.Event | None = None, wait_s: float | None = None
+) -> None:
     """The line that reads the network's validation loss against counting (core/analysis/ngram), and the
     baselines themselves: from the cache, else computed here (cached for next time) unless that takes
     longer than BASELINE_WAIT_S or a signal comes first, which is then said."""
@@ -237,10 +262,10 @@ def cmd_train(argv: Sequence[str]) -> int:
         cfg = train_config(args)
         from rnntui.cli.progress import TrainProgress
         from rnntui.core import events as ev
-        from rnntui.core.train.distributed import init_from_env
-        from rnntui.core.train.engine import Trainer
         from rnntui.core.runs.records import LogError
         from rnntui.core.runs.tensorboard import BoardError, require_tensorboard
+        from rnntui.core.train.distributed import init_from_env
+        from rnntui.core.train.engine import Trainer
 
         if args.tensorboard:
             require_tensorboard()  # missing: one line saying what to install, before anything starts
@@ -248,8 +273,7 @@ def cmd_train(argv: Sequence[str]) -> int:
         dist = init_from_env(cfg.device)  # under torchrun: join the ranks (one line and exit 2 if it cannot)
         signals.quiet = not dist.is_main
         metrics = _open_metrics(args.metrics) if args.metrics and dist.is_main else None
-        trainer = Trainer(cfg, resume=args.resume, overwrite=args.overwrite, force_corpus=args.force_corpus,
-                          dist=dist)
+        trainer = Trainer(cfg, resume=args.resume, overwrite=args.overwrite, force_corpus=args.force_corpus, dist=dist)
         signals.trainer = trainer
         with TrainProgress(show_samples=not args.no_samples, quiet=not dist.is_main) as progress:
             for event in trainer.run(stop=signals.stop):

@@ -1,7 +1,8 @@
 """`rnntui [CORPUS] [--checkpoint CKPT]`: the app itself."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rnntui import version
 from rnntui.cli import COMMANDS
@@ -9,8 +10,11 @@ from rnntui.cli.options import Parser, fail
 
 
 def tui_parser() -> Parser:
-    p = Parser(prog="rnntui", description="Watch a character-level RNN, LSTM or GRU learn. Commands: "
-                f"{', '.join(COMMANDS)} (rnntui COMMAND -h).")
+    p = Parser(
+        prog="rnntui",
+        description="Watch a character-level RNN, LSTM or GRU learn. Commands: "
+        f"{', '.join(COMMANDS)} (rnntui COMMAND -h).",
+    )
     p.add_argument("corpus", nargs="?", default=None, help="built-in corpus or text file (default: python)")
     p.add_argument("--checkpoint", help="open a checkpoint to continue training or generate from it")
     p.add_argument("--version", action="version", version=f"rnntui {version()}")

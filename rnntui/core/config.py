@@ -2,6 +2,7 @@
 
 Stdlib only: the CLI, the engine and the TUI all build these, and checkpoints store them as plain dicts.
 """
+
 from __future__ import annotations
 
 import math
@@ -92,8 +93,9 @@ LIMITS: dict[str, Limit] = {
     "min_lr_frac": Limit("the schedule ends at this fraction of lr", 0, 1),
     "eval_every": Limit("steps between validation passes; 0: only at the end", 0, integer=True),
     "eval_windows": Limit("windows per intermediate validation", 1, integer=True),
-    "val_chars": Limit("characters of the closing validation, spread over the split; 0: the whole split", 0,
-                       integer=True),
+    "val_chars": Limit(
+        "characters of the closing validation, spread over the split; 0: the whole split", 0, integer=True
+    ),
     "log_every": Limit("steps between metrics events", 1, integer=True),
     "probe_hz": Limit("most probe snapshots per second; 0 disables", 0),
     "probe_budget": Limit("most fraction of wall time spent on probes", 0, 1),

@@ -4,6 +4,7 @@ The trainer yields these; the CLI prints them, the TUI turns each into a Textual
 small float32 numpy copies; events holding arrays compare by identity (eq=False), so they are safe to
 put in a Textual reactive.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -126,6 +127,7 @@ class RunFinished:
 class Throughput:
     """What MFU is read against (core/model/flops.py, peak.py): sent after RunStarted, before the first step.
     MFU = StepMetrics.chars_per_s / ranks * flops_per_char / peak_flops."""
+
     flops_per_char: int  # matmul FLOPs of one training character, forward + backward
     peak_flops: float | None = None  # the device's measured dense matmul FLOP/s at the training dtype (None: unknown)
     peak_dtype: str = ""  # the dtype the peak was measured in: "fp32" or "bf16"
@@ -137,5 +139,16 @@ class Throughput:
     note: str = ""  # why there is no peak, when peak_flops is None and not measuring
 
 
-Event = (Loading | Validating | RunStarted | StepMetrics | EvalMetrics | ProbeSnapshot | Sample | CheckpointSaved
-         | Paused | RunFinished | Throughput)
+Event = (
+    Loading
+    | Validating
+    | RunStarted
+    | StepMetrics
+    | EvalMetrics
+    | ProbeSnapshot
+    | Sample
+    | CheckpointSaved
+    | Paused
+    | RunFinished
+    | Throughput
+)

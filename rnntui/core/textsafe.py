@@ -17,6 +17,7 @@ through `visible` (running text: samples, the corpus preview, names, paths, mess
 Each character becomes exactly one character, so offsets into the text (per-character probabilities,
 copied spans) stay valid. Stdlib only and no rich: the CLI, the engine and the app all use it.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,9 @@ import unicodedata
 
 OTHER = "␦"  # a C1 control character or a bidi control (no control picture of its own)
 UNDECODABLE = "\ufffd"  # a lone surrogate: a byte that was not UTF-8 (os.fsdecode's surrogateescape)
-BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # marks, embeddings, overrides, isolates
+BIDI = (
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # marks, embeddings, overrides, isolates
+)
 
 # What a terminal would obey: C0, DEL, C1, the bidi controls and lone surrogates.
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
@@ -80,7 +83,11 @@ def visible_char(ch: str) -> tuple[str, bool]:
         return VISIBLE[ch], True
     if _UNSAFE.match(ch):
         return _picture(ch), True
-    if (not ch.isprintable() or unicodedata.combining(ch) or unicodedata.east_asian_width(ch) in ("W", "F")
-            or unicodedata.category(ch) in ("Mn", "Me", "Mc", "Cf")):
+    if (
+        not ch.isprintable()
+        or unicodedata.combining(ch)
+        or unicodedata.east_asian_width(ch) in ("W", "F")
+        or unicodedata.category(ch) in ("Mn", "Me", "Mc", "Cf")
+    ):
         return WIDE, True
     return ch, False

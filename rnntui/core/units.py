@@ -4,10 +4,12 @@ lives in textsafe.py.
 
 Stdlib only: the CLI, the engine and every screen use these, and none of them should pay for torch.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Container
+from collections.abc import Container
+from typing import Any
 
 LN2 = math.log(2.0)  # nats per bit: a loss in nats divided by LN2 is in bits (the one definition)
 

@@ -17,12 +17,14 @@ generation panel's settings, and a Shutdown (shutdown.py: SIGTERM and a closed t
 Import cost matters here: this module imports Textual and the stdlib-only parts of rnntui.core (config,
 events, the run folder); torch loads later, inside thread workers, after the first frame is on screen.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App
@@ -97,10 +99,17 @@ class RnntuiApp(App[int]):
         Binding("greater_than_sign", "probe_history(1)", "later probe", show=False),
     ]
 
-    def __init__(self, corpus: str | None = None, checkpoint: str | None = None,
-                 inspect_checkpoint: str | None = None, inspect_text: str | None = None,
-                 trainer_factory: TrainerFactory | None = None, sampler_factory: SamplerFactory | None = None,
-                 runs_root: str = "checkpoints", watch: str | None = None):
+    def __init__(
+        self,
+        corpus: str | None = None,
+        checkpoint: str | None = None,
+        inspect_checkpoint: str | None = None,
+        inspect_text: str | None = None,
+        trainer_factory: TrainerFactory | None = None,
+        sampler_factory: SamplerFactory | None = None,
+        runs_root: str = "checkpoints",
+        watch: str | None = None,
+    ):
         super().__init__()
         self.corpus, self.checkpoint = corpus, checkpoint  # preselected on the setup screen
         self.inspect_checkpoint, self.inspect_text = inspect_checkpoint, inspect_text
@@ -182,8 +191,9 @@ class RnntuiApp(App[int]):
         self.session, self.view = session, None
         self.last_cfg = cfg  # `n` (new run) brings the setup screen back with these settings
         post = lambda event: self.post_message(EngineEvent(event))  # thread-safe
-        session.worker = self.run_worker(partial(session.run, post), thread=True, group="train", name="train",
-                                         exit_on_error=False)
+        session.worker = self.run_worker(
+            partial(session.run, post), thread=True, group="train", name="train", exit_on_error=False
+        )
         if isinstance(self.screen, TrainScreen):  # `s` on the dashboard: the new run, on the same screen
             self.screen.shown = session
         else:
@@ -248,8 +258,9 @@ class RnntuiApp(App[int]):
         if self.running:
             self.notify("stop the run first (x)", severity="warning")
         elif not isinstance(self.screen, SetupScreen):
-            self.switch_screen(SetupScreen(self.corpus, self.checkpoint, previous=self.last_cfg,
-                                           checkpoint_open=self.ckpt is not None))
+            self.switch_screen(
+                SetupScreen(self.corpus, self.checkpoint, previous=self.last_cfg, checkpoint_open=self.ckpt is not None)
+            )
 
     # ---- the setup screen's requests --------------------------------------------------------------
 
@@ -300,12 +311,17 @@ class RnntuiApp(App[int]):
     def open_run(self, path: str, live: bool = False) -> None:
         """Show a run folder on the dashboard: replayed from its log, or followed while it trains."""
         if self.running:
-            self.notify("a run is training here: stop it first (x), or compare runs instead",
-                        severity="warning", timeout=4)
+            self.notify(
+                "a run is training here: stop it first (x), or compare runs instead", severity="warning", timeout=4
+            )
             return
         if not RunDir(Path(path)).metrics.is_file():
-            self.notify(f"{Path(path).name} has no metrics.jsonl (a run from before the log): open its "
-                        "checkpoint with g or i instead", severity="warning", timeout=5)
+            self.notify(
+                f"{Path(path).name} has no metrics.jsonl (a run from before the log): open its "
+                "checkpoint with g or i instead",
+                severity="warning",
+                timeout=5,
+            )
             return
 
         def body() -> None:
@@ -357,8 +373,12 @@ class RnntuiApp(App[int]):
             self.notify(f"the watched run ended: {what}", title=f"run {view.phase()}", timeout=10)
         elif not view.alive() and not view.ended_told and info is not None and info.state == "running":
             view.ended_told = True
-            self.notify("the process training this run is gone (killed?): its log stops here",
-                        title="run ended", severity="warning", timeout=10)
+            self.notify(
+                "the process training this run is gone (killed?): its log stops here",
+                title="run ended",
+                severity="warning",
+                timeout=10,
+            )
 
     def action_probe_history(self, delta: int) -> None:
         """< and >: the gradient-flow panel steps through the probes the run's log kept."""
@@ -378,8 +398,12 @@ class RnntuiApp(App[int]):
         """Train a run further from its latest checkpoint, in its own folder."""
         info, ckpt = run.read_info(), run.checkpoint()
         if (who := run.owner()) is not None:  # its lock: a process here or elsewhere trains it
-            self.notify(f"{run.name} is being trained by {who}: stop it there first", severity="warning",
-                        timeout=5, markup=False)
+            self.notify(
+                f"{run.name} is being trained by {who}: stop it there first",
+                severity="warning",
+                timeout=5,
+                markup=False,
+            )
             return
         if ckpt is None:
             self.notify(f"{run.name} has no checkpoint to continue from", severity="warning")
@@ -428,8 +452,11 @@ class RnntuiApp(App[int]):
         session = self.session
         live = not from_ckpt and isinstance(session, TrainSession) and session.live
         if live and isinstance(session, TrainSession) and session.state.started is not None:  # live says both
-            source = (session.snapshot, session.state.started.vocab,
-                      "live weights: each Generate copies the current step")
+            source = (
+                session.snapshot,
+                session.state.started.vocab,
+                "live weights: each Generate copies the current step",
+            )
         elif self.ckpt is not None:
             ckpt = self.ckpt
             source = ((lambda: ckpt), ckpt["vocab"], f"{self.ckpt_path} (step {ckpt.get('step', 0):,})")
@@ -439,8 +466,11 @@ class RnntuiApp(App[int]):
         if not isinstance(self.screen, GenerateScreen):
             where = str(self.state.run_dir) if live or not self.ckpt_path else str(Path(self.ckpt_path).parent)
             what = f"live weights of {where}" if live else str(self.ckpt_path)
-            self.push_screen(GenerateScreen(*source, panel=self.gen_panel, checkpoint=what, save_dir=where,
-                                            sampler_factory=self.sampler_factory))
+            self.push_screen(
+                GenerateScreen(
+                    *source, panel=self.gen_panel, checkpoint=what, save_dir=where, sampler_factory=self.sampler_factory
+                )
+            )
 
     def action_inspect(self) -> None:
         if self.view is not None:
@@ -491,15 +521,17 @@ class RnntuiApp(App[int]):
         session = ExperimentSession(name, cfgs, self.trainer_factory)
         self.session, self.view = session, None
         post = lambda i, event: self.post_message(ExperimentEvent(i, event))  # thread-safe
-        session.worker = self.run_worker(partial(session.run, post), thread=True, group="train",
-                                         name="experiment", exit_on_error=False)
+        session.worker = self.run_worker(
+            partial(session.run, post), thread=True, group="train", name="experiment", exit_on_error=False
+        )
         self.show_experiment(session)
 
     def show_experiment(self, session: ExperimentSession) -> None:
         from rnntui.ui.screens.compare import CompareScreen
 
-        self.push_screen(CompareScreen(lambda: list(session.run_dirs), title=f"experiment: {session.name}",
-                                       status=session.describe))
+        self.push_screen(
+            CompareScreen(lambda: list(session.run_dirs), title=f"experiment: {session.name}", status=session.describe)
+        )
 
     @on(ExperimentEvent)
     def _experiment_event(self, message: ExperimentEvent) -> None:
@@ -510,8 +542,9 @@ class RnntuiApp(App[int]):
         if isinstance(event, RunStarted) and event.notice:
             self.notify(event.notice, timeout=5)
         elif isinstance(event, RunFinished) and event.reason in ("diverged", "error"):
-            self.notify(event.message, title=f"{session.label(message.index)} {event.reason}",
-                        severity="warning", timeout=8)
+            self.notify(
+                event.message, title=f"{session.label(message.index)} {event.reason}", severity="warning", timeout=8
+            )
 
     # ---- theme and help ---------------------------------------------------------------------------
 
@@ -535,13 +568,25 @@ class RnntuiApp(App[int]):
 
     # ---- text from outside -------------------------------------------------------------------------
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Every notification (screens' and widgets' notify() come here) is plain text, never markup: the
         names, paths, typed text and errors it quotes are shown as they are, their control characters as
         symbols (textsafe.visible). `markup` is accepted for Textual's signature and ignored."""
-        super().notify(visible(str(message), multiline=True), title=visible(str(title)), severity=severity,
-                       timeout=timeout, markup=False)
+        super().notify(
+            visible(str(message), multiline=True),
+            title=visible(str(title)),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header line (plain text in Textual): a run name or a path in it shows its control characters."""
@@ -622,8 +667,14 @@ class RnntuiApp(App[int]):
         self.exit(code)
 
 
-def run_tui(corpus: str | None = None, checkpoint: str | None = None, inspect_checkpoint: str | None = None,
-            inspect_text: str | None = None, watch: str | None = None, runs_root: str | None = None) -> int:
+def run_tui(
+    corpus: str | None = None,
+    checkpoint: str | None = None,
+    inspect_checkpoint: str | None = None,
+    inspect_text: str | None = None,
+    watch: str | None = None,
+    runs_root: str | None = None,
+) -> int:
     """Run the app; returns the process exit code. watch: a run folder to follow (rnntui watch)."""
     root = runs_root or (str(Path(watch).resolve().parent) if watch else "checkpoints")
     app = RnntuiApp(corpus, checkpoint, inspect_checkpoint, inspect_text, runs_root=root, watch=watch)

@@ -6,12 +6,13 @@ Shutdown is a plain object the app owns: it is given a way to read the app's cur
 handler for SIGTERM, and installs the signal handlers once the event loop runs (App.on_mount). Quitting
 with q (ask, stop, save, exit) is the app's own action.
 """
+
 from __future__ import annotations
 
 import asyncio
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from rnntui.terminal import detach_terminal, exit_when_done, watch_for_hangup
 from rnntui.ui.workers.session import Session

@@ -6,6 +6,7 @@ fast engine cannot flood the terminal. Histories are bounded so a 100,000-step r
 as a short one. Two things are Shown: a run trained here (workers/training.py, fed by the engine's events)
 and a run folder (workers/replay.py, fed by its log's records turned back into those events).
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,13 +15,23 @@ from collections import deque
 from pathlib import Path
 from typing import Protocol
 
-from rnntui.core.events import (
-    CheckpointSaved, EvalMetrics, Event, Loading, Paused, ProbeSnapshot, RunFinished, RunStarted, Sample, StepMetrics,
-    Throughput, Validating,
-)
 from rnntui.core.analysis.horizon import HorizonSmoother
-from rnntui.core.model.flops import achieved_flops, flops_per_char, mfu
 from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.events import (
+    CheckpointSaved,
+    EvalMetrics,
+    Event,
+    Loading,
+    Paused,
+    ProbeSnapshot,
+    RunFinished,
+    RunStarted,
+    Sample,
+    StepMetrics,
+    Throughput,
+    Validating,
+)
+from rnntui.core.model.flops import achieved_flops, flops_per_char, mfu
 from rnntui.core.runs.records import to_record
 
 MAX_POINTS = 20_000  # chart history; halved (every other point kept) when full, so the whole run stays
@@ -179,8 +190,21 @@ class RunState:
                 f.write(json.dumps(r) + "\n")
 
     def write_csv(self, path: Path) -> None:
-        columns = ["type", "step", "epoch", "loss", "lr", "grad_norm", "chars_per_s", "elapsed_s", "chars_seen",
-                   "wall_s", "val_loss", "val_bpc", "full"]
+        columns = [
+            "type",
+            "step",
+            "epoch",
+            "loss",
+            "lr",
+            "grad_norm",
+            "chars_per_s",
+            "elapsed_s",
+            "chars_seen",
+            "wall_s",
+            "val_loss",
+            "val_bpc",
+            "full",
+        ]
         with open(path, "w", encoding="utf-8", newline="") as f:
             w = csv.DictWriter(f, fieldnames=columns)
             w.writeheader()

@@ -11,13 +11,15 @@ loss's gradient still reaches the hidden state k steps earlier. One probe is noi
 is averaged in log space over the last few probes; a run's single figure is the log-space mean over its
 layers too (a geometric mean). Pure functions of logs: no torch.
 """
+
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,9 +85,17 @@ def run_facts(config: Mapping[str, Any] | None) -> dict[str, Any]:
     """The settings a label may name, from a run's config dict (run.json's "config"; None: unknown)."""
     c = config or {}
     m = c.get("model", {}) if isinstance(c.get("model"), dict) else {}
-    return {"kind": m.get("kind"), "layers": m.get("layers"), "hidden": m.get("hidden"), "clip": c.get("clip"),
-            "lr": c.get("lr"), "seq_len": c.get("seq_len"), "batch": c.get("batch_size"), "corpus": c.get("corpus"),
-            "seed": c.get("seed")}
+    return {
+        "kind": m.get("kind"),
+        "layers": m.get("layers"),
+        "hidden": m.get("hidden"),
+        "clip": c.get("clip"),
+        "lr": c.get("lr"),
+        "seq_len": c.get("seq_len"),
+        "batch": c.get("batch_size"),
+        "corpus": c.get("corpus"),
+        "seed": c.get("seed"),
+    }
 
 
 def _word(key: str, v: Any) -> str:
@@ -154,10 +164,17 @@ def compare_row(label: str, log: RunLog, probes: int = RECENT_PROBES, ngram: flo
     walls = [w for w in log.wall_s if math.isfinite(w)]
     steps = max([*log.steps, *log.val_steps, *(p[0] for p in log.probes), 0])
     return CompareRow(
-        label=label, steps=steps, val_loss=val, val_bpc=bits_per_char(val) if val is not None else None,
-        best_val_loss=min(vals) if vals else None, chars_per_s=float(np.median(speeds)) if speeds else None,
-        kept16=run_kept(log, 16, probes), kept32=run_kept(log, 32, probes), wall_s=walls[-1] if walls else 0.0,
-        ngram_val_loss=ngram)
+        label=label,
+        steps=steps,
+        val_loss=val,
+        val_bpc=bits_per_char(val) if val is not None else None,
+        best_val_loss=min(vals) if vals else None,
+        chars_per_s=float(np.median(speeds)) if speeds else None,
+        kept16=run_kept(log, 16, probes),
+        kept32=run_kept(log, 32, probes),
+        wall_s=walls[-1] if walls else 0.0,
+        ngram_val_loss=ngram,
+    )
 
 
 def fmt_kept(x: float | None) -> str:
@@ -175,11 +192,20 @@ def format_table(rows: Sequence[CompareRow]) -> str:
     back the model looks (reach90, characters), and the val loss against the best n-gram's ("-0.41": 0.41
     nats/char better than counting)."""
     head = ("run", "steps", "val loss", "val bpc", "chars/s", "kept@16", "kept@32", "reach90", "vs n-gram")
-    body = [(r.label, f"{r.steps:,}", _num(r.val_loss, 4), _num(r.val_bpc, 3),
-             f"{r.chars_per_s:,.0f}" if r.chars_per_s is not None else "-", fmt_kept(r.kept16), fmt_kept(r.kept32),
-             str(r.reach90) if r.reach90 is not None else "-",
-             f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-")
-            for r in rows]
+    body = [
+        (
+            r.label,
+            f"{r.steps:,}",
+            _num(r.val_loss, 4),
+            _num(r.val_bpc, 3),
+            f"{r.chars_per_s:,.0f}" if r.chars_per_s is not None else "-",
+            fmt_kept(r.kept16),
+            fmt_kept(r.kept32),
+            str(r.reach90) if r.reach90 is not None else "-",
+            f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-",
+        )
+        for r in rows
+    ]
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
     lines = []
     for row in (head, *body):

@@ -13,6 +13,7 @@ POSITIONS predictions are taken at evenly spaced places of the text (no randomne
 every time) and BATCH of them go through one forward and one backward pass. For a 2x256 model on
 2 CPU cores that is a few seconds (benchmarks/bench_influence.py). Numpy out.
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,8 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnntui.core.analysis.influence import (GRADIENT_X_INPUT, SHARE, WINDOW, InfluenceError, attribute, normalise,
-                                            reach)
+from rnntui.core.analysis.influence import GRADIENT_X_INPUT, SHARE, WINDOW, InfluenceError, attribute, normalise, reach
 from rnntui.core.model.cells import CharModel
 
 POSITIONS = 128  # predictions averaged: the median reach moved by a character or two between 128 and 512
@@ -60,24 +60,31 @@ class EffectiveContext:
         return float(self.curve[1 : min(distance, self.window) + 1].sum())
 
     def sentence(self) -> str:
-        """"90% of the influence lies within the last 23 characters (median over 128 predictions)"."""
+        """ "90% of the influence lies within the last 23 characters (median over 128 predictions)"."""
         r = self.median_reach
         if r is None:
             return "no prediction measured"
         within = "the last character" if r == 1 else f"the last {r} characters"
         n = self.positions
-        return (f"{self.share:.0%} of the influence lies within {within} (median over {n} "
-                f"prediction{'s' if n != 1 else ''}, {self.window} characters read)")
+        return (
+            f"{self.share:.0%} of the influence lies within {within} (median over {n} "
+            f"prediction{'s' if n != 1 else ''}, {self.window} characters read)"
+        )
 
     def curve_line(self) -> str:
-        """"within 1: 31%  2: 45%  4: 60% ..." at CURVE_POINTS up to the window."""
+        """ "within 1: 31%  2: 45%  4: 60% ..." at CURVE_POINTS up to the window."""
         points = [d for d in CURVE_POINTS if d <= self.window]
         return "within " + "  ".join(f"{d}: {self.cumulative(d):.0%}" for d in points)
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "window": self.window, "positions": self.positions,
-                "reach90": self.median_reach, "curve_reach90": self.curve_reach,
-                "curve": [round(float(x), 6) for x in self.curve]}
+        return {
+            "method": self.method,
+            "window": self.window,
+            "positions": self.positions,
+            "reach90": self.median_reach,
+            "curve_reach90": self.curve_reach,
+            "curve": [round(float(x), 6) for x in self.curve],
+        }
 
 
 def prediction_ends(n: int, window: int, positions: int) -> np.ndarray:
@@ -89,9 +96,15 @@ def prediction_ends(n: int, window: int, positions: int) -> np.ndarray:
     return np.unique(np.linspace(lo, hi, num=max(1, positions)).round().astype(np.int64))
 
 
-def effective_context(model: CharModel, ids: np.ndarray, window: int = WINDOW, positions: int = POSITIONS,
-                      batch: int = BATCH, method: str = GRADIENT_X_INPUT,
-                      stop: threading.Event | None = None) -> EffectiveContext | None:
+def effective_context(
+    model: CharModel,
+    ids: np.ndarray,
+    window: int = WINDOW,
+    positions: int = POSITIONS,
+    batch: int = BATCH,
+    method: str = GRADIENT_X_INPUT,
+    stop: threading.Event | None = None,
+) -> EffectiveContext | None:
     """Influence against distance, averaged over `positions` predictions of `ids` (held-out model ids).
 
     A text shorter than window + 1 characters gets a shorter window. None if `stop` was set midway."""
@@ -123,9 +136,14 @@ def effective_context(model: CharModel, ids: np.ndarray, window: int = WINDOW, p
     return EffectiveContext(method=method, window=window, curve=curve, reaches=np.asarray(reaches, dtype=np.int64))
 
 
-def checkpoint_context(ckpt: dict[str, Any] | Any, text: str | None = None, window: int = WINDOW,
-                       positions: int = POSITIONS, method: str = GRADIENT_X_INPUT,
-                       stop: threading.Event | None = None) -> EffectiveContext | None:
+def checkpoint_context(
+    ckpt: dict[str, Any] | Any,
+    text: str | None = None,
+    window: int = WINDOW,
+    positions: int = POSITIONS,
+    method: str = GRADIENT_X_INPUT,
+    stop: threading.Event | None = None,
+) -> EffectiveContext | None:
     """effective_context of a checkpoint's model over `text`, or over its corpus's validation split."""
     from rnntui.core.analysis.inspect import align
     from rnntui.core.data.corpus import CorpusError, load_corpus

@@ -5,6 +5,7 @@ opening quote is already "inside" and the closing quote is not): that is what a 
 Scores work on activations in model-step space: pass `feature[inspection.pos_of]` for a text feature.
 Numpy only.
 """
+
 from __future__ import annotations
 
 import re
@@ -137,8 +138,9 @@ def rank(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-np.abs(scores), kind="stable")
 
 
-def selection_scores(acts: np.ndarray, inside: np.ndarray, threshold: float = 0.5,
-                     margin: int | None = None) -> np.ndarray:
+def selection_scores(
+    acts: np.ndarray, inside: np.ndarray, threshold: float = 0.5, margin: int | None = None
+) -> np.ndarray:
     """LSTMVis-style match of a selection, (H,) float32 in [-1, 1].
 
     A unit scores high when it is on (> threshold) during the selected steps and off around them: the

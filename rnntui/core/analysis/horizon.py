@@ -9,6 +9,7 @@ A single probe is noisy (a few streams, one batch), so verdicts use curves avera
 probes in log space (a geometric mean: the ratios that matter span many decades, and an arithmetic mean
 would let one large probe decide). Numpy only.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,7 +46,7 @@ class Horizon:
 
     @property
     def word(self) -> str:
-        """"vanishing", "healthy" or "exploding" ("" when undecidable)."""
+        """ "vanishing", "healthy" or "exploding" ("" when undecidable)."""
         if self.steps is None:
             return ""
         if self.peak >= EXPLODING_ABOVE:
@@ -127,7 +128,7 @@ def fmt_threshold(x: float) -> str:
 
 
 def verdict_line(h: Horizon, short: bool = False) -> str:
-    """"layer 1: gradient stays above 1e-3 of its value at t for 37 steps (memory horizon 37, healthy)".
+    """ "layer 1: gradient stays above 1e-3 of its value at t for 37 steps (memory horizon 37, healthy)".
 
     `short` gives the compact form for a one-line layer summary: "layer 1: horizon 37 steps (healthy)".
     """
@@ -139,5 +140,7 @@ def verdict_line(h: Horizon, short: bool = False) -> str:
     extra = f", up to {h.peak:.0f}x" if h.word == "exploding" else ""
     if short:
         return f"{name}: horizon {n} {unit} ({h.word}{extra})"
-    return (f"{name}: gradient stays above {fmt_threshold(h.threshold)} of its value at t for {n} {unit} "
-            f"(memory horizon {n}, {h.word}{extra})")
+    return (
+        f"{name}: gradient stays above {fmt_threshold(h.threshold)} of its value at t for {n} {unit} "
+        f"(memory horizon {n}, {h.word}{extra})"
+    )

@@ -35,11 +35,13 @@ the characters before the window leave (run without gradient), else zeros. Chara
 are not attributed: their influence reaches the prediction only through that state, which is held fixed.
 Everything runs on the CPU; only numpy leaves this module.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,9 +87,14 @@ def _last_log_probs(model: CharModel, emb: torch.Tensor, state: State | None) ->
     return torch.log_softmax(model.head(out[:, -1]).float(), dim=-1)
 
 
-def attribute(model: CharModel, windows: torch.Tensor, state: State | None = None,
-              targets: torch.Tensor | None = None, method: str = GRADIENT_X_INPUT,
-              ig_steps: int = IG_STEPS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def attribute(
+    model: CharModel,
+    windows: torch.Tensor,
+    state: State | None = None,
+    targets: torch.Tensor | None = None,
+    method: str = GRADIENT_X_INPUT,
+    ig_steps: int = IG_STEPS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """windows (B, T) ids -> (scores (B, T) float64 >= 0, not yet normalised; log-probabilities (B, V) of
     the next character; targets (B,) the ids whose log-probability was explained: `targets`, or each
     window's likeliest next character). `state`: the state each window starts from (None: zeros)."""
@@ -165,7 +172,7 @@ def _chars(n: int) -> str:
 
 
 def summary(chars: str, weights: np.ndarray, share: float = SHARE) -> str:
-    """"90% of the influence lies within the last 23 characters; the strongest is the `(` 41 characters
+    """ "90% of the influence lies within the last 23 characters; the strongest is the `(` 41 characters
     back". chars and weights are aligned (the last of each is the character just read)."""
     r, d = reach(weights, share), strongest(weights)
     if r is None or d is None:
@@ -213,9 +220,14 @@ def _state_from(model: CharModel, start: tuple[np.ndarray, np.ndarray | None] | 
     return h
 
 
-def influence(model: CharModel, ids: Sequence[int] | np.ndarray, window: int | None = WINDOW,
-              start: tuple[np.ndarray, np.ndarray | None] | None = None, method: str = GRADIENT_X_INPUT,
-              target: int | None = None) -> Influence:
+def influence(
+    model: CharModel,
+    ids: Sequence[int] | np.ndarray,
+    window: int | None = WINDOW,
+    start: tuple[np.ndarray, np.ndarray | None] | None = None,
+    method: str = GRADIENT_X_INPUT,
+    target: int | None = None,
+) -> Influence:
     """The prediction after the last of `ids` (model ids, read from `start` or zeros), attributed to the
     last `window` of them (None: all, up to LONGEST). The ones before only set the state it starts from."""
     ids = np.asarray(ids, dtype=np.int64)
@@ -246,8 +258,9 @@ class CursorInfluence:
     Build it and call at() in a worker thread: it imports torch and each call takes tens of milliseconds.
     """
 
-    def __init__(self, ckpt: dict[str, Any] | Any, inspection: Any, window: int = WINDOW,
-                 method: str = GRADIENT_X_INPUT) -> None:
+    def __init__(
+        self, ckpt: dict[str, Any] | Any, inspection: Any, window: int = WINDOW, method: str = GRADIENT_X_INPUT
+    ) -> None:
         from rnntui.core.analysis.inspect import align
         from rnntui.core.runs.checkpoints import model_from_checkpoint
 
@@ -268,5 +281,6 @@ class CursorInfluence:
         start = None
         if first > 0:  # the state after step first-1, as the Inspection stored it
             start = (ins.h[:, first - 1], ins.c[:, first - 1] if ins.c is not None else None)
-        return influence(self.model, self.ids[first : step + 1], window=None, start=start, method=self.method,
-                         target=target)
+        return influence(
+            self.model, self.ids[first : step + 1], window=None, start=start, method=self.method, target=target
+        )

@@ -6,19 +6,21 @@ read. Long texts go through in windows that carry the state, so memory stays at 
 Characters outside the vocabulary stay in the text (the screen shows and marks them) but the model skips
 them; `step_of` and `pos_of` map text positions to model steps and back.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
-from rnntui.core.runs.checkpoints import model_from_checkpoint
 from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.data.corpus import CorpusError, Vocab, load_corpus
 from rnntui.core.model.cells import CharModel, unroll
+from rnntui.core.runs.checkpoints import model_from_checkpoint
 
 TOP_K = 5  # next-character predictions kept per step
 WINDOW = 256  # steps per unroll call; the state is carried from one window to the next
@@ -94,9 +96,14 @@ def align(text: str, vocab: Vocab) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # the run
 
 
-def inspect_model(model: CharModel, vocab: Vocab, text: str, window: int = WINDOW,
-                  stop: threading.Event | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> Inspection | None:
+def inspect_model(
+    model: CharModel,
+    vocab: Vocab,
+    text: str,
+    window: int = WINDOW,
+    stop: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Inspection | None:
     """Run the model over text once. Returns None if `stop` was set before the end."""
     cfg = model.cfg
     L, H = cfg.layers, cfg.hidden
@@ -172,12 +179,25 @@ def inspect_model(model: CharModel, vocab: Vocab, text: str, window: int = WINDO
     with np.errstate(divide="ignore"):
         loss = (-np.log(p_char)).astype(f32)
     return Inspection(
-        text=text, total_chars=total, kind=cfg.kind, vocab=vocab.chars, step_of=step_of, pos_of=pos_of,
-        h=h_all, c=c_all, gate_mean=gate_mean,
+        text=text,
+        total_chars=total,
+        kind=cfg.kind,
+        vocab=vocab.chars,
+        step_of=step_of,
+        pos_of=pos_of,
+        h=h_all,
+        c=c_all,
+        gate_mean=gate_mean,
         gate_low={g: (n / T).astype(f32) for g, n in gate_low.items()},
         gate_high={g: (n / T).astype(f32) for g, n in gate_high.items()},
-        from_input=from_input, from_state=from_state, pre_x=px_all, pre_h=ph_all,
-        top_ids=top_ids, top_p=top_p, p_char=p_char, loss=loss,
+        from_input=from_input,
+        from_state=from_state,
+        pre_x=px_all,
+        pre_h=ph_all,
+        top_ids=top_ids,
+        top_p=top_p,
+        p_char=p_char,
+        loss=loss,
     )
 
 
@@ -186,7 +206,7 @@ def inspect_model(model: CharModel, vocab: Vocab, text: str, window: int = WINDO
 
 
 BUILTIN_TEXT = (
-    'The model reads one character at a time and keeps a state.\n'
+    "The model reads one character at a time and keeps a state.\n"
     'config = {"name": "demo", "sizes": [3, 4, (5, 6)], "ok": True}\n'
     "print('inside a string (with brackets) and out again')\n"
 )
@@ -208,8 +228,12 @@ def default_text(cfg: TrainConfig, vocab: Vocab, n_chars: int = DEFAULT_CHARS) -
     return max(candidates, key=lambda t: sum(ch in vocab for ch in t) / len(t))
 
 
-def inspect_checkpoint(ckpt: dict[str, Any], text: str | None = None, stop: threading.Event | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> Inspection | None:
+def inspect_checkpoint(
+    ckpt: dict[str, Any],
+    text: str | None = None,
+    stop: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Inspection | None:
     """Checkpoint-format dict (load_checkpoint or Trainer.snapshot) -> Inspection, on the CPU."""
     model, vocab, cfg = model_from_checkpoint(ckpt)
     if not text:

@@ -6,6 +6,7 @@ of its own and autograd can give the gradient reaching it. They never touch the 
 torch.autograd.grad with the h_t as inputs), so a probe between optimiser steps cannot pollute training.
 All results are small float32 numpy arrays on the host.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,9 @@ from rnntui.core.model.cells import CharModel, State, detach_state, map_state, u
 # gradient flow over one BPTT window
 
 
-def gradient_flow(model: CharModel, x: torch.Tensor, y: torch.Tensor,
-                  state: State | None) -> tuple[np.ndarray, np.ndarray]:
+def gradient_flow(
+    model: CharModel, x: torch.Tensor, y: torch.Tensor, state: State | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-layer, per-timestep gradient norms of one window: (grad_total, grad_last), each (L, T) float32.
 
     grad_total[l, t] = ||dL/dh_t|| with L the window's mean loss: the total gradient through the recurrence
@@ -69,8 +71,7 @@ def hidden_states(model: CharModel, ids: torch.Tensor) -> tuple[np.ndarray, np.n
         u = unroll(model, ids.view(1, -1))
         h = torch.stack([torch.stack(layer) for layer in u.hs])[:, :, 0]  # (L, T, H)
         c = torch.stack([torch.stack(layer) for layer in u.cs])[:, :, 0] if u.cs is not None else None
-    return (h.float().cpu().numpy(),
-            c.float().cpu().numpy() if c is not None else None)
+    return (h.float().cpu().numpy(), c.float().cpu().numpy() if c is not None else None)
 
 
 # -----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Built-in corpora: small texts shipped inside the package (rnntui/corpora/, package data, so a wheel
 carries them), a generated bracket/quote corpus, and `python`, assembled on the user's machine from the
 standard library's own source (never committed)."""
+
 from __future__ import annotations
 
 import os
@@ -72,8 +73,9 @@ def python_corpus_path() -> Path:
 
 
 def _unwritable(name: str, folder: Path, e: OSError) -> CorpusError:
-    return CorpusError(f"{name}: cannot build the corpus in {folder} ({e.strerror or e}); "
-                       "set RNNTUI_CACHE to a writable folder")
+    return CorpusError(
+        f"{name}: cannot build the corpus in {folder} ({e.strerror or e}); set RNNTUI_CACHE to a writable folder"
+    )
 
 
 def _unlink(path: Path) -> None:

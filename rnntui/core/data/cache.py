@@ -7,6 +7,7 @@ and a CRC-32 of vocabulary and ids). An entry is used only when every one of tho
 as it is now and with the .npy as it is on disk; anything else (a changed file, a truncated or foreign
 .npy, a half-written sidecar) is ignored and the entry rebuilt. A cache that cannot be written (read-only, full) costs a warning line, never the load.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -85,8 +86,14 @@ def save(key: FileKey, chars: str, ids: np.ndarray) -> bool:
     npy, meta_path = entry(key)
     tag = f"{os.getpid()}-{threading.get_ident()}"  # two loads in one process (setup screen + run)
     tmps = [p.with_name(f".{p.name}.tmp{tag}") for p in (npy, meta_path)]
-    meta = {"format": FORMAT, "key": asdict(key), "chars": chars, "n": int(len(ids)),
-            "dtype": ids.dtype.name, "crc32": _crc(chars, ids)}
+    meta = {
+        "format": FORMAT,
+        "key": asdict(key),
+        "chars": chars,
+        "n": int(len(ids)),
+        "dtype": ids.dtype.name,
+        "crc32": _crc(chars, ids),
+    }
     try:
         npy.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(npy, meta_path)
@@ -113,8 +120,10 @@ def warn_uncached(folder: Path, what: str, again: str, e: OSError) -> None:
     index cache says it here too): `what` is what was not cached, `again` what happens to it next time."""
     if str(folder) not in _warned:
         _warned.add(str(folder))
-        print(f"rnntui: warning: cannot cache {what} in {folder} ({e.strerror or e}); it will be {again} "
-              "next time", file=sys.stderr)
+        print(
+            f"rnntui: warning: cannot cache {what} in {folder} ({e.strerror or e}); it will be {again} next time",
+            file=sys.stderr,
+        )
 
 
 def _remove_stale(*paths: Path) -> None:

@@ -5,27 +5,38 @@ ids, so loading a file of N bytes needs about N bytes of ids (4N beyond 256 dist
 few MB more; the ids are then cached as a memory-mapped .npy (cache.py) so the next start reads none
 of the text. This module does not import torch: the batch streams live in `streams`.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import threading
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generator
 
 import numpy as np
 
-from rnntui.core.data import cache as corpus_cache
 from rnntui.core import events as ev
+from rnntui.core.data import cache as corpus_cache
 from rnntui.core.data.builtin import resolve_corpus
-from rnntui.core.data.read import (CorpusError, Progress, changed, check_memory, codes, decode, file_key,
-                                     pieces)
+from rnntui.core.data.read import CorpusError, Progress, changed, check_memory, codes, decode, file_key, pieces
 
-__all__ = ["CorpusError", "Vocab", "Corpus", "CorpusInfo", "read_text", "corpus_from_text", "corpus_fingerprint",
-           "load_corpus", "load_with_progress", "corpus_info", "check_windows", "bits_per_char"]
+__all__ = [
+    "CorpusError",
+    "Vocab",
+    "Corpus",
+    "CorpusInfo",
+    "read_text",
+    "corpus_from_text",
+    "corpus_fingerprint",
+    "load_corpus",
+    "load_with_progress",
+    "corpus_info",
+    "check_windows",
+    "bits_per_char",
+]
 from rnntui.core.units import bits_per_char, unknown_chars  # bits_per_char: re-exported
-
 
 # -----------------------------------------------------------------------------
 # reading text
@@ -51,7 +62,7 @@ class Vocab:
         self._codes = np.array([ord(c) for c in chars], dtype=np.uint32)
 
     @classmethod
-    def from_text(cls, text: str) -> "Vocab":
+    def from_text(cls, text: str) -> Vocab:
         return cls("".join(sorted(set(text))))
 
     def __len__(self) -> int:
@@ -190,8 +201,9 @@ def _recode(name: str, ids: np.ndarray, own: Vocab, target: Vocab) -> np.ndarray
     return lut[ids]
 
 
-def load_corpus(name: str, val_frac: float = 0.1, vocab: Vocab | None = None,
-                progress: Progress | None = None) -> Corpus:
+def load_corpus(
+    name: str, val_frac: float = 0.1, vocab: Vocab | None = None, progress: Progress | None = None
+) -> Corpus:
     """A built-in corpus by name, or any text file by path, encoded in bounded memory (see encode_file).
 
     With a fixed vocab (a resumed run), characters outside it are an error. `progress(bytes_done,
@@ -218,7 +230,9 @@ def load_with_progress(name: str, val_frac: float, vocab: Vocab | None) -> Gener
 
     def body() -> None:
         try:
-            box["corpus"] = load_corpus(name, val_frac, vocab=vocab, progress=lambda d, t: seen.__setitem__(slice(None), [d, t]))
+            box["corpus"] = load_corpus(
+                name, val_frac, vocab=vocab, progress=lambda d, t: seen.__setitem__(slice(None), [d, t])
+            )
         except BaseException as e:  # re-raised in the generator's thread
             box["error"] = e
 
@@ -246,12 +260,14 @@ class CorpusInfo:
     preview: str  # the first characters of the text
 
 
-def corpus_info(name: str, val_frac: float = 0.1, progress: Progress | None = None,
-                preview_chars: int = 600) -> CorpusInfo:
+def corpus_info(
+    name: str, val_frac: float = 0.1, progress: Progress | None = None, preview_chars: int = 600
+) -> CorpusInfo:
     """Statistics of a corpus through the cache: a first call encodes it (bounded), later ones are instant."""
     c = load_corpus(name, val_frac, progress=progress)
-    return CorpusInfo(c.name, resolve_corpus(name), len(c.data), len(c.vocab), len(c.train), len(c.val),
-                      c.preview(preview_chars))
+    return CorpusInfo(
+        c.name, resolve_corpus(name), len(c.data), len(c.vocab), len(c.train), len(c.val), c.preview(preview_chars)
+    )
 
 
 def check_windows(corpus: Corpus, seq_len: int, batch_size: int) -> None:

@@ -5,17 +5,18 @@ each chunk cut between whole UTF-8 characters (and never between a CR and its LF
 array of code points (uint8 for an ASCII chunk, uint32 otherwise) that the caller folds into a
 vocabulary or into ids. The messages are one line naming the file, as everywhere in rnntui.
 """
+
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
-from rnntui.core.model import memory
 from rnntui.core.config import RnntuiError
+from rnntui.core.model import memory
 
 CHUNK = 4 << 20  # bytes read at a time: big enough for numpy to be fast, small next to any corpus
 SNIFF = 64 << 10  # bytes looked at to tell UTF-16/32 from UTF-8
@@ -67,9 +68,9 @@ def file_key(p: Path) -> FileKey:
 
 def sniff_encoding(p: Path, head: bytes, size: int) -> None:
     """Name UTF-16/UTF-32 (a BOM, or NULs in every other byte) instead of calling it binary."""
+
     def wide(kind: str) -> CorpusError:
-        return CorpusError(f"{p}: looks like {kind}; convert it to UTF-8, e.g. "
-                           f"iconv -f {kind} -t UTF-8 {p} > out.txt")
+        return CorpusError(f"{p}: looks like {kind}; convert it to UTF-8, e.g. iconv -f {kind} -t UTF-8 {p} > out.txt")
 
     if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") and size % 4 == 0:
         raise wide("UTF-32")
@@ -122,8 +123,9 @@ def _cut(buf: bytes) -> int:
     return n
 
 
-def pieces(p: Path, key: FileKey, progress: Progress | None = None, done: int = 0,
-           total: int | None = None) -> Iterator[tuple[bytes, int]]:
+def pieces(
+    p: Path, key: FileKey, progress: Progress | None = None, done: int = 0, total: int | None = None
+) -> Iterator[tuple[bytes, int]]:
     """The file as (bytes, offset) pieces of whole characters, BOM removed; offsets count after the BOM.
 
     Raises CorpusError for NUL bytes (naming UTF-16/32 when it looks like it). `done`/`total` place this

@@ -1,4 +1,5 @@
 """Batch streams for truncated BPTT: a split of character ids cut into B contiguous streams on a device."""
+
 from __future__ import annotations
 
 import warnings

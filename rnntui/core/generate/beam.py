@@ -14,18 +14,19 @@ beams, its character and that character's log-prob), never a beam's text, and a 
 small automaton whose state is one integer per beam. The texts of the beams returned are rebuilt once, at
 the end, by walking the back-pointers from their last character to the first.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from rnntui.core.config import ConfigError
 from rnntui.core.data.corpus import Vocab
-from rnntui.core.generate.settings import MAX_BEAM_WIDTH as MAX_WIDTH
 from rnntui.core.generate.sampling import Sampler
+from rnntui.core.generate.settings import MAX_BEAM_WIDTH as MAX_WIDTH
 from rnntui.core.units import LN2
 
 BLOCK = 1024  # steps of back-pointers per stored block: memory grows with the search, not with `length`
@@ -120,8 +121,13 @@ class Trail:
     def push(self, parents: np.ndarray, ids: np.ndarray, logps: np.ndarray) -> None:
         row = self.steps % BLOCK
         if row == 0:
-            self.blocks.append((np.zeros((BLOCK, self.width), np.int32), np.zeros((BLOCK, self.width), np.int32),
-                                np.zeros((BLOCK, self.width), np.float64)))
+            self.blocks.append(
+                (
+                    np.zeros((BLOCK, self.width), np.int32),
+                    np.zeros((BLOCK, self.width), np.int32),
+                    np.zeros((BLOCK, self.width), np.float64),
+                )
+            )
         par, tok, lp = self.blocks[-1]
         k = len(parents)
         par[row, :k], tok[row, :k], lp[row, :k] = parents, ids, logps
@@ -152,9 +158,16 @@ class Trail:
 # the search
 
 
-def beam_search(sampler: Sampler, prime: str = "", width: int = 8, length: int = 200, length_norm: bool = False,
-                stop: str = "", cancel: threading.Event | None = None,
-                progress: Progress | None = None) -> list[Beam]:
+def beam_search(
+    sampler: Sampler,
+    prime: str = "",
+    width: int = 8,
+    length: int = 200,
+    length_norm: bool = False,
+    stop: str = "",
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+) -> list[Beam]:
     """The `width` best continuations of prime, best first (see the module docstring for the ranking).
 
     The prime is fed as Sampler.stream feeds it (unknown characters skipped; empty: after "\\n").
@@ -190,7 +203,12 @@ def beam_search(sampler: Sampler, prime: str = "", width: int = 8, length: int =
                 done.append((float(new_scores[i]), t, int(beam_of[i]), int(char_of[i]), float(char_lp[i])))
             keep = ~ends
             beam_of, char_of, new_scores, char_lp, matched = (
-                beam_of[keep], char_of[keep], new_scores[keep], char_lp[keep], states[keep])
+                beam_of[keep],
+                char_of[keep],
+                new_scores[keep],
+                char_lp[keep],
+                states[keep],
+            )
         trail.push(beam_of, char_of, char_lp)  # possibly empty: every candidate ended
         scores = new_scores
         if progress is not None:
@@ -202,13 +220,20 @@ def beam_search(sampler: Sampler, prime: str = "", width: int = 8, length: int =
     return _finish(sampler.vocab, trail, done, scores, width, length_norm)
 
 
-def _finish(vocab: Vocab, trail: Trail, done: list[tuple[float, int, int, int, float]], scores: np.ndarray,
-            width: int, length_norm: bool) -> list[Beam]:
+def _finish(
+    vocab: Vocab,
+    trail: Trail,
+    done: list[tuple[float, int, int, int, float]],
+    scores: np.ndarray,
+    width: int,
+    length_norm: bool,
+) -> list[Beam]:
     """Rank the ended and the live beams as Beam.rank_score does, then rebuild the texts of the best."""
     last = trail.steps - 1  # the live beams' last step (-1: none taken, the single empty beam)
     # (score, length, finished, end of the stored path (step, index), the ended beam's last (id, logp))
     cands: list[tuple[float, int, bool, tuple[int, int], tuple[int, float] | None]] = [
-        (s, step + 1, True, (step - 1, parent), (c, lp)) for s, step, parent, c, lp in done]
+        (s, step + 1, True, (step - 1, parent), (c, lp)) for s, step, parent, c, lp in done
+    ]
     cands += [(float(s), last + 1, False, (last, j), None) for j, s in enumerate(scores.tolist())]
     # sorted() is stable: equal scores keep their order (ended beams first, each group in its own order)
     cands = sorted(cands, key=lambda b: -(b[0] / max(1, b[1]) if length_norm else b[0]))[:width]

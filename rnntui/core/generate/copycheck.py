@@ -15,6 +15,7 @@ folder, full) costs one warning line, never the check; a cache file that is dama
 wrong shape, out of order where sampled) is rebuilt. Memory: 4 bytes per training character (int32
 positions, memory-mapped from the cache), beside the training text's ids.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,17 @@ from rnntui.core.data.cache import warn_uncached
 from rnntui.core.data.corpus import Corpus, Vocab, load_corpus
 from rnntui.core.data.read import file_key
 from rnntui.core.generate.novelty import NoveltyCurve, RunningNovelty, novelty_curve
-from rnntui.core.generate.suffixes import (DEPTH, PAD, bound, build_bytes, compare, libdivsufsort,
-                                           match_lengths, rows, suffix_array)
+from rnntui.core.generate.suffixes import (
+    DEPTH,
+    PAD,
+    bound,
+    build_bytes,
+    compare,
+    libdivsufsort,
+    match_lengths,
+    rows,
+    suffix_array,
+)
 from rnntui.core.model.memory import host_available_bytes
 
 DEFAULT_N = 8
@@ -62,8 +72,10 @@ class CopyReport:
         head = f"copied {self.share:.0%} of {self.ngrams:,} {self.n}-grams"
         if not self.longest:
             return head + "; no span of the training text"
-        return (f"{head}; longest copied span {self.longest:,} chars at {self.longest_at:,} "
-                f"(training text line {self.corpus_line:,}, offset {self.corpus_at:,})")
+        return (
+            f"{head}; longest copied span {self.longest:,} chars at {self.longest_at:,} "
+            f"(training text line {self.corpus_line:,}, offset {self.corpus_at:,})"
+        )
 
 
 # -----------------------------------------------------------------------------
@@ -71,21 +83,28 @@ class CopyReport:
 
 
 class CopyIndex:
-    def __init__(self, train: np.ndarray, vocab: Vocab, n: int = DEFAULT_N, sa: np.ndarray | None = None,
-                 newlines: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        train: np.ndarray,
+        vocab: Vocab,
+        n: int = DEFAULT_N,
+        sa: np.ndarray | None = None,
+        newlines: np.ndarray | None = None,
+    ) -> None:
         self.train, self.vocab, self.n = train, vocab, _checked(n)  # (N,) character ids of the training text
         self.sa = suffix_array(train) if sa is None else sa  # (N,) int32/int64 suffix positions, sorted
         nl = vocab.index.get("\n")
-        self.newlines = (np.flatnonzero(train == nl) if nl is not None else np.zeros(0, np.int64)) \
-            if newlines is None else newlines  # offsets of the line breaks, for line numbers
+        self.newlines = (
+            (np.flatnonzero(train == nl) if nl is not None else np.zeros(0, np.int64)) if newlines is None else newlines
+        )  # offsets of the line breaks, for line numbers
 
     @classmethod
-    def from_text(cls, text: str, n: int = DEFAULT_N) -> "CopyIndex":
+    def from_text(cls, text: str, n: int = DEFAULT_N) -> CopyIndex:
         vocab = Vocab.from_text(text)
         return cls(vocab.encode(text), vocab, n)
 
     @classmethod
-    def for_corpus(cls, name: str, val_frac: float = 0.1, n: int = DEFAULT_N, cache: Path | None = None) -> "CopyIndex":
+    def for_corpus(cls, name: str, val_frac: float = 0.1, n: int = DEFAULT_N, cache: Path | None = None) -> CopyIndex:
         """The index over a corpus's training split, from the cache when it is up to date."""
         from rnntui.core.data.builtin import cache_dir, resolve_corpus
 
@@ -104,14 +123,16 @@ class CopyIndex:
         if index is None:
             need, avail = build_bytes(corpus.train), host_available_bytes()
             if avail is not None and need > avail:
-                raise ConfigError(f"{name}: building the copy-check index needs about {need / 1e9:.1f} GB of memory "
-                                  f"and {avail / 1e9:.1f} GB is available" + _faster_builder(corpus.train))
+                raise ConfigError(
+                    f"{name}: building the copy-check index needs about {need / 1e9:.1f} GB of memory "
+                    f"and {avail / 1e9:.1f} GB is available" + _faster_builder(corpus.train)
+                )
             index = cls(corpus.train, corpus.vocab, n)
             _save(folder, ((sf, index.sa), (nf, index.newlines)))
         return index
 
     @classmethod
-    def _cached(cls, corpus: Corpus, n: int, sf: Path, nf: Path) -> "CopyIndex | None":
+    def _cached(cls, corpus: Corpus, n: int, sf: Path, nf: Path) -> CopyIndex | None:
         """The index from its cache files when both are there and plausible for this corpus."""
         if not (sf.is_file() and nf.is_file()):  # regular files only: a FIFO or folder there is not a cache
             return None

@@ -9,10 +9,11 @@ one-number summary ("half of the 9-character substrings are new").
 Every length at once comes from one array: m[i], the longest prefix of text[i:] that occurs in the
 training text (suffixes.match_lengths). The substring text[i:i+L] occurs exactly when m[i] >= L.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -13,11 +13,13 @@ Layout tricks, all applied once when the sampler is built:
 - Hidden states of all layers live in one flat vector [h_0, h_1, ...]; layer l > 0 reads the contiguous
   slice [h_{l-1} (new), h_l (old)] with a single product against the concatenated [W_ih | W_hh].
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,15 +71,18 @@ class Sampler:
     def __init__(self, weights: dict[str, np.ndarray], model_cfg: ModelConfig, vocab: Vocab) -> None:
         model_cfg.validate()
         if len(vocab) != model_cfg.vocab_size:
-            raise ConfigError(f"vocabulary has {len(vocab)} characters but the model expects "
-                              f"{model_cfg.vocab_size}")
+            raise ConfigError(f"vocabulary has {len(vocab)} characters but the model expects {model_cfg.vocab_size}")
         self.cfg, self.vocab = model_cfg, vocab
         kind, H, L, V, E = model_cfg.kind, model_cfg.hidden, model_cfg.layers, len(vocab), model_cfg.embed
         G = GATES[kind]
         expected = {"embed.weight": (V, E), "head.weight": (V, H), "head.bias": (V,)}
         for l in range(L):
-            expected |= {f"rnn.weight_ih_l{l}": (G * H, E if l == 0 else H), f"rnn.weight_hh_l{l}": (G * H, H),
-                         f"rnn.bias_ih_l{l}": (G * H,), f"rnn.bias_hh_l{l}": (G * H,)}
+            expected |= {
+                f"rnn.weight_ih_l{l}": (G * H, E if l == 0 else H),
+                f"rnn.weight_hh_l{l}": (G * H, H),
+                f"rnn.bias_ih_l{l}": (G * H,),
+                f"rnn.bias_hh_l{l}": (G * H,),
+            }
         w = {}
         for name, shape in expected.items():
             if name not in weights:
@@ -126,11 +131,10 @@ class Sampler:
     # ---- constructors
 
     @classmethod
-    def from_checkpoint(cls, ckpt: dict[str, Any]) -> "Sampler":
+    def from_checkpoint(cls, ckpt: dict[str, Any]) -> Sampler:
         """From a checkpoint dict: "model" state_dict (any dtype or device), "config", "vocab"."""
-        from rnntui.core.runs.checkpoints import weights_of
-
         from rnntui.core.model.memory import check_model_fits
+        from rnntui.core.runs.checkpoints import weights_of
 
         snap = weights_of(ckpt)
         check_model_fits(snap.config.model, len(snap.vocab))  # before the copies below are made
@@ -138,7 +142,7 @@ class Sampler:
         return cls(weights, snap.config.model, Vocab(snap.vocab))
 
     @classmethod
-    def from_model(cls, model: "CharModel", vocab: Vocab) -> "Sampler":
+    def from_model(cls, model: CharModel, vocab: Vocab) -> Sampler:
         """From a live CharModel (copies its weights, so training may go on)."""
         weights = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
         return cls(weights, model.cfg, vocab)
@@ -202,8 +206,9 @@ class Sampler:
         logits += self._head_b
         return logits
 
-    def step_batch(self, hs: np.ndarray, cs: np.ndarray | None,
-                   ids: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    def step_batch(
+        self, hs: np.ndarray, cs: np.ndarray | None, ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Feed one character to each of B streams at once (beam search); returns new (hs, cs) and logits.
 
         hs: (B, L*H), cs: (B, L, H) or None, ids: (B,). Inputs are not modified (beams get reordered
@@ -239,8 +244,12 @@ class Sampler:
 
     def copy_state(self, state: SamplerState) -> SamplerState:
         """An independent copy (step mode keeps one per step so undo restores it exactly)."""
-        return SamplerState(hs=state.hs.copy(), cs=None if state.cs is None else state.cs.copy(),
-                            pre=np.empty_like(state.pre), logits=state.logits.copy())
+        return SamplerState(
+            hs=state.hs.copy(),
+            cs=None if state.cs is None else state.cs.copy(),
+            pre=np.empty_like(state.pre),
+            logits=state.logits.copy(),
+        )
 
     def primed(self, prime: str) -> SamplerState:
         """A state after feeding the prime's known characters (or "\n" when none and it is known)."""
@@ -260,9 +269,16 @@ class Sampler:
         """Distinct characters of prime outside the vocabulary, in order of appearance; streams skip them."""
         return self.vocab.encode_known(prime)[1]
 
-    def stream(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
-               seed: int | None = None, argmax: bool = False,
-               stop: threading.Event | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        prime: str = "",
+        temperature: float = 1.0,
+        top_k: int = 0,
+        length: int = 200,
+        seed: int | None = None,
+        argmax: bool = False,
+        stop: threading.Event | None = None,
+    ) -> Iterator[str]:
         """Yield `length` generated characters (the prime itself is not yielded).
 
         The prime's known characters set the state; unknown ones are skipped (see unknown_chars). With no
@@ -276,25 +292,48 @@ class Sampler:
         check_length(length)
         return self._generate(prime, float(temperature), int(top_k), int(length), seed, argmax, stop)
 
-    def sample(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
-               seed: int | None = None, argmax: bool = False, stop: threading.Event | None = None) -> str:
+    def sample(
+        self,
+        prime: str = "",
+        temperature: float = 1.0,
+        top_k: int = 0,
+        length: int = 200,
+        seed: int | None = None,
+        argmax: bool = False,
+        stop: threading.Event | None = None,
+    ) -> str:
         """The whole continuation as one string (shorter if stop was set)."""
         return "".join(self.stream(prime, temperature, top_k, length, seed, argmax, stop))
 
-    def stream_scored(self, prime: str = "", temperature: float = 1.0, top_k: int = 0, length: int = 200,
-                      seed: int | None = None, argmax: bool = False,
-                      stop: threading.Event | None = None) -> Iterator[tuple[str, float]]:
+    def stream_scored(
+        self,
+        prime: str = "",
+        temperature: float = 1.0,
+        top_k: int = 0,
+        length: int = 200,
+        seed: int | None = None,
+        argmax: bool = False,
+        stop: threading.Event | None = None,
+    ) -> Iterator[tuple[str, float]]:
         """As stream, with the probability the model gave each character (softmax at T 1, no top-k).
 
         The same characters as stream() with the same arguments; a start character drawn without a
         model prediction (no usable prime, no "\n" in the vocabulary) gets 1/V.
         """
         self.stream(prime, temperature, top_k, length, seed, argmax, stop)  # checks the arguments
-        return self._generate(prime, float(temperature), int(top_k), int(length), seed, argmax, stop,
-                              scored=True)
+        return self._generate(prime, float(temperature), int(top_k), int(length), seed, argmax, stop, scored=True)
 
-    def _generate(self, prime: str, temperature: float, top_k: int, length: int, seed: int | None,
-                  argmax: bool, stop: threading.Event | None, scored: bool = False) -> Iterator[Any]:
+    def _generate(
+        self,
+        prime: str,
+        temperature: float,
+        top_k: int,
+        length: int,
+        seed: int | None,
+        argmax: bool,
+        stop: threading.Event | None,
+        scored: bool = False,
+    ) -> Iterator[Any]:
         rng = np.random.default_rng(seed)
         state = self.new_state()
         ids, _ = self.vocab.encode_known(prime)
@@ -331,4 +370,3 @@ class Sampler:
         # side="right": a zero-probability entry has cdf equal to its neighbour's and is never picked
         j = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), z.size - 1)
         return int(keep[j]) if keep is not None else j
-

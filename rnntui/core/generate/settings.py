@@ -10,6 +10,7 @@ Which decoder runs (sampling, step mode or beam search) is the caller's choice, 
 line's --beam N, the panel's Generate / Step / Beam. So a panel can keep a beam width and a stop text while
 it samples. Stdlib only: the CLI checks its flags with this before loading anything.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,17 +5,18 @@ temperature 1) and the distribution a draw would use (softmax(logits / T) over t
 character drawn from the latter, and lets the caller accept it, pick another, or undo. Every step pushes
 a copy of the state and of the RNG, so undo returns to exactly where the stream was.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from rnntui.core.config import ConfigError
-from rnntui.core.generate.settings import check_temperature, check_top_k
 from rnntui.core.generate.sampling import Sampler, SamplerState, top_k_logits
-
+from rnntui.core.generate.settings import check_temperature, check_top_k
 
 # -----------------------------------------------------------------------------
 # distributions
@@ -75,8 +76,9 @@ class _Saved:
 
 
 class Stepper:
-    def __init__(self, sampler: Sampler, prime: str = "", temperature: float = 1.0, top_k: int = 0,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, sampler: Sampler, prime: str = "", temperature: float = 1.0, top_k: int = 0, seed: int | None = None
+    ) -> None:
         self.sampler = sampler
         self.state = sampler.primed(prime)  # the stream; its logits predict the next character
         self.rng = np.random.default_rng(seed)
@@ -112,8 +114,15 @@ class Stepper:
             order.append(self.proposal)
         chars = self.sampler.vocab.chars
         cands = tuple(Candidate(chars[i], float(p_model[i]), float(p_chosen[i])) for i in order)
-        return StepView(len(self.chars), cands, chars[self.proposal], entropy_bits(p_model),
-                        entropy_bits(p_chosen), self.temperature, self.top_k)
+        return StepView(
+            len(self.chars),
+            cands,
+            chars[self.proposal],
+            entropy_bits(p_model),
+            entropy_bits(p_chosen),
+            self.temperature,
+            self.top_k,
+        )
 
     # ---- moves
 

@@ -17,6 +17,7 @@ Two builders give the same answers:
 
 The index itself is int32 positions (int64 from 2**31 characters): 4 bytes per training character.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -193,8 +194,9 @@ def bound(train: np.ndarray, sa: np.ndarray, pat: np.ndarray, upto: np.ndarray, 
         hi[live] = np.where(below, hi[live], mid)
 
 
-def match_lengths(train: np.ndarray, sa: np.ndarray, g: np.ndarray,
-                  depth: int = DEPTH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def match_lengths(
+    train: np.ndarray, sa: np.ndarray, g: np.ndarray, depth: int = DEPTH
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For every start i of g: the length of the longest prefix of g[i:] that occurs in train, at most
     depth; one training position where it occurs; and the index of sa where g[i:i+depth] would be
     inserted (where its occurrences begin when it occurs): (m, at, p), (T,) int64 each.

@@ -4,6 +4,7 @@ The fused module trains (cuDNN on CUDA, oneDNN on CPU). `unroll` is its step-by-
 weights applied one timestep at a time in plain tensor code, so probes can read the gradient reaching
 every h_t and the inspector can read the gates. A test checks the twin reproduces the fused module.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,8 +91,12 @@ class Unrolled:
 
 def layer_weights(model: CharModel, layer: int) -> tuple[torch.Tensor, ...]:
     r = model.rnn
-    return (getattr(r, f"weight_ih_l{layer}"), getattr(r, f"weight_hh_l{layer}"),
-            getattr(r, f"bias_ih_l{layer}"), getattr(r, f"bias_hh_l{layer}"))
+    return (
+        getattr(r, f"weight_ih_l{layer}"),
+        getattr(r, f"weight_hh_l{layer}"),
+        getattr(r, f"bias_ih_l{layer}"),
+        getattr(r, f"bias_hh_l{layer}"),
+    )
 
 
 def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record_gates: bool = False) -> Unrolled:
@@ -168,7 +173,9 @@ def unroll(model: CharModel, x: torch.Tensor, state: State | None = None, record
     h_final = torch.stack(finals_h)
     final: State = (h_final, torch.stack(finals_c)) if cfg.kind == "lstm" else h_final
     return Unrolled(
-        logits=logits, hs=hs, cs=cs,
+        logits=logits,
+        hs=hs,
+        cs=cs,
         gates={k: torch.stack(v) for k, v in gates.items()} if record_gates and gates else None,
         pre_x=torch.stack(pre_x_all) if pre_x_all else None,
         pre_h=torch.stack(pre_h_all) if pre_h_all else None,

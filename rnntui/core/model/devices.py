@@ -1,4 +1,5 @@
 """Device choice: auto picks CUDA, then Apple MPS, then the CPU."""
+
 from __future__ import annotations
 
 from typing import Any

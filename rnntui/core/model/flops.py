@@ -15,10 +15,10 @@ The counting convention, nanoGPT's (its estimate_mfu, after the PaLM paper's app
 MFU = achieved FLOP/s / peak FLOP/s, achieved = chars/s x FLOPs per char, and the peak is this machine's
 measured dense matmul throughput at the training dtype (peak.py), not a datasheet number.
 """
+
 from __future__ import annotations
 
 import math
-
 from typing import TYPE_CHECKING
 
 from rnntui.core.config import ModelConfig
@@ -85,7 +85,7 @@ def format_flops(x: float, unit: str = "FLOP/s") -> str:
     return f"{x:.3g} {unit}"
 
 
-def describe_peak(t: "ev.Throughput") -> str:
+def describe_peak(t: ev.Throughput) -> str:
     """'peak 189 GFLOP/s fp32, measured: 1024x1024 matmul, 2 threads, best of 50' ('' without a peak)."""
     if t.peak_flops is None:
         return ""

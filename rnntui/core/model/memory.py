@@ -11,6 +11,7 @@ The memory available is the host's MemAvailable, or less when this process's cgr
 memory limit) leaves less: past that limit the kernel kills the process rather than failing an
 allocation, so a model too large for the container must be refused, not started.
 """
+
 from __future__ import annotations
 
 import os
@@ -100,8 +101,9 @@ def cgroup_headroom(proc: Path = Path("/proc"), cgroups: Path = Path("/sys/fs/cg
         if hierarchy == "0" and controllers == "":  # v2: one unified tree
             found += _headrooms(cgroups, rel, "memory.max", "memory.current", "inactive_file")
         elif "memory" in controllers.split(","):  # v1: the memory controller's own tree
-            found += _headrooms(cgroups / "memory", rel, "memory.limit_in_bytes", "memory.usage_in_bytes",
-                                "total_inactive_file")
+            found += _headrooms(
+                cgroups / "memory", rel, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"
+            )
     return min(found) if found else None
 
 
@@ -148,8 +150,9 @@ def _gb(n: float) -> str:
     return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
 
 
-def check_fits(m: ModelConfig, vocab_size: int, batch: int, seq_len: int, device: str,
-               available: int | None = None) -> None:
+def check_fits(
+    m: ModelConfig, vocab_size: int, batch: int, seq_len: int, device: str, available: int | None = None
+) -> None:
     """Raise a one-line ConfigError with the figures and a size that would fit, when it would not."""
     have = available if available is not None else available_bytes(device)
     need = training_bytes(m, vocab_size, batch, seq_len)
@@ -157,7 +160,10 @@ def check_fits(m: ModelConfig, vocab_size: int, batch: int, seq_len: int, device
         return
     hint = ""
     for hidden in (4096, 2048, 1024, 512, 256, 128, 64):
-        if hidden < m.hidden and training_bytes(_with_hidden(m, hidden), vocab_size, batch, seq_len) <= FIT_FRACTION * have:
+        if (
+            hidden < m.hidden
+            and training_bytes(_with_hidden(m, hidden), vocab_size, batch, seq_len) <= FIT_FRACTION * have
+        ):
             hint = f"; --hidden {hidden} would fit"
             break
     raise _too_large(m, vocab_size, need, have, "to train", device, hint)
@@ -172,11 +178,11 @@ def check_model_fits(m: ModelConfig, vocab_size: int, available: int | None = No
         raise _too_large(m, vocab_size, need, have, "to load", "cpu", "")
 
 
-def _too_large(m: ModelConfig, vocab_size: int, need: int, have: int, verb: str, device: str,
-               hint: str) -> ConfigError:
+def _too_large(m: ModelConfig, vocab_size: int, need: int, have: int, verb: str, device: str, hint: str) -> ConfigError:
     return ConfigError(
         f"model too large for this machine: {m.layers}x{m.hidden} {m.kind} has {n_params(m, vocab_size) / 1e6:,.1f}M "
-        f"parameters and needs about {_gb(need)} {verb}, {_gb(have)} available on {device}{hint}")
+        f"parameters and needs about {_gb(need)} {verb}, {_gb(have)} available on {device}{hint}"
+    )
 
 
 def _with_hidden(m: ModelConfig, hidden: int) -> ModelConfig:

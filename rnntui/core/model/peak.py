@@ -9,15 +9,16 @@ read is measured again, one that cannot be written costs a warning line.
     peak = cached_peak("cpu", bf16=False, size=1024) or device_peak("cpu", bf16=False, size=1024)
     peak.how()  ->  "measured: 1024x1024 matmul, 2 threads, best of 50"
 """
+
 from __future__ import annotations
 
 import json
 import math
 import platform
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
@@ -57,8 +58,9 @@ class Peak:
     def how(self) -> str:
         """'measured: 1024x1024 matmul, 2 threads, best of 50' (' (cached)' when read back)."""
         threads = f", {self.threads} thread{'' if self.threads == 1 else 's'}" if self.device == "cpu" else ""
-        return (f"measured: {self.size}x{self.size} matmul{threads}, best of {self.repeats}"
-                + (" (cached)" if self.cached else ""))
+        return f"measured: {self.size}x{self.size} matmul{threads}, best of {self.repeats}" + (
+            " (cached)" if self.cached else ""
+        )
 
     def short(self) -> str:
         """'1024² matmul ×10' (', cached' when read back): the status panel's line."""
@@ -82,8 +84,9 @@ def matmul_size(model: ModelConfig) -> int:
 # measuring
 
 
-def measure_peak(device: str | torch.device, dtype: str, size: int, repeats: int = REPEATS,
-                 budget_s: float = BUDGET_S) -> Peak:
+def measure_peak(
+    device: str | torch.device, dtype: str, size: int, repeats: int = REPEATS, budget_s: float = BUDGET_S
+) -> Peak:
     """Time `repeats` samples of n x n matmuls in `dtype` on `device`; the fastest sample is the peak.
 
     A 256x256 matmul first: if `size` would take more than a tenth of the budget per matmul (an emulated
@@ -102,9 +105,16 @@ def measure_peak(device: str | torch.device, dtype: str, size: int, repeats: int
     while taken < repeats and (taken == 0 or time.perf_counter() - t_start < budget_s):
         best = min(best, _timed(dev, a, b, per_sample) / per_sample)
         taken += 1
-    return Peak(flops=2.0 * size**3 / best, dtype=dtype, device=dev.type, machine=machine_name(dev), size=size,
-                threads=torch.get_num_threads() if dev.type == "cpu" else 0, repeats=taken,
-                seconds=time.perf_counter() - t_start)
+    return Peak(
+        flops=2.0 * size**3 / best,
+        dtype=dtype,
+        device=dev.type,
+        machine=machine_name(dev),
+        size=size,
+        threads=torch.get_num_threads() if dev.type == "cpu" else 0,
+        repeats=taken,
+        seconds=time.perf_counter() - t_start,
+    )
 
 
 def _operands(dev: torch.device, dtype: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -173,8 +183,16 @@ def cached_peak(device: str | torch.device, bf16: bool, size: int) -> Peak | Non
     if not (_whole(repeats, 1, 1000) and _whole(measured, 1, size)):
         return None
     dev = torch.device(device)
-    return Peak(flops=float(flops), dtype=_dtype(bf16), device=dev.type, machine=machine_name(dev), size=measured,
-                threads=torch.get_num_threads() if dev.type == "cpu" else 0, repeats=repeats, cached=True)
+    return Peak(
+        flops=float(flops),
+        dtype=_dtype(bf16),
+        device=dev.type,
+        machine=machine_name(dev),
+        size=measured,
+        threads=torch.get_num_threads() if dev.type == "cpu" else 0,
+        repeats=repeats,
+        cached=True,
+    )
 
 
 def _whole(x: object, lo: int, hi: int) -> bool:
@@ -204,8 +222,7 @@ def store_peak(peak: Peak, key: str) -> None:
         warn_uncached(path.parent, "the measured matmul peak", "measured again", err)
 
 
-def throughput(model: ModelConfig, device: str | torch.device, bf16: bool, ranks: int = 1
-               ) -> Iterator[ev.Throughput]:
+def throughput(model: ModelConfig, device: str | torch.device, bf16: bool, ranks: int = 1) -> Iterator[ev.Throughput]:
     """The Throughput events of a run (events.py): the model's FLOPs per char and the device's peak, cached
     or measured now, in which case a first event says so (the measurement takes a second or two). A peak
     that cannot be measured is a note, never the reason a run fails."""
@@ -215,7 +232,7 @@ def throughput(model: ModelConfig, device: str | torch.device, bf16: bool, ranks
         if peak is None:
             yield ev.Throughput(per_char, peak_dtype=_dtype(bf16), ranks=ranks, measuring=True)
             peak = device_peak(device, bf16, size)
-    except Exception as x:  # noqa: BLE001 - MFU is a reading
+    except Exception as x:
         why = str(x).splitlines()[0] if str(x) else type(x).__name__
         yield ev.Throughput(per_char, ranks=ranks, note=f"the peak could not be measured ({why})")
         return

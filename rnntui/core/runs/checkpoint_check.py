@@ -11,17 +11,19 @@ its shapes: a config too large for the machine is refused without building anyth
     check_checkpoint(d)                 every field, and the memory its model needs
     expected_weights(model_cfg)         name -> shape of the state dict the config describes
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
-from rnntui.core.runs import fields as fv
 from rnntui.core.config import ModelConfig
-from rnntui.core.runs.fields import FieldError, checked_config
-from rnntui.core.model.memory import check_model_fits
 from rnntui.core.model.cells import CharModel
+from rnntui.core.model.memory import check_model_fits
+from rnntui.core.runs import fields as fv
+from rnntui.core.runs.fields import FieldError, checked_config
 
 RNG_BYTES = {"cuda": 16}  # a CUDA generator's state is its seed and offset (the CPU one's size: torch's own)
 
@@ -59,8 +61,13 @@ def check_checkpoint(d: dict[str, Any], fits: bool = True, available: int | None
         fv.whole(p[0], f"val_history[{i}] step")
         fv.number(p[1], f"val_history[{i}] loss")
     checks: dict[str, Callable[..., object]] = {
-        "best_val_loss": fv.number, "corpus": fv.text, "corpus_fingerprint": fv.text, "plan_start": fv.whole,
-        "chars_seen": fv.whole, "n_params": fv.whole}
+        "best_val_loss": fv.number,
+        "corpus": fv.text,
+        "corpus_fingerprint": fv.text,
+        "plan_start": fv.whole,
+        "chars_seen": fv.whole,
+        "n_params": fv.whole,
+    }
     for name, check in checks.items():
         fv.maybe(check, d.get(name), name)
     fv.maybe(fv.whole, d.get("plan_steps"), "plan_steps", lo=1)
@@ -115,7 +122,9 @@ def _check_weights(w: Any, shapes: dict[str, tuple[int, ...]]) -> None:
     missing = [k for k in shapes if k not in w]
     extra = [fv.show(k) for k in w if k not in shapes]
     if missing or extra:
-        said = ([f"missing {', '.join(missing[:3])}"] if missing else []) + ([f"unexpected {', '.join(extra[:3])}"] if extra else [])
+        said = ([f"missing {', '.join(missing[:3])}"] if missing else []) + (
+            [f"unexpected {', '.join(extra[:3])}"] if extra else []
+        )
         raise FieldError(f"model's state dict does not fit the config's model ({'; '.join(said)})")
     for k, shape in shapes.items():
         _tensor(w[k], f"model[{k}]", shape)
@@ -129,7 +138,11 @@ def _check_optimizer(o: Any, shapes: list[tuple[int, ...]]) -> None:
         raise FieldError(f"optimizer must be AdamW's state dict, not {fv.show(o)}")
     groups = o["param_groups"]
     params = groups[0].get("params") if len(groups) == 1 and isinstance(groups[0], dict) else None
-    if not isinstance(params, list) or [type(i) for i in params] != [int] * len(shapes) or params != list(range(len(shapes))):
+    if (
+        not isinstance(params, list)
+        or [type(i) for i in params] != [int] * len(shapes)
+        or params != list(range(len(shapes)))
+    ):
         raise FieldError(f"optimizer must hold one group of the model's {len(shapes)} parameters")
     fresh = torch.optim.AdamW([torch.zeros(1)]).param_groups[0]  # what rnntui's loop creates
     for key, default in fresh.items():
@@ -165,7 +178,9 @@ def _check_state(st: Any, m: ModelConfig) -> None:
         raise FieldError(f"state must be a list of {n} tensor{'s' if n > 1 else ''} for a {m.kind}, not {fv.show(st)}")
     first = _tensor(st[0], "state[0]")
     if first.dim() != 3 or first.size(0) != m.layers or first.size(2) != m.hidden or first.size(1) < 1:
-        raise FieldError(f"state[0] has shape {tuple(first.shape)}, not (layers {m.layers}, streams, hidden {m.hidden})")
+        raise FieldError(
+            f"state[0] has shape {tuple(first.shape)}, not (layers {m.layers}, streams, hidden {m.hidden})"
+        )
     for i in range(1, n):
         _tensor(st[i], f"state[{i}]", tuple(first.shape))
 

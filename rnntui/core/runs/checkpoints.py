@@ -6,6 +6,7 @@ lists every field. Read back, it is checked field by field (checkpoint_check.py)
 (everything a resumed run needs) or a `WeightsSnapshot` (weights, config and vocabulary only: what
 generation and the inspector need).
 """
+
 from __future__ import annotations
 
 import errno
@@ -21,14 +22,14 @@ from typing import Any
 
 import torch
 
-from rnntui.core.runs import fields as fv
-from rnntui.core.runs.checkpoint_check import check_checkpoint
 from rnntui.core.config import RnntuiError, TrainConfig
-from rnntui.core.runs.fields import FieldError, checked_config
+from rnntui.core.data.corpus import Vocab
 from rnntui.core.model import memory
 from rnntui.core.model.cells import CharModel
+from rnntui.core.runs import fields as fv
+from rnntui.core.runs.checkpoint_check import check_checkpoint
+from rnntui.core.runs.fields import FieldError, checked_config
 from rnntui.core.runs.files import atomic_write, file_kind
-from rnntui.core.data.corpus import Vocab
 
 FORMAT = "rnntui-checkpoint"
 VERSION = 1
@@ -95,23 +96,29 @@ class Checkpoint:
         return self.snapshot.config
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Checkpoint":
+    def from_dict(cls, d: dict[str, Any]) -> Checkpoint:
         """From a dict load_checkpoint checked (checkpoint_check.py): the conversions cannot fail."""
         best = d.get("best_val_loss")
         return cls(
-            snapshot=weights_of(d), optimizer=d.get("optimizer"), state=d.get("state"), rng=d.get("rng") or {},
-            history=d.get("history") or {}, grad_history=d.get("grad_history") or {},
+            snapshot=weights_of(d),
+            optimizer=d.get("optimizer"),
+            state=d.get("state"),
+            rng=d.get("rng") or {},
+            history=d.get("history") or {},
+            grad_history=d.get("grad_history") or {},
             val_history=[(int(s), float(v)) for s, v in d.get("val_history") or []],
             best_val_loss=float(best) if best is not None and math.isfinite(best) else None,
             corpus=str(d.get("corpus") or d["config"].get("corpus", "")),
             corpus_fingerprint=str(d.get("corpus_fingerprint") or ""),
-            plan_start=int(d.get("plan_start") or 0), plan_steps=d.get("plan_steps"),
-            chars_seen=int(d.get("chars_seen") or 0), wall_s=float(d.get("wall_s") or 0.0),
+            plan_start=int(d.get("plan_start") or 0),
+            plan_steps=d.get("plan_steps"),
+            chars_seen=int(d.get("chars_seen") or 0),
+            wall_s=float(d.get("wall_s") or 0.0),
             world_size=int(d.get("world_size") or 1),
         )
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Checkpoint":
+    def load(cls, path: str | os.PathLike) -> Checkpoint:
         return cls.from_dict(load_checkpoint(path))
 
 
@@ -189,10 +196,14 @@ def load_checkpoint(path: str | os.PathLike, fits: bool = True) -> dict[str, Any
         raise CheckpointError(f"{p}: {file_kind(st.st_mode)}, not a checkpoint file")
     have = memory.host_available_bytes() if fits else None
     if have is not None and st.st_size > memory.FIT_FRACTION * have:  # torch.load reads every tensor into memory
-        raise CheckpointError(f"{p}: too large to load: the file is {st.st_size / 1e9:.1f} GB and "
-                              f"{have / 1e9:.1f} GB of memory is available")
+        raise CheckpointError(
+            f"{p}: too large to load: the file is {st.st_size / 1e9:.1f} GB and "
+            f"{have / 1e9:.1f} GB of memory is available"
+        )
     if _looks_like_text(p):
-        raise CheckpointError(f"{p}: not a checkpoint (it is a text file; checkpoints are the .pt files in a run folder)")
+        raise CheckpointError(
+            f"{p}: not a checkpoint (it is a text file; checkpoints are the .pt files in a run folder)"
+        )
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we report below
             warnings.simplefilter("ignore")
@@ -217,8 +228,9 @@ def check_dict(ckpt: Any, where: str | os.PathLike, fits: bool = True) -> None:
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("format"), str) or ckpt["format"] != FORMAT:
         raise CheckpointError(f"{where}: not an rnntui checkpoint")
     if not fv.valid(fv.whole, ckpt.get("version")) or ckpt["version"] != VERSION:  # (a tensor has no plain !=)
-        raise CheckpointError(f"{where}: checkpoint version {fv.show(ckpt.get('version'))} is not supported "
-                              f"(expected {VERSION})")
+        raise CheckpointError(
+            f"{where}: checkpoint version {fv.show(ckpt.get('version'))} is not supported (expected {VERSION})"
+        )
     missing = [k for k in REQUIRED if k not in ckpt]
     if missing:
         raise CheckpointError(f"{where}: checkpoint is missing {', '.join(missing)}")

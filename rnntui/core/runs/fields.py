@@ -9,11 +9,13 @@ FieldError naming the field in one line; nothing read from a file reaches the co
 
 Stdlib only: listing runs never imports torch.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import fields
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from rnntui.core.config import ConfigError, ModelConfig, RnntuiError, TrainConfig, config_from_dict
 

@@ -13,13 +13,15 @@ crash or a full disk never leaves half of one.
 
 Stdlib only (folder.py and the runs listing use it, and listing never imports torch).
 """
+
 from __future__ import annotations
 
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, BinaryIO, Callable
+from typing import IO, BinaryIO
 
 from rnntui.core.config import RnntuiError
 
@@ -83,9 +85,14 @@ def unusable(p: Path, appended: bool = False) -> str:
 
 def file_kind(mode: int) -> str:
     """'a directory', 'a FIFO', 'a device', ...: what a file is, for the messages."""
-    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISLNK, "a symbolic link")):
+    for test, what in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+    ):
         if test(mode):
             return what
     return "a regular file" if stat.S_ISREG(mode) else "a special file"
@@ -99,8 +106,14 @@ def open_for_write(path: Path, append: bool = False) -> int:
     """A file descriptor to write `path` (truncated, or appended to), never through a symbolic link and
     never anything but a regular file: a link planted in a run folder cannot redirect a write, and a FIFO
     cannot block one. OSError otherwise (ELOOP for a link)."""
-    flags = (os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-             | (os.O_APPEND if append else os.O_TRUNC))
+    flags = (
+        os.O_RDWR
+        | os.O_CREAT
+        | os.O_NONBLOCK
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | (os.O_APPEND if append else os.O_TRUNC)
+    )
     fd = os.open(path, flags, 0o644)
     try:
         mode = os.fstat(fd).st_mode

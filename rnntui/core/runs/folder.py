@@ -9,21 +9,29 @@
 The CLI, the app, `runs`, `compare` and `watch` all go through this module: none of them builds a path or
 reads a run.json key by hand. Stdlib only, so listing runs never imports torch.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from rnntui.core.runs import fields as fv
 from rnntui.core.config import ConfigError, TrainConfig, config_from_dict
+from rnntui.core.runs import fields as fv
 from rnntui.core.runs.fields import FieldError, checked_config
-from rnntui.core.runs.files import (MAX_INFO_BYTES, RunDirError, atomic_write_bytes, pid_alive, read_regular,
-                                    remove_stale_temps)
+from rnntui.core.runs.files import (
+    MAX_INFO_BYTES,
+    RunDirError,
+    atomic_write_bytes,
+    pid_alive,
+    read_regular,
+    remove_stale_temps,
+)
 from rnntui.core.runs.lock import has_lock_file, lock_holder
 
 STATES = ("running", "completed", "stopped", "diverged", "failed")
@@ -72,7 +80,7 @@ class RunInfo:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Any) -> "RunInfo":
+    def from_dict(cls, d: Any) -> RunInfo:
         """run.json's object with every field checked (any process, or a person, may have written it):
         a FieldError naming the field otherwise. Unknown keys are ignored; optional ones may be missing."""
         if not isinstance(d, dict):
@@ -107,12 +115,24 @@ def _maybe_number(v: Any, name: str) -> float | None:
 
 
 _INFO_CHECKS: dict[str, Callable[[Any, str], Any]] = {  # RunInfo field -> its check (fields.py)
-    "name": fv.text, "config": lambda v, name: v, "corpus": fv.text, "corpus_fingerprint": fv.text,
+    "name": fv.text,
+    "config": lambda v, name: v,
+    "corpus": fv.text,
+    "corpus_fingerprint": fv.text,
     "created": lambda v, name: fv.number(v, name, lo=0, hi=fv.MAX_TIME),
     "updated": lambda v, name: fv.number(v, name, lo=0, hi=fv.MAX_TIME),
-    "state": fv.text, "steps": fv.whole, "chars_seen": fv.whole, "wall_s": lambda v, name: fv.number(v, name, lo=0),
-    "best_val_loss": _maybe_number, "final_val_loss": _maybe_number, "n_params": fv.whole, "device": fv.text,
-    "pid": fv.whole, "host": fv.text, "world_size": lambda v, name: fv.whole(v, name, lo=1), "message": fv.text,
+    "state": fv.text,
+    "steps": fv.whole,
+    "chars_seen": fv.whole,
+    "wall_s": lambda v, name: fv.number(v, name, lo=0),
+    "best_val_loss": _maybe_number,
+    "final_val_loss": _maybe_number,
+    "n_params": fv.whole,
+    "device": fv.text,
+    "pid": fv.whole,
+    "host": fv.text,
+    "world_size": lambda v, name: fv.whole(v, name, lo=1),
+    "message": fv.text,
 }
 
 
@@ -125,15 +145,15 @@ class RunDir:
     path: Path  # the run's folder: <out_dir>/<run_name>
 
     @classmethod
-    def of(cls, out_dir: str | os.PathLike, name: str) -> "RunDir":
+    def of(cls, out_dir: str | os.PathLike, name: str) -> RunDir:
         return cls(Path(out_dir) / name)
 
     @classmethod
-    def of_config(cls, cfg: TrainConfig) -> "RunDir":
+    def of_config(cls, cfg: TrainConfig) -> RunDir:
         return cls.of(cfg.out_dir, cfg.run_name or run_name_for(cfg))
 
     @classmethod
-    def of_checkpoint(cls, path: str | os.PathLike) -> "RunDir":
+    def of_checkpoint(cls, path: str | os.PathLike) -> RunDir:
         """The run folder holding a checkpoint file."""
         return cls(Path(path).resolve().parent)
 
@@ -186,7 +206,7 @@ class RunDir:
     # ---- who trains it
 
     def owner(self) -> str | None:
-        """"process PID on HOST" while a process trains this run, else None. Reads only (`watch`).
+        """ "process PID on HOST" while a process trains this run, else None. Reads only (`watch`).
 
         The folder's lock says (lock.py). A folder without a lock file (written by an rnntui from before
         run locks), or a run.json naming another machine (whose lock this one may not see), falls back on
@@ -267,10 +287,30 @@ def check_name(name: str) -> None:
         raise ConfigError(f"run name {name!r} must be a plain folder name")
 
 
-def new_info(run: RunDir, cfg_dict: dict[str, Any], corpus: str, fingerprint: str, n_params: int,
-             device: str, world_size: int = 1) -> RunInfo:
+def new_info(
+    run: RunDir,
+    cfg_dict: dict[str, Any],
+    corpus: str,
+    fingerprint: str,
+    n_params: int,
+    device: str,
+    world_size: int = 1,
+) -> RunInfo:
     now = time.time()
-    return RunInfo(name=run.name, config=cfg_dict, corpus=corpus, corpus_fingerprint=fingerprint,
-                   created=now, updated=now, state="running", steps=0, chars_seen=0, wall_s=0.0,
-                   n_params=n_params, device=device, pid=os.getpid(), host=socket.gethostname(),
-                   world_size=world_size)
+    return RunInfo(
+        name=run.name,
+        config=cfg_dict,
+        corpus=corpus,
+        corpus_fingerprint=fingerprint,
+        created=now,
+        updated=now,
+        state="running",
+        steps=0,
+        chars_seen=0,
+        wall_s=0.0,
+        n_params=n_params,
+        device=device,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        world_size=world_size,
+    )

@@ -9,6 +9,7 @@ folders that hold no run are skipped silently; a folder whose run files cannot b
 is not JSON or has a field of the wrong type, a FIFO or a device where a file should be) is one row in
 state "bad" saying why, and never stops the listing.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from rnntui.core.config import RnntuiError
-from rnntui.core.runs.records import parse_lines, read_records
 from rnntui.core.runs.files import RunDirError, open_regular, unusable
 from rnntui.core.runs.folder import METRICS, RunDir, RunInfo
+from rnntui.core.runs.records import parse_lines, read_records
 from rnntui.core.textsafe import visible
-from rnntui.core.units import bits_per_char, finite_number as _finite, format_count, format_duration
-
+from rnntui.core.units import bits_per_char, format_count, format_duration
+from rnntui.core.units import finite_number as _finite
 
 # -----------------------------------------------------------------------------
 # one row
@@ -72,13 +73,27 @@ class RunSummary:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings; NaN never appears: unknown losses are null)."""
         return {
-            "name": self.name, "path": str(self.path), "model": self.model, "hidden": self.hidden,
-            "layers": self.layers, "corpus": self.corpus, "steps": self.steps, "chars_seen": self.chars_seen,
-            "best_val_loss": self.best_val_loss, "best_val_bpc": self.best_val_bpc,
-            "final_val_loss": self.final_val_loss, "wall_s": round(self.wall_s, 3), "state": self.state,
-            "created": self.created, "updated": self.updated, "has_log": self.has_log,
-            "n_params": self.n_params, "checkpoint": str(self.checkpoint) if self.checkpoint else None,
-            "message": self.message, "ngram_order": self.ngram_order, "ngram_val_loss": self.ngram_val_loss,
+            "name": self.name,
+            "path": str(self.path),
+            "model": self.model,
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "corpus": self.corpus,
+            "steps": self.steps,
+            "chars_seen": self.chars_seen,
+            "best_val_loss": self.best_val_loss,
+            "best_val_bpc": self.best_val_bpc,
+            "final_val_loss": self.final_val_loss,
+            "wall_s": round(self.wall_s, 3),
+            "state": self.state,
+            "created": self.created,
+            "updated": self.updated,
+            "has_log": self.has_log,
+            "n_params": self.n_params,
+            "checkpoint": str(self.checkpoint) if self.checkpoint else None,
+            "message": self.message,
+            "ngram_order": self.ngram_order,
+            "ngram_val_loss": self.ngram_val_loss,
             "unigram_val_loss": self.unigram_val_loss,
         }
 
@@ -129,9 +144,23 @@ def summary_of(path: str | os.PathLike) -> RunSummary | None:
 def _bad(run: RunDir, message: str) -> RunSummary:
     """A row for a folder that holds a run that cannot be read: what it is, and why not."""
     return RunSummary(
-        name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=0, chars_seen=0,
-        best_val_loss=None, best_val_bpc=None, wall_s=0.0, state="bad", updated=_mtime(run.path),
-        has_log=run.metrics.is_file(), checkpoint=run.checkpoint(), message=message)
+        name=run.name,
+        path=run.path,
+        model="",
+        hidden=0,
+        layers=0,
+        corpus="",
+        steps=0,
+        chars_seen=0,
+        best_val_loss=None,
+        best_val_bpc=None,
+        wall_s=0.0,
+        state="bad",
+        updated=_mtime(run.path),
+        has_log=run.metrics.is_file(),
+        checkpoint=run.checkpoint(),
+        message=message,
+    )
 
 
 def _from_info(run: RunDir, info: RunInfo) -> RunSummary:
@@ -141,14 +170,34 @@ def _from_info(run: RunDir, info: RunInfo) -> RunSummary:
     if state in ("running", "killed"):  # run.json lags the log by up to 10 s; a killed run's never caught up
         last = _last_step(run.metrics)
         if last is not None and last["step"] > info.steps:
-            info = replace(info, steps=last["step"], chars_seen=last.get("chars_seen", info.chars_seen),
-                           wall_s=float(last.get("wall_s", info.wall_s)), updated=max(info.updated, _mtime(run.metrics)))
+            info = replace(
+                info,
+                steps=last["step"],
+                chars_seen=last.get("chars_seen", info.chars_seen),
+                wall_s=float(last.get("wall_s", info.wall_s)),
+                updated=max(info.updated, _mtime(run.metrics)),
+            )
     row = RunSummary(
-        name=run.name, path=run.path, model=m.kind, hidden=m.hidden, layers=m.layers, corpus=info.corpus,
-        steps=info.steps, chars_seen=info.chars_seen, best_val_loss=best, best_val_bpc=_bpc(best),
-        wall_s=info.wall_s, state=state, updated=info.updated, has_log=run.metrics.is_file(),
-        created=info.created, final_val_loss=_finite(info.final_val_loss), n_params=info.n_params,
-        checkpoint=run.checkpoint(), message=info.message)
+        name=run.name,
+        path=run.path,
+        model=m.kind,
+        hidden=m.hidden,
+        layers=m.layers,
+        corpus=info.corpus,
+        steps=info.steps,
+        chars_seen=info.chars_seen,
+        best_val_loss=best,
+        best_val_bpc=_bpc(best),
+        wall_s=info.wall_s,
+        state=state,
+        updated=info.updated,
+        has_log=run.metrics.is_file(),
+        created=info.created,
+        final_val_loss=_finite(info.final_val_loss),
+        n_params=info.n_params,
+        checkpoint=run.checkpoint(),
+        message=info.message,
+    )
     return _with_baselines(row, info.corpus_fingerprint, info.train_config.val_frac)
 
 
@@ -184,10 +233,24 @@ def _from_log(run: RunDir) -> RunSummary | None:
     if not seen:
         return None
     return RunSummary(
-        name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=steps, chars_seen=chars,
-        best_val_loss=best, best_val_bpc=_bpc(best), wall_s=wall, state="unknown",
-        updated=_mtime(run.metrics), has_log=True, final_val_loss=final, checkpoint=run.checkpoint(),
-        message="run.json is missing")
+        name=run.name,
+        path=run.path,
+        model="",
+        hidden=0,
+        layers=0,
+        corpus="",
+        steps=steps,
+        chars_seen=chars,
+        best_val_loss=best,
+        best_val_bpc=_bpc(best),
+        wall_s=wall,
+        state="unknown",
+        updated=_mtime(run.metrics),
+        has_log=True,
+        final_val_loss=final,
+        checkpoint=run.checkpoint(),
+        message="run.json is missing",
+    )
 
 
 def _from_checkpoint(run: RunDir) -> RunSummary:
@@ -200,18 +263,45 @@ def _from_checkpoint(run: RunDir) -> RunSummary:
         ck = Checkpoint.from_dict(load_checkpoint(ckpt_path, fits=False))  # read, not built: no memory check
     except RnntuiError as e:
         return RunSummary(
-            name=run.name, path=run.path, model="", hidden=0, layers=0, corpus="", steps=0, chars_seen=0,
-            best_val_loss=None, best_val_bpc=None, wall_s=0.0, state="unknown", updated=_mtime(ckpt_path),
-            has_log=run.metrics.is_file(), checkpoint=ckpt_path, message=str(e))
+            name=run.name,
+            path=run.path,
+            model="",
+            hidden=0,
+            layers=0,
+            corpus="",
+            steps=0,
+            chars_seen=0,
+            best_val_loss=None,
+            best_val_bpc=None,
+            wall_s=0.0,
+            state="unknown",
+            updated=_mtime(ckpt_path),
+            has_log=run.metrics.is_file(),
+            checkpoint=ckpt_path,
+            message=str(e),
+        )
     m = ck.config.model
     best = _finite(ck.best_val_loss)
     n_params = sum(v.numel() for v in ck.snapshot.weights.values())
     row = RunSummary(
-        name=run.name, path=run.path, model=m.kind, hidden=m.hidden, layers=m.layers,
-        corpus=ck.corpus or ck.config.corpus, steps=ck.step, chars_seen=ck.chars_seen, best_val_loss=best,
-        best_val_bpc=_bpc(best), wall_s=ck.wall_s, state="unknown",
-        updated=max(_mtime(p) for p in (run.latest, run.best) if p.is_file()), has_log=run.metrics.is_file(),
-        n_params=n_params, checkpoint=ckpt_path, message="no run.json (a run from before run logs)")
+        name=run.name,
+        path=run.path,
+        model=m.kind,
+        hidden=m.hidden,
+        layers=m.layers,
+        corpus=ck.corpus or ck.config.corpus,
+        steps=ck.step,
+        chars_seen=ck.chars_seen,
+        best_val_loss=best,
+        best_val_bpc=_bpc(best),
+        wall_s=ck.wall_s,
+        state="unknown",
+        updated=max(_mtime(p) for p in (run.latest, run.best) if p.is_file()),
+        has_log=run.metrics.is_file(),
+        n_params=n_params,
+        checkpoint=ckpt_path,
+        message="no run.json (a run from before run logs)",
+    )
     return _with_baselines(row, ck.corpus_fingerprint, ck.config.val_frac)
 
 
@@ -266,15 +356,28 @@ def runs_table(runs: list[RunSummary]) -> str:
     body = []
     for r in runs:
         corpus = Path(r.corpus).name if os.sep in r.corpus or "/" in r.corpus else r.corpus
-        body.append(tuple(visible(cell) for cell in (  # a name or a corpus file may hold control characters
-            r.name, f"{r.model or '?'} {r.size}", corpus or "?", f"{r.steps:,}", format_count(r.chars_seen),
-            f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
-            f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
-            f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-",  # "-": the baselines are not computed yet
-            format_duration(r.wall_s, words=True), r.state,
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-")))
+        body.append(
+            tuple(
+                visible(cell)
+                for cell in (  # a name or a corpus file may hold control characters
+                    r.name,
+                    f"{r.model or '?'} {r.size}",
+                    corpus or "?",
+                    f"{r.steps:,}",
+                    format_count(r.chars_seen),
+                    f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
+                    f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
+                    f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-",  # "-": the baselines are not computed yet
+                    format_duration(r.wall_s, words=True),
+                    r.state,
+                    time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-",
+                )
+            )
+        )
     right = {3, 4, 5, 6, 7, 8}  # numbers line up on the right
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
-    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
-             for row in (head, *body)]
+    lines = [
+        "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        for row in (head, *body)
+    ]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ to. On a file system without locks (some network mounts) the run goes on unlocke
 The lock file is never deleted while a run may want it (deleting it would let a second process lock a
 new file of the same name); it goes only with its folder (placement.delete_run, which holds it then).
 """
+
 from __future__ import annotations
 
 import errno
@@ -69,7 +70,7 @@ class RunLock:
         self.note = note  # one line to show when the folder could not be locked, else ""
 
     @classmethod
-    def take(cls, folder: str | os.PathLike, wait_s: float = TAKE_WAIT_S) -> "RunLock":
+    def take(cls, folder: str | os.PathLike, wait_s: float = TAKE_WAIT_S) -> RunLock:
         """Own `folder` (which must exist) or raise RunBusy; an unusable lock file raises RnntuiError."""
         folder = Path(folder)
         path = folder / LOCK
@@ -93,8 +94,12 @@ class RunLock:
                 except OSError as e:
                     if e.errno in NO_LOCKS:
                         os.close(fd)
-                        return cls(folder, -1, f"{folder}: this file system cannot lock files, so nothing stops "
-                                               "a second process from writing this run folder")
+                        return cls(
+                            folder,
+                            -1,
+                            f"{folder}: this file system cannot lock files, so nothing stops "
+                            "a second process from writing this run folder",
+                        )
                     raise RnntuiError(f"{folder}: cannot lock this run folder ({e.strerror or e})") from None
                 if not _still_there(fd, path):  # the folder was deleted (or the file replaced) meanwhile
                     os.close(fd)
@@ -110,7 +115,7 @@ class RunLock:
                 raise
 
     @classmethod
-    def try_take(cls, folder: str | os.PathLike) -> "RunLock | None":
+    def try_take(cls, folder: str | os.PathLike) -> RunLock | None:
         """take() at once, or None when another process holds the folder."""
         try:
             return cls.take(folder, wait_s=0.0)
@@ -123,7 +128,7 @@ class RunLock:
         if fd >= 0:
             os.close(fd)
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self
 
     def __exit__(self, *exc: object) -> None:

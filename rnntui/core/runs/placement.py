@@ -9,6 +9,7 @@ Each returns the folder together with its lock, held by the caller for the whole
 processes ever write one folder: parallel new runs each get a folder of their own, --overwrite and
 delete refuse a run that is training, and of two resumes of one checkpoint one proceeds.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -17,8 +18,8 @@ import shutil
 from pathlib import Path
 
 from rnntui.core.config import ConfigError
-from rnntui.core.runs.lock import RunBusy, RunLock, busy
 from rnntui.core.runs.folder import RunDir, RunDirError, check_name
+from rnntui.core.runs.lock import RunBusy, RunLock, busy
 
 
 def own(run: RunDir) -> RunLock:
@@ -77,7 +78,9 @@ def new_run_dir(run: RunDir, overwrite: bool) -> tuple[RunDir, RunLock, str]:
             p.unlink(missing_ok=True)
         return run, lock, lock.note
     got, lock = claim_fresh(run.out_dir, run.name)
-    notice = "" if got.path == run.path else f"{run.path} holds another run: writing to {got.path} (--overwrite replaces it)"
+    notice = (
+        "" if got.path == run.path else f"{run.path} holds another run: writing to {got.path} (--overwrite replaces it)"
+    )
     return got, lock, "; ".join(n for n in (notice, lock.note) if n)
 
 
@@ -108,8 +111,9 @@ def belongs(run: RunDir, name: str, fingerprint: str) -> bool:
     return same_name and same_text
 
 
-def resume_run_dir(run: RunDir, checkpoint: str, seen: tuple[int, ...] | None, name: str,
-                   fingerprint: str) -> tuple[RunDir, RunLock, str]:
+def resume_run_dir(
+    run: RunDir, checkpoint: str, seen: tuple[int, ...] | None, name: str, fingerprint: str
+) -> tuple[RunDir, RunLock, str]:
     """Continue the run that saved `checkpoint` (its run name and corpus fingerprint given) in `run`,
     the folder holding it. `seen`: file_id(checkpoint) before it was loaded: if a save replaced it
     since (another process resumed it first and trained on), the loaded one is stale and refused.
@@ -123,14 +127,17 @@ def resume_run_dir(run: RunDir, checkpoint: str, seen: tuple[int, ...] | None, n
         except ConfigError:
             name = run.name
         got, lock = claim_fresh(parent, name)
-        notice = (f"continuing {checkpoint} in a new folder {got.path}: {run.path} is not its run's folder "
-                  "(left as it was)")
+        notice = (
+            f"continuing {checkpoint} in a new folder {got.path}: {run.path} is not its run's folder (left as it was)"
+        )
         return got, lock, "; ".join(n for n in (notice, lock.note) if n)
     lock = own(run)
     if file_id(checkpoint) != seen:
         lock.release()
-        raise RunBusy(f"{checkpoint}: replaced while this run was starting (another process resumed "
-                      f"{run.path} and saved); resume again to continue from the new checkpoint")
+        raise RunBusy(
+            f"{checkpoint}: replaced while this run was starting (another process resumed "
+            f"{run.path} and saved); resume again to continue from the new checkpoint"
+        )
     return run, lock, lock.note
 
 

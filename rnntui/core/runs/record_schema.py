@@ -5,6 +5,7 @@ A metrics.jsonl line is read by `runs`, `watch`, the Runs and Compare screens an
 record that passes has every field its readers use typed (finite numbers, whole numbers >= 0, text that
 prints), so no reader converts or guards a field itself.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,16 @@ _STR = "str"
 _BOOL = "bool"
 _CURVES = "curves"  # a (layers, T) table of numbers or nulls
 SCHEMA: dict[str, dict[str, str]] = {  # record type -> the fields its readers use, and their kinds
-    "step": {"epoch": _NUM, "loss": _NULLABLE, "lr": _NULLABLE, "grad_norm": _NULLABLE, "chars_per_s": _NUM,
-             "elapsed_s": _NUM, "chars_seen": _INT, "wall_s": _NUM},
+    "step": {
+        "epoch": _NUM,
+        "loss": _NULLABLE,
+        "lr": _NULLABLE,
+        "grad_norm": _NULLABLE,
+        "chars_per_s": _NUM,
+        "elapsed_s": _NUM,
+        "chars_seen": _INT,
+        "wall_s": _NUM,
+    },
     "eval": {"val_loss": _NULLABLE, "val_bpc": _NULLABLE, "full": _BOOL},
     "probe": {"grad_total": _CURVES, "grad_last": _CURVES},
     "sample": {"prime": _STR, "text": _STR, "temperature": _NUM},

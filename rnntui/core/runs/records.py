@@ -12,6 +12,7 @@ CLI's --metrics file and the app's export.
 Written with a flush at every step record, so a run killed with SIGKILL leaves a log that reads back:
 a torn last line is skipped, never fatal. Probe records are thinned as a run grows (see ProbeThinner).
 """
+
 from __future__ import annotations
 
 import errno
@@ -20,16 +21,17 @@ import math
 import os
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable, overload
+from typing import IO, Any, overload
 
 import numpy as np
 
 from rnntui.core import events as ev
 from rnntui.core.config import RnntuiError
-from rnntui.core.runs.record_schema import check_record
 from rnntui.core.runs.files import RunDirError, open_for_write, open_regular
+from rnntui.core.runs.record_schema import check_record
 
 PROBE_CAP = 500  # probe records kept evenly over a run with a known budget (~2 KB each at 2x64)
 
@@ -60,27 +62,58 @@ def to_record(event: ev.Event) -> dict[str, Any] | None: ...
 def to_record(event: ev.Event) -> dict[str, Any] | None:
     """The log record of an engine event, or None for events the log does not keep."""
     if isinstance(event, ev.StepMetrics):
-        return {"type": "step", "step": event.step, "epoch": round(event.epoch, 5), "loss": _r(event.loss),
-                "lr": _r(event.lr), "grad_norm": _r(event.grad_norm), "chars_per_s": round(event.chars_per_s, 1),
-                "elapsed_s": round(event.elapsed_s, 3), "chars_seen": event.chars_seen,
-                "wall_s": round(event.wall_s, 3)}
+        return {
+            "type": "step",
+            "step": event.step,
+            "epoch": round(event.epoch, 5),
+            "loss": _r(event.loss),
+            "lr": _r(event.lr),
+            "grad_norm": _r(event.grad_norm),
+            "chars_per_s": round(event.chars_per_s, 1),
+            "elapsed_s": round(event.elapsed_s, 3),
+            "chars_seen": event.chars_seen,
+            "wall_s": round(event.wall_s, 3),
+        }
     if isinstance(event, ev.EvalMetrics):
-        return {"type": "eval", "step": event.step, "val_loss": _r(event.val_loss), "val_bpc": _r(event.val_bpc),
-                "full": event.full}
+        return {
+            "type": "eval",
+            "step": event.step,
+            "val_loss": _r(event.val_loss),
+            "val_bpc": _r(event.val_bpc),
+            "full": event.full,
+        }
     if isinstance(event, ev.ProbeSnapshot):
-        return {"type": "probe", "step": event.step, "grad_total": _curves(event.grad_total),
-                "grad_last": _curves(event.grad_last)}
+        return {
+            "type": "probe",
+            "step": event.step,
+            "grad_total": _curves(event.grad_total),
+            "grad_last": _curves(event.grad_last),
+        }
     if isinstance(event, ev.Sample):
-        return {"type": "sample", "step": event.step, "prime": event.prime, "text": event.text,
-                "temperature": event.temperature}
+        return {
+            "type": "sample",
+            "step": event.step,
+            "prime": event.prime,
+            "text": event.text,
+            "temperature": event.temperature,
+        }
     if isinstance(event, ev.CheckpointSaved):
         return {"type": "checkpoint", "step": event.step, "kind": event.kind, "path": event.path}
     if isinstance(event, ev.RunStarted):
-        return {"type": "start", "step": event.start_step, "time": round(time.time(), 3),
-                "wall_s": round(event.wall_s, 3)}
+        return {
+            "type": "start",
+            "step": event.start_step,
+            "time": round(time.time(), 3),
+            "wall_s": round(event.wall_s, 3),
+        }
     if isinstance(event, ev.RunFinished):
-        return {"type": "end", "step": event.step, "reason": event.reason, "message": event.message,
-                "val_loss": _r(event.val_loss) if event.val_loss is not None else None}
+        return {
+            "type": "end",
+            "step": event.step,
+            "reason": event.reason,
+            "message": event.message,
+            "val_loss": _r(event.val_loss) if event.val_loss is not None else None,
+        }
     return None
 
 
@@ -123,8 +156,13 @@ class MetricsLog:
     Either way an append after a torn last line (a writer killed mid-line) starts on a new line, so the
     first record of this invocation is not glued onto the torn one and lost with it."""
 
-    def __init__(self, path: str | os.PathLike, thinner: ProbeThinner | None = None, kinds: Iterable[str] | None = None,
-                 run_file: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        thinner: ProbeThinner | None = None,
+        kinds: Iterable[str] | None = None,
+        run_file: bool = False,
+    ):
         self.path = Path(path)
         self.thinner = thinner
         self.kinds = set(kinds) if kinds is not None else None  # None: every record type
@@ -132,8 +170,11 @@ class MetricsLog:
         try:
             self._f: IO[str] | None = _open_log(self.path, run_file)
         except OSError as e:
-            why = "a symbolic link; a run folder's log is never written through one" if e.errno == errno.ELOOP \
+            why = (
+                "a symbolic link; a run folder's log is never written through one"
+                if e.errno == errno.ELOOP
                 else e.strerror or str(e)
+            )
             raise LogError(f"{self.path}: cannot write metrics ({why})") from None
 
     def write(self, event: ev.Event) -> None:
@@ -142,8 +183,11 @@ class MetricsLog:
             return
         if isinstance(event, ev.StepMetrics):
             self._elapsed = event.elapsed_s
-        if isinstance(event, ev.ProbeSnapshot) and self.thinner is not None \
-                and not self.thinner.keep(event.step, self._elapsed):
+        if (
+            isinstance(event, ev.ProbeSnapshot)
+            and self.thinner is not None
+            and not self.thinner.keep(event.step, self._elapsed)
+        ):
             return
         try:
             self._f.write(json.dumps(rec) + "\n")
@@ -195,6 +239,8 @@ def _last_byte(fd: int, size: int) -> bytes | None:
 
 MAX_LINE = 4 << 20  # bytes: a longer line is no record of ours (the longest, a sample, is a few KB); skipped
 CHUNK = 1 << 20  # bytes read at a time
+
+
 def parse_lines(lines: Iterable[str]) -> list[dict[str, Any]]:
     """Records from JSONL lines; a torn, foreign or malformed line is skipped, never fatal."""
     out = []
@@ -314,8 +360,9 @@ class RunLog:
             if total.ndim == 2 and total.shape == last.shape:
                 self.probes.append((rec["step"], total, last))
         elif t == "sample":
-            self.samples.append((rec["step"], str(rec.get("prime", "")), str(rec.get("text", "")),
-                                 _f(rec.get("temperature"))))
+            self.samples.append(
+                (rec["step"], str(rec.get("prime", "")), str(rec.get("text", "")), _f(rec.get("temperature")))
+            )
         elif t == "checkpoint":
             self.saved[str(rec.get("kind"))] = rec["step"]
         elif t == "start":
@@ -323,7 +370,7 @@ class RunLog:
         elif t == "end":
             self.end = rec
 
-    def extend(self, records: Iterable[dict[str, Any]]) -> "RunLog":
+    def extend(self, records: Iterable[dict[str, Any]]) -> RunLog:
         for r in records:
             self.add(r)
         return self

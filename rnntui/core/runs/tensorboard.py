@@ -21,13 +21,15 @@ Each event's wall time is the run's: the start record's clock plus the training 
 step record. The writer is torch.utils.tensorboard.SummaryWriter, from the optional `tensorboard`
 package (`pip install 'rnntui[tensorboard]'`); it is imported only when a writer opens. No UI toolkit.
 """
+
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from rnntui.core import events as ev
 from rnntui.core.analysis.horizon import HorizonSmoother
@@ -88,9 +90,16 @@ class BoardMapper:
         if t == "step":
             self.elapsed = float(rec.get("elapsed_s") or 0.0)
             loss = rec.get("loss")
-            return self._scalars(step, {"loss/train": loss, "bpc/train": None if loss is None else bits_per_char(loss),
-                                        "optim/lr": rec.get("lr"), "optim/grad_norm": rec.get("grad_norm"),
-                                        "speed/chars_per_s": rec.get("chars_per_s")})
+            return self._scalars(
+                step,
+                {
+                    "loss/train": loss,
+                    "bpc/train": None if loss is None else bits_per_char(loss),
+                    "optim/lr": rec.get("lr"),
+                    "optim/grad_norm": rec.get("grad_norm"),
+                    "speed/chars_per_s": rec.get("chars_per_s"),
+                },
+            )
         if t == "eval":
             loss = rec.get("val_loss")
             bpc = rec.get("val_bpc", None if loss is None else bits_per_char(loss))
@@ -99,21 +108,32 @@ class BoardMapper:
             self.horizons.add(rec["grad_last"], step)  # (layers, T); nulls read as NaN: unknown
             return self._scalars(step, {f"horizon/layer_{h.layer + 1}": h.steps for h in self.horizons.horizons()})
         if t == "sample":
-            return [Text("samples", step, sample_markdown(rec.get("text", ""), rec.get("prime", ""),
-                                                          rec.get("temperature")), self.wall_time())]
+            return [
+                Text(
+                    "samples",
+                    step,
+                    sample_markdown(rec.get("text", ""), rec.get("prime", ""), rec.get("temperature")),
+                    self.wall_time(),
+                )
+            ]
         return []
 
     def _scalars(self, step: int, values: dict[str, float | None]) -> list[Item]:
         wall = self.wall_time()
-        return [Scalar(tag, step, float(v), wall) for tag, v in values.items()
-                if isinstance(v, (int, float)) and math.isfinite(v)]
+        return [
+            Scalar(tag, step, float(v), wall)
+            for tag, v in values.items()
+            if isinstance(v, (int, float)) and math.isfinite(v)
+        ]
 
 
 def sample_markdown(text: str, prime: str = "", temperature: float | None = None) -> str:
     """A sample as TensorBoard shows it: a line saying how it was made, then the text as a code block
     (indented, so nothing the model wrote is read as markdown)."""
-    how = [f"temperature {temperature:g}" if isinstance(temperature, (int, float)) else "",
-           f"prime {prime!r}" if prime else ""]
+    how = [
+        f"temperature {temperature:g}" if isinstance(temperature, (int, float)) else "",
+        f"prime {prime!r}" if prime else "",
+    ]
     head = ", ".join(x for x in how if x) or "sample"
     return head + "\n\n" + "\n".join("    " + line for line in text.split("\n"))
 
@@ -147,7 +167,7 @@ class BoardWriter:
         self.tags: set[str] = set()
         try:
             self._w = writer_cls(log_dir=str(self.folder), flush_secs=FLUSH_S)
-        except Exception as e:  # noqa: BLE001 - a file where the folder should be, no permission, a full disk
+        except Exception as e:
             raise _error(self.folder, e) from None
 
     def write(self, items: Iterable[Item]) -> None:
@@ -160,19 +180,19 @@ class BoardWriter:
                     self._w.add_text(it.tag, it.text, it.step, walltime=it.wall_time)
                     self.texts += 1
                 self.tags.add(it.tag)
-        except Exception as e:  # noqa: BLE001 - the writer thread's OSError surfaces on the next call
+        except Exception as e:
             raise _error(self.folder, e) from None
 
     def flush(self) -> None:
         try:
             self._w.flush()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise _error(self.folder, e) from None
 
     def close(self) -> None:
         try:
             self._w.close()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise _error(self.folder, e) from None
 
 

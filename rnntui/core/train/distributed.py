@@ -13,6 +13,7 @@ steps, the end), never from a probe, a sample or a save that only rank 0 makes. 
 flag and the clock of a time budget ride on the one all-reduce of each log interval (loop.py), so a
 stop costs no collective of its own.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,8 +94,10 @@ class Dist:
         for j, name in enumerate(names):
             ranks = [r for r in range(self.world_size) if table[r, j] != table[0, j]]
             if ranks:
-                raise DistError(f"rank {self.rank}: ranks disagree on the {name} (rank {ranks[0]} differs from "
-                                f"rank 0); every rank must be started with the same arguments and files")
+                raise DistError(
+                    f"rank {self.rank}: ranks disagree on the {name} (rank {ranks[0]} differs from "
+                    f"rank 0); every rank must be started with the same arguments and files"
+                )
 
     def close(self) -> None:
         """Leave the group together: a rank that tears its connections down while another still talks
@@ -129,8 +132,10 @@ def _guard(dist: Dist, fn: Any, *args: Any) -> None:
 
 
 def lost_rank(dist: Dist, e: BaseException) -> DistError:
-    return DistError(f"rank {dist.rank}: lost contact with the other ranks (one failed, or did not answer "
-                     f"within {timeout_s():g} s): {_first_line(e)}")
+    return DistError(
+        f"rank {dist.rank}: lost contact with the other ranks (one failed, or did not answer "
+        f"within {timeout_s():g} s): {_first_line(e)}"
+    )
 
 
 def _first_line(e: BaseException) -> str:
@@ -145,8 +150,9 @@ def is_dist_failure(e: BaseException) -> bool:
     if isinstance(e, tdist.DistError):
         return True
     text = str(e)
-    return isinstance(e, RuntimeError) and any(s in text for s in ("gloo", "Gloo", "NCCL", "Connection closed",
-                                                                  "Connection reset", "timed out", "Timed out"))
+    return isinstance(e, RuntimeError) and any(
+        s in text for s in ("gloo", "Gloo", "NCCL", "Connection closed", "Connection reset", "timed out", "Timed out")
+    )
 
 
 # -----------------------------------------------------------------------------
@@ -186,15 +192,18 @@ def init_from_env(device_name: str = "auto") -> Dist:
     backend = "nccl" if device.type == "cuda" else "gloo"
     if backend == "nccl":
         if local_rank >= torch.cuda.device_count():
-            raise DistError(f"rank {rank}: LOCAL_RANK {local_rank} but only {torch.cuda.device_count()} GPU(s) "
-                            "here; give --nproc-per-node at most the number of GPUs")
+            raise DistError(
+                f"rank {rank}: LOCAL_RANK {local_rank} but only {torch.cuda.device_count()} GPU(s) "
+                "here; give --nproc-per-node at most the number of GPUs"
+            )
         torch.cuda.set_device(local_rank)
     where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
     try:
         tdist.init_process_group(backend, timeout=timedelta(seconds=timeout_s()), rank=rank, world_size=world)
     except (RuntimeError, ValueError, OSError) as e:  # DistNetworkError/DistStoreError are RuntimeErrors
-        raise DistError(f"rank {rank}: cannot join the process group at {where} within {timeout_s():g} s "
-                        f"({_first_line(e)})") from None
+        raise DistError(
+            f"rank {rank}: cannot join the process group at {where} within {timeout_s():g} s ({_first_line(e)})"
+        ) from None
     return Dist(rank=rank, world_size=world, local_rank=local_rank, backend=backend, local_world_size=local_world)
 
 
@@ -253,8 +262,10 @@ def rank_slice(data: np.ndarray, batch: int, seq_len: int, dist: Dist) -> np.nda
         return data
     total = dist.world_size * batch
     if len(data) // (seq_len + 1) < total:
-        raise DistError(f"training split too short ({len(data):,} chars) for {dist.world_size} ranks x {batch} "
-                        f"streams of at least {seq_len + 1} chars; use a smaller --batch-size or --seq-len")
+        raise DistError(
+            f"training split too short ({len(data):,} chars) for {dist.world_size} ranks x {batch} "
+            f"streams of at least {seq_len + 1} chars; use a smaller --batch-size or --seq-len"
+        )
     length = len(data) // total
     return data[dist.rank * batch * length : (dist.rank + 1) * batch * length]
 

@@ -8,28 +8,29 @@ The Trainer prepares a run (corpus, device, run folder, resumed checkpoint), the
 
 Under torchrun every rank runs the same generator (distributed.py); rank 0 alone owns the run folder.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Generator, Iterator
 from dataclasses import replace
-from typing import Generator, Iterator
 
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Corpus, Vocab, check_windows, corpus_fingerprint, load_with_progress
 from rnntui.core.model.devices import native_bf16, resolve_device
-from rnntui.core.train.distributed import Dist, DistError, is_dist_failure, lost_rank
-from rnntui.core.train.loop import Diverged, TrainLoop
 from rnntui.core.model.memory import check_fits
 from rnntui.core.model.peak import throughput
-from rnntui.core.runs.placement import file_id, new_run_dir, resume_run_dir
-from rnntui.core.runs.lock import RunLock
+from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
 from rnntui.core.runs.folder import RunDir, check_name, run_name_for
+from rnntui.core.runs.lock import RunLock
+from rnntui.core.runs.placement import file_id, new_run_dir, resume_run_dir
 from rnntui.core.runs.writer import RunWriter
+from rnntui.core.train.distributed import Dist, DistError, is_dist_failure, lost_rank
+from rnntui.core.train.loop import Diverged, TrainLoop
 
 __all__ = ["Trainer", "run_name_for", "corpus_fingerprint"]
 
@@ -39,8 +40,15 @@ __all__ = ["Trainer", "run_name_for", "corpus_fingerprint"]
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, resume: str | None = None, corpus: Corpus | None = None,
-                 overwrite: bool = False, force_corpus: bool = False, dist: Dist | None = None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        resume: str | None = None,
+        corpus: Corpus | None = None,
+        overwrite: bool = False,
+        force_corpus: bool = False,
+        dist: Dist | None = None,
+    ):
         self.cfg = cfg
         self.dist = dist or Dist()  # this process's rank (torchrun); Dist(): a single process
         self.resume = resume  # checkpoint path to continue from
@@ -101,8 +109,10 @@ class Trainer:
         if bf16 and device.type == "mps":
             raise ConfigError("bf16 autocast is not supported on mps; use --no-bf16")
         if bf16 and device.type == "cpu" and cfg.model.kind == "lstm" and not native_bf16(device):
-            raise ConfigError("bf16 autocast of an LSTM needs a CPU with AVX512-BF16 or AMX (this one has "
-                              "neither, and emulated bf16 is slower than fp32); use --no-bf16")
+            raise ConfigError(
+                "bf16 autocast of an LSTM needs a CPU with AVX512-BF16 or AMX (this one has "
+                "neither, and emulated bf16 is slower than fp32); use --no-bf16"
+            )
         vocab = Vocab(ckpt.snapshot.vocab) if ckpt is not None else None
         corpus = self._corpus or (yield from load_with_progress(cfg.corpus, cfg.val_frac, vocab))
         if vocab is not None and corpus.vocab.chars != vocab.chars:
@@ -125,11 +135,16 @@ class Trainer:
             if not self.force_corpus:
                 raise CheckpointError(
                     f"{self.resume}: trained on {ckpt.corpus!r}, and {self.cfg.corpus!r} is other text; "
-                    "use --force-corpus to continue on it anyway")
-        if ckpt is not None and self.resume is not None \
-                and RunDir.of_checkpoint(self.resume).path == run.path.resolve():
-            run, self._run_lock, notice = resume_run_dir(run, self.resume, self._resume_id, ckpt.config.run_name,
-                                                         ckpt.corpus_fingerprint)
+                    "use --force-corpus to continue on it anyway"
+                )
+        if (
+            ckpt is not None
+            and self.resume is not None
+            and RunDir.of_checkpoint(self.resume).path == run.path.resolve()
+        ):
+            run, self._run_lock, notice = resume_run_dir(
+                run, self.resume, self._resume_id, ckpt.config.run_name, ckpt.corpus_fingerprint
+            )
         else:
             run, self._run_lock, notice = new_run_dir(run, self.overwrite)
         if run.path != RunDir.of_config(self.cfg).path:  # a fresh name, or a new folder for a resumed run
@@ -153,8 +168,15 @@ class Trainer:
             if self._run_lock is not None:
                 self._run_lock.release()
 
-    def _train(self, run: RunDir | None, ckpt: Checkpoint | None, corpus: Corpus, fingerprint: str,
-               stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
+    def _train(
+        self,
+        run: RunDir | None,
+        ckpt: Checkpoint | None,
+        corpus: Corpus,
+        fingerprint: str,
+        stop: threading.Event,
+        pause: threading.Event,
+    ) -> Iterator[ev.Event]:
         forced = ckpt is not None and ckpt.corpus_fingerprint not in ("", fingerprint)
         if forced and ckpt is not None:  # other text: its losses are not comparable with the old best
             ckpt = replace(ckpt, best_val_loss=None, val_history=[])
@@ -183,8 +205,10 @@ class Trainer:
         """Distributed: every rank must train on the same text with the same settings (the paths may differ
         from machine to machine: only the content and the settings are compared)."""
         settings = {k: v for k, v in config_to_dict(self.cfg).items() if k not in ("corpus", "out_dir", "run_name")}
-        self.dist.agree({"corpus": fingerprint, "settings": settings,
-                         "checkpoint to resume": None if ckpt is None else ckpt.step}, self.device)
+        self.dist.agree(
+            {"corpus": fingerprint, "settings": settings, "checkpoint to resume": None if ckpt is None else ckpt.step},
+            self.device,
+        )
 
     def _main_run_dir(self, ckpt: Checkpoint | None, fingerprint: str) -> RunDir | None:
         """Rank 0 prepares the run folder; distributed, the other ranks learn whether it could."""
@@ -227,7 +251,7 @@ class Trainer:
                     # periodic save, right after a finite-loss check so no diverged weights are written
                     if loop.save_due(self._save_requested.is_set()):
                         self._save_requested.clear()
-                        if (e := loop.save("latest")):
+                        if e := loop.save("latest"):
                             yield e
                 if cfg.eval_every and loop.step % cfg.eval_every == 0 and not loop.done():
                     yield from loop.validate(cfg.eval_windows, stop=stop)
@@ -246,7 +270,7 @@ class Trainer:
         while pause.is_set() and not stop.is_set():
             if self._save_requested.is_set():
                 self._save_requested.clear()
-                if (e := loop.save("latest")):
+                if e := loop.save("latest"):
                     yield e
             stop.wait(0.05)
         loop.credit_pause(time.perf_counter() - p0)
@@ -265,7 +289,7 @@ class Trainer:
                 val_loss = yield from loop.validate(loop.final_windows(), stop=_either(stop, self._hurry))
             else:
                 val_loss = yield from loop.validate(self.cfg.eval_windows, stop=self._hurry)
-            if (e := loop.save("latest")):
+            if e := loop.save("latest"):
                 yield e
         if reason == "completed":
             message = f"finished at step {loop.step}"

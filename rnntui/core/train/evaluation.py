@@ -1,14 +1,16 @@
 """Validation: the mean cross-entropy over the held-out split, with state carried as in training."""
+
 from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import torch
 
-from rnntui.core.model.cells import CharModel, loss_fn
 from rnntui.core.data.streams import Streams
+from rnntui.core.model.cells import CharModel, loss_fn
 
 
 def windows_for(streams: Streams, chars: int) -> int | None:
@@ -27,8 +29,9 @@ def total_windows(streams: Streams, max_windows: int | None) -> int:
 
 
 @torch.no_grad()
-def iter_evaluate(model: CharModel, streams: Streams, max_windows: int | None, autocast: Any,
-                  stop: threading.Event | None = None) -> Generator[tuple[int, int], None, float | None]:
+def iter_evaluate(
+    model: CharModel, streams: Streams, max_windows: int | None, autocast: Any, stop: threading.Event | None = None
+) -> Generator[tuple[int, int], None, float | None]:
     """Yields (windows done, windows in all) as it goes; returns the mean loss per character.
 
     A set `stop` ends the pass early: the mean over the windows done so far is returned (None if none).
@@ -58,8 +61,9 @@ def iter_evaluate(model: CharModel, streams: Streams, max_windows: int | None, a
     return total.item() / count if count else None
 
 
-def evaluate(model: CharModel, streams: Streams, max_windows: int | None, autocast: Any,
-             stop: threading.Event | None = None) -> float | None:
+def evaluate(
+    model: CharModel, streams: Streams, max_windows: int | None, autocast: Any, stop: threading.Event | None = None
+) -> float | None:
     """iter_evaluate without the progress."""
     gen = iter_evaluate(model, streams, max_windows, autocast, stop)
     while True:

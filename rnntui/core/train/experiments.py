@@ -6,6 +6,7 @@ with the few changes that make the point, e.g. rnn vs lstm vs gru for vanishing 
 Pure config: no torch. The app trains the configs side by side (ui/workers/experiment.py's ExperimentSession) and
 compares them live.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -23,13 +24,24 @@ class Preset:
 
 HIGH_LR = 0.05  # "clipping": ten times the default rate, where an unclipped RNN's gradient spikes
 PRESETS = {
-    "vanishing": Preset("vanishing gradients", "rnn vs lstm vs gru: how far back the gradient reaches",
-                        (("rnn", {"kind": "rnn"}), ("lstm", {"kind": "lstm"}), ("gru", {"kind": "gru"}))),
-    "clipping": Preset("clipping", f"an rnn at lr {HIGH_LR:g}, gradient clipped at 1 vs not clipped",
-                       (("clip1", {"kind": "rnn", "lr": HIGH_LR, "clip": 1.0}),
-                        ("noclip", {"kind": "rnn", "lr": HIGH_LR, "clip": 0.0}))),
-    "depth": Preset("depth", "1, 2 and 3 layers: speed against loss",
-                    (("1layer", {"layers": 1}), ("2layers", {"layers": 2}), ("3layers", {"layers": 3}))),
+    "vanishing": Preset(
+        "vanishing gradients",
+        "rnn vs lstm vs gru: how far back the gradient reaches",
+        (("rnn", {"kind": "rnn"}), ("lstm", {"kind": "lstm"}), ("gru", {"kind": "gru"})),
+    ),
+    "clipping": Preset(
+        "clipping",
+        f"an rnn at lr {HIGH_LR:g}, gradient clipped at 1 vs not clipped",
+        (
+            ("clip1", {"kind": "rnn", "lr": HIGH_LR, "clip": 1.0}),
+            ("noclip", {"kind": "rnn", "lr": HIGH_LR, "clip": 0.0}),
+        ),
+    ),
+    "depth": Preset(
+        "depth",
+        "1, 2 and 3 layers: speed against loss",
+        (("1layer", {"layers": 1}), ("2layers", {"layers": 2}), ("3layers", {"layers": 3})),
+    ),
 }
 
 

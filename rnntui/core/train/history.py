@@ -3,12 +3,14 @@
 Points are averaged in groups of `stride`; when the list reaches `cap`, neighbouring pairs are merged and
 the stride doubles. The chart downsamples to its width anyway, so nothing visible is lost.
 """
+
 from __future__ import annotations
 
 
 class History:
-    def __init__(self, cap: int = 2048, steps: list[int] | None = None, values: list[float] | None = None,
-                 stride: int = 1):
+    def __init__(
+        self, cap: int = 2048, steps: list[int] | None = None, values: list[float] | None = None, stride: int = 1
+    ):
         self.cap = max(4, cap - cap % 2)
         self.steps: list[int] = list(steps or [])
         self.values: list[float] = list(values or [])
@@ -37,6 +39,7 @@ class History:
         return {"steps": list(self.steps), "values": list(self.values), "stride": self.stride}
 
     @classmethod
-    def from_dict(cls, d: dict, cap: int = 2048) -> "History":
-        return cls(cap, [int(s) for s in d.get("steps", [])], [float(v) for v in d.get("values", [])],
-                   int(d.get("stride", 1)))
+    def from_dict(cls, d: dict, cap: int = 2048) -> History:
+        return cls(
+            cap, [int(s) for s in d.get("steps", [])], [float(v) for v in d.get("values", [])], int(d.get("stride", 1))
+        )

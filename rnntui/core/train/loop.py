@@ -15,12 +15,13 @@ its own slice of the streams, and whatever the ranks must agree on (stop, save, 
 budget) is settled in the one all-reduce of each log interval. Only rank 0 validates, probes, samples
 and saves.
 """
+
 from __future__ import annotations
 
 import math
 import threading
 import time
-from typing import Generator
+from collections.abc import Generator
 
 import torch
 
@@ -52,8 +53,17 @@ class Diverged(Exception):
 
 
 class TrainLoop(TrainState):
-    def __init__(self, cfg: TrainConfig, corpus: Corpus, device: torch.device, run: RunDir | None,
-                 lock: threading.Lock, dist: Dist = Dist(), fingerprint: str = "", ckpt: Checkpoint | None = None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        corpus: Corpus,
+        device: torch.device,
+        run: RunDir | None,
+        lock: threading.Lock,
+        dist: Dist = Dist(),
+        fingerprint: str = "",
+        ckpt: Checkpoint | None = None,
+    ):
         super().__init__(cfg, corpus, device, dist, fingerprint, ckpt)
         self.run, self.lock = run, lock  # lock: held around weight updates (the app copies weights under it)
         self.initial_loss = math.log(len(corpus.vocab))
@@ -77,23 +87,43 @@ class TrainLoop(TrainState):
     def run_started(self, notice: str, resumed: bool) -> ev.RunStarted:
         """What the run is and where this invocation begins (a resume: the checkpoint's histories)."""
         return ev.RunStarted(
-            config=self.cfg, vocab=self.corpus.vocab.chars, n_params=self.model.n_params(), device=str(self.device),
-            run_dir=str(self.run.path) if self.run is not None else "", start_step=self.start_step,
-            total_steps=self.budget.total_steps, steps_per_epoch=self.train.windows,
-            train_chars=len(self.corpus.train), val_chars=len(self.corpus.val),
-            history_steps=tuple(self.losses.steps), history_loss=tuple(self.losses.values),
-            val_history=tuple(self.val_hist), initial_loss=self.initial_loss, wall_s=self.at_start.wall_s,
-            chars_seen=self.at_start.chars_seen, notice=notice,
+            config=self.cfg,
+            vocab=self.corpus.vocab.chars,
+            n_params=self.model.n_params(),
+            device=str(self.device),
+            run_dir=str(self.run.path) if self.run is not None else "",
+            start_step=self.start_step,
+            total_steps=self.budget.total_steps,
+            steps_per_epoch=self.train.windows,
+            train_chars=len(self.corpus.train),
+            val_chars=len(self.corpus.val),
+            history_steps=tuple(self.losses.steps),
+            history_loss=tuple(self.losses.values),
+            val_history=tuple(self.val_hist),
+            initial_loss=self.initial_loss,
+            wall_s=self.at_start.wall_s,
+            chars_seen=self.at_start.chars_seen,
+            notice=notice,
             grad_norm_history=tuple(zip(self.grad_norms.steps, self.grad_norms.values)),
-            best_val_loss=self.at_start.best_val_loss, last_saved_step=self.start_step if resumed else None,
+            best_val_loss=self.at_start.best_val_loss,
+            last_saved_step=self.start_step if resumed else None,
         )
 
     def run_finished(self, reason: str, message: str, val_loss: float | None) -> ev.RunFinished:
         run = self.run
         latest = str(run.latest) if run is not None and run.latest.exists() else None
         best = str(run.best) if run is not None and run.best.exists() else None
-        return ev.RunFinished(self.step, reason, message, self.train_loss, val_loss, self.progress().best_val_loss,
-                              latest, best, self.elapsed())
+        return ev.RunFinished(
+            self.step,
+            reason,
+            message,
+            self.train_loss,
+            val_loss,
+            self.progress().best_val_loss,
+            latest,
+            best,
+            self.elapsed(),
+        )
 
     # ---- budget ------------------------------------------------------------------------------------
 
@@ -153,8 +183,9 @@ class TrainLoop(TrainState):
         # one host sync; distributed, one all-reduce that also settles stop, save and the clock
         stats = torch.stack([self.loss_acc / self.n_acc, self.gn_acc / self.n_acc])
         if self.dist.enabled:
-            flags = torch.tensor([float(stopping), float(save_requested or self._save_time()), self.elapsed()],
-                                 device=self.device)
+            flags = torch.tensor(
+                [float(stopping), float(save_requested or self._save_time()), self.elapsed()], device=self.device
+            )
             stats = self.dist.all_reduce_mean(torch.cat([stats, flags]))
         train_loss, grad_norm, *agreed = stats.tolist()
         if agreed:
@@ -162,9 +193,15 @@ class TrainLoop(TrainState):
         self.loss_acc.zero_()
         self.gn_acc.zero_()
         self.n_acc = 0
-        if not math.isfinite(train_loss) or not math.isfinite(grad_norm) or train_loss > DIVERGE_FACTOR * self.initial_loss:
-            raise Diverged(f"loss {train_loss:.3g} at step {self.step}: training diverged; lower --lr "
-                           f"(now {self.cfg.lr:g}) or --clip (now {self.cfg.clip:g}). The last good checkpoint is kept.")
+        if (
+            not math.isfinite(train_loss)
+            or not math.isfinite(grad_norm)
+            or train_loss > DIVERGE_FACTOR * self.initial_loss
+        ):
+            raise Diverged(
+                f"loss {train_loss:.3g} at step {self.step}: training diverged; lower --lr "
+                f"(now {self.cfg.lr:g}) or --clip (now {self.cfg.clip:g}). The last good checkpoint is kept."
+            )
         self.train_loss = train_loss
         self.losses.add(self.step, train_loss)
         self.grad_norms.add(self.step, grad_norm)
@@ -178,8 +215,19 @@ class TrainLoop(TrainState):
             eta: float | None = (b.total_steps - self.step) * self.global_batch * self.cfg.seq_len / max(cps, 1e-9)
         else:
             eta = max(0.0, b.seconds - el) if b.seconds is not None else None
-        return ev.StepMetrics(self.step, self.step / self.train.windows, train_loss, self.lr, grad_norm, cps, el,
-                              b.progress(self.step, el), eta, self.chars_seen(), self.wall0 + el)
+        return ev.StepMetrics(
+            self.step,
+            self.step / self.train.windows,
+            train_loss,
+            self.lr,
+            grad_norm,
+            cps,
+            el,
+            b.progress(self.step, el),
+            eta,
+            self.chars_seen(),
+            self.wall0 + el,
+        )
 
     # ---- checkpoints: when (here), what (state_dict), how (checkpoints.save_checkpoint) ------------
 
@@ -205,8 +253,9 @@ class TrainLoop(TrainState):
 
     # ---- validation ------------------------------------------------------------------------------
 
-    def validate(self, max_windows: int | None,
-                 stop: threading.Event | None = None) -> Generator[ev.Event, None, float | None]:
+    def validate(
+        self, max_windows: int | None, stop: threading.Event | None = None
+    ) -> Generator[ev.Event, None, float | None]:
         """One validation pass; keeps the result, reports it, writes best.pt when it improved, and returns
         the loss (None when no window was scored, or on a rank other than 0).
 
@@ -265,8 +314,7 @@ class TrainLoop(TrainState):
         return ev.ProbeSnapshot(self.step, g_total, g_last, text, hid, cell, self.cfg.clip)
 
     def sample_due(self, now: float) -> bool:
-        return (self.cfg.sample_every_s > 0 and self.dist.is_main
-                and now - self.last_sample >= self.cfg.sample_every_s)
+        return self.cfg.sample_every_s > 0 and self.dist.is_main and now - self.last_sample >= self.cfg.sample_every_s
 
     def sample(self) -> ev.Sample:
         self.last_sample = time.perf_counter()

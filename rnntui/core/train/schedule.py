@@ -1,4 +1,5 @@
 """The run's budget (steps, epochs or minutes) and the learning-rate schedule that knows it."""
+
 from __future__ import annotations
 
 import math
@@ -13,7 +14,7 @@ class Budget:
     seconds: float | None  # wall-clock budget of this invocation, None otherwise
 
     @classmethod
-    def of(cls, cfg: TrainConfig, steps_per_epoch: int) -> "Budget":
+    def of(cls, cfg: TrainConfig, steps_per_epoch: int) -> Budget:
         if cfg.steps is not None:
             return cls(cfg.steps, None)
         if cfg.epochs is not None:

@@ -11,13 +11,15 @@ keeps the carried state of all streams as one process holding every rank's strea
 and every rank's generators, so a distributed run resumes exactly, or on another world size with the
 streams started afresh; rnntui.core.runs.checkpoints writes the dict atomically and checks it on load.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -47,8 +49,15 @@ class TrainState:
     A base of TrainLoop that owns every attribute it uses (no method here reaches for one of the loop's):
     this class is what is saved and restored, the loop is how it moves."""
 
-    def __init__(self, cfg: TrainConfig, corpus: Corpus, device: torch.device, dist: Dist, fingerprint: str,
-                 ckpt: Checkpoint | None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        corpus: Corpus,
+        device: torch.device,
+        dist: Dist,
+        fingerprint: str,
+        ckpt: Checkpoint | None,
+    ):
         self.cfg, self.corpus, self.device, self.dist = cfg, corpus, device, dist
         self.fingerprint = fingerprint  # the corpus's content hash (corpus.py), recorded in each checkpoint
         torch.manual_seed(cfg.seed)
@@ -56,19 +65,23 @@ class TrainState:
         if dist.enabled:  # the same initial weights everywhere; each rank its own dropout masks
             torch.manual_seed(cfg.seed + dist.rank)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.train = Streams(rank_slice(corpus.train, cfg.batch_size, cfg.seq_len, dist), cfg.batch_size,
-                             cfg.seq_len, device)  # (B, L): this rank's streams
+        self.train = Streams(
+            rank_slice(corpus.train, cfg.batch_size, cfg.seq_len, dist), cfg.batch_size, cfg.seq_len, device
+        )  # (B, L): this rank's streams
         self.global_batch = self.train.batch * dist.world_size  # streams of all ranks together
         self.val = Streams(corpus.val, min(self.global_batch, 16), cfg.seq_len, device)
         self.notes: list[str] = []  # one-line notices for the start of the run
         if dist.enabled:
-            self.notes.append(f"data-parallel over {dist.world_size} processes ({dist.backend}): {dist.world_size} "
-                              f"x {self.train.batch} = {self.global_batch} streams per step")
+            self.notes.append(
+                f"data-parallel over {dist.world_size} processes ({dist.backend}): {dist.world_size} "
+                f"x {self.train.batch} = {self.global_batch} streams per step"
+            )
         self.budget = Budget.of(cfg, self.train.windows)
         self.plan_start = 0  # step where this learning-rate plan began
         # weights, optimiser state and the loss stay fp32; autocast runs the matmuls in bf16
         self.autocast: Callable[[], Any] = (
-            (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext)
+            (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.bf16 else nullcontext
+        )
         self.losses, self.grad_norms = History(), History()
         self.val_hist: list[tuple[int, float]] = []
         self.step, self.best = 0, math.inf
@@ -77,8 +90,13 @@ class TrainState:
         self.start_step, self.at_start = 0, Progress(0, 0, 0.0, None)  # where this invocation began
         if ckpt is not None:
             self.load_state_dict(ckpt)
-        self.net = self.model if not dist.enabled else torch.nn.parallel.DistributedDataParallel(
-            self.model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True)
+        self.net = (
+            self.model
+            if not dist.enabled
+            else torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[device.index] if device.type == "cuda" else None, gradient_as_bucket_view=True
+            )
+        )
         # what the ranks agreed on at the last log interval (single process: read live instead)
         self.agreed_s, self.agreed_stop, self.agreed_save = 0.0, False, False
         self.shared_step = -1  # all ranks' state and generators, gathered for a save:
@@ -99,7 +117,8 @@ class TrainState:
         if self.dist.enabled:  # the streams of all ranks, as one process with their total batch holds them
             state, rng = self.shared_state, {**rng, "ranks": self.shared_rngs}
         return {
-            "format": FORMAT, "version": VERSION,  # self-describing: load_checkpoint refuses anything else
+            "format": FORMAT,
+            "version": VERSION,  # self-describing: load_checkpoint refuses anything else
             "model": weights,  # the CharModel's state_dict, on the CPU
             "config": config_to_dict(self.cfg),  # the run's settings; its model field builds the network
             "vocab": self.corpus.vocab.chars,  # the model's characters, sorted
@@ -108,13 +127,16 @@ class TrainState:
             # carried hidden state, [h] or [h, c], each (layers, all streams, H); None at an epoch's start
             "state": None if state is None else list(map_state(lambda s: s.detach().cpu(), state, as_list=True)),
             "rng": rng,  # {"torch", "cuda"} generator states; distributed, "ranks": every rank's
-            "history": self.losses.to_dict(), "grad_history": self.grad_norms.to_dict(),  # History.to_dict()
+            "history": self.losses.to_dict(),
+            "grad_history": self.grad_norms.to_dict(),  # History.to_dict()
             "val_history": [list(p) for p in self.val_hist],  # [step, val_loss] pairs
             "best_val_loss": None if math.isinf(self.best) else self.best,  # nats per char
-            "corpus": self.cfg.corpus, "corpus_fingerprint": self.fingerprint,  # a resume on other text is refused
+            "corpus": self.cfg.corpus,
+            "corpus_fingerprint": self.fingerprint,  # a resume on other text is refused
             "plan_start": self.plan_start,  # step where the learning-rate plan began...
             "plan_steps": self.budget.total_steps,  # ...and the step budget it decays to (None: a time budget)
-            "chars_seen": self.chars_seen(), "wall_s": self.wall0 + self.elapsed(),  # over all invocations
+            "chars_seen": self.chars_seen(),
+            "wall_s": self.wall0 + self.elapsed(),  # over all invocations
             "world_size": self.dist.world_size,  # processes that trained it
             "n_params": sum(v.numel() for v in weights.values()),
         }
@@ -143,7 +165,8 @@ class TrainState:
             else:  # other streams (another --batch-size or world size): they start afresh
                 self.notes.append(
                     f"the checkpoint carried the state of {saved[0].size(1)} streams and this run has "
-                    f"{self.global_batch} (processes x --batch-size): the streams start afresh at step {ck.step}")
+                    f"{self.global_batch} (processes x --batch-size): the streams start afresh at step {ck.step}"
+                )
 
     def _load_rng(self, rng: dict[str, Any]) -> None:
         mine = rank_rng(self.dist, rng)
@@ -173,8 +196,9 @@ class TrainState:
         return self.chars0 + (self.step - self.start_step) * self.global_batch * self.cfg.seq_len
 
     def progress(self) -> Progress:
-        return Progress(self.step, self.chars_seen(), self.wall0 + self.elapsed(),
-                        None if math.isinf(self.best) else self.best)
+        return Progress(
+            self.step, self.chars_seen(), self.wall0 + self.elapsed(), None if math.isinf(self.best) else self.best
+        )
 
     # ---- clocks ------------------------------------------------------------------------------------
 
@@ -190,5 +214,4 @@ class TrainState:
 
 
 def _rng_state(device: torch.device) -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+    return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}

@@ -4,6 +4,7 @@ No Textual and no torch here: each class takes numpy arrays and implements `__ri
 options.max_width x options.height, so the widgets around them stay thin and the renderables can be
 tested with a recording Console.
 """
+
 from rnntui.ui.renderables.gradflow import GradFlow
 from rnntui.ui.renderables.heatmap import Heatmap, colored_text
 from rnntui.ui.renderables.linechart import HLine, LineChart, LossChart, NormChart, Series

@@ -4,12 +4,13 @@ Each terminal cell holds a 2x4 grid of braille dots, so a 60x15 chart has 120x60
 reduced to min / max / first / last per pixel column before drawing, so 100,000 points cost about what
 100 do.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 from rich.segment import Segment
@@ -185,8 +186,8 @@ def x_labels(lo: float, hi: float, w: int) -> str:
     b, m = fmt_compact(hi), fmt_compact(round(mid) if hi - lo >= 10 else mid)
     out = list(a.ljust(w)[:w])
     if len(a) + len(b) + 1 <= w:
-        out[w - len(b):] = b
+        out[w - len(b) :] = b
     start = w // 2 - len(m) // 2
     if start > len(a) + 1 and start + len(m) < w - len(b) - 1:
-        out[start:start + len(m)] = m
+        out[start : start + len(m)] = m
     return "".join(out)

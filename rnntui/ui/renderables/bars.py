@@ -3,6 +3,7 @@ chosen temperature / top-k side by side, so the reshaping a temperature does is 
 
 Takes a plain StepView (no arrays). Fills options.max_width; one row per candidate plus two header rows.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -42,8 +43,13 @@ def bar(fraction: float, width: int) -> str:
 
 
 class CandidateBars:
-    def __init__(self, view: StepView, selected: int = 0, model_style: Style | str = MODEL_STYLE,
-                 chosen_style: Style | str = CHOSEN_STYLE) -> None:
+    def __init__(
+        self,
+        view: StepView,
+        selected: int = 0,
+        model_style: Style | str = MODEL_STYLE,
+        chosen_style: Style | str = CHOSEN_STYLE,
+    ) -> None:
         self.view = view  # the candidates at this step
         self.selected = selected  # row highlighted by the arrow keys
         self.model_style = model_style  # the bars at temperature 1
@@ -52,8 +58,13 @@ class CandidateBars:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         v, width = self.view, options.max_width
         chosen = f"T {v.temperature:.2f}" + (f", top-k {v.top_k}" if v.top_k else "")
-        head = Text.assemble(("entropy ", "dim"), (f"{v.entropy_model:.2f}", "bold"), (" bits at T 1 · ", "dim"),
-                             (f"{v.entropy_chosen:.2f}", "bold"), (f" bits at {chosen}", "dim"))
+        head = Text.assemble(
+            ("entropy ", "dim"),
+            (f"{v.entropy_model:.2f}", "bold"),
+            (" bits at T 1 · ", "dim"),
+            (f"{v.entropy_chosen:.2f}", "bold"),
+            (f" bits at {chosen}", "dim"),
+        )
         head.truncate(width, overflow="ellipsis")
         yield head
         bw = max(3, (width - 7 - 2 * 7 - 3) // 2)  # "10 ⏎  " + two bars with " 0.412" each + marker
@@ -64,14 +75,21 @@ class CandidateBars:
             key = str((i + 1) % 10) if i < 10 else " "
             mark = "◂" if c.char == v.proposal else " "
             row = Text.assemble(
-                (f"{key:>2} ", "dim"), (f"{show_char(c.char):<2}  ", "bold"),
-                (bar(c.p_model, bw), self.model_style), f" {c.p_model:5.3f} ",
-                (bar(c.p_chosen, bw), self.chosen_style), f" {c.p_chosen:5.3f} ", (mark, "bold"))
+                (f"{key:>2} ", "dim"),
+                (f"{show_char(c.char):<2}  ", "bold"),
+                (bar(c.p_model, bw), self.model_style),
+                f" {c.p_model:5.3f} ",
+                (bar(c.p_chosen, bw), self.chosen_style),
+                f" {c.p_chosen:5.3f} ",
+                (mark, "bold"),
+            )
             if i == self.selected:
                 row.stylize("reverse")
             row.truncate(width)
             yield row
         yield Text("")
-        yield Text("enter: take the selected row (◂ was sampled) · ↑↓ select · 1-9, 0: pick by number · any "
-                   "other key: type that character (\\ then a digit: the digit) · ⌫ undo · esc: leave",
-                   style=Style(dim=True))
+        yield Text(
+            "enter: take the selected row (◂ was sampled) · ↑↓ select · 1-9, 0: pick by number · any "
+            "other key: type that character (\\ then a digit: the digit) · ⌫ undo · esc: leave",
+            style=Style(dim=True),
+        )

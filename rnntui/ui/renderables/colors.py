@@ -7,6 +7,7 @@ near-black, red) is for renderables drawn without a theme (tests, exports). Valu
 a fixed number of levels so each render reuses a handful of Style objects (building a Style per cell is
 what made a naive heatmap ten times slower) and runs of equal level merge into one Segment.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -3,11 +3,12 @@
 Pure Rich renderables over plain arrays (built by the Compare screen from the runs' logs), drawn with
 the general LineChart: one colour per run, the legend naming each run in its colour.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
@@ -68,8 +69,15 @@ def _legend(items: Sequence[tuple[Style | str, str, str]]) -> Text:
 class CompareLoss(LineChart):
     """Each run's smoothed training loss as a line and its validation passes as dots, in its colour."""
 
-    def __init__(self, curves: Sequence[LossCurve], x_axis: str = "steps", smoothing: float = 0.6,
-                 log_y: bool = False, height: int = 12, styles: Sequence[Style | str] = RUN_STYLES) -> None:
+    def __init__(
+        self,
+        curves: Sequence[LossCurve],
+        x_axis: str = "steps",
+        smoothing: float = 0.6,
+        log_y: bool = False,
+        height: int = 12,
+        styles: Sequence[Style | str] = RUN_STYLES,
+    ) -> None:
         series, legend = [], []
         for i, c in enumerate(curves):
             style = run_style(i, styles)
@@ -78,18 +86,28 @@ class CompareLoss(LineChart):
             series.append(Series(np.asarray(c.val_x), np.asarray(c.val_loss), style, "", points=True))
             val = _last(c.val_loss)
             train = _last(y)
-            legend.append((style, c.label, f"val {val:.2f}" if val is not None else
-                           f"{train:.2f}" if train is not None else ""))
-        super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label=X_AXES.get(x_axis, x_axis),
-                         right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=_legend(legend))
+            legend.append(
+                (style, c.label, f"val {val:.2f}" if val is not None else f"{train:.2f}" if train is not None else "")
+            )
+        super().__init__(
+            series,
+            height=height,
+            log_y=log_y,
+            y_label="nats",
+            x_label=X_AXES.get(x_axis, x_axis),
+            right_axis=lambda v: f"{bits_per_char(v):.2f}",
+            right_label="bpc",
+            legend=_legend(legend),
+        )
 
 
 class CompareReach(LineChart):
     """How much of the last loss reaches each earlier step, relative to its value at t, one line per run
     on a log axis: x is steps back (t-k), so a line that drops fast is a gradient that vanishes."""
 
-    def __init__(self, curves: Sequence[ReachCurve], height: int = 10,
-                 styles: Sequence[Style | str] = RUN_STYLES) -> None:
+    def __init__(
+        self, curves: Sequence[ReachCurve], height: int = 10, styles: Sequence[Style | str] = RUN_STYLES
+    ) -> None:
         series, legend = [], []
         for i, c in enumerate(curves):
             g = np.asarray(c.grad_last, dtype=np.float64).ravel()
@@ -113,15 +131,24 @@ class FinalTable:
     chars/s, the gradient kept 16 and 32 steps back and the effective context (reach90). Takes comparison.Row objects; each run's name is
     in its colour, styles[i]."""
 
-    def __init__(self, rows: Sequence, kept_at: Sequence[int] = (16, 32),
-                 styles: Sequence[Style | str] = RUN_STYLES) -> None:
+    def __init__(
+        self, rows: Sequence, kept_at: Sequence[int] = (16, 32), styles: Sequence[Style | str] = RUN_STYLES
+    ) -> None:
         self.rows, self.kept_at, self.styles = tuple(rows), tuple(kept_at), tuple(styles)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
         columns: tuple[tuple[str, JustifyMethod], ...] = (
-            ("run", "left"), ("cell", "left"), ("steps", "right"), ("chars", "right"), ("wall", "right"),
-            ("val", "right"), ("bpc", "right"), ("best", "right"), ("chars/s", "right"))
+            ("run", "left"),
+            ("cell", "left"),
+            ("steps", "right"),
+            ("chars", "right"),
+            ("wall", "right"),
+            ("val", "right"),
+            ("bpc", "right"),
+            ("best", "right"),
+            ("chars/s", "right"),
+        )
         for name, justify in columns:
             table.add_column(name, justify=justify, no_wrap=True)
         for k in self.kept_at:
@@ -132,16 +159,22 @@ class FinalTable:
         for i, r in enumerate(self.rows):
             n = r.numbers
             # the label, cell and state come from run folders: Text, so a "[" in them is not markup
-            table.add_row(Text(n.label, parse_style(run_style(i, self.styles))), Text(r.cell), f"{n.steps:,}",
-                          format_count(r.chars_seen), format_duration(n.wall_s), _num(n.val_loss, 3),
-                          _num(n.val_bpc, 2), _num(n.best_val_loss, 3),
-                          "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
-                          *[fmt_kept(n.kept(k)) for k in self.kept_at],
-                          "–" if n.reach90 is None else str(n.reach90), Text(r.state))
+            table.add_row(
+                Text(n.label, parse_style(run_style(i, self.styles))),
+                Text(r.cell),
+                f"{n.steps:,}",
+                format_count(r.chars_seen),
+                format_duration(n.wall_s),
+                _num(n.val_loss, 3),
+                _num(n.val_bpc, 2),
+                _num(n.best_val_loss, 3),
+                "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
+                *[fmt_kept(n.kept(k)) for k in self.kept_at],
+                "–" if n.reach90 is None else str(n.reach90),
+                Text(r.state),
+            )
         yield table
 
 
 def _num(x: float | None, digits: int) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
-
-

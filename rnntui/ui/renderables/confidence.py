@@ -4,10 +4,11 @@ Five bands rather than a continuous ramp: a reader can tell "the model was sure"
 glance, and the legend names each band. Copied spans (the memorisation check) are underlined, so both
 marks can be on at once.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.style import Style
 from rich.text import Text
@@ -38,9 +39,14 @@ def band(p: float) -> int:
     return len(BANDS) - 1
 
 
-def generated_text(prefix: str, text: str, probs: Sequence[float] = (), colour: bool = False,
-                   copied: Sequence[tuple[int, int]] = (),
-                   styles: Sequence[Style | str] = BAND_STYLES) -> Text:
+def generated_text(
+    prefix: str,
+    text: str,
+    probs: Sequence[float] = (),
+    colour: bool = False,
+    copied: Sequence[tuple[int, int]] = (),
+    styles: Sequence[Style | str] = BAND_STYLES,
+) -> Text:
     """prefix (the seed, dim) + text; with colour each character is coloured by its probability, in
     styles[band] (one style per band of BANDS).
 

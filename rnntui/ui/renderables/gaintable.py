@@ -5,10 +5,11 @@ and quotes, digits, punctuation) with its mean gain over the corpus's best n-gra
 Takes plain rows (core/analysis/ngram/gain.py's ClassGain: a name and three numbers), no arrays. Fills
 options.max_width; one row per class under the sentence, cut to options.height.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
@@ -27,8 +28,16 @@ FULL_NATS = 2.0  # a mean gain of this many nats fills half the bar (the bar is 
 class GainTable:
     """rows: objects with .name, .chars, .gain (mean nats/char) and .total; `sentence` first, then the rows."""
 
-    def __init__(self, rows: Sequence, sentence: str, against: str, mean: float, *,
-                 better_style: Style | str = BETTER_STYLE, worse_style: Style | str = WORSE_STYLE) -> None:
+    def __init__(
+        self,
+        rows: Sequence,
+        sentence: str,
+        against: str,
+        mean: float,
+        *,
+        better_style: Style | str = BETTER_STYLE,
+        worse_style: Style | str = WORSE_STYLE,
+    ) -> None:
         self.rows, self.sentence, self.against, self.mean = tuple(rows), sentence, against, mean
         self.better_style, self.worse_style = better_style, worse_style
 

@@ -7,10 +7,11 @@ gradients) and stays up for an LSTM. A one-row strip under the plot shows, on it
 total gradient ||dL/dh_t|| that the optimiser actually receives at each step. The first line is the
 verdict of rnntui.core.analysis.horizon: the memory horizon, with its threshold stated.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -18,7 +19,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from rnntui.core.analysis.horizon import Horizon, fmt_threshold, horizons as horizons_of, verdict_line
+from rnntui.core.analysis.horizon import Horizon, fmt_threshold, verdict_line
+from rnntui.core.analysis.horizon import horizons as horizons_of
 from rnntui.ui.renderables.axes import DIM, parse_style, waiting
 
 # defaults for a chart drawn standalone (tests, exports); the panel passes the theme's, from its gradflow--*
@@ -79,11 +81,19 @@ class GradFlow:
     this one snapshot. layer: the layer drawn large (the others are summarised).
     """
 
-    def __init__(self, grad_total: np.ndarray, grad_last: np.ndarray, height: int = 8, layer: int = 0,
-                 horizons: Sequence[Horizon] | None = None, layer_key: str = "v",
-                 bar_style: Style | str = BAR_STYLE, total_style: Style | str = TOTAL_STYLE,
-                 mark_style: Style | str = MARK_STYLE,
-                 verdict_styles: dict[str, Style | str] | None = None) -> None:
+    def __init__(
+        self,
+        grad_total: np.ndarray,
+        grad_last: np.ndarray,
+        height: int = 8,
+        layer: int = 0,
+        horizons: Sequence[Horizon] | None = None,
+        layer_key: str = "v",
+        bar_style: Style | str = BAR_STYLE,
+        total_style: Style | str = TOTAL_STYLE,
+        mark_style: Style | str = MARK_STYLE,
+        verdict_styles: dict[str, Style | str] | None = None,
+    ) -> None:
         self.total = np.atleast_2d(np.asarray(grad_total, dtype=np.float64))  # (L, T) ||dL/dh_t||
         self.last = np.atleast_2d(np.asarray(grad_last, dtype=np.float64))  # (L, T) ||d loss_T / dh_t||
         n = min(len(self.total), len(self.last))
@@ -128,7 +138,7 @@ class GradFlow:
         lines.append([Segment(" " * (lw + 1))] + self._axis(T, w, hz))
         if show_total:
             tot = np.where(np.isfinite(self.total[self.layer]), self.total[self.layer], 0.0)
-            label = "total".rjust(lw)[: lw] if lw >= 5 else "tot".rjust(lw)
+            label = "total".rjust(lw)[:lw] if lw >= 5 else "tot".rjust(lw)
             lines.append([Segment(label + " ", DIM), Segment(sparkline(tot, w), self.total_style)])
         for i in others[:n_others]:
             lines.append(self._summary(console, i, clean[i], lo, hi, width))
@@ -167,8 +177,9 @@ class GradFlow:
         text.truncate(width, overflow="ellipsis")
         return list(text.render(console, end=""))
 
-    def _plot(self, values: np.ndarray, lo: int, hi: int, rows: int, w: int, labels: dict[int, str],
-              lw: int) -> list[list[Segment]]:
+    def _plot(
+        self, values: np.ndarray, lo: int, hi: int, rows: int, w: int, labels: dict[int, str], lw: int
+    ) -> list[list[Segment]]:
         """The bars, rows * 8 levels high, the label column on the left."""
         eighths = _eighths(_per_column(values, w), lo, hi, rows)  # (w,)
         style = self.bar_style
@@ -181,7 +192,7 @@ class GradFlow:
         return out
 
     def _axis(self, T: int, w: int, hz: Horizon) -> list[Segment]:
-        """"t-63 ... t" under the plot, and a ▲ under the column where the horizon ends (over a label
+        """ "t-63 ... t" under the plot, and a ▲ under the column where the horizon ends (over a label
         there, that label is highlighted instead)."""
         axis = _x_axis(T, w)
         if hz.steps is None or hz.at_least or not 0 < hz.steps < T:
@@ -189,17 +200,16 @@ class GradFlow:
         col = int(_layout(T, w)[1][T - 1 - hz.steps])
         a = b = col
         if axis[col] == " ":
-            axis = axis[:col] + "▲" + axis[col + 1:]
+            axis = axis[:col] + "▲" + axis[col + 1 :]
         else:
             while a > 0 and axis[a - 1] != " ":
                 a -= 1
             while b < w - 1 and axis[b + 1] != " ":
                 b += 1
-        return [Segment(axis[:a], DIM), Segment(axis[a:b + 1], self.mark_style), Segment(axis[b + 1:], DIM)]
+        return [Segment(axis[:a], DIM), Segment(axis[a : b + 1], self.mark_style), Segment(axis[b + 1 :], DIM)]
 
-    def _summary(self, console: Console, i: int, values: np.ndarray, lo: int, hi: int,
-                 width: int) -> list[Segment]:
-        """"layer 2: horizon 12 steps (vanishing) ▁▂▃▅▇" on the shared scale."""
+    def _summary(self, console: Console, i: int, values: np.ndarray, lo: int, hi: int, width: int) -> list[Segment]:
+        """ "layer 2: horizon 12 steps (vanishing) ▁▂▃▅▇" on the shared scale."""
         hz = self.horizons[i]
         text = Text(verdict_line(hz, short=True), style="dim")
         if hz.word:
@@ -241,6 +251,6 @@ def _x_axis(T: int, w: int) -> str:
         end = start + len(text) - 1
         if start < 0 or any(start <= e + 1 and s <= end + 1 for s, e in placed):
             continue  # no room, or it would touch a label already placed
-        out[start:end + 1] = text
+        out[start : end + 1] = text
         placed.append((start, end))
     return "".join(out)

@@ -5,9 +5,10 @@ whose two halves show two units, so one terminal row holds two. The probe text r
 the top, one character per column, so a column reads "the state after this character". Whatever does
 not fit is windowed, never dropped silently: the footer names the unit and character ranges shown.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.cells import cell_len
@@ -19,7 +20,15 @@ from rich.text import Span, Text
 from rnntui.core.textsafe import visible_char
 from rnntui.ui.renderables.axes import DIM, waiting
 from rnntui.ui.renderables.colors import (
-    DEFAULT_RAMP, LEVELS, NAN_LEVEL, Ramp, cell_style, half_style, quantize, swatch_style, text_style,
+    DEFAULT_RAMP,
+    LEVELS,
+    NAN_LEVEL,
+    Ramp,
+    cell_style,
+    half_style,
+    quantize,
+    swatch_style,
+    text_style,
 )
 
 _PLAIN = Style.null()
@@ -44,15 +53,13 @@ def _cells(ramp: Ramp, upper: int, lower: int | None, n: int) -> Segment:
     return seg
 
 
-
-
 def fmt_bound(v: float) -> str:
     """A colour-scale bound for a legend: "0", "+1", "-4.21" (three significant digits at most)."""
     return "0" if v == 0 else f"{v:+.3g}"
 
 
 def color_legend(vmin: float = -1.0, vmax: float = 1.0, swatches: int = 4, ramp: Ramp = DEFAULT_RAMP) -> Text:
-    """"-1 ████ 0 ████ +1": the colour scale with its end and middle values."""
+    """ "-1 ████ 0 ████ +1": the colour scale with its end and middle values."""
     text = Text().append(fmt_bound(vmin) + " ", DIM)
     half = LEVELS // 2
     for a, b in ((0, half), (half, LEVELS - 1)):
@@ -133,7 +140,7 @@ class Heatmap:
         names = self._labels(range(r0, r0 + units))
         if not self.half:
             return names
-        return [",".join(names[i:i + 2]) for i in range(0, len(names), 2)]
+        return [",".join(names[i : i + 2]) for i in range(0, len(names), 2)]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
@@ -144,7 +151,7 @@ class Heatmap:
         footer = [list(t.render(console, end="")) for t in self._footer_texts(r0, units, c0, cols, width)]
         cur = self.cursor - c0 if self.cursor is not None and c0 <= self.cursor < c0 + cols else -1
         lines: list[list[Segment]] = [[Segment(" " * lw), *self._text_row(c0, cols, cur)]]
-        levels = quantize(self.values[r0:r0 + units, c0:c0 + cols], self.vmin, self.vmax)  # (units, cols)
+        levels = quantize(self.values[r0 : r0 + units, c0 : c0 + cols], self.vmin, self.vmax)  # (units, cols)
         labels = self._row_labels(r0, units)
         if self.half:
             if len(levels) % 2:  # an odd last unit: its lower half is empty
@@ -184,7 +191,7 @@ class Heatmap:
 
     def _text_row(self, c0: int, cols: int, cur: int) -> list[Segment]:
         """The characters of the window, control characters made visible, the cursor reversed."""
-        glyphs = [visible_char(ch) for ch in self.text[c0:c0 + cols]]
+        glyphs = [visible_char(ch) for ch in self.text[c0 : c0 + cols]]
         glyphs += [(" ", False)] * (cols - len(glyphs))  # text shorter than the values: blank columns
         out: list[Segment] = []
         for i, (g, marker) in enumerate(glyphs):
@@ -196,7 +203,7 @@ class Heatmap:
         return out
 
     def _footer_texts(self, r0: int, units: int, c0: int, cols: int, width: int) -> list[Text]:
-        """"units 0-23 of 256 (PgUp/PgDn)  chars 0-79 of 96 (←/→)" and the colour legend (1 or 2 lines).
+        """ "units 0-23 of 256 (PgUp/PgDn)  chars 0-79 of 96 (←/→)" and the colour legend (1 or 2 lines).
         With an order: "#1-24 of 256 by variance" (ranks; the labels name the units); the order is left
         out when it does not fit on one line with the legend."""
         U, T = self.values.shape
@@ -239,8 +246,9 @@ def colored_text(
     acts = np.asarray(activations, dtype=np.float64).ravel()[: len(text)]
     levels = quantize(acts, vmin, vmax)
     cuts = [0, *(np.flatnonzero(levels[1:] != levels[:-1]) + 1).tolist(), len(levels)]
-    spans = [Span(a, b, text_style(int(levels[a]), LEVELS, ramp))
-             for a, b in zip(cuts, cuts[1:]) if levels[a] != NAN_LEVEL]
+    spans = [
+        Span(a, b, text_style(int(levels[a]), LEVELS, ramp)) for a, b in zip(cuts, cuts[1:]) if levels[a] != NAN_LEVEL
+    ]
     if cursor is not None and 0 <= cursor < len(text):
         spans.append(Span(cursor, cursor + 1, _CURSOR))
     return Text(text, spans=spans)

@@ -5,9 +5,10 @@ Pure Rich over plain lists and floats (rnntui.core.analysis.influence computes t
 worker). The shading uses the shared diverging scale's positive half (colors.py): no influence is the
 panel's own background, the strongest character of the window the scale's end colour.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
@@ -43,7 +44,8 @@ INFLUENCE_HELP = (
     "a prediction's influence: how far back this model actually looks. Set it beside the gradient "
     "horizon (how far back training can reach): a model that looks less far than its gradient reaches "
     "has not learned to use the longer context yet. rnntui inspect CKPT --json and --effective-context "
-    "print the same numbers; rnntui compare shows reach90 per run.")
+    "print the same numbers; rnntui compare shows reach90 per run."
+)
 
 COMPARE_HELP = (
     "The gradient chart shows how far back training can reach: how much of the last step's loss gradient "
@@ -52,7 +54,8 @@ COMPARE_HELP = (
     "validation split, the median number of characters back that hold 90% of the influence on the next "
     "character (gradient x input on the input embeddings; the inspector's panel shows it per character). "
     "It is measured from each run's latest checkpoint in the background, again when a run writes a new "
-    "one (at most every 30 s); – until then, or when a run has no checkpoint.")
+    "one (at most every 30 s); – until then, or when a run has no checkpoint."
+)
 
 
 def glyph(ch: str) -> str:
@@ -104,8 +107,14 @@ class ContextCurve:
     """The effective context: one bar per distance of CURVE_POINTS (up to the curve's window), its height
     the share of the influence within that many characters, the distances under it, and reach90."""
 
-    def __init__(self, curve: Sequence[float], reach90: int | None, positions: int = 0,
-                 show_reach: bool = True, style: Style | str = "cyan") -> None:
+    def __init__(
+        self,
+        curve: Sequence[float],
+        reach90: int | None,
+        positions: int = 0,
+        show_reach: bool = True,
+        style: Style | str = "cyan",
+    ) -> None:
         self.curve, self.reach90, self.positions = list(curve), reach90, positions
         self.show_reach, self.style = show_reach, style
 
@@ -129,7 +138,7 @@ class ContextCurve:
 
 
 def reach_words(reach90: int | None, positions: int = 0) -> str:
-    """"reach90 23 chars (median of 64)" or why there is none."""
+    """ "reach90 23 chars (median of 64)" or why there is none."""
     if reach90 is None:
         return "reach90 –"
     over = f" (median of {positions})" if positions else ""

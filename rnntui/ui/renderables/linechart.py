@@ -1,9 +1,10 @@
 """Braille line charts: a general multi-series LineChart, and the loss and gradient-norm charts built on it."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -13,9 +14,16 @@ from rich.text import Text
 
 from rnntui.core.units import bits_per_char
 from rnntui.ui.renderables.axes import (
-    DIM, Frame, braille, line_pixels, parse_style, style_runs, waiting, x_labels, y_ticks,
+    DIM,
+    Frame,
+    braille,
+    line_pixels,
+    parse_style,
+    style_runs,
+    waiting,
+    x_labels,
+    y_ticks,
 )
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,8 +114,11 @@ class LineChart:
         x_lo, x_hi = min(x[0] for x, _ in data if len(x)), max(x[-1] for x, _ in data if len(x))
         ys = [float(v) for x, y in data if len(x) for v in (y.min(), y.max())]
         ys = [math.log10(v) for v in ys] if self.log_y else ys
-        hys = [(j, math.log10(h.y) if self.log_y else h.y) for j, h in enumerate(self.hlines)
-               if math.isfinite(h.y) and (h.y > 0 or not self.log_y)]  # (index, axis y) of drawable lines
+        hys = [
+            (j, math.log10(h.y) if self.log_y else h.y)
+            for j, h in enumerate(self.hlines)
+            if math.isfinite(h.y) and (h.y > 0 or not self.log_y)
+        ]  # (index, axis y) of drawable lines
         ys += [v for j, v in hys if self.hlines[j].extend]
         y_lo, y_hi = min(ys), max(ys)
         # a flat range (one point; or a series and its EMA a rounding error apart) gets a fixed pad
@@ -147,8 +158,13 @@ class LineChart:
             if not len(x):
                 continue
             if s.points:
-                markers.append((i, np.clip(np.rint(frame.py(y)).astype(np.int64) // 4, 0, rows - 1),
-                                np.clip(np.rint(frame.px(x)).astype(np.int64) // 2, 0, w - 1)))
+                markers.append(
+                    (
+                        i,
+                        np.clip(np.rint(frame.py(y)).astype(np.int64) // 4, 0, rows - 1),
+                        np.clip(np.rint(frame.px(x)).astype(np.int64) // 2, 0, w - 1),
+                    )
+                )
                 continue
             bits = braille(line_pixels(x, y, frame))
             hit = bits > 0
@@ -286,23 +302,44 @@ class LossChart(LineChart):
                 legend.append(" (").append("ema", parse_style(ema_style)).append(f" {last_ema:.2f})")
             legend.append("  ")
         if last_val is not None:
-            legend.append("● ", parse_style(val_style)).append(f"val {last_val:.2f} ({bits_per_char(last_val):.2f} bpc)")
+            legend.append("● ", parse_style(val_style)).append(
+                f"val {last_val:.2f} ({bits_per_char(last_val):.2f} bpc)"
+            )
         # the baselines: the best n-gram always in view (the line to pass), the weaker ones (unigram, uniform)
         # only while the curve is up there, so they never squash the chart late in a run
-        hlines = tuple(HLine(float(y), ref_style, f"{name} {y:.2f}", extend=(i == 0)) for i, (name, y) in enumerate(refs))
+        hlines = tuple(
+            HLine(float(y), ref_style, f"{name} {y:.2f}", extend=(i == 0)) for i, (name, y) in enumerate(refs)
+        )
         if refs:  # the line is labelled at its row; the legend says where val sits against it: negative
             name, y = refs[0]  # from the moment the network passes counting
             legend.append(" ┄┄ ", parse_style(ref_style))  # one space: it fits an 80-column terminal
             legend.append(f"vs {name} {last_val - y:+.2f}" if last_val is not None else f"{name} {y:.2f}")
-        super().__init__(series, height=height, log_y=log_y, y_label="nats", x_label="step", hlines=hlines,
-                         right_axis=lambda v: f"{bits_per_char(v):.2f}", right_label="bpc", legend=legend)
+        super().__init__(
+            series,
+            height=height,
+            log_y=log_y,
+            y_label="nats",
+            x_label="step",
+            hlines=hlines,
+            right_axis=lambda v: f"{bits_per_char(v):.2f}",
+            right_label="bpc",
+            legend=legend,
+        )
 
 
 class NormChart(LineChart):
     """The global gradient norm before clipping over steps, log scale, with the clip threshold marked."""
 
-    def __init__(self, steps: np.ndarray, norms: np.ndarray, clip: float, height: int = 6, *,
-                 norm_style: Style | str = NORM_STYLE, clip_style: Style | str = CLIP_STYLE) -> None:
+    def __init__(
+        self,
+        steps: np.ndarray,
+        norms: np.ndarray,
+        clip: float,
+        height: int = 6,
+        *,
+        norm_style: Style | str = NORM_STYLE,
+        clip_style: Style | str = CLIP_STYLE,
+    ) -> None:
         norms = np.asarray(norms, dtype=np.float64).ravel()
         hlines: tuple[HLine, ...] = ()
         legend = Text()
@@ -316,5 +353,12 @@ class NormChart(LineChart):
             finite = norms[np.isfinite(norms)]
             if len(finite):
                 legend.append(f" · {np.mean(finite > clip):.0%} clipped")
-        super().__init__([Series(np.asarray(steps), norms, norm_style, "grad norm")], height=height,
-                         log_y=True, y_label="norm", x_label="step", hlines=hlines, legend=legend)
+        super().__init__(
+            [Series(np.asarray(steps), norms, norm_style, "grad norm")],
+            height=height,
+            log_y=True,
+            y_label="norm",
+            x_label="step",
+            hlines=hlines,
+            legend=legend,
+        )

@@ -5,10 +5,11 @@ on a fixed 0-100% scale, one band of rows per output pane.
 Takes plain floats (NoveltyLine), no arrays. Fills options.max_width and options.height (or `height`):
 a header line (what is measured, where each curve crosses 50%), the bands, and a length axis.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
@@ -65,8 +66,14 @@ def bar_cells(fraction: float, rows: int) -> list[str]:
 class NoveltyChart:
     """One band per line, all on the same length axis; `message` is shown while there is no curve."""
 
-    def __init__(self, lines: Sequence[NoveltyLine], height: int = 5, message: str = "",
-                 copied_style: Style | str = COPIED_STYLE, novel_style: Style | str = NOVEL_STYLE) -> None:
+    def __init__(
+        self,
+        lines: Sequence[NoveltyLine],
+        height: int = 5,
+        message: str = "",
+        copied_style: Style | str = COPIED_STYLE,
+        novel_style: Style | str = NOVEL_STYLE,
+    ) -> None:
         self.lines = tuple(line for line in lines if line.fractions)
         self.height, self.message = height, message
         self.copied_style, self.novel_style = parse_style(copied_style), parse_style(novel_style)
@@ -106,10 +113,13 @@ class NoveltyChart:
         lengths = column_lengths(w, longest)
         out: list[list[Segment]] = []
         for line in lines:
-            cols = [bar_cells(line.fractions[L - 1], each) if L <= len(line.fractions) else [" "] * each
-                    for L in lengths]
-            styles = [self.novel_style if L <= len(line.fractions) and line.fractions[L - 1] >= 0.5
-                      else self.copied_style for L in lengths]
+            cols = [
+                bar_cells(line.fractions[L - 1], each) if L <= len(line.fractions) else [" "] * each for L in lengths
+            ]
+            styles = [
+                self.novel_style if L <= len(line.fractions) and line.fractions[L - 1] >= 0.5 else self.copied_style
+                for L in lengths
+            ]
             for r in range(each):
                 label = labels.get(r, "") if labels else (line.label[:8] if r == 0 else "")
                 row = [Segment(label.rjust(gutter) + "│", DIM)]

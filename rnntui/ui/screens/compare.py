@@ -7,12 +7,13 @@ step), the final numbers and one sentence. Beside the gradient figures, each run
 a thread worker whenever a run writes a new checkpoint, at most every REACH_EVERY_S per run. Each run's metrics.jsonl is followed in a thread worker, so a
 run training here (an experiment) or elsewhere shows up as it learns; nothing is ever written to a run.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from rich.console import RenderableType
@@ -24,16 +25,22 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from rnntui.core.runs.records import Follower, RunLog
 from rnntui.core.runs.folder import RunDir
+from rnntui.core.runs.records import Follower, RunLog
 from rnntui.core.textsafe import visible
-from rnntui.ui.screens.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
 from rnntui.ui.renderables.compare import (
-    RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve, X_AXES,
+    RUN_STYLES,
+    X_AXES,
+    CompareLoss,
+    CompareReach,
+    FinalTable,
+    LossCurve,
+    ReachCurve,
 )
 from rnntui.ui.renderables.influence import COMPARE_HELP
-from rnntui.ui.widgets.theme_styles import component_styles
+from rnntui.ui.screens.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
 from rnntui.ui.widgets.header import AppHeader
+from rnntui.ui.widgets.theme_styles import component_styles
 
 POLL_S = 1.0  # how often the runs' logs are read for new records
 MAX_RUNS = 6
@@ -76,8 +83,12 @@ class CompareScreen(Screen):
         Binding("x", "app.stop", "Stop", show=False),
     ]
 
-    def __init__(self, paths: Sequence[str | Path] | Callable[[], Sequence[str | Path]], title: str = "compare",
-                 status: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str | Path] | Callable[[], Sequence[str | Path]],
+        title: str = "compare",
+        status: Callable[[], str] | None = None,
+    ) -> None:
         super().__init__()
         self.source = paths if callable(paths) else (lambda p=list(paths): p)  # the runs, perhaps growing
         self.title_text = title
@@ -187,7 +198,8 @@ class CompareScreen(Screen):
         curves = [self._loss_curve(r) for r in runs]
         x_axis, log_y = self.x_axis, self.log_y
         self.query_one("#cmp-loss", ChartBox).show(
-            lambda h, styles: CompareLoss(curves, x_axis, log_y=log_y, height=h, styles=styles))
+            lambda h, styles: CompareLoss(curves, x_axis, log_y=log_y, height=h, styles=styles)
+        )
         self.query_one("#cmp-loss").border_subtitle = f"x: {X_AXES[x_axis]} (a) · {'log' if log_y else 'linear'} (l)"
         reach = []
         for r in runs:
@@ -197,13 +209,17 @@ class CompareScreen(Screen):
         self.query_one("#cmp-reach", ChartBox).show(lambda h, styles: CompareReach(reach, height=h, styles=styles))
         where = "latest probes" if self.step is None else f"probes nearest step {self.step:,}"
         self.query_one("#cmp-reach").border_subtitle = f"layer {self.shown_layer + 1} (v) · {where} (< >)"
-        table = [replace(row, numbers=replace(row.numbers, reach90=self.reach.get(r.path, (0, 0, None))[2]))
-                 for row, r in zip(rows(runs, self.step), runs)]
-        looks = ", ".join(f"{r.label} {self.reach[r.path][2]}" for r in runs
-                          if self.reach.get(r.path, (0, 0, None))[2] is not None)
+        table = [
+            replace(row, numbers=replace(row.numbers, reach90=self.reach.get(r.path, (0, 0, None))[2]))
+            for row, r in zip(rows(runs, self.step), runs)
+        ]
+        looks = ", ".join(
+            f"{r.label} {self.reach[r.path][2]}" for r in runs if self.reach.get(r.path, (0, 0, None))[2] is not None
+        )
         if looks:
-            self.query_one("#cmp-reach").border_title = ("gradient reaching t-k steps back, relative to t (log) · "
-                                                         f"effective context, reach90 chars: {looks}")
+            self.query_one("#cmp-reach").border_title = (
+                f"gradient reaching t-k steps back, relative to t (log) · effective context, reach90 chars: {looks}"
+            )
         self.query_one("#cmp-sentence", Static).update(Text(sentence(table, self.step)))
         self.query_one("#cmp-table", ChartBox).show(lambda h, styles: FinalTable(table, KEPT_AT, styles))
 
@@ -213,8 +229,11 @@ class CompareScreen(Screen):
     def _loss_curve(self, r: RunData) -> LossCurve:
         log = r.log
         steps = np.asarray(log.steps, dtype=np.float64)
-        x = {"steps": steps, "chars": np.asarray(log.chars_seen, dtype=np.float64),
-             "wall": np.asarray(log.wall_s, dtype=np.float64)}[self.x_axis]
+        x = {
+            "steps": steps,
+            "chars": np.asarray(log.chars_seen, dtype=np.float64),
+            "wall": np.asarray(log.wall_s, dtype=np.float64),
+        }[self.x_axis]
         vs = np.asarray(log.val_steps, dtype=np.float64)
         vx = vs if self.x_axis == "steps" or not len(steps) else np.interp(vs, steps, x)
         return LossCurve(r.label, x, np.asarray(log.loss), vx, np.asarray(log.val_loss))

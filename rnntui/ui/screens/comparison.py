@@ -5,6 +5,7 @@ The figures themselves (gradient kept k steps back, the final numbers, the learn
 runs' labels come from rnntui.core.analysis.compare, the same functions `rnntui compare` prints with. numpy and
 the stdlib only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -13,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from rnntui.core.analysis import compare
-from rnntui.core.runs.records import RunLog
 from rnntui.core.runs.folder import RunInfo
+from rnntui.core.runs.records import RunLog
 from rnntui.core.textsafe import visible
 
 KEPT_AT = compare.KEPT_BACK  # the table's "gradient kept k steps back" columns
@@ -37,8 +38,12 @@ class RunData:
 def labels(runs: list[RunData]) -> list[str]:
     """core.compare.run_labels of the runs: named by what differs between them, else by their folders.
     Shown as they are (textsafe.visible): they come from run folders."""
-    return [visible(x) for x in compare.run_labels([r.info.config if r.info is not None else None for r in runs],
-                                                   [r.path.name for r in runs])]
+    return [
+        visible(x)
+        for x in compare.run_labels(
+            [r.info.config if r.info is not None else None for r in runs], [r.path.name for r in runs]
+        )
+    ]
 
 
 # -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Modal dialogs."""
+
 from __future__ import annotations
 
 from textual.app import ComposeResult

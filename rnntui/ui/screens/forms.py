@@ -1,8 +1,10 @@
 """Form helpers shared by the screens that read Input fields: validators built from the config's limits
 (rnntui.core.config.LIMITS, the same table config.validate() reads), and a check of a whole form."""
+
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 from textual.screen import Screen
 from textual.validation import ValidationResult, Validator
@@ -34,8 +36,9 @@ class WithinLimits(Validator):
         return self.success() if self.limit.allows(number) else self.failure()
 
 
-def limit_field(name: str, label: str, optional: bool = False,
-                said: str | None = None) -> tuple[str, list[Validator], Literal["integer", "number"]]:
+def limit_field(
+    name: str, label: str, optional: bool = False, said: str | None = None
+) -> tuple[str, list[Validator], Literal["integer", "number"]]:
     """(label, validators, Input type) for a numeric setting of ModelConfig or TrainConfig.
 
     said: how the failure message names the field, when the label reads badly alone ("or minutes").

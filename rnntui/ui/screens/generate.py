@@ -11,13 +11,15 @@ advances one character per key and the user chooses (widgets/gen_step.py). The s
 GenPanelState the app hands down (GenControls writes every edit into it), so they survive closing and
 reopening the panel; the workers receive core GenerationSettings, as `rnntui sample` uses.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -58,9 +60,16 @@ class GenerateScreen(Screen):
     ]
     HELP_SECTIONS = (("the novelty chart (under the generated text)", NOVELTY_HELP),)  # in the help screen
 
-    def __init__(self, source: Callable[[], dict | None], vocab: str, title: str,
-                 panel: GenPanelState | None = None, checkpoint: str = "", save_dir: str = "",
-                 sampler_factory: gw.SamplerFactory | None = None) -> None:
+    def __init__(
+        self,
+        source: Callable[[], dict | None],
+        vocab: str,
+        title: str,
+        panel: GenPanelState | None = None,
+        checkpoint: str = "",
+        save_dir: str = "",
+        sampler_factory: gw.SamplerFactory | None = None,
+    ) -> None:
         super().__init__()
         self.source = source  # called in the worker: a checkpoint-format dict of the weights to sample
         self.vocab = vocab  # the model's characters: seed characters outside them are skipped
@@ -150,12 +159,26 @@ class GenerateScreen(Screen):
         run = self._new_run()
         for pane, t in zip(await self._layout(len(temps)), temps):
             mode = "argmax" if s.argmax else f"T {t:.2f}" + (f" · top-k {s.top_k}" if s.top_k else "")
-            pane.reset(f"{mode} · seed {s.seed}", self._seed_text(s), self._settings_dict(
-                mode="argmax" if s.argmax else "sample", temperature=t, top_k=s.top_k, seed=s.seed,
-                length=s.length))
+            pane.reset(
+                f"{mode} · seed {s.seed}",
+                self._seed_text(s),
+                self._settings_dict(
+                    mode="argmax" if s.argmax else "sample", temperature=t, top_k=s.top_k, seed=s.seed, length=s.length
+                ),
+            )
         self._set_running(True)
-        self._run(partial(gw.generate, self.post_message, self.source, gw.GenRequest(s, temps), run, self.stop,
-                          self.sampler_factory), "generate")
+        self._run(
+            partial(
+                gw.generate,
+                self.post_message,
+                self.source,
+                gw.GenRequest(s, temps),
+                run,
+                self.stop,
+                self.sampler_factory,
+            ),
+            "generate",
+        )
 
     async def action_beam(self) -> None:
         if not all_valid(self, ("length", "beam", "ngram")):
@@ -164,10 +187,17 @@ class GenerateScreen(Screen):
         s = self._sync()
         run = self._new_run()
         (pane,) = await self._layout(1)
-        pane.reset(f"beam search · width {s.beam_width}" + (" · per char" if s.length_norm else ""),
-                   self._seed_text(s), self._settings_dict(mode="beam", width=s.beam_width, length=s.length,
-                                                            length_norm=s.length_norm,
-                                                            ends_at_newline=s.beam_stop == "\n"))
+        pane.reset(
+            f"beam search · width {s.beam_width}" + (" · per char" if s.length_norm else ""),
+            self._seed_text(s),
+            self._settings_dict(
+                mode="beam",
+                width=s.beam_width,
+                length=s.length,
+                length_norm=s.length_norm,
+                ends_at_newline=s.beam_stop == "\n",
+            ),
+        )
         pane.query_one(Static).update(_searching(s.beam_width))
         self._set_running(True)
         self._run(partial(gw.beam, self.post_message, self.source, s, run, self.stop), "beam")
@@ -216,8 +246,11 @@ class GenerateScreen(Screen):
         run = self._new_run()
         (pane,) = await self._layout(1)
         s = replace(s, seed=self.query_one(GenControls).next_seed())
-        pane.reset(f"step mode · seed {s.seed}", self._seed_text(s),
-                   self._settings_dict(mode="step", temperature=s.temperature, top_k=s.top_k, seed=s.seed))
+        pane.reset(
+            f"step mode · seed {s.seed}",
+            self._seed_text(s),
+            self._settings_dict(mode="step", temperature=s.temperature, top_k=s.top_k, seed=s.seed),
+        )
         self.add_class("-stepping")
         chart = self.query_one(StepCandidates)
         chart.stepper = chart.view = None
@@ -238,8 +271,9 @@ class GenerateScreen(Screen):
         chart = self.query_one(StepCandidates)
         if chart.stepper is None:  # a key's Stepped that arrived after step mode was left
             return
-        chart.set_sampling(self.panel.gen.temperature,
-                           self.query_one(GenControls).value("topk") if all_valid(self, ("topk",)) else 0)
+        chart.set_sampling(
+            self.panel.gen.temperature, self.query_one(GenControls).value("topk") if all_valid(self, ("topk",)) else 0
+        )
         self.query_one(GenPane).set_text(chart.stepper.text, chart.stepper.probs)
         chart.show(chart.stepper.view())
 
@@ -307,8 +341,13 @@ class GenerateScreen(Screen):
         if event.worker.group == "generate" and event.worker.is_finished:
             self._set_running(False)
             if event.worker.state == WorkerState.ERROR:
-                self.notify(error_text(event.worker.error), title="generation failed", severity="error",
-                            timeout=15, markup=False)
+                self.notify(
+                    error_text(event.worker.error),
+                    title="generation failed",
+                    severity="error",
+                    timeout=15,
+                    markup=False,
+                )
             if event.worker.name == "stepper" and event.worker.state == WorkerState.ERROR:
                 await self._leave_step_mode(check=False)  # no weights: no step mode (the line above says why)
 

@@ -1,6 +1,7 @@
 """Help: every key of the screen underneath (read from its bindings so it never drifts from them), and a
 short "what am I looking at" for each dashboard panel (ui/panels.py), opened at that panel from the panel
 itself; other screens with charts to explain list them in HELP_SECTIONS ((title, text) pairs)."""
+
 from __future__ import annotations
 
 from rich.table import Table
@@ -17,10 +18,12 @@ from rnntui.ui.screens.train import REDRAW_S
 
 def about() -> str:
     per_s = 1 / REDRAW_S
-    return (f"Training runs in a background thread; the dashboard redraws at most every {REDRAW_S:g} s "
-            f"(about {per_s:.0f} times a second), however fast the engine logs. ctrl+p opens the command "
-            "palette (every command below, themes, a screenshot saved where e exports). ctrl+q quits (it "
-            "asks first while training).")
+    return (
+        f"Training runs in a background thread; the dashboard redraws at most every {REDRAW_S:g} s "
+        f"(about {per_s:.0f} times a second), however fast the engine logs. ctrl+p opens the command "
+        "palette (every command below, themes, a screenshot saved where e exports). ctrl+q quits (it "
+        "asks first while training)."
+    )
 
 
 def key_name(binding: Binding, app) -> str:
@@ -53,11 +56,17 @@ class HelpScreen(ModalScreen):
             yield Static(self.key_table())
             yield Static(about(), id="help-about")
             if type(self.under).__name__ == "TrainScreen":
-                yield Static(Text("the panels (its key brings one up; h on it, or a click on its title, opens "
-                                  "its part)", style="bold"), classes="help-head")
+                yield Static(
+                    Text(
+                        "the panels (its key brings one up; h on it, or a click on its title, opens its part)",
+                        style="bold",
+                    ),
+                    classes="help-head",
+                )
                 for panel in PANELS:
-                    yield Static(Text(f"{panel.key}  {panel.name}", style="bold"), id=f"help-{panel.id}",
-                                 classes="help-title")
+                    yield Static(
+                        Text(f"{panel.key}  {panel.name}", style="bold"), id=f"help-{panel.id}", classes="help-title"
+                    )
                     yield Static(panel.help, classes="help-panel", markup=False)
             for title, body in getattr(self.under, "HELP_SECTIONS", ()):  # a screen's own charts (generation)
                 yield Static(Text(title, style="bold"), classes="help-title")
@@ -67,5 +76,6 @@ class HelpScreen(ModalScreen):
         if self.topic is not None:
             target = self.query_one(f"#help-{self.topic}")
             target.add_class("-topic")
-            self.call_after_refresh(self.query_one("#help", VerticalScroll).scroll_to_widget, target, top=True,
-                                    animate=False)
+            self.call_after_refresh(
+                self.query_one("#help", VerticalScroll).scroll_to_widget, target, top=True, animate=False
+            )

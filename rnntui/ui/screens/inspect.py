@@ -4,6 +4,7 @@ The screen owns the user's choices (cursor, layer, h/c, selected unit, ranking, 
 them into one immutable View after every key; the widgets only draw that View. Rankings ("find neurons")
 use rnntui.core.analysis.features, which is numpy only, so nothing here imports torch outside the worker.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,15 +21,27 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import WorkerState, get_current_worker
 
+from rnntui.core.analysis.features import FEATURES, FeatureError
 from rnntui.core.config import RnntuiError
 from rnntui.core.textsafe import visible
-from rnntui.core.analysis.features import FEATURES, FeatureError
 from rnntui.ui.widgets.header import AppHeader
-from rnntui.ui.widgets.inspect.gain import HOW_TO_READ, GainPanel, compute_text_gain
 from rnntui.ui.widgets.inspect import (
-    CONSTANT_NOTE, AnatomyPanel, AskLine, CursorPanel, InspectHeatmap, InspectText, PredPanel, RunLine, UnitList,
-    View, ViewWidget, next_feature, next_sort, unit_ranking,
+    CONSTANT_NOTE,
+    AnatomyPanel,
+    AskLine,
+    CursorPanel,
+    InspectHeatmap,
+    InspectText,
+    PredPanel,
+    RunLine,
+    UnitList,
+    View,
+    ViewWidget,
+    next_feature,
+    next_sort,
+    unit_ranking,
 )
+from rnntui.ui.widgets.inspect.gain import HOW_TO_READ, GainPanel, compute_text_gain
 from rnntui.ui.widgets.inspect.influence import HELP_SECTIONS, InfluencePanel
 from rnntui.ui.workers.influence import ContextReady, CursorQueue, InfluenceReady, context_shares, cursor_shares
 
@@ -173,8 +186,9 @@ class InspectScreen(Screen):
 
         self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {weights_of(self.source).step:,}"
         self.query_one(RunLine).summary(ins)
-        empty = View(ins=ins, cursor=0, layer=0, state="h", unit=0, order=np.arange(ins.hidden),
-                     scores=None, ranking="")
+        empty = View(
+            ins=ins, cursor=0, layer=0, state="h", unit=0, order=np.arange(ins.hidden), scores=None, ranking=""
+        )
         self.view = empty
         self._rerank(select_top=True)
         self.measure_context(ins)
@@ -315,8 +329,11 @@ class InspectScreen(Screen):
         self.feature, self.found, self.sort = feature, True, "feature"
         self._rerank(select_top=True)
         if self.view is not None and self.view.ranking.endswith(CONSTANT_NOTE):
-            self.notify(f"{FEATURES[feature]} does not change over this text, so no unit can track it; "
-                        "f tries the next feature", severity="warning")
+            self.notify(
+                f"{FEATURES[feature]} does not change over this text, so no unit can track it; "
+                "f tries the next feature",
+                severity="warning",
+            )
 
     def action_find(self) -> None:
         if self.view is not None:
@@ -349,8 +366,11 @@ class InspectScreen(Screen):
         if self.view is None:
             return
         line = self.query_one(AskLine)
-        line.placeholder = (f"unit number 0-{self.view.ins.hidden - 1}, enter" if what == "unit"
-                            else "regular expression, enter (e.g. [0-9]+)")
+        line.placeholder = (
+            f"unit number 0-{self.view.ins.hidden - 1}, enter"
+            if what == "unit"
+            else "regular expression, enter (e.g. [0-9]+)"
+        )
         line.value = self.pattern if what == "regex" else ""
         line.asking = what  # shows the line and focuses it
 
@@ -385,8 +405,9 @@ class InspectScreen(Screen):
 
     def _show_gain(self) -> None:
         g = self.gain if self.gain_on else None
-        self._show(replace(self.view, gain=g.gain if g is not None else None,
-                           gain_against=g.against if g is not None else ""))
+        self._show(
+            replace(self.view, gain=g.gain if g is not None else None, gain_against=g.against if g is not None else "")
+        )
 
     @work(thread=True, exclusive=True, group="gain", exit_on_error=False)
     def compare_ngram(self, ins) -> None:

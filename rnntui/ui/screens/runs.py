@@ -5,12 +5,14 @@ space marks runs for Compare (c); s continues training a run, g generates from i
 deletes it (after asking). The list is re-read every few seconds, so runs started elsewhere appear.
 Opening, continuing, generating and inspecting are the app's to do: the screen posts the messages below.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,9 +24,9 @@ from textual.widgets import Button, DataTable, Footer, Label, Static
 from textual.widgets.data_table import ColumnKey
 
 from rnntui.core.config import RnntuiError
-from rnntui.core.runs.placement import delete_run
-from rnntui.core.runs.listing import RunSummary, list_runs
 from rnntui.core.runs.folder import RunDir
+from rnntui.core.runs.listing import RunSummary, list_runs
+from rnntui.core.runs.placement import delete_run
 from rnntui.core.textsafe import visible
 from rnntui.core.units import format_count, format_duration
 from rnntui.ui.widgets.header import AppHeader
@@ -49,8 +51,16 @@ COLUMNS: dict[str, tuple[str, Callable[[RunSummary, set[str]], Any]]] = {
 }
 SORTABLE = [k for k in COLUMNS if k != "mark"]
 DESCENDING = ("steps", "chars", "wall", "updated")  # sorted largest / newest first; the rest A-Z, best first
-STATE_STYLES = {"running": "bold green", "completed": "", "stopped": "yellow", "diverged": "bold red",
-                "failed": "bold red", "killed": "bold red", "unknown": "dim", "bad": "bold red"}
+STATE_STYLES = {
+    "running": "bold green",
+    "completed": "",
+    "stopped": "yellow",
+    "diverged": "bold red",
+    "failed": "bold red",
+    "killed": "bold red",
+    "unknown": "dim",
+    "bad": "bold red",
+}
 
 
 def _when(t: float) -> str:
@@ -65,13 +75,25 @@ def row_cells(s: RunSummary, marked: bool) -> list[Text]:
     since a name, a corpus file or a state read from run.json may hold any character."""
     cell = f"{s.model} {s.layers}x{s.hidden}" if s.model else "?"
     state = Text(visible(("● " if s.state == "running" else "") + s.state), STATE_STYLES.get(s.state, ""))
-    return [Text("✓" if marked else " ", "bold"), *(Text(visible(c)) for c in (
-            s.name, cell, Path(s.corpus).name or "?", f"{s.steps:,}",
-            format_count(s.chars_seen), "–" if s.best_val_loss is None else f"{s.best_val_loss:.3f}",
-            "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}",
-            format_duration(s.wall_s, words=True) if s.wall_s else "–")),
-            state, Text("–" if s.vs_ngram is None else f"{s.vs_ngram:+.2f}"),  # "–": baselines not computed yet
-            Text(_when(s.updated))]
+    return [
+        Text("✓" if marked else " ", "bold"),
+        *(
+            Text(visible(c))
+            for c in (
+                s.name,
+                cell,
+                Path(s.corpus).name or "?",
+                f"{s.steps:,}",
+                format_count(s.chars_seen),
+                "–" if s.best_val_loss is None else f"{s.best_val_loss:.3f}",
+                "–" if s.best_val_bpc is None else f"{s.best_val_bpc:.2f}",
+                format_duration(s.wall_s, words=True) if s.wall_s else "–",
+            )
+        ),
+        state,
+        Text("–" if s.vs_ngram is None else f"{s.vs_ngram:+.2f}"),  # "–": baselines not computed yet
+        Text(_when(s.updated)),
+    ]
 
 
 class ConfirmDelete(ModalScreen[bool]):
@@ -86,8 +108,9 @@ class ConfirmDelete(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="delete-dialog"):
             yield Label(Text(f"Delete run {visible(self.summary.name)}?"))
-            yield Label(Text(f"This removes {visible(str(self.summary.path))} with its checkpoints and log.",
-                             style="dim"))
+            yield Label(
+                Text(f"This removes {visible(str(self.summary.path))} with its checkpoints and log.", style="dim")
+            )
             with Horizontal():
                 yield Button("Delete (y)", id="delete", variant="error")
                 yield Button("Keep (n)", id="keep")
@@ -119,22 +142,26 @@ class RunsScreen(Screen):
     @dataclass
     class OpenRequested(Message):
         """Enter: the run on the dashboard, replayed from its log, or followed live while it trains."""
+
         path: Path
         live: bool  # run.json says it is running
 
     @dataclass
     class ContinueRequested(Message):
         """s: train the run further from its latest checkpoint, in its own folder."""
+
         path: Path
 
     @dataclass
     class GenerateRequested(Message):
         """g: the generation panel on the run's latest checkpoint."""
+
         path: Path
 
     @dataclass
     class InspectRequested(Message):
         """i: the inspector on the run's latest checkpoint."""
+
         path: Path
 
     def __init__(self, root: str | Path) -> None:
@@ -195,9 +222,13 @@ class RunsScreen(Screen):
             label = f"{header}{arrow}" if key == self.sort_key else header
             table.columns[ColumnKey(key)].label = Text(label)  # the sorted column carries the arrow
         running = sum(s.state == "running" for s in self.summaries)
-        info = (f"{len(self.summaries)} run{'s' if len(self.summaries) != 1 else ''} in {self.root}" + (f" · {running} running" if running else "")
-                + (f" · {len(self.marked)} marked for compare (c)" if self.marked else " · space marks runs to compare")
-                if self.summaries else f"no runs in {self.root} yet: train one (ctrl+s on the setup screen)")
+        info = (
+            f"{len(self.summaries)} run{'s' if len(self.summaries) != 1 else ''} in {self.root}"
+            + (f" · {running} running" if running else "")
+            + (f" · {len(self.marked)} marked for compare (c)" if self.marked else " · space marks runs to compare")
+            if self.summaries
+            else f"no runs in {self.root} yet: train one (ctrl+s on the setup screen)"
+        )
         self.query_one("#runs-info", Static).update(Text(visible(info), style="dim"))
         table.refresh()
 
@@ -279,8 +310,12 @@ class RunsScreen(Screen):
             return
         # the folder's lock, not its path: a run this app or another process trains, by any spelling of the path
         if (who := RunDir(s.path).owner()) is not None:
-            self.notify(f"cannot delete {s.name}: {who} is training it: stop it first", severity="warning",
-                        timeout=4, markup=False)
+            self.notify(
+                f"cannot delete {s.name}: {who} is training it: stop it first",
+                severity="warning",
+                timeout=4,
+                markup=False,
+            )
             return
 
         def chosen(yes: bool | None) -> None:

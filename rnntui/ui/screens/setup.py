@@ -5,6 +5,7 @@ screen paints at once and fills in. The form's fields, the values they show, pat
 experiment block are in setup_form.py. What the user asks for beyond the form (train, generate, inspect,
 run an experiment) goes to the app as the messages declared below.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,13 +20,21 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from rnntui.core.config import MODEL_KINDS, ConfigError, TrainConfig, config_from_dict, suggested_model
 from rnntui.core.runs.folder import continue_in
 from rnntui.core.textsafe import visible
-from rnntui.core.config import MODEL_KINDS, ConfigError, TrainConfig, config_from_dict, suggested_model
 from rnntui.ui.screens.forms import all_valid
+from rnntui.ui.screens.setup_form import (
+    BUILTIN_LABELS,
+    FIELDS,
+    OPTIONAL,
+    PathSuggester,
+    config_from_form,
+    experiment_block,
+    form_values,
+    model_values,
+)
 from rnntui.ui.widgets.header import AppHeader
-from rnntui.ui.screens.setup_form import (BUILTIN_LABELS, FIELDS, OPTIONAL, PathSuggester, config_from_form,
-                                          experiment_block, form_values, model_values)
 
 
 class SetupScreen(Screen):
@@ -39,12 +48,14 @@ class SetupScreen(Screen):
     @dataclass
     class TrainRequested(Message):
         """Start training: the form's settings, or continue the opened checkpoint with them."""
+
         config: TrainConfig
         resume: str | None = None  # the checkpoint to continue from
 
     @dataclass
     class CheckpointOpened(Message):
         """A checkpoint was loaded here: the app keeps it for Generate and Inspect."""
+
         path: str
         checkpoint: dict  # the checkpoint file's dict, for the workers that sample or inspect it
 
@@ -59,11 +70,17 @@ class SetupScreen(Screen):
     @dataclass
     class ExperimentRequested(Message):
         """Run experiment: several runs of the form's settings, trained together."""
+
         name: str  # the preset's name, for titles
         configs: list[TrainConfig]  # one per run
 
-    def __init__(self, corpus: str | None = None, checkpoint: str | None = None,
-                 previous: TrainConfig | None = None, checkpoint_open: bool = False) -> None:
+    def __init__(
+        self,
+        corpus: str | None = None,
+        checkpoint: str | None = None,
+        previous: TrainConfig | None = None,
+        checkpoint_open: bool = False,
+    ) -> None:
         super().__init__()
         if previous is not None:
             corpus = previous.corpus  # `n` on the dashboard: the form comes back as the last run had it
@@ -91,34 +108,53 @@ class SetupScreen(Screen):
             with Horizontal(id="setup-cols"):
                 with Vertical(id="corpus-col", classes="setup-box") as box:
                     box.border_title = "corpus"
-                    yield Select([(v, k) for k, v in BUILTIN_LABELS.items()], value=builtin, allow_blank=False,
-                                 id="corpus-builtin")
-                    yield Input(path, placeholder="or a UTF-8 text file: type a path (→ accepts)",
-                                suggester=PathSuggester(), id="corpus-path")
+                    yield Select(
+                        [(v, k) for k, v in BUILTIN_LABELS.items()],
+                        value=builtin,
+                        allow_blank=False,
+                        id="corpus-builtin",
+                    )
+                    yield Input(
+                        path,
+                        placeholder="or a UTF-8 text file: type a path (→ accepts)",
+                        suggester=PathSuggester(),
+                        id="corpus-path",
+                    )
                     yield Static("loading corpus…", id="corpus-info")
                     yield Static("", id="corpus-preview")
                 with Vertical(id="model-col", classes="setup-box") as box:
                     box.border_title = "model and training"
                     with Horizontal(classes="field"):
                         yield Label("kind", classes="field-label")
-                        yield Select([(k, k) for k in MODEL_KINDS], value=defaults.model.kind, allow_blank=False,
-                                     id="kind")
+                        yield Select(
+                            [(k, k) for k in MODEL_KINDS], value=defaults.model.kind, allow_blank=False, id="kind"
+                        )
                     yield Static("", classes="why")
                     for key, (label, validators, kind) in FIELDS.items():
                         with Horizontal(classes="field"):
                             yield Label(label, classes="field-label")
-                            yield Input(values[key], type=kind, validators=validators, id=key,
-                                        valid_empty=key in OPTIONAL,
-                                        placeholder="empty: until stopped" if key == "steps" else "")
+                            yield Input(
+                                values[key],
+                                type=kind,
+                                validators=validators,
+                                id=key,
+                                valid_empty=key in OPTIONAL,
+                                placeholder="empty: until stopped" if key == "steps" else "",
+                            )
                         yield Static("", id=f"{key}-why", classes="why")
                     with Horizontal(classes="field"):
                         yield Label("device", classes="field-label")
-                        yield Select([("auto (finding devices…)", "auto")], value="auto", allow_blank=False,
-                                     id="device")
+                        yield Select(
+                            [("auto (finding devices…)", "auto")], value="auto", allow_blank=False, id="device"
+                        )
             with Vertical(id="ckpt-box", classes="setup-box") as box:
                 box.border_title = "or open a checkpoint"
-                yield Input(self.checkpoint or "", placeholder="path to a .pt checkpoint (→ accepts), enter loads",
-                            suggester=PathSuggester(), id="ckpt-path")
+                yield Input(
+                    self.checkpoint or "",
+                    placeholder="path to a .pt checkpoint (→ accepts), enter loads",
+                    suggester=PathSuggester(),
+                    id="ckpt-path",
+                )
                 yield Static("", id="ckpt-info")
                 with Horizontal(id="ckpt-buttons"):
                     yield Button("Continue training", id="resume", disabled=True)
@@ -222,9 +258,13 @@ class SetupScreen(Screen):
             return None
         if not all_valid(self, FIELDS):
             return None
-        cfg = config_from_form({key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS},
-                               kind=str(self.query_one("#kind", Select).value), corpus=self.corpus_name(),
-                               device=str(self.query_one("#device", Select).value), previous=self.previous)
+        cfg = config_from_form(
+            {key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS},
+            kind=str(self.query_one("#kind", Select).value),
+            corpus=self.corpus_name(),
+            device=str(self.query_one("#device", Select).value),
+            previous=self.previous,
+        )
         try:
             cfg.validate()
         except ConfigError as e:
@@ -264,9 +304,14 @@ class SetupScreen(Screen):
         self.post_message(self.CheckpointOpened(path, ckpt))
         cfg = config_from_dict(ckpt["config"])
         m = cfg.model
-        self.query_one("#ckpt-info", Static).update(Text(visible(
-            f"{m.kind} {m.layers}x{m.hidden} · step {ckpt.get('step', 0):,} · vocabulary {len(ckpt['vocab'])}"
-            f" · corpus {cfg.corpus}")))
+        self.query_one("#ckpt-info", Static).update(
+            Text(
+                visible(
+                    f"{m.kind} {m.layers}x{m.hidden} · step {ckpt.get('step', 0):,} · vocabulary {len(ckpt['vocab'])}"
+                    f" · corpus {cfg.corpus}"
+                )
+            )
+        )
         for key, value in model_values(m).items():  # continuing keeps the checkpoint's architecture
             self.query_one(f"#{key}", Input).value = value
         self.query_one("#kind", Select).value = m.kind

@@ -2,6 +2,7 @@
 their validators, built from the config's limits), the values they show for a config and the config they
 make, path completion, and the experiment block.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,37 +41,66 @@ def model_values(m: ModelConfig) -> dict[str, str]:
     return {"hidden": str(m.hidden), "layers": str(m.layers), "embed": str(m.embed), "dropout": f"{m.dropout:g}"}
 
 
-def config_from_form(v: dict[str, str], kind: str, corpus: str, device: str,
-                     previous: TrainConfig | None = None) -> TrainConfig:
+def config_from_form(
+    v: dict[str, str], kind: str, corpus: str, device: str, previous: TrainConfig | None = None
+) -> TrainConfig:
     """The TrainConfig of the fields' texts `v` (validated by their fields first); settings the form has no
     field for stay as the previous run had them. The caller runs config.validate() on it."""
-    model = ModelConfig(kind=kind, hidden=int(v["hidden"]), layers=int(v["layers"]), embed=int(v["embed"]),
-                        dropout=float(v["dropout"]))
-    cfg = TrainConfig(corpus=corpus, model=model, seq_len=int(v["seq_len"]), batch_size=int(v["batch"]),
-                      lr=float(v["lr"]), clip=float(v["clip"]), steps=int(v["steps"]) if v["steps"] else None,
-                      minutes=float(v["minutes"]) if v["minutes"] else None, device=device)
+    model = ModelConfig(
+        kind=kind, hidden=int(v["hidden"]), layers=int(v["layers"]), embed=int(v["embed"]), dropout=float(v["dropout"])
+    )
+    cfg = TrainConfig(
+        corpus=corpus,
+        model=model,
+        seq_len=int(v["seq_len"]),
+        batch_size=int(v["batch"]),
+        lr=float(v["lr"]),
+        clip=float(v["clip"]),
+        steps=int(v["steps"]) if v["steps"] else None,
+        minutes=float(v["minutes"]) if v["minutes"] else None,
+        device=device,
+    )
     if previous is None:
         return cfg
-    return replace(previous, corpus=cfg.corpus, model=replace(previous.model, **{
-        f: getattr(model, f) for f in ("kind", "hidden", "layers", "embed", "dropout")}),
-        seq_len=cfg.seq_len, batch_size=cfg.batch_size, lr=cfg.lr, clip=cfg.clip, steps=cfg.steps,
-        minutes=cfg.minutes, device=cfg.device, run_name="", epochs=None)
+    return replace(
+        previous,
+        corpus=cfg.corpus,
+        model=replace(
+            previous.model, **{f: getattr(model, f) for f in ("kind", "hidden", "layers", "embed", "dropout")}
+        ),
+        seq_len=cfg.seq_len,
+        batch_size=cfg.batch_size,
+        lr=cfg.lr,
+        clip=cfg.clip,
+        steps=cfg.steps,
+        minutes=cfg.minutes,
+        device=cfg.device,
+        run_name="",
+        epochs=None,
+    )
 
 
 def form_values(cfg: TrainConfig) -> dict[str, str]:
     """The text of every field in FIELDS for a config (an empty budget field: no budget of that kind)."""
     return model_values(cfg.model) | {
-        "seq_len": str(cfg.seq_len), "batch": str(cfg.batch_size), "lr": f"{cfg.lr:g}",
-        "clip": f"{cfg.clip:g}", "steps": "" if cfg.steps is None else str(cfg.steps),
-        "minutes": "" if cfg.minutes is None else f"{cfg.minutes:g}"}
+        "seq_len": str(cfg.seq_len),
+        "batch": str(cfg.batch_size),
+        "lr": f"{cfg.lr:g}",
+        "clip": f"{cfg.clip:g}",
+        "steps": "" if cfg.steps is None else str(cfg.steps),
+        "minutes": "" if cfg.minutes is None else f"{cfg.minutes:g}",
+    }
 
 
 # -----------------------------------------------------------------------------
 # corpus and checkpoint paths
 
 
-BUILTIN_LABELS = {"python": "python (the stdlib's source)", "tiny": "tiny (2 KB, quick demos)",
-                  "brackets": "brackets (nested structure)"}  # rnntui.core.data.builtin.BUILTIN, without torch
+BUILTIN_LABELS = {
+    "python": "python (the stdlib's source)",
+    "tiny": "tiny (2 KB, quick demos)",
+    "brackets": "brackets (nested structure)",
+}  # rnntui.core.data.builtin.BUILTIN, without torch
 
 
 class PathSuggester(Suggester):
@@ -103,7 +133,10 @@ def experiment_block() -> ComposeResult:
     with Vertical(id="exp-box", classes="setup-box") as box:
         box.border_title = "or run an experiment (the form's settings, one run per variant, compared live)"
         with Horizontal(id="exp-row"):
-            yield Select([(f"{p.name}: {p.what}", key) for key, p in PRESETS.items()], value="vanishing",
-                         allow_blank=False, id="exp-preset")
+            yield Select(
+                [(f"{p.name}: {p.what}", key) for key, p in PRESETS.items()],
+                value="vanishing",
+                allow_blank=False,
+                id="exp-preset",
+            )
             yield Button("Run experiment", id="exp-start")
-

@@ -16,6 +16,7 @@ first) and as much around it as fits, so every panel is one keystroke away at an
 (the screen classes -wide/-narrow and -tall/-short; the rules are in rnntui.tcss). The app keeps the choice
 for the next dashboard (a new run, a run folder): the screen tells it with PanelChosen.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

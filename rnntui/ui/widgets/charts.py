@@ -9,18 +9,26 @@ The data itself comes through show(): a reactive compares the old value with the
 the data is long tuples or a snapshot of numpy arrays (which do not compare to a bool), where identity is
 the test that is both right and cheap.
 """
+
 from __future__ import annotations
 
 from rich.console import RenderableType
 from textual.reactive import reactive, var
 from textual.widget import Widget
 
-from rnntui.core.events import ProbeSnapshot
 from rnntui.core.analysis.horizon import Horizon
+from rnntui.core.events import ProbeSnapshot
 from rnntui.ui.renderables.axes import Waiting
 from rnntui.ui.renderables.gradflow import BAR_STYLE, MARK_STYLE, TOTAL_STYLE, VERDICT_STYLES, GradFlow
 from rnntui.ui.renderables.linechart import (
-    CLIP_STYLE, EMA_STYLE, NORM_STYLE, RAW_STYLE, REF_STYLE, VAL_STYLE, LossChart, NormChart,
+    CLIP_STYLE,
+    EMA_STYLE,
+    NORM_STYLE,
+    RAW_STYLE,
+    REF_STYLE,
+    VAL_STYLE,
+    LossChart,
+    NormChart,
 )
 from rnntui.ui.widgets.theme_styles import component_styles
 
@@ -67,9 +75,20 @@ class LossPanel(Widget):
             return Waiting("loss appears after the first logged steps")
         steps, loss, vsteps, vloss = self.data
         raw, ema, val, ref = component_styles(self, LOSS_CLASSES, (RAW_STYLE, EMA_STYLE, VAL_STYLE, REF_STYLE))
-        return LossChart(steps, loss, vsteps, vloss, smoothing=self.smoothing, log_y=self.log_y,
-                         height=max(3, self.content_size.height), raw_style=raw, ema_style=ema, val_style=val,
-                         refs=self.refs, ref_style=ref)
+        return LossChart(
+            steps,
+            loss,
+            vsteps,
+            vloss,
+            smoothing=self.smoothing,
+            log_y=self.log_y,
+            height=max(3, self.content_size.height),
+            raw_style=raw,
+            ema_style=ema,
+            val_style=val,
+            refs=self.refs,
+            ref_style=ref,
+        )
 
 
 class ProbePanel(Widget):
@@ -145,10 +164,19 @@ class GradFlowPanel(ProbePanel):
         if self.probe is None:
             return Waiting("gradient flow appears with the first probe")
         bar, total, mark, *verdicts = component_styles(
-            self, GRADFLOW_CLASSES, (BAR_STYLE, TOTAL_STYLE, MARK_STYLE, *VERDICT_STYLES.values()))
-        return GradFlow(self.probe.grad_total, self.probe.grad_last, height=max(3, self.content_size.height),
-                        layer=self.layer_index, horizons=self.horizons, bar_style=bar, total_style=total,
-                        mark_style=mark, verdict_styles=dict(zip(VERDICTS, verdicts)))
+            self, GRADFLOW_CLASSES, (BAR_STYLE, TOTAL_STYLE, MARK_STYLE, *VERDICT_STYLES.values())
+        )
+        return GradFlow(
+            self.probe.grad_total,
+            self.probe.grad_last,
+            height=max(3, self.content_size.height),
+            layer=self.layer_index,
+            horizons=self.horizons,
+            bar_style=bar,
+            total_style=total,
+            mark_style=mark,
+            verdict_styles=dict(zip(VERDICTS, verdicts)),
+        )
 
 
 class NormPanel(Widget):
@@ -169,5 +197,6 @@ class NormPanel(Widget):
             return Waiting("gradient norm appears after the first logged steps")
         steps, norms, clip = self.data
         line, clip_line = component_styles(self, NORM_CLASSES, (NORM_STYLE, CLIP_STYLE))
-        return NormChart(steps, norms, clip, height=max(3, self.content_size.height), norm_style=line,
-                         clip_style=clip_line)
+        return NormChart(
+            steps, norms, clip, height=max(3, self.content_size.height), norm_style=line, clip_style=clip_line
+        )

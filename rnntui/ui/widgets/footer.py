@@ -5,6 +5,7 @@ Bindings are listed in priority order (the screen's first, then the app's), so w
 least; the entries named in `keep` (the help, which lists every key) never go, nor the command palette's
 (docked right). A left-out key still works, and the help and the palette (ctrl+p) still list it.
 """
+
 from __future__ import annotations
 
 from textual.geometry import Size

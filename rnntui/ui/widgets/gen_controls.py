@@ -9,6 +9,7 @@ n-gram, the seed its last run used, and a number box's text while it is not a nu
 GenPanelState and hands it to every GenerateScreen it opens, so the seed text, the temperature and the rest
 survive closing and reopening the panel (no module globals).
 """
+
 from __future__ import annotations
 
 import random
@@ -30,15 +31,31 @@ MAX_SEED = 2**31 - 1  # the seed box's bound (the core takes up to 2**63; a box 
 
 # (number box id, label, lowest, highest): the boxes' bounds, narrower than the core's where a text box
 # makes no sense of a value (a length of 0, a top-k of a million)
-FIELDS = (("length", "length", 1, 100_000), ("topk", "top-k (0: off)", 0, 100_000),
-          ("seed", "RNG seed (new each run)", 0, MAX_SEED),
-          ("beam", "beam width (ctrl+e)", 1, MAX_BEAM_WIDTH), ("ngram", "copy check n-gram", 1, 64))
-CHECKS = (("argmax", "argmax (greedy)"), ("compare", "side by side 0.5 / 1.0 / 1.5"),
-          ("colour", "colour by probability"), ("length_norm", "beams: length-normalised"),
-          ("beam_newline", "beams end at a newline"))
+FIELDS = (
+    ("length", "length", 1, 100_000),
+    ("topk", "top-k (0: off)", 0, 100_000),
+    ("seed", "RNG seed (new each run)", 0, MAX_SEED),
+    ("beam", "beam width (ctrl+e)", 1, MAX_BEAM_WIDTH),
+    ("ngram", "copy check n-gram", 1, 64),
+)
+CHECKS = (
+    ("argmax", "argmax (greedy)"),
+    ("compare", "side by side 0.5 / 1.0 / 1.5"),
+    ("colour", "colour by probability"),
+    ("length_norm", "beams: length-normalised"),
+    ("beam_newline", "beams end at a newline"),
+)
 # control id -> its GenerationSettings field; the other controls (compare, colour, ngram) are the panel's own
-SETTING = {"prime": "prime", "temp": "temperature", "length": "length", "topk": "top_k", "seed": "seed",
-           "beam": "beam_width", "argmax": "argmax", "length_norm": "length_norm"}
+SETTING = {
+    "prime": "prime",
+    "temp": "temperature",
+    "length": "length",
+    "topk": "top_k",
+    "seed": "seed",
+    "beam": "beam_width",
+    "argmax": "argmax",
+    "length_norm": "length_norm",
+}
 
 
 @dataclass
@@ -95,8 +112,12 @@ class GenControls(VerticalScroll):
         yield TemperatureSlider(s.gen.temperature, id="temp")
         for key, label, lo, hi in FIELDS:
             yield Label(label)
-            yield Input(s.text(key), type="integer", id=key,
-                        validators=[Integer(lo, hi, f"{label}: a whole number {lo}-{hi:,}")])
+            yield Input(
+                s.text(key),
+                type="integer",
+                id=key,
+                validators=[Integer(lo, hi, f"{label}: a whole number {lo}-{hi:,}")],
+            )
         for key, label in CHECKS:
             yield Checkbox(label, s.get(key), id=key)
         with Horizontal(id="gen-buttons"):
@@ -111,7 +132,8 @@ class GenControls(VerticalScroll):
             self.state.set("prime", event.value)
             bad = unknown_chars(self.vocab, event.value)
             self.query_one("#unknown", Static).update(
-                Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else "")
+                Text(f"not in the vocabulary, skipped: {bad!r}", style="bold") if bad else ""
+            )
         elif event.input.id in {k for k, *_ in FIELDS}:
             valid = event.validation_result is None or event.validation_result.is_valid
             self.state.put_text(event.input.id, event.value, valid)
@@ -143,8 +165,9 @@ class GenControls(VerticalScroll):
         A box whose text is not a valid number keeps the setting's last value: the callers check the
         boxes they read (forms.all_valid) first."""
         s = self.state
-        s.gen = replace(s.gen, prime=self.query_one("#prime", Input).value,
-                        temperature=self.query_one(TemperatureSlider).value)
+        s.gen = replace(
+            s.gen, prime=self.query_one("#prime", Input).value, temperature=self.query_one(TemperatureSlider).value
+        )
         for key, *_ in FIELDS:
             box = self.query_one(f"#{key}", Input)  # (the validators themselves: Input.validate restyles the box)
             s.put_text(key, box.value, all(v.validate(box.value).is_valid for v in box.validators))

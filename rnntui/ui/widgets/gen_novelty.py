@@ -4,6 +4,7 @@ Thin: it keeps the latest curve of each pane (plain floats, from the generation 
 streams in, and from the copy check once it is complete) and draws them through the novelty renderable.
 Its colours come from the theme (component classes in rnntui.tcss).
 """
+
 from __future__ import annotations
 
 from textual.widget import Widget
@@ -26,7 +27,7 @@ NOVELTY_HELP = (
     "lengths is nonsense: the model writes 3- and 4-letter strings that English (or whatever the corpus is) "
     "never contains. Low novelty at long lengths is copying: 30- and 50-character stretches lifted from the "
     "corpus verbatim (the copy check underlines them and names the longest). Where the curve crosses 50% "
-    "is the header's number, \"half novel from length 9\": an untrained model is new from length 1 or 2; "
+    'is the header\'s number, "half novel from length 9": an untrained model is new from length 1 or 2; '
     "as it learns to spell, the crossing moves right to about word length; if it keeps moving towards the "
     "length of whole lines, the model is reciting its corpus rather than composing. Higher temperatures "
     "move it left, lower ones right."
@@ -60,5 +61,6 @@ class NoveltyView(Widget):
         copied, novel = component_styles(self, STYLE_CLASSES, (COPIED_STYLE, NOVEL_STYLE))
         many = len(self.curves) > 1
         lines = [NoveltyLine(self.labels.get(p, "") if many else "", self.curves[p]) for p in sorted(self.curves)]
-        return NoveltyChart(lines, height=max(1, self.size.height or 5), message=self.message,
-                            copied_style=copied, novel_style=novel)
+        return NoveltyChart(
+            lines, height=max(1, self.size.height or 5), message=self.message, copied_style=copied, novel_style=novel
+        )

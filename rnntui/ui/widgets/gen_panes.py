@@ -7,6 +7,7 @@ GenOutput lays the panes out, checks them for text copied from the training corp
 and copies or saves them. Their colours come from the theme (component
 classes in rnntui.tcss).
 """
+
 from __future__ import annotations
 
 import time
@@ -44,8 +45,9 @@ class GenPane(VerticalScroll):
     colour: var[bool] = var(False, init=False)
 
     def __init__(self, index: int, **kwargs) -> None:
-        super().__init__(Static("", classes="gen-text", id=f"gen-text-{index}"), id=f"gen-pane-{index}",
-                         classes="gen-pane", **kwargs)
+        super().__init__(
+            Static("", classes="gen-text", id=f"gen-text-{index}"), id=f"gen-pane-{index}", classes="gen-pane", **kwargs
+        )
         self.index = index
         self.seed_text = ""  # the known characters of the seed text
         self.text = ""  # what was generated (with beams: the best beam)
@@ -95,8 +97,10 @@ class GenPane(VerticalScroll):
         if self.beams:
             out = Text()
             for i, b in enumerate(self.beams):
-                out.append(f"beam {i + 1} · log-prob {b.logprob:.2f} · {b.bits_per_char:.3f} bits/char\n",
-                           style="bold reverse" if i == 0 else "bold")
+                out.append(
+                    f"beam {i + 1} · log-prob {b.logprob:.2f} · {b.bits_per_char:.3f} bits/char\n",
+                    style="bold reverse" if i == 0 else "bold",
+                )
                 spans = self.copied_spans() if i == 0 else ()
                 out.append_text(generated_text(self.seed_text, b.text, b.probs, self.colour, spans, styles))
                 out.append("\n\n")
@@ -114,8 +118,10 @@ class GenPane(VerticalScroll):
             parts.append("no copy check")
         elif self.report is not None:
             r = self.report
-            parts.append(f"copied {r.share:.0%} of {r.n}-grams" +
-                         (f", longest {r.longest} chars (line {r.corpus_line:,})" if r.longest else ""))
+            parts.append(
+                f"copied {r.share:.0%} of {r.n}-grams"
+                + (f", longest {r.longest} chars (line {r.corpus_line:,})" if r.longest else "")
+            )
         return " · ".join(parts)
 
     def saved_block(self) -> str:
@@ -128,8 +134,11 @@ class GenPane(VerticalScroll):
         elif self.report is not None:
             head.append(f"# {self.report.summary()}")
         if self.beams:
-            body = "\n".join(f"## beam {i + 1}: log-prob {b.logprob:.3f}, {b.bits_per_char:.3f} bits/char\n"
-                             f"{self.seed_text}{b.text}\n" for i, b in enumerate(self.beams))
+            body = "\n".join(
+                f"## beam {i + 1}: log-prob {b.logprob:.3f}, {b.bits_per_char:.3f} bits/char\n"
+                f"{self.seed_text}{b.text}\n"
+                for i, b in enumerate(self.beams)
+            )
         else:
             body = self.seed_text + self.text + "\n"
         return "\n".join(head) + "\n" + body

@@ -6,6 +6,7 @@ candidate, 1-9/0 pick one by number, any other key types that character, backspa
 change it posts Stepped, and the screen redraws the pane's text. The Stepper's arithmetic is a few small
 NumPy products per key, cheap enough for the UI thread. The bars' colours come from the theme.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

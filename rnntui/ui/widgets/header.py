@@ -5,6 +5,7 @@ before that coroutine runs (`rnntui watch` on a short log opens the dashboard ov
 a frame), the coroutine finds the title widget already gone and raises NoMatches, which ends the app.
 Here the late title is simply dropped: the header it was for is being removed.
 """
+
 from __future__ import annotations
 
 from textual.css.query import NoMatches
@@ -28,6 +29,10 @@ class AppHeader(Header):
             except (NoMatches, NoScreen):  # this header is leaving its screen: the title is for nobody
                 pass
 
-        for obj, name in ((self.app, "title"), (self.app, "sub_title"), (self.screen, "title"),
-                          (self.screen, "sub_title")):
+        for obj, name in (
+            (self.app, "title"),
+            (self.app, "sub_title"),
+            (self.screen, "title"),
+            (self.screen, "sub_title"),
+        ):
             self.watch(obj, name, set_title)

@@ -9,6 +9,7 @@ theme (the heatmap--* component classes in rnntui.tcss).
 The layer, h/c and the order are reactive attributes the screen sets; their watchers re-clamp the window and
 retitle the panel. Paging and scrolling stay methods: they move by what fits the panel's size.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from rnntui.core.events import ProbeSnapshot
 from rnntui.core.analysis.features import UNIT_ORDERS, unit_order
+from rnntui.core.events import ProbeSnapshot
 from rnntui.ui.renderables.colors import DEFAULT_RAMP, Ramp
 from rnntui.ui.renderables.heatmap import Heatmap
 from rnntui.ui.widgets.charts import ProbePanel
@@ -106,10 +107,19 @@ class HeatmapPanel(ProbePanel):
         order = self.order()
         # h is a tanh output in [-1, 1]; the LSTM's cell state is unbounded: scale by its largest |c|
         scale = 1.0 if not self.cell else max(1.0, float(np.abs(acts).max()))
-        return Heatmap(acts[:, order].T, self._shown().text, row_offset=self.row_offset,  # (H, T) in order
-                       col_offset=self.col_offset, row_labels=[str(u) for u in order], vmin=-scale, vmax=scale,
-                       half=True, ramp=theme_ramp(self), order="" if self.order_by == "index" else self.order_by,
-                       hints=False)  # the keys are in the subtitle
+        return Heatmap(
+            acts[:, order].T,
+            self._shown().text,
+            row_offset=self.row_offset,  # (H, T) in order
+            col_offset=self.col_offset,
+            row_labels=[str(u) for u in order],
+            vmin=-scale,
+            vmax=scale,
+            half=True,
+            ramp=theme_ramp(self),
+            order="" if self.order_by == "index" else self.order_by,
+            hints=False,
+        )  # the keys are in the subtitle
 
     def _window(self) -> tuple[int, int, int, int, int]:
         """(first unit, units shown, first char, chars shown, label width) at the panel's size."""
@@ -122,7 +132,7 @@ class HeatmapPanel(ProbePanel):
         self.row_offset, _, self.col_offset, _, _ = self._window()  # the renderable clamps offsets
 
     def title_extra(self) -> str:
-        """" h · layer 1/2 · by variance": what the map shows, for the title before the step stamp."""
+        """ " h · layer 1/2 · by variance": what the map shows, for the title before the step stamp."""
         if self.probe is None:
             return ""
         which = "c" if self.cell else "h"

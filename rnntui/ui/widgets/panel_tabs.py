@@ -3,6 +3,7 @@
 of sight (a small terminal shows one panel, or one row); a click on a label chooses that panel as its key
 does. The labels and keys come from ui/panels.py, through the screen; the colours from rnntui.tcss.
 """
+
 from __future__ import annotations
 
 from textual.content import Content

@@ -3,6 +3,7 @@
 The whole kept history (see state.MAX_SAMPLES) is in a scrolling panel: the newest sample is on top, and
 the mouse wheel goes back to earlier ones to see how the text improved.
 """
+
 from __future__ import annotations
 
 from rich.text import Text

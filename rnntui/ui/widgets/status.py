@@ -1,5 +1,6 @@
 """Status panel: step, epoch and progress, throughput and MFU, time, device and its measured peak, size,
 losses, last checkpoint. The border's subtitle says how the peak was measured."""
+
 from __future__ import annotations
 
 import time
@@ -54,13 +55,21 @@ class StatusPanel(Widget):
         epoch = m.epoch if m else step / max(1, rs.steps_per_epoch)
         rows.append(("step", f"{step:,}{target} · ep {epoch:.2f}"))
         open_ended = rs.total_steps is None and cfg_budget_open(rs)
-        rows.append(("done", Text("until stopped", style="dim") if open_ended
-                     else ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18)))
+        rows.append(
+            (
+                "done",
+                Text("until stopped", style="dim")
+                if open_ended
+                else ProgressBar(total=1.0, completed=m.progress if m else 0.0, width=18),
+            )
+        )
         achieved, share = st.achieved()
         speed = f"{m.chars_per_s:,.0f} chars/s" if m else "–"
         rows.append(("speed", speed + (f" · {format_flops(achieved)}" if achieved is not None else "")))
         rows.append(("mfu", self._mfu(st, share)))
-        rows.append(("time", f"{format_duration(m.elapsed_s if m else 0)}  eta {format_duration(m.eta_s if m else None)}"))
+        rows.append(
+            ("time", f"{format_duration(m.elapsed_s if m else 0)}  eta {format_duration(m.eta_s if m else None)}")
+        )
         cfg = rs.config
         t = st.throughput
         device = f"{rs.device} · bf16" if cfg.bf16 else rs.device  # bf16: autocast is on
@@ -86,7 +95,7 @@ class StatusPanel(Widget):
             grid = Table.grid(padding=(0, 1))
             grid.add_column(style="dim", no_wrap=True)
             grid.add_column(no_wrap=True, overflow="ellipsis")
-            for label, value in rows[c * per:(c + 1) * per]:
+            for label, value in rows[c * per : (c + 1) * per]:
                 grid.add_row(label, value)
             grids.append(grid)
         if columns == 1:
@@ -94,7 +103,6 @@ class StatusPanel(Widget):
         outer = Table.grid(padding=(0, 3))
         outer.add_row(*grids)
         return outer
-
 
     @staticmethod
     def _mfu(st: RunState, share: float | None) -> RenderableType:

@@ -1,4 +1,5 @@
 """A keyboard slider for the sampling temperature, 0.1 to 2.0: left/right step 0.1, home/end jump."""
+
 from __future__ import annotations
 
 from rich.text import Text
@@ -21,7 +22,7 @@ class TemperatureSlider(Widget, can_focus=True):
     value: reactive[float] = reactive(1.0)
 
     class Changed(Message):
-        def __init__(self, slider: "TemperatureSlider", value: float) -> None:
+        def __init__(self, slider: TemperatureSlider, value: float) -> None:
             super().__init__()
             self.slider, self.value = slider, value
 

@@ -4,9 +4,10 @@ The renderables take their colours as parameters with hex defaults, for drawing 
 exports); a widget passes the styles its component classes get from the stylesheet, so a theme change
 (ctrl+t) recolours the charts and a light theme gets the darker set rnntui.tcss gives it.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.style import Style
 from textual.widget import Widget

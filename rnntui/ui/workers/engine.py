@@ -3,10 +3,12 @@
 Nothing here imports torch at module import: the factories import the engine when they are called, which
 is only ever inside a worker thread, after the app's first frame is on screen.
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterator, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from rnntui.core.config import RnntuiError, TrainConfig
 from rnntui.core.events import Event

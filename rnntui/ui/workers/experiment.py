@@ -3,10 +3,11 @@
 The runs' configurations come from core/train/experiments.py (the presets); this is how the app trains
 them. Each is a real Trainer writing its own run folder.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from textual.message import Message
 
@@ -112,6 +113,8 @@ class ExperimentSession(Session):
             state = "paused (p resumes)"
         else:
             state = "training, interleaved (p pauses, x stops)"
-        steps = " · ".join(f"{self.short(i)} {self.steps.get(i, 0):,}"
-                           + (f" {self.ended[i]}" if i in self.ended else "") for i in range(n))
+        steps = " · ".join(
+            f"{self.short(i)} {self.steps.get(i, 0):,}" + (f" {self.ended[i]}" if i in self.ended else "")
+            for i in range(n)
+        )
         return f"{self.name}: {state} · steps {steps}"

@@ -9,12 +9,14 @@ at most every NOVELTY_UPDATE_S and once more when the pane is done, each time se
 since (RunningNovelty). The corpus index it needs loads in a thread of its own, so the text never waits
 for a first build; one index per corpus is kept for the process and shared with the copy check.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from textual.message import Message
 
@@ -131,8 +133,14 @@ def _weights(source: Callable[[], dict | None]) -> dict:
     return ckpt
 
 
-def generate(post: Callable[[Message], object], source: Callable[[], dict | None], req: GenRequest, run: int,
-             stop: threading.Event, factory: SamplerFactory | None = None) -> None:
+def generate(
+    post: Callable[[Message], object],
+    source: Callable[[], dict | None],
+    req: GenRequest,
+    run: int,
+    stop: threading.Event,
+    factory: SamplerFactory | None = None,
+) -> None:
     """Build a sampler from a fresh snapshot and stream each pane in turn, in bounded chunks; measure each
     pane's novelty as it grows."""
     ckpt = _weights(source)
@@ -146,8 +154,15 @@ def generate(post: Callable[[Message], object], source: Callable[[], dict | None
         probs: list[float] = []
         novelty = _PaneNovelty(index, post, run, pane)
         last = time.monotonic()
-        for ch, p in sampler.stream_scored(prime=s.prime, temperature=temperature, top_k=s.top_k,
-                                           length=s.length, seed=s.seed, argmax=s.argmax, stop=stop):
+        for ch, p in sampler.stream_scored(
+            prime=s.prime,
+            temperature=temperature,
+            top_k=s.top_k,
+            length=s.length,
+            seed=s.seed,
+            argmax=s.argmax,
+            stop=stop,
+        ):
             chars.append(ch)
             probs.append(p)
             if time.monotonic() - last >= GEN_UPDATE_S:
@@ -206,7 +221,7 @@ class _IndexLoader:
     def _load(self, origin: Origin) -> None:
         try:
             self.index = shared_index(origin)
-        except Exception:  # noqa: BLE001  a thread's error would print over the app; the copy check reports it
+        except Exception:
             pass
 
 
@@ -234,8 +249,13 @@ class _PaneNovelty:
         self.post(NoveltyMeasured(self.run, self.pane, tuple(f for _, f in curve.points()), len(self.meter.text)))
 
 
-def beam(post: Callable[[Message], None], source: Callable[[], dict | None], s: GenerationSettings, run: int,
-         stop: threading.Event) -> None:
+def beam(
+    post: Callable[[Message], object],
+    source: Callable[[], dict | None],
+    s: GenerationSettings,
+    run: int,
+    stop: threading.Event,
+) -> None:
     """Beam search on a fresh snapshot (the real sampler: a fake one has no batched step)."""
     import math
 
@@ -251,15 +271,24 @@ def beam(post: Callable[[Message], None], source: Callable[[], dict | None], s: 
             next_at = time.monotonic() + BEAM_PROGRESS_S
             post(BeamProgress(run, s.beam_width, done, total))
 
-    beams = beam_search(real_sampler(ckpt), s.prime, s.beam_width, s.length, s.length_norm, s.beam_stop,
-                        cancel=stop, progress=progress)
+    beams = beam_search(
+        real_sampler(ckpt), s.prime, s.beam_width, s.length, s.length_norm, s.beam_stop, cancel=stop, progress=progress
+    )
     if not stop.is_set():
-        post(BeamDone(run, tuple(BeamResult(b.text, tuple(math.exp(x) for x in b.char_logprobs), b.logprob,
-                                            b.bits_per_char) for b in beams)))
+        post(
+            BeamDone(
+                run,
+                tuple(
+                    BeamResult(b.text, tuple(math.exp(x) for x in b.char_logprobs), b.logprob, b.bits_per_char)
+                    for b in beams
+                ),
+            )
+        )
 
 
-def stepper(post: Callable[[Message], object], source: Callable[[], dict | None], s: GenerationSettings,
-            run: int) -> None:
+def stepper(
+    post: Callable[[Message], object], source: Callable[[], dict | None], s: GenerationSettings, run: int
+) -> None:
     from rnntui.core.generate.stepping import Stepper
 
     ckpt = _weights(source)

@@ -6,6 +6,7 @@ update the cursor wanted, and when the result comes back the screen starts the n
 moved on. So holding an arrow key costs one measurement (~30 ms for a 2x256 LSTM) per redraw, never a
 queue of them.
 """
+
 from __future__ import annotations
 
 import threading
@@ -66,8 +67,9 @@ def cursor_of(ins: Any, source: Any, cache: dict, method: str) -> Any:
     return cache["cursor"]
 
 
-def cursor_shares(ins: Any, source: Any, cursor: int, step: int, cache: dict,
-                  method: str = "gradient-x-input") -> CursorShares:
+def cursor_shares(
+    ins: Any, source: Any, cursor: int, step: int, cache: dict, method: str = "gradient-x-input"
+) -> CursorShares:
     """The influence on the prediction after model step `step` (the last at or before text position
     `cursor`), spread over the text positions from the window's first character to the cursor."""
     from rnntui.core.analysis.influence import spread, summary
@@ -77,8 +79,14 @@ def cursor_shares(ins: Any, source: Any, cursor: int, step: int, cache: dict,
     a = int(ins.pos_of[first])  # its text position
     chars = ins.text[a : cursor + 1]
     shares = spread(infl.weights, ins.pos_of[first : step + 1] - a, len(chars))
-    return CursorShares(cursor=cursor, chars=chars, shares=tuple(float(x) for x in shares),
-                        target=ins.vocab[infl.target], summary=summary(chars, shares), method=infl.method)
+    return CursorShares(
+        cursor=cursor,
+        chars=chars,
+        shares=tuple(float(x) for x in shares),
+        target=ins.vocab[infl.target],
+        summary=summary(chars, shares),
+        method=infl.method,
+    )
 
 
 def context_shares(ins: Any, source: Any, stop: threading.Event | None = None) -> ContextShares | None:
@@ -95,5 +103,6 @@ def context_shares(ins: Any, source: Any, stop: threading.Event | None = None) -
         ec = checkpoint_context(source, ins.text, positions=CONTEXT_POSITIONS, stop=stop)
     if ec is None:
         return None
-    return ContextShares(curve=tuple(float(x) for x in ec.curve), reach90=ec.median_reach,
-                         positions=ec.positions, source=where)
+    return ContextShares(
+        curve=tuple(float(x) for x in ec.curve), reach90=ec.median_reach, positions=ec.positions, source=where
+    )

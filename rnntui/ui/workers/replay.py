@@ -10,6 +10,7 @@ tensors, no torch: records hold plain lists and the probes become small numpy ar
     view.poll()  ->  [records]                 # a watched run: what was appended since (thread)
     view.apply(records)                        # on the UI thread
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,8 @@ import numpy as np
 
 from rnntui.core import events as ev
 from rnntui.core.config import TrainConfig
-from rnntui.core.runs.records import Follower
 from rnntui.core.runs.folder import RunDir, RunInfo
+from rnntui.core.runs.records import Follower
 from rnntui.core.units import bits_per_char
 from rnntui.ui.state import RunState
 
@@ -41,12 +42,21 @@ def started_event(run: RunDir, info: RunInfo | None, live: bool) -> ev.RunStarte
     """The RunStarted a replay begins with, from run.json (a run without one gets a default config)."""
     cfg = _config(info, run)
     return ev.RunStarted(
-        config=cfg, vocab="", n_params=info.n_params if info else 0,
+        config=cfg,
+        vocab="",
+        n_params=info.n_params if info else 0,
         device=(info.device if info and info.device else "?") + (" (elsewhere)" if live else ""),
         run_dir="" if live else str(run.path),  # export writes beside a replayed run, never into a watched one
-        start_step=0, total_steps=cfg.steps, steps_per_epoch=1, train_chars=0, val_chars=0,
-        initial_loss=0.0, wall_s=0.0, chars_seen=0,
-        notice=f"watching {run.path}" if live else f"replayed from {run.metrics}")
+        start_step=0,
+        total_steps=cfg.steps,
+        steps_per_epoch=1,
+        train_chars=0,
+        val_chars=0,
+        initial_loss=0.0,
+        wall_s=0.0,
+        chars_seen=0,
+        notice=f"watching {run.path}" if live else f"replayed from {run.metrics}",
+    )
 
 
 def _config(info: RunInfo | None, run: RunDir) -> TrainConfig:
@@ -79,11 +89,19 @@ class Replayer:
                 progress = el / (cfg.minutes * 60)
             else:
                 progress = 0.0
-            return ev.StepMetrics(step=step, epoch=_num(rec.get("epoch"), 0.0), loss=loss, lr=_num(rec.get("lr")),
-                                  grad_norm=_num(rec.get("grad_norm")), chars_per_s=_num(rec.get("chars_per_s"), 0.0),
-                                  elapsed_s=el, progress=min(1.0, max(0.0, progress)), eta_s=None,
-                                  chars_seen=int(rec.get("chars_seen") or 0),
-                                  wall_s=_num(rec.get("wall_s"), el))
+            return ev.StepMetrics(
+                step=step,
+                epoch=_num(rec.get("epoch"), 0.0),
+                loss=loss,
+                lr=_num(rec.get("lr")),
+                grad_norm=_num(rec.get("grad_norm")),
+                chars_per_s=_num(rec.get("chars_per_s"), 0.0),
+                elapsed_s=el,
+                progress=min(1.0, max(0.0, progress)),
+                eta_s=None,
+                chars_seen=int(rec.get("chars_seen") or 0),
+                wall_s=_num(rec.get("wall_s"), el),
+            )
         if t == "eval":
             v = _num(rec.get("val_loss"))
             if math.isfinite(v):
@@ -99,12 +117,19 @@ class Replayer:
                 return None
             self.layers = total.shape[0]
             # the log keeps the gradient curves, not the hidden states: the heatmap says so
-            return ev.ProbeSnapshot(step=step, grad_total=total, grad_last=last, text="",
-                                    hidden=np.zeros((total.shape[0], 0, 1), dtype=np.float32), cell=None,
-                                    clip=self.cfg.clip)
+            return ev.ProbeSnapshot(
+                step=step,
+                grad_total=total,
+                grad_last=last,
+                text="",
+                hidden=np.zeros((total.shape[0], 0, 1), dtype=np.float32),
+                cell=None,
+                clip=self.cfg.clip,
+            )
         if t == "sample":
-            return ev.Sample(step, str(rec.get("prime", "")), str(rec.get("text", "")),
-                             _num(rec.get("temperature"), 1.0))
+            return ev.Sample(
+                step, str(rec.get("prime", "")), str(rec.get("text", "")), _num(rec.get("temperature"), 1.0)
+            )
         if t == "checkpoint":
             path, kind = str(rec.get("path", "")), str(rec.get("kind", "latest"))
             self.saved[kind] = path
@@ -115,10 +140,16 @@ class Replayer:
             return ev.CheckpointSaved(step, path, kind, when)
         if t == "end":
             val = rec.get("val_loss")
-            return ev.RunFinished(step, str(rec.get("reason", "completed")), str(rec.get("message", "")),
-                                  self.last_loss, _num(val) if val is not None else None,
-                                  None if math.isinf(self.best) else self.best,
-                                  latest_path=self.saved.get("latest"), best_path=self.saved.get("best"))
+            return ev.RunFinished(
+                step,
+                str(rec.get("reason", "completed")),
+                str(rec.get("message", "")),
+                self.last_loss,
+                _num(val) if val is not None else None,
+                None if math.isinf(self.best) else self.best,
+                latest_path=self.saved.get("latest"),
+                best_path=self.saved.get("best"),
+            )
         return None
 
 
@@ -143,7 +174,7 @@ class RunView:
         self.state.apply(started_event(run, info, live))
 
     @classmethod
-    def open(cls, path: str | os.PathLike, live: bool = False) -> "RunView":
+    def open(cls, path: str | os.PathLike, live: bool = False) -> RunView:
         """Read a run folder (call in a thread worker: a day-long log takes a moment)."""
         run = RunDir(Path(path))
         view = cls(run, run.read_info(), live)

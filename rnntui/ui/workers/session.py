@@ -5,6 +5,7 @@ stop, and done (set by the worker when it returns). A thread cannot be killed, s
 and pause between steps, and stopping is always "finish the step, validate, save latest.pt, return". The
 app pauses, stops and quits through this class alone, whichever kind of session it holds.
 """
+
 from __future__ import annotations
 
 import threading

@@ -5,17 +5,19 @@ is the worker's body: it builds the trainer there (torch loads in the worker, ne
 forwards every event through post_message, which is thread-safe. On the UI thread the app feeds each event
 to the session's RunState, which the dashboard draws.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual.message import Message
 
-from rnntui.core.config import TrainConfig
 from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.config import TrainConfig
 from rnntui.core.events import Event, RunStarted
 from rnntui.core.runs.folder import RunDir, RunInfo, continue_in
 from rnntui.ui.state import RunState

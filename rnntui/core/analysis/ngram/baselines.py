@@ -23,6 +23,7 @@ run.json records, so `runs` finds a run's baselines without reading its text. An
 is a regular file whose every field checks out and whose CRC-32 matches; anything else is ignored (and
 rebuilt by baselines_for). A cache that cannot be written costs one warning line, never the figures.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -103,7 +104,7 @@ class Baselines:
         return d
 
     @classmethod
-    def from_json(cls, d: Any) -> "Baselines":
+    def from_json(cls, d: Any) -> Baselines:
         """Every field checked: ValueError naming the first that does not hold."""
         if not isinstance(d, dict) or set(d) != {f.name for f in fields(cls)}:
             raise ValueError("not a baselines object")
@@ -114,14 +115,29 @@ class Baselines:
             if type(d[name]) not in (int, float) or not math.isfinite(d[name]) or d[name] < 0:
                 raise ValueError(f"{name} is not a number")
         pairs = d["ngram"]
-        if not (isinstance(pairs, list) and pairs and all(
-                isinstance(p, list) and len(p) == 2 and type(p[0]) is int and type(p[1]) in (int, float)
-                and math.isfinite(p[1]) and p[1] > 0 for p in pairs)):
+        if not (
+            isinstance(pairs, list)
+            and pairs
+            and all(
+                isinstance(p, list)
+                and len(p) == 2
+                and type(p[0]) is int
+                and type(p[1]) in (int, float)
+                and math.isfinite(p[1])
+                and p[1] > 0
+                for p in pairs
+            )
+        ):
             raise ValueError("ngram is not a list of (order, loss)")
         if not (isinstance(d["fingerprint"], str) and isinstance(d["method"], str)) or d["vocab"] < 1:
             raise ValueError("fingerprint, method or vocab")
-        return cls(**{**d, "ngram": tuple((p[0], float(p[1])) for p in pairs),
-                      **{k: float(d[k]) for k in ("val_frac", "uniform", "unigram", "seconds")}})
+        return cls(
+            **{
+                **d,
+                "ngram": tuple((p[0], float(p[1])) for p in pairs),
+                **{k: float(d[k]) for k in ("val_frac", "uniform", "unigram", "seconds")},
+            }
+        )
 
 
 def gain_line(b: Baselines, loss: float) -> str:
@@ -132,8 +148,10 @@ def gain_line(b: Baselines, loss: float) -> str:
     order, best = b.best
     line = f"vs best n-gram ({order}-gram {best:.2f}): {loss - best:+.2f} nats/char"
     if b.sampled:
-        line += (f" (n-grams fitted on {format_count(b.fit_chars)} of {format_count(b.train_chars)} training "
-                 f"chars, scored on {format_count(b.eval_chars)} of {format_count(b.val_chars)} validation chars)")
+        line += (
+            f" (n-grams fitted on {format_count(b.fit_chars)} of {format_count(b.train_chars)} training "
+            f"chars, scored on {format_count(b.eval_chars)} of {format_count(b.val_chars)} validation chars)"
+        )
     return line
 
 
@@ -159,7 +177,9 @@ def _crc(d: dict[str, Any]) -> int:
     return zlib.crc32(json.dumps(d, sort_keys=True).encode("utf-8"))
 
 
-def cached(fingerprint: str, val_frac: float, fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines | None:
+def cached(
+    fingerprint: str, val_frac: float, fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS
+) -> Baselines | None:
     """The cached baselines of a corpus's split, or None (none yet, or an entry that does not check out).
     Never computes, never raises, never blocks on a FIFO: cheap enough for every row of `rnntui runs`."""
     try:
@@ -170,8 +190,12 @@ def cached(fingerprint: str, val_frac: float, fit_bound: int = FIT_CHARS, eval_b
         if not isinstance(d, dict) or d.pop("format", None) != FORMAT or d.pop("crc32", None) != _crc(d):
             return None
         b = Baselines.from_json(d)
-        same = (b.fingerprint, b.val_frac, b.fit_bound, b.eval_bound) == (fingerprint, float(val_frac), fit_bound,
-                                                                          eval_bound)
+        same = (b.fingerprint, b.val_frac, b.fit_bound, b.eval_bound) == (
+            fingerprint,
+            float(val_frac),
+            fit_bound,
+            eval_bound,
+        )
     except (OSError, RunDirError, ValueError, TypeError, KeyError):  # unreadable, not JSON, a field wrong
         return None
     return b if same else None
@@ -216,7 +240,7 @@ def spread(n: int, bound: int, pieces: int = CHUNKS) -> list[tuple[int, int]]:
     return [(s, s + size) for s in starts]
 
 
-def _gather(ids: "np.ndarray", spans: list[tuple[int, int]], context: int = 0):
+def _gather(ids: np.ndarray, spans: list[tuple[int, int]], context: int = 0):
     """(ids (M,), bounds (S+1,), scored (M,) bool): the spans one after another, each with up to
     `context` characters before it that give context but are not scored."""
     import numpy as np
@@ -230,7 +254,7 @@ def _gather(ids: "np.ndarray", spans: list[tuple[int, int]], context: int = 0):
     return np.concatenate(parts), np.array(bounds, np.int64), np.concatenate(scored)
 
 
-def fit_corpus(corpus: "Corpus", fit_bound: int = FIT_CHARS) -> "NGramModel":
+def fit_corpus(corpus: Corpus, fit_bound: int = FIT_CHARS) -> NGramModel:
     """The n-gram models of a corpus's training split (orders 2..6, on the bounded sample): for scoring a
     text character by character (model.log_probs), as the inspector's comparison does."""
     from rnntui.core.analysis.ngram.model import MAX_ORDER, fit
@@ -239,7 +263,7 @@ def fit_corpus(corpus: "Corpus", fit_bound: int = FIT_CHARS) -> "NGramModel":
     return fit(ids, len(corpus.vocab), MAX_ORDER, bounds)
 
 
-def compute(corpus: "Corpus", fingerprint: str, fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines:
+def compute(corpus: Corpus, fingerprint: str, fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines:
     """The figures, computed now (a few seconds for the default bounds; nothing cached)."""
     from rnntui.core.analysis.ngram.model import MAX_ORDER, fit, uniform_loss, unigram_loss
 
@@ -250,13 +274,23 @@ def compute(corpus: "Corpus", fingerprint: str, fit_bound: int = FIT_CHARS, eval
     ids, bounds, scored = _gather(val, spread(len(val), eval_bound), context=MAX_ORDER - 1)  # (E,) ...
     losses = model.cross_entropies(ids, bounds, scored)
     return Baselines(
-        fingerprint=fingerprint, val_frac=float(corpus.val_frac), fit_bound=fit_bound, eval_bound=eval_bound,
-        vocab=V, uniform=uniform_loss(V), unigram=unigram_loss(fit_ids, ids[scored], V),
-        ngram=tuple(losses.items()), train_chars=len(train), fit_chars=model.chars, val_chars=len(val),
-        eval_chars=int(scored.sum()), seconds=round(time.perf_counter() - t0, 3))
+        fingerprint=fingerprint,
+        val_frac=float(corpus.val_frac),
+        fit_bound=fit_bound,
+        eval_bound=eval_bound,
+        vocab=V,
+        uniform=uniform_loss(V),
+        unigram=unigram_loss(fit_ids, ids[scored], V),
+        ngram=tuple(losses.items()),
+        train_chars=len(train),
+        fit_chars=model.chars,
+        val_chars=len(val),
+        eval_chars=int(scored.sum()),
+        seconds=round(time.perf_counter() - t0, 3),
+    )
 
 
-def baselines_for(corpus: "Corpus", fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines:
+def baselines_for(corpus: Corpus, fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines:
     """A corpus's baselines from the cache, else computed and cached: once per corpus, split and bound.
     Safe to run in a worker thread (numpy only; the corpus is only read)."""
     from rnntui.core.data.corpus import corpus_fingerprint
@@ -270,15 +304,20 @@ def baselines_for(corpus: "Corpus", fit_bound: int = FIT_CHARS, eval_bound: int 
     return b
 
 
-def cached_for(corpus: "Corpus", fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines | None:
+def cached_for(corpus: Corpus, fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines | None:
     """A loaded corpus's baselines from the cache only."""
     from rnntui.core.data.corpus import corpus_fingerprint
 
     return cached(corpus_fingerprint(corpus), corpus.val_frac, fit_bound, eval_bound)
 
 
-def baselines_within(corpus: "Corpus", seconds: float, stop: threading.Event | None = None,
-                     fit_bound: int = FIT_CHARS, eval_bound: int = EVAL_CHARS) -> Baselines | None:
+def baselines_within(
+    corpus: Corpus,
+    seconds: float,
+    stop: threading.Event | None = None,
+    fit_bound: int = FIT_CHARS,
+    eval_bound: int = EVAL_CHARS,
+) -> Baselines | None:
     """baselines_for, waited on for at most `seconds` or until `stop` is set: None then, or when it fails
     (the computation goes on in a daemon thread and caches its figures if the process lives long enough)."""
     hit = cached_for(corpus, fit_bound, eval_bound)

@@ -12,6 +12,7 @@ up by kind of character (the error analysis of Karpathy, Johnson & Fei-Fei 2015,
 Both log-probabilities are ln P(text[t] | text[:t]) per character (the inspector's p_char, NaN at t = 0;
 model.NGramModel.log_probs); a position where either is not finite is left out.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -91,8 +92,10 @@ def gain_sentence(rows: list[ClassGain], against: str, min_chars: int = 5) -> st
         return f"Too few characters to compare the network with the {against}."
     if rows[0].gain <= 0:
         worst = rows[-1]
-        return (f"The {against} predicts every kind of character better; the network is furthest behind on "
-                f"{worst.name} ({worst.gain:+.2f} nats/char).")
+        return (
+            f"The {against} predicts every kind of character better; the network is furthest behind on "
+            f"{worst.name} ({worst.gain:+.2f} nats/char)."
+        )
     best = [r for r in rows[:2] if r.gain > 0]
     text = f"The network's gain over the {against} is largest on {best[0].name} ({best[0].gain:+.2f} nats/char)"
     if len(best) > 1:
@@ -123,7 +126,7 @@ class TextGain:
         return float(self.gain[ok].mean()) if ok.any() else float("nan")
 
 
-def text_gain(corpus: "Corpus", text: str, model_logp: np.ndarray) -> TextGain:
+def text_gain(corpus: Corpus, text: str, model_logp: np.ndarray) -> TextGain:
     """Set a network's per-character log-probabilities of `text` (N,) against the corpus's best n-gram
     (baselines_for: cached, else fitted) fitted on its training split. numpy only: seconds at most, for a
     worker thread. Characters outside the corpus's vocabulary are left out."""

@@ -26,6 +26,7 @@ Counting never spells a k-gram out. A k-gram's id is its rank among the distinct
 text; the (k+1)-gram at position p is keyed exactly, without hashing, as id_k(p) * V + x[p+k] (an int64
 below 2^52: ids under 2^31, V under 2^21), and ranked with one sort per order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,13 +51,17 @@ class Table:
     discount: np.ndarray  # (4,) float64: [0, D1, D2, D3+], indexed by min(count, 3)
 
     @classmethod
-    def of(cls, count: np.ndarray, ctx: np.ndarray, n_ctx: int) -> "Table":
+    def of(cls, count: np.ndarray, ctx: np.ndarray, n_ctx: int) -> Table:
         """count (G,) and ctx (G,), the id of each k-gram's context (the (k-1)-gram before its last
         character), among n_ctx contexts."""
         d = discounts(count)
         taken = d[np.minimum(count, 3)]  # (G,) 0 for a k-gram with no count of this kind
-        return cls(count=count.astype(np.int32), total=np.bincount(ctx, weights=count, minlength=n_ctx),
-                   gamma=np.bincount(ctx, weights=taken, minlength=n_ctx), discount=d)
+        return cls(
+            count=count.astype(np.int32),
+            total=np.bincount(ctx, weights=count, minlength=n_ctx),
+            gamma=np.bincount(ctx, weights=taken, minlength=n_ctx),
+            discount=d,
+        )
 
     def step(self, ctx: np.ndarray, gram: np.ndarray, lower: np.ndarray) -> np.ndarray:
         """P at this order for S predictions: ctx (S,) and gram (S,) ids (-1: unseen), lower (S,) P_{k-1}."""
@@ -120,7 +125,7 @@ def _crossing(n: int, k: int, bounds: np.ndarray | None) -> np.ndarray:
     """(n - k + 1,) bool: the k-gram starting at each position fits inside its piece (one slice per piece
     edge, never a loop over characters)."""
     ok = np.ones(max(0, n - k + 1), dtype=bool)
-    for e in ([] if bounds is None else np.asarray(bounds)[1:-1]):
+    for e in [] if bounds is None else np.asarray(bounds)[1:-1]:
         ok[max(0, int(e) - k + 1) : int(e)] = False
     return ok
 
@@ -167,8 +172,9 @@ class NGramModel:
             g.append(gk)
         return g
 
-    def _probs(self, x: np.ndarray, bounds: np.ndarray | None, where: np.ndarray,
-               orders: list[int]) -> dict[int, np.ndarray]:
+    def _probs(
+        self, x: np.ndarray, bounds: np.ndarray | None, where: np.ndarray, orders: list[int]
+    ) -> dict[int, np.ndarray]:
         """order -> (S,) P(x[i] | the order-1 characters before i within its segment) at positions `where`."""
         x = np.asarray(x, dtype=np.int64)
         start, end = _segment_of(len(x), bounds)
@@ -206,8 +212,13 @@ class NGramModel:
         at = np.minimum(np.searchsorted(codes, q), len(codes) - 1)
         return self.log_probs(np.where(codes[at] == q, at, -1), order)
 
-    def cross_entropies(self, ids: np.ndarray, bounds: np.ndarray | None = None,
-                        scored: np.ndarray | None = None, orders: list[int] | None = None) -> dict[int, float]:
+    def cross_entropies(
+        self,
+        ids: np.ndarray,
+        bounds: np.ndarray | None = None,
+        scored: np.ndarray | None = None,
+        orders: list[int] | None = None,
+    ) -> dict[int, float]:
         """order -> mean -ln P over the scored positions (default: all), in nats per character. bounds:
         (S+1,) edges of the pieces `ids` is made of (context never crosses one); scored: (T,) bool."""
         orders = orders or list(range(MIN_ORDER, self.order + 1))

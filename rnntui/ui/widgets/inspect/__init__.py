@@ -7,6 +7,7 @@ panels.py   the run line, the read-outs at the cursor, the predictions, the step
 heatmap.py  units x characters around the cursor
 ask.py      the input line for a unit number or a regular expression
 """
+
 from rnntui.ui.widgets.inspect.ask import AskLine
 from rnntui.ui.widgets.inspect.heatmap import InspectHeatmap
 from rnntui.ui.widgets.inspect.panels import AnatomyPanel, CursorPanel, PredPanel, RunLine, UnitList
@@ -15,6 +16,19 @@ from rnntui.ui.widgets.inspect.text import InspectText
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
 __all__ = [
-    "AnatomyPanel", "AskLine", "CONSTANT_NOTE", "CursorPanel", "InspectHeatmap", "InspectText", "PredPanel", "RunLine",
-    "SORTS", "UnitList", "View", "ViewWidget", "next_feature", "next_sort", "unit_ranking",
+    "AnatomyPanel",
+    "AskLine",
+    "CONSTANT_NOTE",
+    "CursorPanel",
+    "InspectHeatmap",
+    "InspectText",
+    "PredPanel",
+    "RunLine",
+    "SORTS",
+    "UnitList",
+    "View",
+    "ViewWidget",
+    "next_feature",
+    "next_sort",
+    "unit_ranking",
 ]

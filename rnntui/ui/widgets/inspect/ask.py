@@ -3,6 +3,7 @@
 Hidden, so never focused, until the screen sets `asking`; enter answers with an Answered message for the
 screen to check and act on, and setting `asking` back to "" (enter, or esc on the screen) hides it.
 """
+
 from __future__ import annotations
 
 from textual.message import Message

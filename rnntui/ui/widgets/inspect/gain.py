@@ -5,6 +5,7 @@ ln p minus the n-gram's, on the same diverging scale as a unit's activation); Ga
 by character class (renderables/gaintable.py) in place of the heatmap. The comparison itself is computed by
 core/analysis/ngram/gain.py (text_gain) in the screen's thread worker: numpy only, no torch, no Textual.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -29,7 +30,8 @@ HOW_TO_READ = (
     f"score it (the first character, one outside the vocabulary). Full colour is {GAIN_NATS:g} nats. The "
     "table sums it up by kind of character: a network that has learned structure gains most on closing "
     "brackets and quotes and on whitespace (indentation, line ends), which depend on what was opened long "
-    "before; on letters inside words counting is already good.")
+    "before; on letters inside words counting is already good."
+)
 
 
 def gain_values(gain: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -44,14 +46,14 @@ class GainPanel(Widget):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.gain: "TextGain | None" = None
+        self.gain: TextGain | None = None
         self.note = "fitting the corpus's n-gram models…"  # shown until the comparison is done
 
     def on_mount(self) -> None:
         self.border_title = "vs best n-gram, by kind of character"
         self.border_subtitle = "n back to the heatmap · ? what this is"
 
-    def show(self, tg: "TextGain | None", note: str = "") -> None:
+    def show(self, tg: TextGain | None, note: str = "") -> None:
         self.gain, self.note = tg, note or self.note
         if tg is not None:
             self.border_title = f"vs the {tg.against} (val {tg.ngram_val_loss:.2f}), by kind of character"
@@ -65,7 +67,7 @@ class GainPanel(Widget):
         return GainTable(tg.rows, tg.sentence, tg.against, tg.mean, better_style=better, worse_style=worse)
 
 
-def compute_text_gain(source, ins) -> "TextGain":
+def compute_text_gain(source, ins) -> TextGain:
     """The comparison for an Inspection: load the checkpoint's corpus, fit its best n-gram, score the text.
     Call it in a thread worker after the inspection ran (torch is loaded by then; seconds at most)."""
     from rnntui.core.analysis.ngram.gain import text_gain

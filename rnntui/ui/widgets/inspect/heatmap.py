@@ -3,6 +3,7 @@
 Columns follow the cursor, rows follow the selected unit, so moving either scrolls the map; the cursor
 column is highlighted by the shared Heatmap renderable and the selected unit's label is marked ▶.
 """
+
 from __future__ import annotations
 
 from rich.console import RenderableType
@@ -29,8 +30,9 @@ class InspectHeatmap(ViewWidget):
         values = v.acts[s0:s1][:, v.order].T  # (H, W) rows in list order
         text = "".join(ins.text[p] for p in ins.pos_of[s0:s1])
         labels = [("▶" if u == v.unit else "") + f"u{u}" for u in v.order]
-        hm = Heatmap(values, text, cursor=v.step - s0, row_labels=labels, vmin=-v.scale, vmax=v.scale,
-                     ramp=theme_ramp(self))
+        hm = Heatmap(
+            values, text, cursor=v.step - s0, row_labels=labels, vmin=-v.scale, vmax=v.scale, ramp=theme_ramp(self)
+        )
         _, rows, *_ = hm.window(width, height)
         hm.row_offset = max(0, v.rank_index - rows // 2)  # keep the selected unit mid-map
         self.border_subtitle = f"steps {s0}-{s1 - 1} of {ins.steps} · ↑↓ unit ←→ cursor"

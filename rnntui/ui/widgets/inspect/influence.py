@@ -5,6 +5,7 @@ The Inspect screen computes both in thread workers (rnntui.core.analysis.influen
 this widget plain data: CursorShares and ContextShares hold str, int, float and lists, never a tensor or
 an array, so nothing here imports torch or numpy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,16 +83,20 @@ class InfluencePanel(Widget):
             words = Text("measuring which characters the prediction uses…", style="dim")
             shaded: RenderableType = Text("")
         else:
-            words = Text(visible(at.summary), no_wrap=not narrow, overflow="ellipsis",
-                         style="dim" if self.pending else "")
+            words = Text(
+                visible(at.summary), no_wrap=not narrow, overflow="ellipsis", style="dim" if self.pending else ""
+            )
             shaded = ShadedContext(at.chars, at.shares, rows=rows, ramp=theme_ramp(self))
         grid = Table.grid(expand=True, padding=(0, 1))
         grid.add_column(ratio=1, no_wrap=True)
         wide = self.content_size.width >= 2 * CURVE_WIDTH
         if wide:
             grid.add_column(width=CURVE_WIDTH, no_wrap=True)
-            curve: RenderableType = (ContextCurve(ctx.curve, ctx.reach90, ctx.positions, show_reach=rows >= 3)
-                                     if ctx is not None else Text("effective context: measuring…", style="dim"))
+            curve: RenderableType = (
+                ContextCurve(ctx.curve, ctx.reach90, ctx.positions, show_reach=rows >= 3)
+                if ctx is not None
+                else Text("effective context: measuring…", style="dim")
+            )
             grid.add_row(shaded, curve)
         else:
             grid.add_row(shaded)

@@ -2,6 +2,7 @@
 the next-character predictions, the anatomy of the step, and the ranked unit list. Each widget but the run
 line draws the screen's View as text.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -13,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from rnntui.ui.renderables.bars import bar
 from rnntui.core.textsafe import visible
+from rnntui.ui.renderables.bars import bar
 from rnntui.ui.widgets.inspect.text import shown_char
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
 
@@ -44,11 +45,13 @@ class RunLine(Static):
     def failed(self, why: str) -> None:
         self.update(f"cannot inspect: {visible(why)}")
 
-    def summary(self, ins: "Inspection") -> None:
+    def summary(self, ins: Inspection) -> None:
         cut = f" (first {len(ins.text):,} of {ins.total_chars:,})" if len(ins.text) < ins.total_chars else ""
         skipped = f" · skipped (not in vocab): {visible(repr(ins.skipped))}" if ins.skipped else ""
-        self.update(f"{ins.kind} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
-                    f"mean loss {ins.mean_loss():.3f} nats{skipped}")
+        self.update(
+            f"{ins.kind} {ins.layers}x{ins.hidden} · {len(ins.text):,} chars{cut} · "
+            f"mean loss {ins.mean_loss():.3f} nats{skipped}"
+        )
 
 
 # -----------------------------------------------------------------------------
@@ -72,8 +75,10 @@ class CursorPanel(ViewWidget):
         for layer in range(ins.layers):
             h = ins.h[layer, t]  # (H,)
             out.append(f"layer {layer + 1} h ", style="bold" if layer == v.layer else "dim")
-            out.append(f"|h| {np.abs(h).mean():.2f} ▲u{h.argmax()} {h.max():+.2f} ▼u{h.argmin()} {h.min():+.2f} "
-                       f"sat {np.mean(np.abs(h) > 0.9):.0%}\n")
+            out.append(
+                f"|h| {np.abs(h).mean():.2f} ▲u{h.argmax()} {h.max():+.2f} ▼u{h.argmin()} {h.min():+.2f} "
+                f"sat {np.mean(np.abs(h) > 0.9):.0%}\n"
+            )
             if ins.gate_mean:
                 out.append("   ")
                 if ins.c is not None:
@@ -113,8 +118,11 @@ EQUATIONS = {
     "lstm": "c = f*c' + i*g, h = o*tanh(c)",
     "gru": "h = z*h' + (1-z)*n",
 }
-PARTS = {"rnn": ("|W_xh x+b| in", "|W_hh h'+b| rec"), "lstm": ("|i*g| written", "|f*c'| kept"),
-         "gru": ("|(1-z)*n| new", "|z*h'| kept")}  # ' marks the previous step
+PARTS = {
+    "rnn": ("|W_xh x+b| in", "|W_hh h'+b| rec"),
+    "lstm": ("|i*g| written", "|f*c'| kept"),
+    "gru": ("|(1-z)*n| new", "|z*h'| kept"),
+}  # ' marks the previous step
 
 
 class AnatomyPanel(ViewWidget):

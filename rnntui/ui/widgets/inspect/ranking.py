@@ -3,6 +3,7 @@ by how well each one tracks a text feature ("find neurons": a correlation, or a 
 
 numpy only (rnntui.core.analysis.features), so nothing here imports torch.
 """
+
 from __future__ import annotations
 
 import numpy as np

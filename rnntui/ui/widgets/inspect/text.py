@@ -5,6 +5,7 @@ text row the prediction strip: how surprised the model was by each character.
 Only the rows on screen are built; the row layout of the text is cached per width, so a 20,000-character
 text costs the same per frame as a short one.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,11 +74,14 @@ class InspectText(ViewWidget):
 
     def watch_view(self, view: View) -> None:
         if view.gain is not None:  # the vs-n-gram mode
-            self.border_title = (f"text · colour: network ln p − {view.gain_against} ln p, ±{GAIN_NATS:g} nats · "
-                                 "strip: surprise")
+            self.border_title = (
+                f"text · colour: network ln p − {view.gain_against} ln p, ±{GAIN_NATS:g} nats · strip: surprise"
+            )
             return
-        self.border_title = (f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
-                             f"colour -{view.scale:.3g}..+{view.scale:.3g} · strip: surprise")
+        self.border_title = (
+            f"text · unit u{view.unit} layer {view.layer + 1} {view.state} · "
+            f"colour -{view.scale:.3g}..+{view.scale:.3g} · strip: surprise"
+        )
 
     def _rows(self, text: str, width: int) -> np.ndarray:
         if self._layout is None or self._layout[:2] != (id(text), width):

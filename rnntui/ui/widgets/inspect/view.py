@@ -5,6 +5,7 @@ The Inspect screen builds a new View on every key press (dataclasses.replace) an
 attribute of every inspector widget, so the widgets hold nothing mutable and redraw when the identity
 changes. No torch here: the Inspection is numpy arrays only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # rnntui.core.analysis.inspect imports torch; the UI only nee
 
 @dataclass(frozen=True, eq=False)
 class View:
-    ins: "Inspection"  # the model's run over the text
+    ins: Inspection  # the model's run over the text
     cursor: int  # text position under the time cursor
     layer: int  # layer shown in the neuron view, heatmap and anatomy
     state: str  # "h" or "c" (LSTM cell state)
