@@ -157,6 +157,7 @@ def _print_context(ckpt: dict, text: str | None, args: Any) -> int:
     ec = checkpoint_context(
         ckpt, text, window=args.window or WINDOW, positions=args.positions or POSITIONS, method=method
     )
+    assert ec is not None  # None only when a stop event cuts it short, and none is given here
     source = "the given text" if text is not None else "the validation split"
     if args.json:
         cfg = ckpt.get("config", {})

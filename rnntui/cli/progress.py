@@ -97,7 +97,7 @@ class TrainProgress:
                 ),
                 highlight=False,
             )
-            self.task = p.add_task("train", total=1.0, completed=0.0, info="starting", eta="--:--")
+            self.task = p.add_task("train", total=1.0, completed=0, info="starting", eta="--:--")
             self.chars0 = e.chars_seen
         elif isinstance(e, ev.StepMetrics) and self.task is not None:
             self.last = e

@@ -202,6 +202,8 @@ def _with_reach(row: CompareRow, run: RunDir, corpus: Corpus) -> CompareRow:
     except RnntuiError as e:  # the table is still worth printing
         print(f"rnntui: warning: reach90 of {visible(str(run.path))}: {visible(str(e))}", file=sys.stderr)
         return row
+    if ec is None:  # no stop given: not reached, but the table is printed either way
+        return row
     return dataclasses.replace(row, reach90=ec.median_reach)
 
 

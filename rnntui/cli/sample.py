@@ -208,7 +208,8 @@ def cmd_sample(argv: Sequence[str]) -> int:
             index = CopyIndex.for_corpus(corpus, val_frac, args.ngram or DEFAULT_N)
             report = index.check(text)
             print(f"rnntui: copy check against {visible(corpus)}: {report.summary()}", file=sys.stderr)
-            print(f"rnntui: {report.novelty.summary()}", file=sys.stderr)
+            if report.novelty is not None:
+                print(f"rnntui: {report.novelty.summary()}", file=sys.stderr)
         return 0
     except RnntuiError as e:
         return fail(str(e))

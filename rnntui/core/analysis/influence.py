@@ -129,7 +129,8 @@ def attribute(
 def _repeat_state(state: State, n: int) -> State:
     """(L, B, H) -> (L, n*B, H), the batch order of the integrated-gradients path (step-major)."""
     if isinstance(state, tuple):
-        return tuple(s.repeat(1, n, 1) for s in state)
+        h, c = state
+        return h.repeat(1, n, 1), c.repeat(1, n, 1)
     return state.repeat(1, n, 1)
 
 

@@ -46,8 +46,7 @@ class NoveltyCurve:
         return next((L for L, f in self.points() if f >= 0.5), None)
 
     def summary(self) -> str:
-        shown = [(L, self.fraction(L)) for L in SHOWN if L <= len(self.substrings)]
-        shown = [(L, f) for L, f in shown if f is not None]
+        shown = [(L, f) for L in SHOWN if L <= len(self.substrings) if (f := self.fraction(L)) is not None]
         if not shown:
             return "novel substrings: no generated text to measure"
         head = "novel substrings by length: " + " ".join(f"{L}:{percent(f)}" for L, f in shown)

@@ -119,7 +119,8 @@ def measure_peak(
 
 def _operands(dev: torch.device, dtype: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator(device="cpu").manual_seed(0)
-    return tuple(torch.randn(size, size, generator=gen).to(dev, DTYPES[dtype]) for _ in range(2))  # (n, n)
+    a, b = (torch.randn(size, size, generator=gen).to(dev, DTYPES[dtype]) for _ in range(2))  # (n, n) each
+    return a, b
 
 
 def _timed(dev: torch.device, a: torch.Tensor, b: torch.Tensor, n: int) -> float:
@@ -150,7 +151,7 @@ def machine_name(device: str | torch.device) -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    caps = getattr(torch.cpu, "get_capabilities", dict)()  # torch >= 2.8
+    caps: dict = getattr(torch.cpu, "get_capabilities", dict)()  # torch >= 2.8
     return str(caps.get("cpu_name") or platform.processor() or platform.machine() or "unknown CPU")
 
 
@@ -182,6 +183,7 @@ def cached_peak(device: str | torch.device, bf16: bool, size: int) -> Peak | Non
         return None
     if not (_whole(repeats, 1, 1000) and _whole(measured, 1, size)):
         return None
+    assert isinstance(repeats, int) and isinstance(measured, int)  # what _whole checked
     dev = torch.device(device)
     return Peak(
         flops=float(flops),

@@ -255,7 +255,11 @@ class LiveBoard:
             return
         if isinstance(event, ev.StepMetrics):
             self._elapsed = event.elapsed_s
-        if rec["type"] == "probe" and self.thinner is not None and not self.thinner.keep(event.step, self._elapsed):
+        if (
+            isinstance(event, ev.ProbeSnapshot)
+            and self.thinner is not None
+            and not self.thinner.keep(event.step, self._elapsed)
+        ):
             return
         self.writer.write(self.mapper.add(rec))
         if isinstance(event, ev.RunFinished):

@@ -251,8 +251,8 @@ class Trainer:
                     # periodic save, right after a finite-loss check so no diverged weights are written
                     if loop.save_due(self._save_requested.is_set()):
                         self._save_requested.clear()
-                        if e := loop.save("latest"):
-                            yield e
+                        if saved := loop.save("latest"):
+                            yield saved
                 if cfg.eval_every and loop.step % cfg.eval_every == 0 and not loop.done():
                     yield from loop.validate(cfg.eval_windows, stop=stop)
                 now = time.perf_counter()

@@ -405,6 +405,8 @@ class InspectScreen(Screen):
 
     def _show_gain(self) -> None:
         g = self.gain if self.gain_on else None
+        if self.view is None:  # nothing inspected yet
+            return
         self._show(
             replace(self.view, gain=g.gain if g is not None else None, gain_against=g.against if g is not None else "")
         )

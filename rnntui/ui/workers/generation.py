@@ -229,7 +229,7 @@ class _PaneNovelty:
     """One pane's running curve: text is kept until the index is there, then measured at most every
     NOVELTY_UPDATE_S (and always when the pane is done)."""
 
-    def __init__(self, loader: _IndexLoader, post: Callable[[Message], None], run: int, pane: int) -> None:
+    def __init__(self, loader: _IndexLoader, post: Callable[[Message], object], run: int, pane: int) -> None:
         self.loader, self.post, self.run, self.pane = loader, post, run, pane
         self.meter: Any = None  # core RunningNovelty, once the index is loaded
         self.pending: list[str] = []  # text not measured yet

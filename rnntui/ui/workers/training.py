@@ -33,7 +33,7 @@ class EngineEvent(Message):
         self.event = event  # the engine's frozen dataclass, never a tensor
 
 
-def baselines_thread(corpus: Any, post: Callable[[Baselines], None]) -> threading.Thread | None:
+def baselines_thread(corpus: Any, post: Callable[[Baselines], object]) -> threading.Thread | None:
     """Compute the corpus's n-gram baselines (cache, else ~0.3-1.5 s of numpy) in a daemon thread beside the
     training worker, and post the frozen Baselines (plain floats) when done. Not in the worker itself: the
     first steps should not wait, and a daemon thread never holds up quitting. A failure only leaves the
