@@ -39,6 +39,7 @@ from test_hangup import (
     UP_WITHIN_S,
     assert_saved_and_stopped,
     has_trained,
+    tiny_run,  # noqa: F401  (a fixture: a 5-step 1x16 GRU run folder)
 )
 
 from rnntui.cli import main
