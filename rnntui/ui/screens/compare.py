@@ -217,7 +217,8 @@ class CompareScreen(Screen):
             f"{r.label} {self.reach[r.path][2]}" for r in runs if self.reach.get(r.path, (0, 0, None))[2] is not None
         )
         if looks:
-            self.query_one("#cmp-reach").border_title = (
+            box = self.query_one("#cmp-reach")
+            box.border_title = (
                 f"gradient reaching t-k steps back, relative to t (log) · effective context, reach90 chars: {looks}"
             )
         self.query_one("#cmp-sentence", Static).update(Text(sentence(table, self.step)))
