@@ -39,6 +39,7 @@ from rnntui.core.data.corpus import load_corpus
 from rnntui.core.data.streams import Streams
 from rnntui.core.model.cells import CharModel, detach_state, loss_fn
 from rnntui.core.model.devices import native_bf16
+from rnntui.core.model.heap import keep_heap
 from rnntui.core.runs import writer as runwriter_mod
 from rnntui.core.train.engine import Trainer
 
@@ -226,6 +227,7 @@ def main() -> None:
     )
     p.add_argument("--logs-per-turn", type=int, default=2, help="--paired: logged steps (of 10) per turn")
     a = p.parse_args()
+    keep_heap()  # as the engine does at construction: the bare loop's first round gets the same heap
     if a.threads:
         torch.set_num_threads(a.threads)
     corpus = load_corpus(a.corpus)

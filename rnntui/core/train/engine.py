@@ -22,6 +22,7 @@ from rnntui.core import events as ev
 from rnntui.core.config import ConfigError, RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Corpus, Vocab, check_windows, corpus_fingerprint, load_with_progress
 from rnntui.core.model.devices import native_bf16, resolve_device
+from rnntui.core.model.heap import keep_heap
 from rnntui.core.model.memory import check_fits
 from rnntui.core.model.peak import throughput
 from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
@@ -49,6 +50,7 @@ class Trainer:
         force_corpus: bool = False,
         dist: Dist | None = None,
     ):
+        keep_heap()  # no page faults per step from malloc's mmap and trim (model/heap.py: why)
         self.cfg = cfg
         self.dist = dist or Dist()  # this process's rank (torchrun); Dist(): a single process
         self.resume = resume  # checkpoint path to continue from
