@@ -18,13 +18,23 @@ Turns a second or two apart see the same machine, so the drift that moves 30-sec
 in each pair's ratio.
 
     python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --paired --seconds 240
+
+--repeat N and --model all (the check of issue 21: every cell, every dtype, >= 0.98 in each run): each
+measurement is its own process (a slow run of the issue was slow throughout, so the unit of steadiness is
+the process, not the turn), N rounds of rnn, lstm and gru, in fp32 and, where the CPU computes bf16
+natively, bf16; then a table of each cell's ratio per run with its spread.
+
+    python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --paired --model all --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -195,7 +205,7 @@ def paired_run(
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus")
-    p.add_argument("--model", default="gru")
+    p.add_argument("--model", default="gru", choices=("rnn", "lstm", "gru", "all"), help="cell, or all three")
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--seq-len", type=int, default=64)
@@ -226,7 +236,15 @@ def main() -> None:
         help="bare loop and engine take turns every few logged steps for --seconds in all (see above)",
     )
     p.add_argument("--logs-per-turn", type=int, default=2, help="--paired: logged steps (of 10) per turn")
+    p.add_argument("--repeat", type=int, default=1, help="--paired: measurements per cell and dtype, each in a process")
+    p.add_argument("--target", type=float, default=0.98, help="--repeat: the ratio every measurement must reach")
+    p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a child of --repeat: last line is JSON
     a = p.parse_args()
+    if a.model == "all" or a.repeat > 1:
+        if not a.paired:
+            p.error("--model all and --repeat take --paired (one process per measurement)")
+        repeat_report(a)
+        return
     keep_heap()  # as the engine does at construction: the bare loop's first round gets the same heap
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -249,7 +267,7 @@ def main() -> None:
         f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement"
     )
     if a.paired:
-        paired_report(cfg, corpus, a.seconds, a.logs_per_turn)
+        paired_report(cfg, corpus, a.seconds, a.logs_per_turn, a.json)
         return
     modes = ("log", "nolog") if a.engine == "both" else (a.engine,)
     bare: list[float] = []
@@ -291,7 +309,7 @@ def main() -> None:
         )
 
 
-def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int) -> None:
+def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int, as_json: bool = False) -> None:
     clock = WriterClock()
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         turns = paired_run(cfg, corpus, seconds, tmp, logs_per_turn)
@@ -307,6 +325,58 @@ def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int) 
     print(f"engine vs bare over all turns: ratio {ratio:.3f}  {'PASS' if ratio >= 0.97 else 'FAIL'} (target >= 0.97)")
     print(
         f"time in the run-folder writer: {clock.seconds * 1000:.0f} ms ({100 * clock.seconds / eng_s:.2f}% of the engine's time)"
+    )
+    if as_json:
+        result = {
+            "ratio": ratio,
+            "turn_median": statistics.median(pair),
+            "bare": chars / bare_s,
+            "engine": chars / eng_s,
+        }
+        print(json.dumps(result), flush=True)
+
+
+# -----------------------------------------------------------------------------
+# --repeat / --model all: one process per measurement, a table at the end
+
+
+def repeat_report(a: argparse.Namespace) -> None:
+    cells = ("rnn", "lstm", "gru") if a.model == "all" else (a.model,)
+    if a.bf16 is None:  # fp32 always; bf16 too where this CPU computes it natively (the engine's default)
+        dtypes = ("fp32", "bf16") if native_bf16(torch.device("cpu")) else ("fp32",)
+    else:
+        dtypes = ("bf16",) if a.bf16 else ("fp32",)
+    common = [a.corpus, "--paired", "--json", "--seconds", str(a.seconds), "--logs-per-turn", str(a.logs_per_turn)]
+    common += ["--hidden", str(a.hidden), "--layers", str(a.layers), "--seq-len", str(a.seq_len)]
+    common += ["--batch-size", str(a.batch_size)] + (["--threads", str(a.threads)] if a.threads else [])
+    ratios: dict[tuple[str, str], list[float]] = {(c, d): [] for c in cells for d in dtypes}
+    for r in range(a.repeat):
+        for cell in cells:  # round-robin: a slow stretch of the machine hits every cell, not one
+            for dt in dtypes:
+                argv = [sys.executable, __file__, *common, "--model", cell, "--bf16" if dt == "bf16" else "--no-bf16"]
+                out = subprocess.run(argv, capture_output=True, text=True, check=False)
+                if out.returncode != 0 or not out.stdout.strip():
+                    raise SystemExit(f"bench_train: {cell} {dt} run {r + 1} failed:\n{out.stderr[-2000:]}")
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                ratios[cell, dt].append(result["ratio"])
+                print(
+                    f"run {r + 1}/{a.repeat} {cell} {dt}: engine/bare {result['ratio']:.3f} (per-turn median "
+                    f"{result['turn_median']:.3f}; bare {result['bare']:,.0f}, engine {result['engine']:,.0f} chars/s)",
+                    flush=True,
+                )
+    print(f"\nengine / bare loop, paired, {a.seconds:.0f} s per run, one process per run (target >= {a.target}):")
+    head = "| cell | dtype | " + " | ".join(f"run {i + 1}" for i in range(a.repeat)) + " | min | median | max | |"
+    print(head + "\n" + "|---" * (head.count("|") - 1) + "|")
+    failed = 0
+    for (cell, dt), v in ratios.items():
+        ok = min(v) >= a.target
+        failed += not ok
+        cols = " | ".join(f"{x:.3f}" for x in v)
+        print(
+            f"| {cell} | {dt} | {cols} | {min(v):.3f} | {statistics.median(v):.3f} | {max(v):.3f} | {'PASS' if ok else 'FAIL'} |"
+        )
+    print(
+        f"{'PASS' if not failed else 'FAIL'}: {len(ratios) - failed} of {len(ratios)} cells at >= {a.target} in every run"
     )
 
 

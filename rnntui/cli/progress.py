@@ -179,12 +179,10 @@ class TrainProgress:
             return line
         share = self.mfu(cps)
         line += f": MFU {format_share(share)} of {describe_peak(t)}"
-        if share is not None and share > 1:  # no run beats the peak: it was measured low
-            from rnntui.core.model.peak import cache_path
-
+        if share is not None and share > 1:  # no run beats the peak: it was measured low, twice (the engine retries)
             line += (
-                f"\nMFU over 100%: the peak was measured while the machine was busier than it was for "
-                f"this run; delete {visible(str(cache_path()))} to measure it again"
+                "\nMFU over 100%: the peak was measured while the machine was busier than it was for this run "
+                "(it was measured again during the run and read low again); compare MFU on a quiet machine"
             )
         return line
 

@@ -94,9 +94,11 @@ def describe_peak(t: ev.Throughput) -> str:
 
 def format_share(share: float | None) -> str:
     """An MFU as a percentage: '42%', '3.5%', '0.04%' (two significant figures under 10%), '<0.01%'; '?'
-    when unknown."""
+    when unknown; '>100%' when the run beat the peak (it was measured low: the figure itself means nothing)."""
     if share is None or not math.isfinite(share):
         return "?"
+    if share > 1:
+        return ">100%"
     pct = share * 100
     if pct < 0.01:
         return "<0.01%" if pct > 0 else "0%"

@@ -2,11 +2,15 @@
 
 A datasheet peak says little about a shared 2-core VM or a laptop on battery, so the peak is measured:
 square matmuls of about the model's gate width (matmul_size), at the training dtype, best of many short samples,
-within a second or two. The result is cached per machine, torch version, thread count, device, dtype and
+within a second or two. A measurement taken while other processes kept the CPUs busy (their share of the
+CPU time during it, read from /proc/stat) is a lower bound, not the machine's speed: two matmul threads
+that must wait for each other behind someone else's run many times slower (one taken beside a training
+run read 12x low, and every MFU after it read over 100%). Such a peak is used for this run, said to be
+low, and not cached, so the next run measures again. The result is otherwise cached per machine, torch version, thread count, device, dtype and
 size in <cache dir>/peak.json, so only the first run on a machine pays for it; a cache that cannot be
 read is measured again, one that cannot be written costs a warning line.
 
-    peak = cached_peak("cpu", bf16=False, size=1024) or device_peak("cpu", bf16=False, size=1024)
+    peak = device_peak("cpu", bf16=False, size=1024)   # cached, or measured now (throughput.py: a run's events)
     peak.how()  ->  "measured: 1024x1024 matmul, 2 threads, best of 50"
 """
 
@@ -16,7 +20,6 @@ import json
 import math
 import platform
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +29,8 @@ from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig
 from rnntui.core.data.builtin import cache_dir
 from rnntui.core.data.cache import warn_uncached
-from rnntui.core.model.flops import GATES, flops_per_char
+from rnntui.core.model.cpuload import OtherLoad
+from rnntui.core.model.flops import GATES
 from rnntui.core.runs.files import RunDirError, read_regular
 from rnntui.core.runs.folder import atomic_write_bytes
 
@@ -39,6 +43,7 @@ REPEATS = 50  # timed samples; the best one is the peak (the others lost time to
 SAMPLE_S = 0.002
 BUDGET_S = 1.5  # the measurement stops after this long, whatever it has (an emulated bf16 is slow)
 MAX_ENTRIES = 64  # the cache keeps the newest this many measurements
+BUSY_SHARE = 0.2  # other processes' share of all CPU time during a measurement above which it is not trusted
 MIN_SIZE = 256  # the smallest side measured (and the first, to learn how fast this machine is)
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
@@ -54,17 +59,27 @@ class Peak:
     repeats: int  # timed samples taken
     cached: bool = False  # read from the cache rather than measured by this process
     seconds: float = 0.0  # time spent measuring (0 when cached)
+    busy: float = 0.0  # other processes' share of all CPU time while it was measured (0 on a GPU, or unknown)
+
+    @property
+    def low(self) -> bool:
+        """Measured beside other work (busy above BUSY_SHARE): a lower bound, used but not cached."""
+        return self.busy > BUSY_SHARE
 
     def how(self) -> str:
-        """'measured: 1024x1024 matmul, 2 threads, best of 50' (' (cached)' when read back)."""
+        """'measured: 1024x1024 matmul, 2 threads, best of 50' (' (cached)' when read back; ', beside other
+        processes (63% of the CPUs): likely low, measured again next run' when not trusted)."""
         threads = f", {self.threads} thread{'' if self.threads == 1 else 's'}" if self.device == "cpu" else ""
-        return f"measured: {self.size}x{self.size} matmul{threads}, best of {self.repeats}" + (
-            " (cached)" if self.cached else ""
-        )
+        said = f"measured: {self.size}x{self.size} matmul{threads}, best of {self.repeats}"
+        if self.low:
+            return said + f", beside other processes ({self.busy:.0%} of the CPUs): likely low, measured again next run"
+        return said + (" (cached)" if self.cached else "")
 
     def short(self) -> str:
-        """'1024² matmul ×10' (', cached' when read back): the status panel's line."""
-        return f"{self.size}² matmul ×{self.repeats}" + (", cached" if self.cached else "")
+        """'1024² matmul ×10' (', cached' when read back, ', busy: low' when not trusted): the status panel's."""
+        return f"{self.size}² matmul ×{self.repeats}" + (
+            ", busy: low" if self.low else ", cached" if self.cached else ""
+        )
 
     def event(self, per_char: int, ranks: int = 1) -> ev.Throughput:
         """The Throughput event the engine sends: this peak and the model's FLOPs per char (flops.describe_peak
@@ -92,7 +107,7 @@ def measure_peak(
     A 256x256 matmul first: if `size` would take more than a tenth of the budget per matmul (an emulated
     bf16 runs at a few GFLOP/s), the side is halved until it does not, and the Peak says which it used."""
     dev = torch.device(device)
-    t_start = time.perf_counter()
+    t_start, others = time.perf_counter(), OtherLoad() if dev.type == "cpu" else None
     warm = _operands(dev, dtype, MIN_SIZE)
     small = min(_timed(dev, *warm, 1) for _ in range(5))  # the first call is cold; the best of the rest
     while size > MIN_SIZE and 2.0 * size**3 / (2.0 * MIN_SIZE**3 / small) > budget_s / 10:
@@ -114,6 +129,7 @@ def measure_peak(
         threads=torch.get_num_threads() if dev.type == "cpu" else 0,
         repeats=taken,
         seconds=time.perf_counter() - t_start,
+        busy=others.share() if others is not None else 0.0,
     )
 
 
@@ -169,13 +185,13 @@ def cache_key(device: str | torch.device, dtype: str, size: int) -> str:
     return " | ".join((machine_name(dev), f"torch {torch.__version__}", threads, dev.type, dtype, f"{size}x{size}"))
 
 
-def _dtype(bf16: bool) -> str:
+def dtype_name(bf16: bool) -> str:
     return "bf16" if bf16 else "fp32"
 
 
 def cached_peak(device: str | torch.device, bf16: bool, size: int) -> Peak | None:
     """The cached measurement for this machine, torch, thread count, device, dtype and size, or None."""
-    entry = _read_cache().get(cache_key(device, _dtype(bf16), size))
+    entry = _read_cache().get(cache_key(device, dtype_name(bf16), size))
     if not isinstance(entry, dict):
         return None
     flops, repeats, measured = entry.get("flops"), entry.get("repeats"), entry.get("size")
@@ -187,7 +203,7 @@ def cached_peak(device: str | torch.device, bf16: bool, size: int) -> Peak | Non
     dev = torch.device(device)
     return Peak(
         flops=float(flops),
-        dtype=_dtype(bf16),
+        dtype=dtype_name(bf16),
         device=dev.type,
         machine=machine_name(dev),
         size=measured,
@@ -202,19 +218,31 @@ def _whole(x: object, lo: int, hi: int) -> bool:
 
 
 def device_peak(device: str | torch.device, bf16: bool, size: int) -> Peak:
-    """The cached peak, or a fresh measurement (a second or two) that is then cached."""
+    """The cached peak, or a fresh measurement (a second or two) that is then cached unless it was taken
+    beside other work (Peak.low)."""
     peak = cached_peak(device, bf16, size)
     if peak is None:
-        peak = measure_peak(device, _dtype(bf16), size)
-        store_peak(peak, cache_key(device, peak.dtype, size))
+        peak = measure_peak(device, dtype_name(bf16), size)
+        if not peak.low:
+            store_peak(peak, cache_key(device, peak.dtype, size))
     return peak
+
+
+def forget_peak(device: str | torch.device, bf16: bool, size: int) -> None:
+    """Drop the cached entry: a run achieved more than it (MFU over 100%), so it was measured low."""
+    entries, key = _read_cache(), cache_key(device, dtype_name(bf16), size)
+    if entries.pop(key, None) is not None:
+        _write_cache(entries)
 
 
 def store_peak(peak: Peak, key: str) -> None:
     entries = _read_cache()
     entries.pop(key, None)
     entries[key] = {"flops": peak.flops, "repeats": peak.repeats, "size": peak.size, "time": round(time.time(), 3)}
-    entries = dict(list(entries.items())[-MAX_ENTRIES:])  # insertion order: the newest last
+    _write_cache(dict(list(entries.items())[-MAX_ENTRIES:]))  # insertion order: the newest last
+
+
+def _write_cache(entries: dict[str, object]) -> None:
     path = cache_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,23 +250,6 @@ def store_peak(peak: Peak, key: str) -> None:
     except (OSError, RunDirError) as e:
         err = e if isinstance(e, OSError) else OSError(str(e))
         warn_uncached(path.parent, "the measured matmul peak", "measured again", err)
-
-
-def throughput(model: ModelConfig, device: str | torch.device, bf16: bool, ranks: int = 1) -> Iterator[ev.Throughput]:
-    """The Throughput events of a run (events.py): the model's FLOPs per char and the device's peak, cached
-    or measured now, in which case a first event says so (the measurement takes a second or two). A peak
-    that cannot be measured is a note, never the reason a run fails."""
-    per_char, size = flops_per_char(model), matmul_size(model)
-    try:
-        peak = cached_peak(device, bf16, size)
-        if peak is None:
-            yield ev.Throughput(per_char, peak_dtype=_dtype(bf16), ranks=ranks, measuring=True)
-            peak = device_peak(device, bf16, size)
-    except Exception as x:
-        why = str(x).splitlines()[0] if str(x) else type(x).__name__
-        yield ev.Throughput(per_char, ranks=ranks, note=f"the peak could not be measured ({why})")
-        return
-    yield peak.event(per_char, ranks)
 
 
 def _read_cache() -> dict[str, object]:

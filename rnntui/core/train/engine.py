@@ -24,7 +24,7 @@ from rnntui.core.data.corpus import Corpus, Vocab, check_windows, corpus_fingerp
 from rnntui.core.model.devices import native_bf16, resolve_device
 from rnntui.core.model.heap import keep_heap
 from rnntui.core.model.memory import check_fits
-from rnntui.core.model.peak import throughput
+from rnntui.core.model.throughput import PeakCheck
 from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
 from rnntui.core.runs.folder import RunDir, check_name, run_name_for
 from rnntui.core.runs.lock import RunLock
@@ -229,15 +229,21 @@ class Trainer:
             raise DistError(f"rank {self.dist.rank}: rank 0 could not prepare the run folder (its error says why)")
         return run
 
+    @staticmethod
+    def _peak_events(loop: TrainLoop, peak: PeakCheck) -> Iterator[ev.Event]:
+        """The peak's Throughput events, the time spent measuring credited back (it is not training time)."""
+        t = time.perf_counter()
+        for e in peak.events():
+            loop.credit_pause(time.perf_counter() - t)
+            yield e
+            t = time.perf_counter()
+
     def _events(self, loop: TrainLoop, stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
         cfg = self.cfg
         yield loop.run_started(self.notice, resumed=bool(self.resume))
-        if self.dist.is_main:  # the peak for MFU: cached, or measured now (its time is not training time)
-            t = time.perf_counter()
-            for e in throughput(cfg.model, self.device, bool(cfg.bf16), self.dist.world_size):
-                loop.credit_pause(time.perf_counter() - t)
-                yield e
-                t = time.perf_counter()
+        peak = PeakCheck(cfg.model, self.device, bool(cfg.bf16), self.dist.world_size) if self.dist.is_main else None
+        if peak is not None:  # the peak for MFU: cached, or measured now (its time is not training time)
+            yield from self._peak_events(loop, peak)
         reason, message = "completed", ""
         try:
             while not loop.done():
@@ -249,7 +255,9 @@ class Trainer:
                     continue
                 loop.optimise()
                 if loop.log_due(stop.is_set()):
-                    yield loop.log(stop.is_set(), self._save_requested.is_set())
+                    yield (logged := loop.log(stop.is_set(), self._save_requested.is_set()))
+                    if peak is not None and peak.doubts(logged.chars_per_s):  # beat the peak: measured low
+                        yield from self._peak_events(loop, peak)
                     # periodic save, right after a finite-loss check so no diverged weights are written
                     if loop.save_due(self._save_requested.is_set()):
                         self._save_requested.clear()
