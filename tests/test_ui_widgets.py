@@ -139,6 +139,12 @@ async def test_the_status_panel_shows_flops_achieved_and_mfu_with_how_the_peak_w
         shown = text_of(panel.render())
         assert "mfu   10% · 255 kFLOP/char" in shown and "device cpu · peak 50 GFLOP/s" in shown
         assert str(panel.border_subtitle) == "peak: fp32 256² matmul ×10"
+        state.apply(Throughput(per_char, 1e9, "fp32", "measured: ... likely low", "256² matmul ×10, busy: low"))
+        panel.show(state)  # 5.1 GFLOP/s of a 1 GFLOP/s peak: the peak is wrong, no figure is shown
+        await pilot.pause()
+        shown = text_of(panel.render())
+        assert "mfu   >100% · 255 kFLOP/char" in shown and "510%" not in shown
+        assert str(panel.border_subtitle) == "peak: fp32 256² matmul ×10, busy: low"
 
 
 async def test_the_probe_stamp_names_the_step_and_marks_a_stale_panel():

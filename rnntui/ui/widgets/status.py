@@ -114,7 +114,7 @@ class StatusPanel(Widget):
         if share is None:
             return Text(f"– · {flops}" if flops else "–")
         if share > 1:  # no run beats the peak: it was measured low (the engine measures it again)
-            return Text(f">100% · peak measured low · {flops}")
+            return Text(f">100% · {flops}", style="italic")
         return f"{format_share(share)} · {flops}"
 
 
