@@ -55,8 +55,9 @@ PANELS: tuple[Panel, ...] = (
             "the training dtype, a second or two of square matmuls before the first run, cached per machine "
             "and dtype (the border says how: size and samples taken). A small recurrent model spends its time "
             "in many small matmuls one timestep after another, so a few percent on a CPU is normal; a share "
-            "that falls while chars/s falls means something else took the machine, and one over 100% means "
-            "the peak was measured on a busy machine (delete peak.json in the cache folder to measure again)."
+            "that falls while chars/s falls means something else took the machine. A peak measured while other "
+            "programs were busy is likely low: the border then says busy: low and it is measured again next "
+            "run; a run that beats its peak measures it again at once, and >100% means it read low again."
         ),
     ),
     Panel(
