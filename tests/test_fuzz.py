@@ -34,7 +34,8 @@ from rnntui.core.data.corpus import Vocab, corpus_info, read_text
 from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, check_dict
 from rnntui.core.runs.folder import RunDir, RunDirError, RunInfo
 from rnntui.core.runs.listing import list_runs, runs_table
-from rnntui.core.runs.records import Follower, RunLog, parse_lines, read_records, to_record
+from rnntui.core.runs.records import to_record
+from rnntui.core.runs.runlog import Follower, RunLog, parse_lines, read_records
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "60"))
 FUZZ = settings(

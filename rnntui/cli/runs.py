@@ -125,7 +125,7 @@ def cmd_compare(argv: Sequence[str]) -> int:
         from rnntui.core.analysis.compare import compare_row, format_table, sentence
         from rnntui.core.data.corpus import load_corpus
         from rnntui.core.runs.folder import RunDir, check_name
-        from rnntui.core.runs.records import read_log
+        from rnntui.core.runs.runlog import read_log
         from rnntui.core.train.engine import Trainer
 
         cells = _cells(args.models)

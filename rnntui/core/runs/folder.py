@@ -3,7 +3,7 @@
     checkpoints/gru-2x256-tiny/      RunDir
         latest.pt  best.pt           checkpoints (rnntui.core.runs.checkpoints)
         run.json                     RunInfo: what the run is and where it stands
-        metrics.jsonl                one record per event (rnntui.core.runs.records), append-only
+        metrics.jsonl                one record per event (rnntui.core.runs.records; read back by runlog), append-only
         .lock                        held by the one process writing the run (rnntui.core.runs.lock)
 
 The CLI, the app, `runs`, `compare` and `watch` all go through this module: none of them builds a path or

@@ -20,7 +20,7 @@ from typing import Any
 from rnntui.core.config import RnntuiError
 from rnntui.core.runs.files import RunDirError, open_regular, unusable
 from rnntui.core.runs.folder import METRICS, RunDir, RunInfo
-from rnntui.core.runs.records import parse_lines, read_records
+from rnntui.core.runs.runlog import parse_lines, read_records
 from rnntui.core.textsafe import visible
 from rnntui.core.units import bits_per_char, format_count, format_duration
 from rnntui.core.units import finite_number as _finite
