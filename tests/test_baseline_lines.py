@@ -175,7 +175,7 @@ async def test_dashboard_draws_the_baselines_once_computed(tmp_path, monkeypatch
 def test_runs_screen_has_the_vs_ngram_column_of_rnntui_runs(tmp_path):
     from pathlib import Path
 
-    from rnntui.core.runs.listing import RunSummary
+    from rnntui.core.runs.summary import RunSummary
     from rnntui.ui.screens.runs import COLUMNS, row_cells
 
     s = RunSummary(

@@ -79,7 +79,8 @@ def cmd_runs(argv: Sequence[str]) -> int:
     args = _runs_parser().parse_args(argv)
     import json
 
-    from rnntui.core.runs.listing import list_runs, runs_table
+    from rnntui.core.runs.listing import list_runs
+    from rnntui.core.runs.summary import runs_table
 
     root = Path(args.dir or "checkpoints")
     if args.dir is not None and not root.exists():

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rnntui.core.analysis import compare
-from rnntui.core.runs.folder import RunInfo
+from rnntui.core.runs.info import RunInfo
 from rnntui.core.runs.runlog import RunLog
 from rnntui.core.textsafe import visible
 
