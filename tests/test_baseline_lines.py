@@ -9,7 +9,7 @@ import threading
 import numpy as np
 from rich.console import Console
 
-from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.analysis.ngram.figures import Baselines
 from rnntui.ui.renderables.linechart import LossChart
 from rnntui.ui.state import RunState
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.message import Message
 
-from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.analysis.ngram.figures import Baselines
 from rnntui.core.config import TrainConfig
 from rnntui.core.events import Event, RunStarted
 from rnntui.core.runs.folder import RunDir, continue_in
