@@ -1,7 +1,8 @@
 """The run commands: `rnntui runs`, `rnntui compare` and `rnntui watch` (runs that last, and comparing them).
 
-They share the train command's options (rnntui/cli/__init__.py) and its config and signal handling
-(rnntui/cli/train.py); errors are one line on stderr and exit status 2, as everywhere on the command line.
+They share the train command's options (rnntui/cli/options.py), its config (rnntui/cli/train.py) and its
+signal handling (rnntui/cli/signals.py); errors are one line on stderr and exit status 2, as everywhere on
+the command line.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from rnntui.cli.options import (
     add_run_options,
     fail,
 )
-from rnntui.cli.train import StopOnSignal, train_config
+from rnntui.cli.signals import StopOnSignal
+from rnntui.cli.train import train_config
 from rnntui.core.config import describe
 from rnntui.core.textsafe import visible
 
