@@ -9,7 +9,7 @@ import threading
 import numpy as np
 from rich.console import Console
 
-from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.analysis.ngram.figures import Baselines
 from rnntui.ui.renderables.linechart import LossChart
 from rnntui.ui.state import RunState
 
@@ -175,7 +175,7 @@ async def test_dashboard_draws_the_baselines_once_computed(tmp_path, monkeypatch
 def test_runs_screen_has_the_vs_ngram_column_of_rnntui_runs(tmp_path):
     from pathlib import Path
 
-    from rnntui.core.runs.listing import RunSummary
+    from rnntui.core.runs.summary import RunSummary
     from rnntui.ui.screens.runs import COLUMNS, row_cells
 
     s = RunSummary(

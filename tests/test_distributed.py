@@ -21,8 +21,9 @@ from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
 from rnntui.core.runs.checkpoints import Checkpoint
-from rnntui.core.train.distributed import Dist, rank_slice
+from rnntui.core.train.distributed import Dist
 from rnntui.core.train.engine import Trainer
+from rnntui.core.train.ranks import rank_slice
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
@@ -181,7 +182,7 @@ def test_rank_slices_tile_the_single_process_layout():
 
 
 def test_each_rank_resumes_its_own_streams_and_generator():
-    from rnntui.core.train.distributed import rank_rng, rank_streams
+    from rnntui.core.train.ranks import rank_rng, rank_streams
 
     h = torch.arange(2 * 6 * 3).view(2, 6, 3)  # (layers, 3 ranks x 2 streams, H)
     parts = [rank_streams(Dist(rank=r, world_size=3), [h], 2)[0] for r in range(3)]

@@ -32,9 +32,12 @@ from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab, corpus_info, read_text
 from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, check_dict
-from rnntui.core.runs.folder import RunDir, RunDirError, RunInfo
-from rnntui.core.runs.listing import list_runs, runs_table
-from rnntui.core.runs.records import Follower, RunLog, parse_lines, read_records, to_record
+from rnntui.core.runs.folder import RunDir, RunDirError
+from rnntui.core.runs.info import RunInfo
+from rnntui.core.runs.listing import list_runs
+from rnntui.core.runs.records import to_record
+from rnntui.core.runs.runlog import Follower, RunLog, parse_lines, read_records
+from rnntui.core.runs.summary import runs_table
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "60"))
 FUZZ = settings(

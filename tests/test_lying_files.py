@@ -26,7 +26,8 @@ from rnntui.core.model import memory
 from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
 from rnntui.core.runs.folder import RunDir, RunDirError
 from rnntui.core.runs.listing import list_runs
-from rnntui.core.runs.records import Follower, LogError, MetricsLog, read_log, read_records
+from rnntui.core.runs.records import LogError, MetricsLog
+from rnntui.core.runs.runlog import Follower, read_log, read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = [

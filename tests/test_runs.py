@@ -35,7 +35,8 @@ from rnntui.core.analysis.compare import (
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.runs.folder import RunDir
 from rnntui.core.runs.listing import list_runs, summary_of
-from rnntui.core.runs.records import Follower, MetricsLog, ProbeThinner, RunLog, read_log, read_records, to_record
+from rnntui.core.runs.records import MetricsLog, ProbeThinner, to_record
+from rnntui.core.runs.runlog import Follower, RunLog, read_log, read_records
 from rnntui.core.units import format_count, format_duration
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from rnntui.cli import main
 from rnntui.core.analysis.horizon import HorizonSmoother
-from rnntui.core.runs.records import read_records
+from rnntui.core.runs.runlog import read_records
 
 LN2 = math.log(2.0)
 SMALL = ["--hidden", "32", "--embed", "8", "--layers", "2", "--eval-every", "10", "--device", "cpu"]

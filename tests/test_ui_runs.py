@@ -22,8 +22,10 @@ from rich.console import Console
 from rnntui.core import events as ev
 from rnntui.core.analysis.compare import fmt_kept
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
-from rnntui.core.runs.folder import RunDir, RunInfo
-from rnntui.core.runs.records import MetricsLog, read_log
+from rnntui.core.runs.folder import RunDir
+from rnntui.core.runs.info import RunInfo
+from rnntui.core.runs.records import MetricsLog
+from rnntui.core.runs.runlog import read_log
 from rnntui.core.train.experiments import experiment_configs
 from rnntui.ui.app import RnntuiApp
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve

@@ -1,7 +1,8 @@
 """The run commands: `rnntui runs`, `rnntui compare` and `rnntui watch` (runs that last, and comparing them).
 
-They share the train command's options (rnntui/cli/__init__.py) and its config and signal handling
-(rnntui/cli/train.py); errors are one line on stderr and exit status 2, as everywhere on the command line.
+They share the train command's options (rnntui/cli/options.py), its config (rnntui/cli/train.py) and its
+signal handling (rnntui/cli/signals.py); errors are one line on stderr and exit status 2, as everywhere on
+the command line.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from rnntui.cli.options import (
     add_run_options,
     fail,
 )
-from rnntui.cli.train import StopOnSignal, train_config
+from rnntui.cli.signals import StopOnSignal
+from rnntui.cli.train import train_config
 from rnntui.core.config import describe
 from rnntui.core.textsafe import visible
 
@@ -79,7 +81,8 @@ def cmd_runs(argv: Sequence[str]) -> int:
     args = _runs_parser().parse_args(argv)
     import json
 
-    from rnntui.core.runs.listing import list_runs, runs_table
+    from rnntui.core.runs.listing import list_runs
+    from rnntui.core.runs.summary import runs_table
 
     root = Path(args.dir or "checkpoints")
     if args.dir is not None and not root.exists():
@@ -125,7 +128,7 @@ def cmd_compare(argv: Sequence[str]) -> int:
         from rnntui.core.analysis.compare import compare_row, format_table, sentence
         from rnntui.core.data.corpus import load_corpus
         from rnntui.core.runs.folder import RunDir, check_name
-        from rnntui.core.runs.records import read_log
+        from rnntui.core.runs.runlog import read_log
         from rnntui.core.train.engine import Trainer
 
         cells = _cells(args.models)

@@ -7,8 +7,8 @@ two, the first time on a machine; not counted as training time), for the MFU the
 Ctrl+C, SIGTERM and SIGHUP stop at the next step and save latest.pt; the exit status then says which
 signal it was. An output that fails (a closed pipe, a full disk under --metrics; see cli/output.py) stops
 the run the same way, with its own status. Under torchrun every rank runs this command
-(rnntui.core.train.distributed). The option groups it shares with `rnntui compare` are in cli/options.py; compare also
-uses this module's config and signal handling.
+(rnntui.core.train.distributed). The option groups it shares with `rnntui compare` are in cli/options.py, the
+signal handling in cli/signals.py; compare also uses this module's config.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ import argparse
 import errno
 import math
 import os
-import signal
 import stat
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import fields, replace
-from typing import TYPE_CHECKING
 
 from rnntui.cli.options import (
     Parser,
@@ -33,12 +30,9 @@ from rnntui.cli.options import (
     add_run_options,
     fail,
 )
+from rnntui.cli.signals import StopOnSignal
 from rnntui.core.config import describe
 from rnntui.core.textsafe import visible
-from rnntui.terminal import silence_terminal
-
-if TYPE_CHECKING:  # imported when a run starts: `rnntui --help` loads no torch
-    from rnntui.core.train.engine import Trainer
 
 # -----------------------------------------------------------------------------
 # options and the config they make
@@ -99,78 +93,6 @@ def train_config(args: argparse.Namespace):
         run.setdefault("run_name", own.run_name)
         run.setdefault("out_dir", own.out_dir)
     return replace(base, model=model, **run)
-
-
-# -----------------------------------------------------------------------------
-# stopping on a signal
-
-
-STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl+C, timeout/docker stop/schedulers, a closed terminal
-
-
-class StopOnSignal:
-    """The first Ctrl+C, SIGTERM or SIGHUP stops training at the next step boundary (latest.pt is saved);
-    a second one cuts the closing validation short, and the save still happens. The exit status of a
-    stopped run is 128 + the signal's number (130 for Ctrl+C, 143 for SIGTERM, 129 for SIGHUP).
-
-    A failed output stops it the same way (stop_for): stdout or stderr (141 for a closed pipe, 74 for
-    another error; cli/output.py) or the --metrics file (141 for a closed pipe, 2 for another error)."""
-
-    def __init__(self) -> None:
-        from rnntui.cli.output import on_output_failure
-
-        self.stop = threading.Event()
-        self.code = 0  # the exit status of a stopped run: the first cause's
-        self.closing = ""  # one line to print once the run is over, saying why it stopped (not a signal)
-        self.trainer: Trainer | None = None
-        self.quiet = False  # ranks other than 0 of a distributed run print nothing
-        for name in STOP_SIGNALS:
-            if hasattr(signal, name):
-                signal.signal(getattr(signal, name), self._on_signal)
-        on_output_failure(self._on_output_failure)
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        if signum == getattr(signal, "SIGHUP", None):
-            silence_terminal()  # the terminal is gone: writing to it would fail mid-save
-        if not self.stop.is_set():
-            self.stop_for(128 + signum)
-            return
-        if self.trainer is not None:
-            self.trainer.hurry()
-        if not self.quiet:
-            print("rnntui: stopping: saving latest.pt before exiting", file=sys.stderr, flush=True)
-
-    def stop_for(self, code: int, closing: str = "") -> None:
-        """Stop at the next step, to exit with `code` and print `closing` once stopped; the first cause wins."""
-        if not self.stop.is_set():
-            self.code, self.closing = code, closing
-            self.stop.set()
-
-    def _on_output_failure(self, e: OSError) -> None:  # may run on a progress bar's thread: only flags
-        from rnntui.cli.output import exit_status_for
-
-        self.stop_for(exit_status_for(e), f"rnntui: error: output failed ({e.strerror or e}): training stopped")
-
-    def metrics_failed(self, e: Exception) -> None:
-        """The --metrics file could not be written (a LogError naming it)."""
-        from rnntui.cli.output import BROKEN_PIPE_EXIT
-
-        cause = e.__context__  # the OSError the LogError was raised from (raise ... from None keeps it here)
-        closed = isinstance(cause, OSError) and cause.errno == errno.EPIPE  # its reader went away
-        self.stop_for(BROKEN_PIPE_EXIT if closed else 2, f"rnntui: error: {visible(str(e))}: training stopped")
-
-    def close(self, latest: str | None) -> None:
-        """After the run: the line saying why it stopped, when it was not a signal."""
-        if self.closing and not self.quiet:
-            print(
-                self.closing + (f"; latest checkpoint: {visible(latest)}" if latest else ""),
-                file=sys.stderr,
-                flush=True,
-            )
-
-    @property
-    def exit_code(self) -> int:
-        return self.code or 130
 
 
 # -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rnntui.core.analysis.horizon import HorizonSmoother
-from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.analysis.ngram.figures import Baselines
 from rnntui.core.events import (
     CheckpointSaved,
     EvalMetrics,

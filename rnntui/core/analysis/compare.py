@@ -1,6 +1,6 @@
 """Runs side by side: how far back each keeps its gradient, a table of final numbers, one sentence.
 
-    rows = [compare_row(label, log) for label, log in ...]      RunLog (records.py) -> CompareRow
+    rows = [compare_row(label, log) for label, log in ...]      RunLog (runlog.py) -> CompareRow
     format_table(rows)      the table `rnntui compare` prints
     run_labels(configs, names)  ["rnn", "lstm"], ["clip 1", "clip off"]: what differs between the runs
     sentence(rows)          "32 steps back, rnn keeps 1e-11 of the gradient, lstm 1e-4, gru 1e-2."
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rnntui.core.runs.records import RunLog
+from rnntui.core.runs.runlog import RunLog
 from rnntui.core.units import bits_per_char, finite_number
 
 KEPT_BACK = (16, 32)  # the table's "gradient kept k steps back" columns

@@ -5,8 +5,7 @@ Both questions are answered by one index, the suffix array of the training text 
 start i of the generated text, m[i] is the longest prefix of text[i:] that occurs in the training text,
 up to DEPTH (64) characters, from one binary search per start (all starts at once). The n-gram at i is
 copied when m[i] >= n; the novelty curve (novelty.py) counts m[i] < L for every length L. A copied span
-longer than DEPTH is followed up in the text: only the occurrences of the rarest 64-gram of each candidate
-window are compared, so common 64-grams (boilerplate repeated thousands of times) stay cheap.
+longer than DEPTH is followed up in the text (longest.py).
 
 Built once per corpus (n is a parameter of the check, not of the index) and cached in the cache
 directory keyed by the corpus file's version as the corpus cache keys it (data/read.py file_key: path,
@@ -29,11 +28,10 @@ from rnntui.core.config import ConfigError
 from rnntui.core.data.cache import warn_uncached
 from rnntui.core.data.corpus import Corpus, Vocab, load_corpus
 from rnntui.core.data.read import file_key
+from rnntui.core.generate.longest import copied_spans, longest_copy
 from rnntui.core.generate.novelty import NoveltyCurve, RunningNovelty, novelty_curve
 from rnntui.core.generate.suffixes import (
     DEPTH,
-    PAD,
-    bound,
     build_bytes,
     compare,
     libdivsufsort,
@@ -182,72 +180,12 @@ class CopyIndex:
         if count <= 0:
             return CopyReport(n, max(0, count), 0, 0, 0, 0, 0, (), curve)
         starts = np.flatnonzero(m[:count] >= n)  # the n-gram at i occurs iff the match from i is n or more
-        spans = _runs(starts, n)
-        longest, at, where = self._longest(g, m, p)
+        spans = copied_spans(starts, n)
+        longest, at, where = longest_copy(self.train, self.sa, g, m, p)
         if longest < n:
             longest, at, where = 0, 0, 0
         line = int(np.searchsorted(self.newlines, where)) + 1 if longest else 0
         return CopyReport(n, count, int(starts.size), longest, at, where, line, tuple(spans), curve)
-
-    def _longest(self, g: np.ndarray, m: np.ndarray, p: np.ndarray) -> tuple[int, int, int]:
-        """(length, start in g, first offset in the training text) of the longest copied span."""
-        if not len(m) or int(m.max()) == 0:
-            return 0, 0, 0
-        if int(m.max()) < DEPTH:  # the matches measured are the whole answer
-            i = int(np.argmax(m))
-            return int(m[i]), i, self._first(g, i, int(m[i]))
-        # spans of DEPTH or more lie in runs of starts whose match reached DEPTH: follow them in the text
-        full = np.flatnonzero(m == DEPTH)
-        pat, upto = rows(g, full, DEPTH, PAD), np.full(len(full), DEPTH)
-        lo, hi = p, np.zeros(len(g), np.int64)  # the suffix array's interval of each 64-gram: from p
-        hi[full] = bound(self.train, self.sa, pat, upto, right=True)
-        counts = hi - lo  # occurrences of the 64-gram at each start
-        longest, at, where = 0, 0, 0
-        for a, end in sorted(_runs(full, DEPTH), key=lambda s: s[0] - s[1]):  # a copied span lies inside one
-            if end - a <= longest:
-                break  # runs come longest first: no later one can hold a longer span
-            for i in range(a, end - DEPTH + 1):
-                T = max(DEPTH, longest + 1)  # only a span of T or more characters from i can be longer
-                if i + T > end:
-                    break
-                # any occurrence of g[i:i+T] holds its rarest 64-gram at a fixed offset: only those few
-                # positions need comparing (exact, and cheap where common 64-grams abound)
-                j = i + int(np.argmin(counts[i : i + T - DEPTH + 1]))
-                cand = np.asarray(self.sa[lo[j] : hi[j]], dtype=np.int64) - (j - i)
-                cand = cand[(cand >= 0) & (cand + T <= len(self.train))]
-                if cand.size:
-                    cand = cand[(self.train[cand[:, None] + np.arange(T)] == g[i : i + T]).all(axis=1)]
-                if cand.size:
-                    longest, where = self._extend(g, i, end, cand, T)
-                    at = i
-        return longest, at, where
-
-    def _first(self, g: np.ndarray, i: int, length: int) -> int:
-        """The first offset in the training text where g[i:i+length] occurs (length <= DEPTH, known to occur)."""
-        pat, upto = rows(g, np.array([i]), DEPTH, PAD), np.array([length])
-        lo = int(bound(self.train, self.sa, pat, upto)[0])
-        hi = int(bound(self.train, self.sa, pat, upto, right=True)[0])
-        return int(np.min(self.sa[lo:hi]))
-
-    def _extend(self, g: np.ndarray, i: int, end: int, occ: np.ndarray, length: int) -> tuple[int, int]:
-        """The longest match of g[i:end] at any of occ, all known to match `length` characters:
-        (length, its first position), compared in blocks that double from 16 characters."""
-        best, where = length, int(occ.min())
-        alive, block = occ, 16
-        N = len(self.train)
-        while alive.size and i + length < end:
-            w = min(block, end - i - length)
-            block = min(2 * block, 1024)
-            idx = alive[:, None] + length + np.arange(w)  # (K, w)
-            ok = idx < N
-            eq = (self.train[np.minimum(idx, N - 1)] == g[i + length : i + length + w]) & ok
-            run = np.where(eq.all(axis=1), w, np.argmin(eq, axis=1))  # matched chars per occurrence
-            top = int(run.max())
-            if top:
-                best, where = length + top, int(alive[run == top].min())
-            alive = alive[run == w]
-            length += w
-        return best, where
 
 
 def _checked(n: int) -> int:
@@ -292,13 +230,3 @@ def _save(folder: Path, arrays: tuple[tuple[Path, np.ndarray], ...]) -> None:
             except OSError:
                 pass
         warn_uncached(folder, "the copy-check index", "built again", e)
-
-
-def _runs(starts: np.ndarray, n: int) -> list[tuple[int, int]]:
-    """Consecutive copied n-gram starts -> merged [start, end) character spans."""
-    if starts.size == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(starts) > 1)
-    firsts = np.concatenate([[starts[0]], starts[breaks + 1]])
-    lasts = np.concatenate([starts[breaks], [starts[-1]]])
-    return [(int(a), int(b) + n) for a, b in zip(firsts, lasts)]

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from rnntui.core.config import ConfigError
-from rnntui.core.generate.sampling import Sampler, SamplerState, top_k_logits
+from rnntui.core.generate.numpy_net import SamplerState
+from rnntui.core.generate.sampling import Sampler, top_k_logits
 from rnntui.core.generate.settings import check_temperature, check_top_k
 
 # -----------------------------------------------------------------------------

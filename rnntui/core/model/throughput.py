@@ -9,7 +9,8 @@ new Throughput (its time credited back, as the first measurement's is).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -45,10 +46,14 @@ class PeakCheck:
         self.last: ev.Throughput | None = None  # the newest event sent
         self.rechecked = False  # measured again already: a second low reading is shown, not chased
 
-    def events(self) -> Iterator[ev.Throughput]:
+    def events(self, credit: Callable[[float], None]) -> Iterator[ev.Throughput]:
+        """The peak's Throughput events; `credit` is told the seconds spent measuring (not training time)."""
+        t = time.perf_counter()
         for e in throughput(self.model, self.device, self.bf16, self.ranks):
+            credit(time.perf_counter() - t)
             self.last = e
             yield e
+            t = time.perf_counter()
 
     def doubts(self, chars_per_s: float) -> bool:
         """True (once per run) when `chars_per_s` (all processes) is more than the peak allows; the cached

@@ -1,4 +1,5 @@
-"""The runs under a folder, one summary each: what `rnntui runs` prints and the app's Runs screen lists.
+"""The runs under a folder, one summary each (a RunSummary, summary.py): what `rnntui runs` prints and the
+app's Runs screen lists.
 
     list_runs(Path("checkpoints"))   -> [RunSummary, ...]   newest first
     summary_of(Path("checkpoints/gru-2x256-tiny")) -> RunSummary | None
@@ -13,106 +14,18 @@ state "bad" saying why, and never stops the listing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rnntui.core.config import RnntuiError
 from rnntui.core.runs.files import RunDirError, open_regular, unusable
-from rnntui.core.runs.folder import METRICS, RunDir, RunInfo
-from rnntui.core.runs.records import parse_lines, read_records
-from rnntui.core.textsafe import visible
-from rnntui.core.units import bits_per_char, format_count, format_duration
+from rnntui.core.runs.folder import METRICS, RunDir
+from rnntui.core.runs.info import RunInfo
+from rnntui.core.runs.runlog import parse_lines, read_records
+from rnntui.core.runs.summary import RunSummary
+from rnntui.core.units import bits_per_char
 from rnntui.core.units import finite_number as _finite
-
-# -----------------------------------------------------------------------------
-# one row
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    name: str  # the run folder's name
-    path: Path  # the run folder
-    model: str  # recurrent cell: rnn, lstm or gru ("" when nothing says)
-    hidden: int  # units per layer (0 when unknown)
-    layers: int  # stacked layers (0 when unknown)
-    corpus: str  # built-in name or the path the run trained on
-    steps: int  # optimiser steps done
-    chars_seen: int  # training characters consumed
-    best_val_loss: float | None  # nats per character
-    best_val_bpc: float | None  # the same in bits per character
-    wall_s: float  # training wall time over all invocations
-    state: str  # running, completed, stopped, diverged, failed; killed (a dead "running"); unknown (no run.json)
-    updated: float  # time.time() of the run's last write
-    has_log: bool  # metrics.jsonl exists (runs from before the log have only checkpoints)
-    created: float = 0.0  # time.time() when the run began (0: unknown)
-    final_val_loss: float | None = None  # the last closing validation
-    n_params: int = 0  # trainable parameters (0: unknown)
-    checkpoint: Path | None = None  # latest.pt, else best.pt, else None
-    message: str = ""  # why it stopped, diverged or failed; or why the folder could not be read
-    ngram_order: int | None = None  # order of the corpus's best n-gram baseline (None: not computed yet)
-    ngram_val_loss: float | None = None  # its validation loss, nats per character, on the run's split
-    unigram_val_loss: float | None = None  # the unigram baseline's, the same way
-
-    @property
-    def size(self) -> str:
-        """'2x256', or '?' when the folder does not say."""
-        return f"{self.layers}x{self.hidden}" if self.layers and self.hidden else "?"
-
-    @property
-    def running(self) -> bool:
-        return self.state == "running"
-
-    @property
-    def vs_ngram(self) -> float | None:
-        """Best validation loss minus the best n-gram's: negative when the network predicts better."""
-        if self.best_val_loss is None or self.ngram_val_loss is None:
-            return None
-        return self.best_val_loss - self.ngram_val_loss
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (paths as strings; NaN never appears: unknown losses are null)."""
-        return {
-            "name": self.name,
-            "path": str(self.path),
-            "model": self.model,
-            "hidden": self.hidden,
-            "layers": self.layers,
-            "corpus": self.corpus,
-            "steps": self.steps,
-            "chars_seen": self.chars_seen,
-            "best_val_loss": self.best_val_loss,
-            "best_val_bpc": self.best_val_bpc,
-            "final_val_loss": self.final_val_loss,
-            "wall_s": round(self.wall_s, 3),
-            "state": self.state,
-            "created": self.created,
-            "updated": self.updated,
-            "has_log": self.has_log,
-            "n_params": self.n_params,
-            "checkpoint": str(self.checkpoint) if self.checkpoint else None,
-            "message": self.message,
-            "ngram_order": self.ngram_order,
-            "ngram_val_loss": self.ngram_val_loss,
-            "unigram_val_loss": self.unigram_val_loss,
-        }
-
-
-def _bpc(loss: float | None) -> float | None:
-    return bits_per_char(loss) if loss is not None else None
-
-
-def _with_baselines(row: RunSummary, fingerprint: str, val_frac: float) -> RunSummary:
-    """The corpus's n-gram baselines on the run's split, from their cache only (json, never computed here:
-    `rnntui train` or the app computes them), found by the corpus fingerprint the run recorded."""
-    from rnntui.core.analysis.ngram.baselines import cached
-
-    b = cached(fingerprint, val_frac)
-    if b is None:
-        return row
-    order, loss = b.best
-    return replace(row, ngram_order=order, ngram_val_loss=loss, unigram_val_loss=b.unigram)
-
 
 # -----------------------------------------------------------------------------
 # one folder
@@ -305,6 +218,22 @@ def _from_checkpoint(run: RunDir) -> RunSummary:
     return _with_baselines(row, ck.corpus_fingerprint, ck.config.val_frac)
 
 
+def _bpc(loss: float | None) -> float | None:
+    return bits_per_char(loss) if loss is not None else None
+
+
+def _with_baselines(row: RunSummary, fingerprint: str, val_frac: float) -> RunSummary:
+    """The corpus's n-gram baselines on the run's split, from their cache only (json, never computed here:
+    `rnntui train` or the app computes them), found by the corpus fingerprint the run recorded."""
+    from rnntui.core.analysis.ngram.baselines import cached
+
+    b = cached(fingerprint, val_frac)
+    if b is None:
+        return row
+    order, loss = b.best
+    return replace(row, ngram_order=order, ngram_val_loss=loss, unigram_val_loss=b.unigram)
+
+
 def _mtime(p: Path) -> float:
     try:
         return p.stat().st_mtime
@@ -341,43 +270,3 @@ def _safe_summary(p: Path) -> RunSummary | None:
         return None
     except RnntuiError as e:  # one folder that cannot be read is one bad row, never the whole listing
         return _bad(RunDir(p), str(e))
-
-
-# -----------------------------------------------------------------------------
-# the CLI's table
-
-
-def runs_table(runs: list[RunSummary]) -> str:
-    """The plain-text table `rnntui runs` prints: one row per run, in the order given. "vs n-gram" is the
-    best validation loss minus the corpus's best n-gram baseline (negative: the network predicts better)."""
-    import time
-
-    head = ("name", "model", "corpus", "steps", "chars", "best val", "bpc", "vs n-gram", "wall", "state", "updated")
-    body = []
-    for r in runs:
-        corpus = Path(r.corpus).name if os.sep in r.corpus or "/" in r.corpus else r.corpus
-        body.append(
-            tuple(
-                visible(cell)
-                for cell in (  # a name or a corpus file may hold control characters
-                    r.name,
-                    f"{r.model or '?'} {r.size}",
-                    corpus or "?",
-                    f"{r.steps:,}",
-                    format_count(r.chars_seen),
-                    f"{r.best_val_loss:.4f}" if r.best_val_loss is not None else "-",
-                    f"{r.best_val_bpc:.3f}" if r.best_val_bpc is not None else "-",
-                    f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-",  # "-": the baselines are not computed yet
-                    format_duration(r.wall_s, words=True),
-                    r.state,
-                    time.strftime("%Y-%m-%d %H:%M", time.localtime(r.updated)) if r.updated else "-",
-                )
-            )
-        )
-    right = {3, 4, 5, 6, 7, 8}  # numbers line up on the right
-    widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
-    lines = [
-        "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
-        for row in (head, *body)
-    ]
-    return "\n".join(lines)

@@ -9,8 +9,9 @@ CLI's --metrics file and the app's export.
     {"type": "start", "step", "time", "wall_s"}    one per invocation (a resume appends another)
     {"type": "end", "step", "reason", "message", "val_loss"}
 
-Written with a flush at every step record, so a run killed with SIGKILL leaves a log that reads back:
-a torn last line is skipped, never fatal. Probe records are thinned as a run grows (see ProbeThinner).
+Written with a flush at every step record, so a run killed with SIGKILL leaves a log that reads back
+(runlog.py reads it: a torn last line is skipped, never fatal). Probe records are thinned as a run grows
+(see ProbeThinner).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import os
 import stat
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, overload
 
@@ -30,8 +30,7 @@ import numpy as np
 
 from rnntui.core import events as ev
 from rnntui.core.config import RnntuiError
-from rnntui.core.runs.files import RunDirError, open_for_write, open_regular
-from rnntui.core.runs.record_schema import check_record
+from rnntui.core.runs.files import open_for_write
 
 PROBE_CAP = 500  # probe records kept evenly over a run with a known budget (~2 KB each at 2x64)
 
@@ -232,162 +231,3 @@ def _last_byte(fd: int, size: int) -> bytes | None:
         return os.pread(fd, 1, size - 1)
     except OSError:  # opened write-only: nothing to check
         return None
-
-
-# -----------------------------------------------------------------------------
-# reading: bounded, and every record checked before anything reads it
-
-MAX_LINE = 4 << 20  # bytes: a longer line is no record of ours (the longest, a sample, is a few KB); skipped
-CHUNK = 1 << 20  # bytes read at a time
-
-
-def parse_lines(lines: Iterable[str]) -> list[dict[str, Any]]:
-    """Records from JSONL lines; a torn, foreign or malformed line is skipped, never fatal."""
-    out = []
-    for line in lines:
-        line = line.strip()
-        if not line or len(line) > MAX_LINE:
-            continue
-        try:
-            rec = check_record(json.loads(line))
-        except (ValueError, RecursionError):  # not JSON; or nested deeper than Python's stack allows
-            continue
-        if rec is not None:
-            out.append(rec)
-    return out
-
-
-def read_records(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every record of a log written to the end (its torn last line too, if that happens to parse);
-    nothing when the file is missing or not a regular file."""
-    follower = Follower(path)
-    return follower.poll() + follower.rest()
-
-
-class Follower:
-    """Follows a growing metrics file: each poll() returns the whole lines appended since the last.
-
-    Reads in bounded chunks and never holds more than MAX_LINE bytes of an unfinished line: a line
-    longer than that is skipped as it goes by. A file that is not a regular file reads as empty."""
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.offset = 0
-        self._partial = b""  # the unfinished last line, waiting for the rest of it
-        self._skipping = False  # inside a line too long to be a record: drop bytes until its end
-
-    def poll(self) -> list[dict[str, Any]]:
-        try:
-            f = open_regular(self.path)
-        except RunDirError:
-            return []
-        out: list[dict[str, Any]] = []
-        with f:
-            try:
-                if os.fstat(f.fileno()).st_size < self.offset:  # truncated or replaced: read it afresh
-                    self.offset, self._partial, self._skipping = 0, b"", False
-                f.seek(self.offset)
-                while chunk := f.read(CHUNK):
-                    self.offset += len(chunk)
-                    out += parse_lines(line.decode("utf-8", errors="replace") for line in self._lines(chunk))
-            except OSError:
-                pass
-        return out
-
-    def rest(self) -> list[dict[str, Any]]:
-        """The unfinished last line as a record, when it parses (a reader of a finished log wants it)."""
-        line, self._partial = self._partial, b""
-        return parse_lines([line.decode("utf-8", errors="replace")]) if line and not self._skipping else []
-
-    def _lines(self, chunk: bytes) -> list[bytes]:
-        """The whole lines `chunk` completes; the rest waits in _partial (or is skipped, when too long)."""
-        *whole, tail = chunk.split(b"\n")
-        lines = []
-        if whole:
-            first = self._partial + whole[0]
-            if not self._skipping and len(first) <= MAX_LINE:
-                lines.append(first)
-            lines += [w for w in whole[1:] if len(w) <= MAX_LINE]
-            self._partial, self._skipping = b"", False
-        if not self._skipping:
-            self._partial += tail
-            if len(self._partial) > MAX_LINE:
-                self._partial, self._skipping = b"", True
-        return lines
-
-
-# -----------------------------------------------------------------------------
-# a run's story, typed
-
-
-@dataclass
-class RunLog:
-    """Everything a metrics log says, as arrays for charts (steps ascending within each list)."""
-
-    steps: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    chars_seen: list[int] = field(default_factory=list)
-    wall_s: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    chars_per_s: list[float] = field(default_factory=list)
-    val_steps: list[int] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    probes: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)  # (step, total, last)
-    samples: list[tuple[int, str, str, float]] = field(default_factory=list)  # (step, prime, text, T)
-    saved: dict[str, int] = field(default_factory=dict)  # kind -> step of the last save
-    end: dict[str, Any] | None = None  # the last "end" record, None while running or killed
-
-    def add(self, rec: dict[str, Any]) -> None:
-        t = rec["type"]
-        if t == "step":
-            self.steps.append(rec["step"])
-            self.loss.append(_f(rec.get("loss")))
-            self.grad_norm.append(_f(rec.get("grad_norm")))
-            self.chars_seen.append(int(rec.get("chars_seen") or 0))
-            self.wall_s.append(_f(rec.get("wall_s", rec.get("elapsed_s"))))
-            self.lr.append(_f(rec.get("lr")))
-            self.chars_per_s.append(_f(rec.get("chars_per_s")))
-        elif t == "eval":
-            self.val_steps.append(rec["step"])
-            self.val_loss.append(_f(rec.get("val_loss")))
-        elif t == "probe":
-            try:
-                total = np.array(rec["grad_total"], dtype=np.float64)
-                last = np.array(rec["grad_last"], dtype=np.float64)
-            except (KeyError, TypeError, ValueError):
-                return
-            if total.ndim == 2 and total.shape == last.shape:
-                self.probes.append((rec["step"], total, last))
-        elif t == "sample":
-            self.samples.append(
-                (rec["step"], str(rec.get("prime", "")), str(rec.get("text", "")), _f(rec.get("temperature")))
-            )
-        elif t == "checkpoint":
-            self.saved[str(rec.get("kind"))] = rec["step"]
-        elif t == "start":
-            self.end = None
-        elif t == "end":
-            self.end = rec
-
-    def extend(self, records: Iterable[dict[str, Any]]) -> RunLog:
-        for r in records:
-            self.add(r)
-        return self
-
-    def probe_near(self, step: int | None) -> tuple[int, np.ndarray, np.ndarray] | None:
-        """The probe at or before `step` (None: the latest)."""
-        if not self.probes:
-            return None
-        if step is None:
-            return self.probes[-1]
-        before = [p for p in self.probes if p[0] <= step]
-        return before[-1] if before else self.probes[0]
-
-
-def _f(x: Any) -> float:
-    return float(x) if isinstance(x, (int, float)) else math.nan
-
-
-def read_log(path: str | os.PathLike) -> RunLog:
-    return RunLog().extend(read_records(path))

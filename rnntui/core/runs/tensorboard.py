@@ -1,7 +1,7 @@
 """A run in TensorBoard: metrics records as TensorBoard scalars and texts, and the writer that stores them.
 
 One mapping serves both ways in: `rnntui export RUN_DIR --tensorboard OUT` feeds it the run folder's
-metrics.jsonl (read and checked by records.py), and `rnntui train --tensorboard OUT` feeds it each engine
+metrics.jsonl (read and checked by runlog.py), and `rnntui train --tensorboard OUT` feeds it each engine
 event as the record the run folder's log gets (records.to_record, probes thinned as that log thins them),
 so a live-written run and an exported one read the same.
 
@@ -34,7 +34,8 @@ from typing import Any
 from rnntui.core import events as ev
 from rnntui.core.analysis.horizon import HorizonSmoother
 from rnntui.core.config import RnntuiError
-from rnntui.core.runs.records import ProbeThinner, read_records, to_record
+from rnntui.core.runs.records import ProbeThinner, to_record
+from rnntui.core.runs.runlog import read_records
 from rnntui.core.train.schedule import Budget
 from rnntui.core.units import bits_per_char
 
@@ -139,7 +140,7 @@ def sample_markdown(text: str, prime: str = "", temperature: float | None = None
 
 
 def board_items(records: Iterable[dict[str, Any]]) -> list[Item]:
-    """Every item of a metrics log's records (as records.read_records returns them), in order."""
+    """Every item of a metrics log's records (as runlog.read_records returns them), in order."""
     mapper = BoardMapper()
     return [item for rec in records for item in mapper.add(rec)]
 

@@ -3,8 +3,9 @@
     for event in Trainer(cfg).run(stop, pause):
         ...  # RunStarted, StepMetrics, EvalMetrics, ProbeSnapshot, Sample, CheckpointSaved, Paused, RunFinished
 
-The Trainer prepares a run (corpus, device, run folder, resumed checkpoint), then drives a TrainLoop
-(loop.py) and writes every event it yields to the run folder's metrics.jsonl and run.json.
+The Trainer prepares a run (corpus, device, resumed checkpoint, its run folder: rundir.py), then drives a
+TrainLoop (loop.py) and its Observer (observe.py: probes and samples), and writes every event they yield
+to the run folder's metrics.jsonl and run.json.
 
 Under torchrun every rank runs the same generator (distributed.py); rank 0 alone owns the run folder.
 """
@@ -26,12 +27,14 @@ from rnntui.core.model.heap import keep_heap
 from rnntui.core.model.memory import check_fits
 from rnntui.core.model.throughput import PeakCheck
 from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, WeightsSnapshot
-from rnntui.core.runs.folder import RunDir, check_name, run_name_for
+from rnntui.core.runs.folder import RunDir, run_name_for
 from rnntui.core.runs.lock import RunLock
-from rnntui.core.runs.placement import file_id, new_run_dir, resume_run_dir
+from rnntui.core.runs.placement import file_id
 from rnntui.core.runs.writer import RunWriter
 from rnntui.core.train.distributed import Dist, DistError, is_dist_failure, lost_rank
 from rnntui.core.train.loop import Diverged, TrainLoop
+from rnntui.core.train.observe import Observer
+from rnntui.core.train.rundir import claim_run_dir
 
 __all__ = ["Trainer", "run_name_for", "corpus_fingerprint"]
 
@@ -127,33 +130,15 @@ class Trainer:
         return ckpt, corpus
 
     def _run_dir(self, ckpt: Checkpoint | None, fingerprint: str) -> RunDir | None:
-        """The folder this run writes, and its lock (placement.py): its own, never another run's, and
-        never one that another process writes."""
+        """The folder this run writes (rundir.py), claimed under its lock and prepared; None when not saving."""
         if not self.cfg.save:
             return None
-        check_name(self.cfg.run_name)
-        run = RunDir.of_config(self.cfg)
-        if ckpt is not None and ckpt.corpus_fingerprint and ckpt.corpus_fingerprint != fingerprint:
-            if not self.force_corpus:
-                raise CheckpointError(
-                    f"{self.resume}: trained on {ckpt.corpus!r}, and {self.cfg.corpus!r} is other text; "
-                    "use --force-corpus to continue on it anyway"
-                )
-        if (
-            ckpt is not None
-            and self.resume is not None
-            and RunDir.of_checkpoint(self.resume).path == run.path.resolve()
-        ):
-            run, self._run_lock, notice = resume_run_dir(
-                run, self.resume, self._resume_id, ckpt.config.run_name, ckpt.corpus_fingerprint
-            )
-        else:
-            run, self._run_lock, notice = new_run_dir(run, self.overwrite)
-        if run.path != RunDir.of_config(self.cfg).path:  # a fresh name, or a new folder for a resumed run
-            self.cfg = replace(self.cfg, out_dir=str(run.out_dir), run_name=run.name)
-        self.notice = notice
-        run.prepare()
-        return run
+        claimed = claim_run_dir(
+            self.cfg, ckpt, self.resume, self._resume_id, fingerprint, self.overwrite, self.force_corpus
+        )
+        self._run_lock, self.cfg, self.notice = claimed.lock, claimed.cfg, claimed.notice
+        claimed.run.prepare()
+        return claimed.run
 
     # ---- the run -----------------------------------------------------------------------------------
 
@@ -185,9 +170,10 @@ class Trainer:
         loop = TrainLoop(self.cfg, corpus, self.device, run, self._lock, self.dist, fingerprint, ckpt)
         self.notice = "; ".join(n for n in [self.notice, *loop.notes] if n)
         self._loop = loop
+        obs = Observer(loop.cfg, corpus, self.device, self.dist)
         writer = RunWriter(run, loop, resumed=ckpt is not None) if run is not None else None
         try:
-            for event in self._events(loop, stop, pause):
+            for event in self._events(loop, obs, stop, pause):
                 if writer is not None:
                     writer.write(event)
                 yield event
@@ -229,21 +215,14 @@ class Trainer:
             raise DistError(f"rank {self.dist.rank}: rank 0 could not prepare the run folder (its error says why)")
         return run
 
-    @staticmethod
-    def _peak_events(loop: TrainLoop, peak: PeakCheck) -> Iterator[ev.Event]:
-        """The peak's Throughput events, the time spent measuring credited back (it is not training time)."""
-        t = time.perf_counter()
-        for e in peak.events():
-            loop.credit_pause(time.perf_counter() - t)
-            yield e
-            t = time.perf_counter()
-
-    def _events(self, loop: TrainLoop, stop: threading.Event, pause: threading.Event) -> Iterator[ev.Event]:
+    def _events(
+        self, loop: TrainLoop, obs: Observer, stop: threading.Event, pause: threading.Event
+    ) -> Iterator[ev.Event]:
         cfg = self.cfg
         yield loop.run_started(self.notice, resumed=bool(self.resume))
         peak = PeakCheck(cfg.model, self.device, bool(cfg.bf16), self.dist.world_size) if self.dist.is_main else None
         if peak is not None:  # the peak for MFU: cached, or measured now (its time is not training time)
-            yield from self._peak_events(loop, peak)
+            yield from peak.events(loop.credit_pause)
         reason, message = "completed", ""
         try:
             while not loop.done():
@@ -257,7 +236,7 @@ class Trainer:
                 if loop.log_due(stop.is_set()):
                     yield (logged := loop.log(stop.is_set(), self._save_requested.is_set()))
                     if peak is not None and peak.doubts(logged.chars_per_s):  # beat the peak: measured low
-                        yield from self._peak_events(loop, peak)
+                        yield from peak.events(loop.credit_pause)
                     # periodic save, right after a finite-loss check so no diverged weights are written
                     if loop.save_due(self._save_requested.is_set()):
                         self._save_requested.clear()
@@ -266,10 +245,10 @@ class Trainer:
                 if cfg.eval_every and loop.step % cfg.eval_every == 0 and not loop.done():
                     yield from loop.validate(cfg.eval_windows, stop=stop)
                 now = time.perf_counter()
-                if loop.probe_due(now):
-                    yield loop.probe()
-                if loop.sample_due(now):
-                    yield loop.sample()
+                if obs.probe_due(now, loop):
+                    yield obs.probe(loop)
+                if obs.sample_due(now):
+                    yield obs.sample(loop)
         except Diverged as d:
             reason, message = "diverged", str(d)
         yield from self._finish(loop, reason, message, stop)

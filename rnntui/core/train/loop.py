@@ -1,4 +1,4 @@
-"""The training loop: one optimiser step, logging, checkpoints, validation, probes, samples.
+"""The training loop: one optimiser step, logging, checkpoints, validation (probes and samples: observe.py).
 
 `Trainer.run` (engine.py) reads as the loop itself; a TrainLoop is the run's state (state.py: model,
 optimiser, streams, step, histories, carried hidden state, clocks, and the checkpoint they make) plus the
@@ -26,11 +26,9 @@ from collections.abc import Generator
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.analysis.probes import gradient_flow, hidden_states, probe_text_ids
 from rnntui.core.config import TrainConfig
 from rnntui.core.data.corpus import Corpus
-from rnntui.core.generate.sampling import Sampler
-from rnntui.core.model.cells import State, detach_state, loss_fn, map_state
+from rnntui.core.model.cells import State, detach_state, loss_fn
 from rnntui.core.runs.checkpoints import Checkpoint, save_checkpoint
 from rnntui.core.runs.folder import RunDir
 from rnntui.core.train.distributed import Dist
@@ -42,9 +40,6 @@ from rnntui.core.units import bits_per_char
 __all__ = ["TrainLoop", "Diverged", "Progress"]
 
 DIVERGE_FACTOR = 1.5  # a loss above 1.5x ln(V), worse than a uniform guess, counts as diverged
-PROBE_STREAMS = 8  # streams per gradient-flow probe: more streams, a steadier curve
-PROBE_FLOOR_STEPS = 200  # a probe at least every this many steps, whatever the time budget says...
-PROBE_FLOOR_S = 20.0  # ...or every this many seconds, whichever comes first
 VALIDATING_EVERY_S = 0.5  # progress events of a long validation pass
 
 
@@ -67,7 +62,6 @@ class TrainLoop(TrainState):
         super().__init__(cfg, corpus, device, dist, fingerprint, ckpt)
         self.run, self.lock = run, lock  # lock: held around weight updates (the app copies weights under it)
         self.initial_loss = math.log(len(corpus.vocab))
-        self.probe_ids = probe_text_ids(corpus, cfg.probe_text, device)
         self.clip = cfg.clip if cfg.clip > 0 else math.inf
         # accumulators between log intervals (device tensors: no sync per step)
         self.loss_acc = torch.zeros((), device=device)
@@ -77,9 +71,6 @@ class TrainLoop(TrainState):
         self.x: torch.Tensor | None = None  # the last window (B, T) and the state it began with, for the probes
         self.y: torch.Tensor | None = None
         self.state_in: State | None = None
-        self.probe_s = 0.0
-        self.last_probe = self.last_sample = -math.inf
-        self.last_probe_step = -(10**9)
         self.last_save = self.t0
 
     # ---- the run's first and last events ------------------------------------------------------------
@@ -288,37 +279,3 @@ class TrainLoop(TrainState):
 
     def final_windows(self) -> int | None:
         return windows_for(self.val, self.cfg.val_chars)
-
-    # ---- probes and samples: time-based, budgeted, with a floor no budget can starve ----------
-
-    def probe_due(self, now: float) -> bool:
-        cfg = self.cfg
-        if cfg.probe_hz <= 0 or not self.dist.is_main:  # rank 0 probes its own streams, alone
-            return False
-        if self.last_probe == -math.inf:
-            return True
-        floor = self.step - self.last_probe_step >= PROBE_FLOOR_STEPS or now - self.last_probe >= PROBE_FLOOR_S
-        rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * self.elapsed()
-        return floor or rate_ok
-
-    def probe(self) -> ev.ProbeSnapshot:
-        t = time.perf_counter()
-        self.last_probe, self.last_probe_step = t, self.step
-        assert self.x is not None and self.y is not None  # a probe follows a step
-        n = min(PROBE_STREAMS, self.x.size(0))
-        st = None if self.state_in is None else map_state(lambda s: s[:, :n], self.state_in)
-        g_total, g_last = gradient_flow(self.model, self.x[:n], self.y[:n], st)
-        hid, cell = hidden_states(self.model, self.probe_ids)
-        text = self.corpus.vocab.decode(self.probe_ids.tolist())
-        self.probe_s += time.perf_counter() - t
-        return ev.ProbeSnapshot(self.step, g_total, g_last, text, hid, cell, self.cfg.clip)
-
-    def sample_due(self, now: float) -> bool:
-        return self.cfg.sample_every_s > 0 and self.dist.is_main and now - self.last_sample >= self.cfg.sample_every_s
-
-    def sample(self) -> ev.Sample:
-        self.last_sample = time.perf_counter()
-        with self.lock:
-            sampler = Sampler.from_model(self.model, self.corpus.vocab)
-        text = sampler.sample("", temperature=0.8, length=self.cfg.sample_len, seed=self.cfg.seed + self.step)
-        return ev.Sample(self.step, "", text, 0.8)

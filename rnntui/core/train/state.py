@@ -28,8 +28,9 @@ from rnntui.core.data.corpus import Corpus
 from rnntui.core.data.streams import Streams
 from rnntui.core.model.cells import CharModel, State, map_state
 from rnntui.core.runs.checkpoints import FORMAT, VERSION, Checkpoint
-from rnntui.core.train.distributed import Dist, gather_rngs, gather_streams, rank_rng, rank_slice, rank_streams
+from rnntui.core.train.distributed import Dist
 from rnntui.core.train.history import History
+from rnntui.core.train.ranks import gather_rngs, gather_streams, rank_rng, rank_slice, rank_streams
 from rnntui.core.train.schedule import Budget
 
 

@@ -26,7 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from rnntui.core.runs.folder import RunDir
-from rnntui.core.runs.records import Follower, RunLog
+from rnntui.core.runs.runlog import Follower, RunLog
 from rnntui.core.textsafe import visible
 from rnntui.ui.renderables.compare import (
     RUN_STYLES,

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from rnntui.core.analysis import compare
-from rnntui.core.runs.folder import RunInfo
-from rnntui.core.runs.records import RunLog
+from rnntui.core.runs.info import RunInfo
+from rnntui.core.runs.runlog import RunLog
 from rnntui.core.textsafe import visible
 
 KEPT_AT = compare.KEPT_BACK  # the table's "gradient kept k steps back" columns

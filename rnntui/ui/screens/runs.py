@@ -25,8 +25,9 @@ from textual.widgets.data_table import ColumnKey
 
 from rnntui.core.config import RnntuiError
 from rnntui.core.runs.folder import RunDir
-from rnntui.core.runs.listing import RunSummary, list_runs
+from rnntui.core.runs.listing import list_runs
 from rnntui.core.runs.placement import delete_run
+from rnntui.core.runs.summary import RunSummary
 from rnntui.core.textsafe import visible
 from rnntui.core.units import format_count, format_duration
 from rnntui.ui.widgets.header import AppHeader

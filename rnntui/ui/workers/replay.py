@@ -24,8 +24,9 @@ import numpy as np
 
 from rnntui.core import events as ev
 from rnntui.core.config import TrainConfig
-from rnntui.core.runs.folder import RunDir, RunInfo
-from rnntui.core.runs.records import Follower
+from rnntui.core.runs.folder import RunDir
+from rnntui.core.runs.info import RunInfo
+from rnntui.core.runs.runlog import Follower
 from rnntui.core.units import bits_per_char
 from rnntui.ui.state import RunState
 

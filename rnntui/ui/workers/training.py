@@ -16,10 +16,11 @@ from typing import Any
 
 from textual.message import Message
 
-from rnntui.core.analysis.ngram.baselines import Baselines
+from rnntui.core.analysis.ngram.figures import Baselines
 from rnntui.core.config import TrainConfig
 from rnntui.core.events import Event, RunStarted
-from rnntui.core.runs.folder import RunDir, RunInfo, continue_in
+from rnntui.core.runs.folder import RunDir, continue_in
+from rnntui.core.runs.info import RunInfo
 from rnntui.ui.state import RunState
 from rnntui.ui.workers.engine import TrainerFactory, TrainerLike
 from rnntui.ui.workers.session import Session

@@ -5,6 +5,7 @@
     baselines.py  a corpus's baselines (uniform, unigram, n-grams of orders 2-6) on its validation split,
                   fitted on a bounded sample, cached beside the encoded corpus; the cache reader is cheap
                   (json only) so `rnntui runs` can show them
+    figures.py    the baselines as one frozen record (Baselines), checked field by field when read from JSON
     gain.py       where a network beats counting: its per-character log-probability minus an n-gram's,
                   summarised by character class
 

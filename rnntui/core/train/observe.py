@@ -1,0 +1,82 @@
+"""What training shows of itself between steps: gradient-flow probes and text samples.
+
+    obs = Observer(cfg, corpus, device, dist)      beside the TrainLoop, one per run
+    if obs.probe_due(now, loop): yield obs.probe(loop)
+    if obs.sample_due(now): yield obs.sample(loop)
+
+Both are time-based, not step-based, so a slow model is probed as often per minute as a fast one. Probes
+are budgeted (cfg.probe_budget: the share of training time they may take) with a floor no budget can
+starve: one at least every PROBE_FLOOR_STEPS steps or PROBE_FLOOR_S seconds. Rank 0 alone probes (its own
+streams) and samples. An Observer keeps its own clocks and only reads the loop: the loop's last window and
+the state it began with, its model and step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+import torch
+
+from rnntui.core import events as ev
+from rnntui.core.analysis.probes import gradient_flow, hidden_states, probe_text_ids
+from rnntui.core.config import TrainConfig
+from rnntui.core.data.corpus import Corpus
+from rnntui.core.generate.sampling import Sampler
+from rnntui.core.model.cells import map_state
+from rnntui.core.train.distributed import Dist
+
+if TYPE_CHECKING:
+    from rnntui.core.train.loop import TrainLoop
+
+PROBE_STREAMS = 8  # streams per gradient-flow probe: more streams, a steadier curve
+PROBE_FLOOR_STEPS = 200  # a probe at least every this many steps, whatever the time budget says...
+PROBE_FLOOR_S = 20.0  # ...or every this many seconds, whichever comes first
+
+
+class Observer:
+    """When to probe and sample, the clocks that decide it, and the events they make."""
+
+    def __init__(self, cfg: TrainConfig, corpus: Corpus, device: torch.device, dist: Dist) -> None:
+        self.cfg, self.dist = cfg, dist
+        self.probe_ids = probe_text_ids(corpus, cfg.probe_text, device)  # (T,) the heatmap's text
+        self.probe_s = 0.0  # time spent probing, held against cfg.probe_budget
+        self.last_probe = self.last_sample = -math.inf
+        self.last_probe_step = -(10**9)
+
+    # ---- probes: time-based, budgeted, with a floor no budget can starve ----------------------------
+
+    def probe_due(self, now: float, loop: TrainLoop) -> bool:
+        cfg = self.cfg
+        if cfg.probe_hz <= 0 or not self.dist.is_main:  # rank 0 probes its own streams, alone
+            return False
+        if self.last_probe == -math.inf:
+            return True
+        floor = loop.step - self.last_probe_step >= PROBE_FLOOR_STEPS or now - self.last_probe >= PROBE_FLOOR_S
+        rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * loop.elapsed()
+        return floor or rate_ok
+
+    def probe(self, loop: TrainLoop) -> ev.ProbeSnapshot:
+        t = time.perf_counter()
+        self.last_probe, self.last_probe_step = t, loop.step
+        assert loop.x is not None and loop.y is not None  # a probe follows a step
+        n = min(PROBE_STREAMS, loop.x.size(0))
+        st = None if loop.state_in is None else map_state(lambda s: s[:, :n], loop.state_in)
+        g_total, g_last = gradient_flow(loop.model, loop.x[:n], loop.y[:n], st)
+        hid, cell = hidden_states(loop.model, self.probe_ids)
+        text = loop.corpus.vocab.decode(self.probe_ids.tolist())
+        self.probe_s += time.perf_counter() - t
+        return ev.ProbeSnapshot(loop.step, g_total, g_last, text, hid, cell, self.cfg.clip)
+
+    # ---- samples ----------------------------------------------------------------------------------
+
+    def sample_due(self, now: float) -> bool:
+        return self.cfg.sample_every_s > 0 and self.dist.is_main and now - self.last_sample >= self.cfg.sample_every_s
+
+    def sample(self, loop: TrainLoop) -> ev.Sample:
+        self.last_sample = time.perf_counter()
+        with loop.lock:
+            sampler = Sampler.from_model(loop.model, loop.corpus.vocab)
+        text = sampler.sample("", temperature=0.8, length=self.cfg.sample_len, seed=self.cfg.seed + loop.step)
+        return ev.Sample(loop.step, "", text, 0.8)
