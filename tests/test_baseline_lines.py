@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 
 from rnntui.core.analysis.ngram.baselines import Baselines
-from rnntui.ui.renderables.linechart import LossChart
+from rnntui.ui.renderables.traincharts import LossChart
 from rnntui.ui.state import RunState
 
 
@@ -176,7 +176,7 @@ def test_runs_screen_has_the_vs_ngram_column_of_rnntui_runs(tmp_path):
     from pathlib import Path
 
     from rnntui.core.runs.listing import RunSummary
-    from rnntui.ui.screens.runs import COLUMNS, row_cells
+    from rnntui.ui.screens.runs_table import COLUMNS, row_cells
 
     s = RunSummary(
         name="r",

@@ -24,7 +24,7 @@ from rnntui.ui.renderables.bars import CHOSEN_STYLE, MODEL_STYLE, CandidateBars
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve
 from rnntui.ui.renderables.confidence import BAND_STYLES, generated_text, legend
 from rnntui.ui.renderables.gradflow import GradFlow
-from rnntui.ui.renderables.linechart import LossChart, NormChart
+from rnntui.ui.renderables.traincharts import LossChart, NormChart
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.widgets.charts import GRADFLOW_CLASSES, LOSS_CLASSES, NORM_CLASSES, GradFlowPanel, LossPanel, NormPanel

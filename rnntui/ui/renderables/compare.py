@@ -19,7 +19,8 @@ from rich.text import Text
 from rnntui.core.analysis.compare import fmt_kept
 from rnntui.core.units import bits_per_char, format_count, format_duration
 from rnntui.ui.renderables.axes import parse_style
-from rnntui.ui.renderables.linechart import LineChart, Series, ema
+from rnntui.ui.renderables.linechart import LineChart, Series
+from rnntui.ui.renderables.traincharts import ema
 
 # one colour per run, distinct for the common colour blindnesses first. The defaults are for charts drawn
 # standalone (tests); the Compare screen passes the theme's, from its compare--run-1 .. compare--run-6
