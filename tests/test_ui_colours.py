@@ -139,13 +139,14 @@ def test_compare_charts_and_table_draw_the_run_styles_passed():
     assert hexes(*mine) <= colours(reach, width=100)
 
     class Numbers:  # what FinalTable reads of a comparison.Row
-        label, steps, wall_s, val_loss, val_bpc, best_val_loss, chars_per_s, reach90 = (
+        label, steps, wall_s, val_loss, val_bpc, best_val_loss, chars_per_s, reach90, vs_ngram = (
             "rnn",
             100,
             10.0,
             1.5,
             2.1,
             1.4,
+            None,
             None,
             None,
         )
