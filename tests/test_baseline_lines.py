@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 
 from rnntui.core.analysis.ngram.figures import Baselines
-from rnntui.ui.renderables.linechart import LossChart
+from rnntui.ui.renderables.traincharts import LossChart
 from rnntui.ui.state import RunState
 
 
@@ -176,7 +176,7 @@ def test_runs_screen_has_the_vs_ngram_column_of_rnntui_runs(tmp_path):
     from pathlib import Path
 
     from rnntui.core.runs.summary import RunSummary
-    from rnntui.ui.screens.runs import COLUMNS, row_cells
+    from rnntui.ui.screens.runs_table import COLUMNS, row_cells
 
     s = RunSummary(
         name="r",
@@ -220,3 +220,46 @@ def test_a_replayed_run_reads_its_baselines_from_the_cache(tmp_path, monkeypatch
     assert RunView.open(run.path).state.baselines is None  # nothing cached: no lines, and no corpus read
     assert save(replace(baselines(), fingerprint=fp, val_frac=0.1))
     assert RunView.open(run.path).state.baseline_refs[0] == ("6-gram", 1.52)
+
+
+async def test_compare_view_has_the_vs_ngram_column_of_rnntui_compare(tmp_path, monkeypatch):
+    from dataclasses import replace
+    from pathlib import Path
+
+    from fake_engine import wait_for
+    from test_ui_runs import make_run
+    from textual.app import App
+
+    from rnntui.core.analysis.compare import compare_row, format_table
+    from rnntui.core.analysis.ngram.baselines import save
+    from rnntui.core.runs.records import read_log
+    from rnntui.ui.screens.compare import ChartBox, CompareScreen
+
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    lstm = make_run(tmp_path / "runs", "lstm-run", kind="lstm", updated=1000.0, level=1.2)
+    rnn = make_run(
+        tmp_path / "runs", "rnn-run", kind="rnn", updated=1000.0, level=1.6
+    )  # its corpus's baselines: not computed
+    fp = "0123456789abcdef"
+    lstm.write_info(replace(lstm.read_info(), corpus_fingerprint=fp))
+    assert save(replace(baselines(), fingerprint=fp, val_frac=lstm.read_info().train_config.val_frac))
+
+    class Host(App):
+        CSS_PATH = str(Path(__file__).resolve().parents[1] / "rnntui" / "ui" / "rnntui.tcss")
+
+        def on_mount(self) -> None:
+            self.push_screen(CompareScreen([lstm.path, rnn.path]))
+
+    app = Host()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        cmp = app.screen
+        await wait_for(pilot, lambda: len(cmp.runs) == 2 and all(r.log.end for r in cmp.runs.values()))
+        await wait_for(pilot, lambda: "vs n-gram" in render_text(cmp.query_one("#cmp-table", ChartBox).render(), 160))
+        head, first, second = render_text(cmp.query_one("#cmp-table", ChartBox).render(), 160).splitlines()[:3]
+    # the CLI's column, in the CLI's place (after kept@32 and reach90), and the CLI's figures
+    assert head.split()[-5:] == ["kept@32", "reach90", "vs", "n-gram", "state"]
+    cli = format_table([compare_row("lstm", read_log(lstm.metrics), ngram=1.52)]).splitlines()[1].split()[-1]
+    assert cli == "-0.12"  # the final val loss 1.40 (the end record's) against the best n-gram's 1.52
+    assert first.split()[0] == "lstm" and first.split()[-2] == cli
+    assert second.split()[0] == "rnn" and second.split()[-2] == "-"  # not computed: shown as the CLI shows it

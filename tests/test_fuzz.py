@@ -131,7 +131,7 @@ def info_dicts(draw) -> object:
 
 def _use_the_folder(folder: Path) -> None:
     """What `runs`, `runs --json`, the Runs screen and watch do with a run folder."""
-    from rnntui.ui.screens.runs import row_cells
+    from rnntui.ui.screens.runs_table import row_cells
     from rnntui.ui.workers.replay import RunView
 
     run = RunDir(folder)

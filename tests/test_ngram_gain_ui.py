@@ -197,3 +197,47 @@ async def test_help_over_the_inspector_says_how_to_read_the_gain(tmp_path):
         await pilot.pause()
         shown = " ".join(str(w.render()) for w in app.screen.query(Static))
         assert "against counting (n)" in shown and HOW_TO_READ[:60] in shown
+
+
+async def test_the_cursor_panel_gives_the_gain_of_the_character_under_the_cursor(tmp_path, monkeypatch):
+    import pytest
+    from fake_engine import wait_for
+
+    from rnntui.core.analysis.ngram.baselines import fit_corpus
+    from rnntui.core.data.corpus import load_corpus
+    from rnntui.ui.widgets.inspect import CursorPanel
+    from rnntui.ui.widgets.inspect.gain import HOW_TO_READ
+
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "brackets.txt"
+    path.write_text(bracket_text(2000))
+    text = bracket_text(20, seed=3)
+    app = Host(checkpoint(str(path), Vocab.from_text(path.read_text())), text)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        s = app.screen
+        panel = s.query_one(CursorPanel)
+
+        def shown() -> str:
+            return render_text(panel.render(), width=panel.content_size.width)
+
+        assert "nats over the" not in shown()  # only in the vs-n-gram mode
+        await pilot.press("n")
+        await wait_for(pilot, lambda: s.view.gain is not None, timeout=60)
+        await pilot.pause()
+        against = s.gain.against
+        assert f"vs the {against}: not scored here" in shown()  # the first character: no prediction yet
+        await pilot.press("right", "right", "right")
+        await pilot.pause()
+        g = float(s.gain.gain[3])
+        assert math.isfinite(g) and s.view.cursor == 3
+        # the network's ln p of the character minus the best n-gram's (the number the text's colour shows)
+        corpus = load_corpus(str(path), TrainConfig().val_frac)
+        ngram = fit_corpus(corpus).text_log_probs(corpus.vocab.chars, text, s.gain.order)  # (N,)
+        assert g == pytest.approx(math.log(s.view.ins.p_char[s.view.step]) - ngram[3])
+        assert f"{g:+.2f} nats over the {against}" in shown()
+        await pilot.press("n")  # back: the figure goes with the mode
+        await pilot.pause()
+        assert "nats over the" not in shown()
+    assert "nats over the 6-gram" in HOW_TO_READ  # the help says what the figure means

@@ -14,7 +14,7 @@ from rich.segment import Segment
 from rnntui.core.analysis.horizon import horizons
 from rnntui.ui.renderables import GradFlow, Heatmap, HLine, LineChart, LossChart, NormChart, Series, colored_text
 from rnntui.ui.renderables.colors import DEFAULT_RAMP, NAN_LEVEL, level_rgb, quantize
-from rnntui.ui.renderables.linechart import CLIP_STYLE, ema
+from rnntui.ui.renderables.traincharts import CLIP_STYLE, ema
 
 
 def console(width: int, height: int) -> Console:

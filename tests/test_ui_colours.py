@@ -24,7 +24,7 @@ from rnntui.ui.renderables.bars import CHOSEN_STYLE, MODEL_STYLE, CandidateBars
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve
 from rnntui.ui.renderables.confidence import BAND_STYLES, generated_text, legend
 from rnntui.ui.renderables.gradflow import GradFlow
-from rnntui.ui.renderables.linechart import LossChart, NormChart
+from rnntui.ui.renderables.traincharts import LossChart, NormChart
 from rnntui.ui.screens.setup import SetupScreen
 from rnntui.ui.screens.train import TrainScreen
 from rnntui.ui.widgets.charts import GRADFLOW_CLASSES, LOSS_CLASSES, NORM_CLASSES, GradFlowPanel, LossPanel, NormPanel
@@ -139,13 +139,14 @@ def test_compare_charts_and_table_draw_the_run_styles_passed():
     assert hexes(*mine) <= colours(reach, width=100)
 
     class Numbers:  # what FinalTable reads of a comparison.Row
-        label, steps, wall_s, val_loss, val_bpc, best_val_loss, chars_per_s, reach90 = (
+        label, steps, wall_s, val_loss, val_bpc, best_val_loss, chars_per_s, reach90, vs_ngram = (
             "rnn",
             100,
             10.0,
             1.5,
             2.1,
             1.4,
+            None,
             None,
             None,
         )

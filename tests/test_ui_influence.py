@@ -127,8 +127,8 @@ def test_final_table_shows_reach90_beside_the_gradient_columns():
         Row(replace(numbers, label="rnn", reach90=23), "rnn 2x16", 1000, "completed"),
     ]
     head, lstm, rnn = [line.split() for line in draw(FinalTable(rows), width=140)[0].splitlines()[:3]]
-    assert head[-3:] == ["kept@32", "reach90", "state"]  # beside the gradient kept k steps back
-    assert lstm[-2] == "–" and rnn[-2] == "23"  # not measured yet; measured
+    assert head[-5:] == ["kept@32", "reach90", "vs", "n-gram", "state"]  # beside the gradient kept k steps back
+    assert lstm[-3] == "–" and rnn[-3] == "23"  # not measured yet; measured
 
 
 async def test_the_help_says_what_the_measure_is_and_which_method():

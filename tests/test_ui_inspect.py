@@ -107,7 +107,7 @@ async def test_find_neurons_ranks_and_jumps():
         await pilot.press("f")
         assert "bracket depth" in s.view.ranking
         await pilot.press("slash", *"[0-9]+", "enter")
-        assert "regex" in s.view.ranking and s.pattern == "[0-9]+"
+        assert "regex" in s.view.ranking and s.order.pattern == "[0-9]+"
         await pilot.press("home", "m", "right", "right", "right", "m")
         assert s.view.selection == (0, 4) and s.view.ranking.startswith("match 0-3")
         await pilot.press("plus")

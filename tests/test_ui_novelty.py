@@ -14,6 +14,7 @@ from rnntui.core.generate.copycheck import CopyIndex
 from rnntui.core.generate.settings import GenerationSettings
 from rnntui.ui.renderables.novelty import NoveltyChart, NoveltyLine, bar_cells, column_lengths, half_length
 from rnntui.ui.workers import generation as gw
+from rnntui.ui.workers import novelty as wn
 
 
 def render_text(renderable, width: int = 78, height: int = 5) -> list[str]:
@@ -79,24 +80,24 @@ def test_narrow_widths_spread_the_lengths_and_small_shares_still_show():
 @pytest.fixture
 def corpus(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
-    gw._INDEX.clear()  # the process-wide index of an earlier test's corpus
+    wn._INDEX.clear()  # the process-wide index of an earlier test's corpus
     path = tmp_path / "corpus.txt"
     path.write_text(("ab" * 100 + "\n" + "xyxyx \n") * 100)
     return path
 
 
 def test_generate_posts_curves_of_the_text_so_far_and_the_last_is_the_whole_texts(corpus, monkeypatch):
-    monkeypatch.setattr(gw, "NOVELTY_UPDATE_S", 0.0)  # measure at every chunk, to see it grow
+    monkeypatch.setattr(wn, "NOVELTY_UPDATE_S", 0.0)  # measure at every chunk, to see it grow
     monkeypatch.setattr(gw, "GEN_UPDATE_S", 0.0)
     ckpt = {"vocab": "abxy \n", "step": 3, "config": {"corpus": str(corpus), "val_frac": 0.1}}
-    gw.shared_index(gw._origin(ckpt))  # loaded before: every chunk is measured
+    wn.shared_index(str(corpus), 0.1)  # loaded before: every chunk is measured
     posted: list = []
     req = gw.GenRequest(GenerationSettings(length=120, seed=1), (0.5, 1.5))
     gw.generate(posted.append, lambda: ckpt, req, 7, threading.Event(), FakeSampler.from_checkpoint)
     index = CopyIndex.for_corpus(str(corpus), 0.1)
     for pane in (0, 1):
         text = "".join(m.text for m in posted if isinstance(m, gw.GenChunk) and m.pane == pane)
-        curves = [m for m in posted if isinstance(m, gw.NoveltyMeasured) and m.pane == pane]
+        curves = [m for m in posted if isinstance(m, wn.NoveltyMeasured) and m.pane == pane]
         assert len(curves) > 3 and all(m.run == 7 for m in curves)
         assert [m.chars for m in curves] == sorted(m.chars for m in curves) and curves[-1].chars == 120
         want = tuple(f for _, f in index.novelty(text).points())
@@ -104,7 +105,7 @@ def test_generate_posts_curves_of_the_text_so_far_and_the_last_is_the_whole_text
         middle = curves[len(curves) // 2]
         assert middle.fractions == tuple(f for _, f in index.novelty(text[: middle.chars]).points())
     # "abab..." is in the corpus at every length; of "xyxy...", "xyxyx" is and "yxyxy" is not
-    last = {m.pane: m.fractions for m in posted if isinstance(m, gw.NoveltyMeasured)}
+    last = {m.pane: m.fractions for m in posted if isinstance(m, wn.NoveltyMeasured)}
     assert max(last[0]) == 0.0 and last[1][3] == 0.0 and last[1][4] == 0.5 and min(last[1][5:]) == 1.0
 
 
@@ -119,7 +120,7 @@ def test_no_corpus_named_means_no_curve_and_no_error(corpus):
         threading.Event(),
         FakeSampler.from_checkpoint,
     )
-    assert not any(isinstance(m, gw.NoveltyMeasured) for m in posted)
+    assert not any(isinstance(m, wn.NoveltyMeasured) for m in posted)
     assert sum(len(m.text) for m in posted if isinstance(m, gw.GenChunk)) == 20
 
 

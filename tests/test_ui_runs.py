@@ -413,7 +413,7 @@ def test_comparison_numbers_from_known_logs(runs):
     # at an earlier step the gradient figures read only the probes up to it
     early = rows(data, step=40)
     assert early[0].numbers.kept32 == pytest.approx(np.exp(-32 * 0.6 * (1 + np.mean([0.5, 0.25]))), rel=1e-2)
-    text = text_of(FinalTable(table))
+    text = text_of(FinalTable(table), width=120)  # the table with its vs n-gram column fits 120 columns
     assert "kept@16" in text and "lstm 2x16" in text and "1.400" in text
 
 

@@ -187,6 +187,12 @@ def fmt_kept(x: float | None) -> str:
     return f"{mant}e{int(exp)}"
 
 
+def fmt_vs_ngram(x: float | None) -> str:
+    """The val loss against the best n-gram's, signed, nats/char: "-0.41" (0.41 better than counting); "-"
+    while the baselines are not computed."""
+    return f"{x:+.2f}" if x is not None else "-"
+
+
 def format_table(rows: Sequence[CompareRow]) -> str:
     """A plain-text table: run, steps, val loss, bpc, chars/s, gradient kept 16 and 32 steps back, how far
     back the model looks (reach90, characters), and the val loss against the best n-gram's ("-0.41": 0.41
@@ -202,7 +208,7 @@ def format_table(rows: Sequence[CompareRow]) -> str:
             fmt_kept(r.kept16),
             fmt_kept(r.kept32),
             str(r.reach90) if r.reach90 is not None else "-",
-            f"{r.vs_ngram:+.2f}" if r.vs_ngram is not None else "-",
+            fmt_vs_ngram(r.vs_ngram),
         )
         for r in rows
     ]

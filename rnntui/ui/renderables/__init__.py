@@ -7,6 +7,7 @@ tested with a recording Console.
 
 from rnntui.ui.renderables.gradflow import GradFlow
 from rnntui.ui.renderables.heatmap import Heatmap, colored_text
-from rnntui.ui.renderables.linechart import HLine, LineChart, LossChart, NormChart, Series
+from rnntui.ui.renderables.linechart import HLine, LineChart, Series
+from rnntui.ui.renderables.traincharts import LossChart, NormChart
 
 __all__ = ["GradFlow", "HLine", "Heatmap", "LineChart", "LossChart", "NormChart", "Series", "colored_text"]

@@ -16,10 +16,11 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from rnntui.core.analysis.compare import fmt_kept
+from rnntui.core.analysis.compare import fmt_kept, fmt_vs_ngram
 from rnntui.core.units import bits_per_char, format_count, format_duration
 from rnntui.ui.renderables.axes import parse_style
-from rnntui.ui.renderables.linechart import LineChart, Series, ema
+from rnntui.ui.renderables.linechart import LineChart, Series
+from rnntui.ui.renderables.traincharts import ema
 
 # one colour per run, distinct for the common colour blindnesses first. The defaults are for charts drawn
 # standalone (tests); the Compare screen passes the theme's, from its compare--run-1 .. compare--run-6
@@ -128,8 +129,9 @@ class CompareReach(LineChart):
 
 class FinalTable:
     """One row per run: cell, steps, characters, wall time, final and best validation (nats and bpc),
-    chars/s, the gradient kept 16 and 32 steps back and the effective context (reach90). Takes comparison.Row objects; each run's name is
-    in its colour, styles[i]."""
+    chars/s, the gradient kept 16 and 32 steps back, the effective context (reach90) and the final val loss
+    against the best n-gram's (vs n-gram, as `rnntui compare` prints it). Takes comparison.Row objects; each
+    run's name is in its colour, styles[i]."""
 
     def __init__(
         self, rows: Sequence, kept_at: Sequence[int] = (16, 32), styles: Sequence[Style | str] = RUN_STYLES
@@ -155,6 +157,7 @@ class FinalTable:
             table.add_column(f"kept@{k}", justify="right", no_wrap=True)
         table.add_column("reach90", justify="right", no_wrap=True)  # how far back it looks, beside how far
         #                                                              the gradient reaches
+        table.add_column("vs n-gram", justify="right", no_wrap=True)  # as `rnntui compare`: against counting
         table.add_column("state", no_wrap=True)
         for i, r in enumerate(self.rows):
             n = r.numbers
@@ -171,6 +174,7 @@ class FinalTable:
                 "–" if n.chars_per_s is None else f"{n.chars_per_s:,.0f}",
                 *[fmt_kept(n.kept(k)) for k in self.kept_at],
                 "–" if n.reach90 is None else str(n.reach90),
+                fmt_vs_ngram(n.vs_ngram),
                 Text(r.state),
             )
         yield table

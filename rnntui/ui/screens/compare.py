@@ -38,7 +38,7 @@ from rnntui.ui.renderables.compare import (
     ReachCurve,
 )
 from rnntui.ui.renderables.influence import COMPARE_HELP
-from rnntui.ui.screens.comparison import KEPT_AT, RunData, labels, probe_for, rows, sentence
+from rnntui.ui.screens.comparison import KEPT_AT, RunData, labels, ngram_loss, probe_for, rows, sentence
 from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.widgets.theme_styles import component_styles
 
@@ -95,6 +95,7 @@ class CompareScreen(Screen):
         self.status = status  # an experiment's one-line state, else None
         self.runs: dict[Path, RunData] = {}
         self.followers: dict[Path, Follower] = {}
+        self.ngram: dict[Path, float | None] = {}  # each run's best n-gram val loss (the read worker's)
         self.x_axis = "steps"
         self.shown_layer = 0
         self.step: int | None = None  # probes nearest this step; None: the latest
@@ -137,18 +138,23 @@ class CompareScreen(Screen):
             for p in paths:
                 follower = self.followers.get(p) or Follower(RunDir(p).metrics)
                 self.followers[p] = follower
-                news.append((p, follower.poll(), RunDir(p).read_info()))
+                records, info = follower.poll(), RunDir(p).read_info()
+                if self.ngram.get(p) is None:  # the baselines' cache is read until it has the run's corpus
+                    self.ngram[p] = ngram_loss(info)
+                news.append((p, records, info, self.ngram[p]))
             self.app.call_from_thread(self._apply, news)
         finally:
             self.polling = False
 
     def _apply(self, news: list) -> None:
         changed = False
-        for path, records, info in news:
+        for path, records, info, ngram in news:
             run = self.runs.get(path)
             if run is None:
                 run = self.runs[path] = RunData(path, info, RunLog())
                 changed = True
+            if ngram != run.ngram:
+                run.ngram, changed = ngram, True
             if info is not None and (run.info is None or info.updated != run.info.updated):
                 run.info, changed = info, True
             if records:

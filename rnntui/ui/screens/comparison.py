@@ -29,6 +29,7 @@ class RunData:
     info: RunInfo | None  # None: no run.json (yet)
     log: RunLog  # grows as a live run's log is followed
     label: str = ""  # the short name shown in legends (see labels())
+    ngram: float | None = None  # the corpus's best n-gram val loss on the run's split (ngram_loss); None: unknown
 
 
 # -----------------------------------------------------------------------------
@@ -44,6 +45,17 @@ def labels(runs: list[RunData]) -> list[str]:
             [r.info.config if r.info is not None else None for r in runs], [r.path.name for r in runs]
         )
     ]
+
+
+def ngram_loss(info: RunInfo | None) -> float | None:
+    """The validation loss of the run's corpus's best n-gram on the run's split, from the baselines' cache
+    only (as `rnntui runs` reads it: never computed here); None while not computed, or without run.json."""
+    from rnntui.core.analysis.ngram.baselines import cached
+
+    if info is None:
+        return None
+    b = cached(info.corpus_fingerprint, info.train_config.val_frac)
+    return b.best[1] if b is not None else None
 
 
 # -----------------------------------------------------------------------------
@@ -76,7 +88,7 @@ class Row:
 def rows(runs: list[RunData], step: int | None = None) -> list[Row]:
     out = []
     for r in runs:
-        numbers = compare.compare_row(r.label, upto(r.log, step))
+        numbers = compare.compare_row(r.label, upto(r.log, step), ngram=r.ngram)
         f = compare.run_facts(r.info.config if r.info is not None else None)
         cell = f"{f['kind']} {f['layers']}x{f['hidden']}" if f["kind"] else "?"
         chars = max(r.log.chars_seen[-1] if r.log.chars_seen else 0, r.info.chars_seen if r.info else 0)

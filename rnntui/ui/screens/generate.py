@@ -21,7 +21,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,6 +30,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from rnntui.core.generate.settings import GenerationSettings
+from rnntui.ui.screens import generate_modes as modes
 from rnntui.ui.screens.forms import all_valid
 from rnntui.ui.widgets.gen_controls import GenControls, GenPanelState
 from rnntui.ui.widgets.gen_novelty import NOVELTY_HELP
@@ -40,11 +40,10 @@ from rnntui.ui.widgets.header import AppHeader
 from rnntui.ui.widgets.temperature import TemperatureSlider
 from rnntui.ui.workers import generation as gw
 from rnntui.ui.workers.engine import error_text
+from rnntui.ui.workers.novelty import NoveltyMeasured
 
 if TYPE_CHECKING:  # the core stepper pulls in the corpus module, which imports torch
     from rnntui.core.generate.stepping import Stepper
-
-SIDE_BY_SIDE = (0.5, 1.0, 1.5)
 
 
 class GenerateScreen(Screen):
@@ -120,17 +119,20 @@ class GenerateScreen(Screen):
         self.origin = None
         return self.run_id
 
-    def _settings_dict(self, **extra) -> dict[str, object]:
-        return {"checkpoint": self.checkpoint, "seed text": self.panel.gen.prime, **extra}
-
-    def _seed_text(self, s: GenerationSettings) -> str:
-        return "".join(c for c in s.prime if c in self.vocab)  # what the sampler primes with
+    def _reset(self, pane: GenPane, s: GenerationSettings, header: modes.Header) -> None:
+        """Empty the pane for a new text: its title, the seed text the sampler primes with (the characters
+        of the vocabulary), the settings saved with the text."""
+        title, saved = header
+        seed_text = "".join(c for c in s.prime if c in self.vocab)
+        pane.reset(title, seed_text, {"checkpoint": self.checkpoint, "seed text": self.panel.gen.prime, **saved})
 
     def _sync(self) -> GenerationSettings:
         return self.query_one(GenControls).sync()
 
-    def _run(self, body: Callable[[], None], name: str) -> None:
-        self.run_worker(body, thread=True, group="generate", name=name, exit_on_error=False)
+    def _run(self, name: str, body: Callable[..., None], *args) -> None:
+        """A worker body of workers/generation.py in a thread: body(post, source, *args)."""
+        work = partial(body, self.post_message, self.source, *args)
+        self.run_worker(work, thread=True, group="generate", name=name, exit_on_error=False)
 
     # ---- what the controls change here (GenControls keeps every edit in the panel's state) ----------
 
@@ -155,30 +157,12 @@ class GenerateScreen(Screen):
             return
         await self._leave_step_mode(check=False)
         s = replace(self._sync(), seed=self.query_one(GenControls).next_seed())
-        temps = SIDE_BY_SIDE if self.panel.compare and not s.argmax else (s.temperature,)
+        temps = modes.temperatures(s, self.panel.compare)
         run = self._new_run()
         for pane, t in zip(await self._layout(len(temps)), temps):
-            mode = "argmax" if s.argmax else f"T {t:.2f}" + (f" · top-k {s.top_k}" if s.top_k else "")
-            pane.reset(
-                f"{mode} · seed {s.seed}",
-                self._seed_text(s),
-                self._settings_dict(
-                    mode="argmax" if s.argmax else "sample", temperature=t, top_k=s.top_k, seed=s.seed, length=s.length
-                ),
-            )
+            self._reset(pane, s, modes.sample_header(s, t))
         self._set_running(True)
-        self._run(
-            partial(
-                gw.generate,
-                self.post_message,
-                self.source,
-                gw.GenRequest(s, temps),
-                run,
-                self.stop,
-                self.sampler_factory,
-            ),
-            "generate",
-        )
+        self._run("generate", gw.generate, gw.GenRequest(s, temps), run, self.stop, self.sampler_factory)
 
     async def action_beam(self) -> None:
         if not all_valid(self, ("length", "beam", "ngram")):
@@ -187,20 +171,10 @@ class GenerateScreen(Screen):
         s = self._sync()
         run = self._new_run()
         (pane,) = await self._layout(1)
-        pane.reset(
-            f"beam search · width {s.beam_width}" + (" · per char" if s.length_norm else ""),
-            self._seed_text(s),
-            self._settings_dict(
-                mode="beam",
-                width=s.beam_width,
-                length=s.length,
-                length_norm=s.length_norm,
-                ends_at_newline=s.beam_stop == "\n",
-            ),
-        )
-        pane.query_one(Static).update(_searching(s.beam_width))
+        self._reset(pane, s, modes.beam_header(s))
+        pane.query_one(Static).update(modes.searching(s.beam_width))
         self._set_running(True)
-        self._run(partial(gw.beam, self.post_message, self.source, s, run, self.stop), "beam")
+        self._run("beam", gw.beam, s, run, self.stop)
 
     def on_gen_started(self, msg: gw.GenStarted) -> None:
         if msg.run == self.run_id:
@@ -217,20 +191,18 @@ class GenerateScreen(Screen):
             self._set_running(False)
             self._copy_check()
 
-    def on_novelty_measured(self, msg: gw.NoveltyMeasured) -> None:
+    def on_novelty_measured(self, msg: NoveltyMeasured) -> None:
         if msg.run == self.run_id:
             self.query_one(GenOutput).show_novelty(msg.pane, msg.fractions)
 
     def on_beam_progress(self, msg: gw.BeamProgress) -> None:
         if msg.run == self.run_id and self.running:
-            self.query_one(GenPane).query_one(Static).update(_searching(msg.width, msg.done, msg.total))
+            self.query_one(GenPane).query_one(Static).update(modes.searching(msg.width, msg.done, msg.total))
 
     def on_beam_done(self, msg: gw.BeamDone) -> None:
         if msg.run != self.run_id:
             return
-        pane = self.query_one(GenPane)
-        pane.beams = msg.beams
-        pane.set_text(msg.beams[0].text, list(msg.beams[0].probs))
+        self.query_one(GenPane).show_beams(msg.beams)
         self._set_running(False)
         self._copy_check()
 
@@ -246,23 +218,14 @@ class GenerateScreen(Screen):
         run = self._new_run()
         (pane,) = await self._layout(1)
         s = replace(s, seed=self.query_one(GenControls).next_seed())
-        pane.reset(
-            f"step mode · seed {s.seed}",
-            self._seed_text(s),
-            self._settings_dict(mode="step", temperature=s.temperature, top_k=s.top_k, seed=s.seed),
-        )
+        self._reset(pane, s, modes.step_header(s))
         self.add_class("-stepping")
-        chart = self.query_one(StepCandidates)
-        chart.stepper = chart.view = None
-        chart.display = True
-        chart.focus()
-        self._run(partial(gw.stepper, self.post_message, self.source, s, run), "stepper")
+        self.query_one(StepCandidates).begin()
+        self._run("stepper", gw.stepper, s, run)
 
     def on_stepper_ready(self, msg: gw.StepperReady) -> None:
         if msg.run == self.run_id and self.has_class("-stepping"):
-            chart = self.query_one(StepCandidates)
-            chart.stepper = msg.stepper
-            chart.show(msg.stepper.view())
+            self.query_one(StepCandidates).ready(msg.stepper)
 
     @on(StepCandidates.Stepped)
     def _restep(self) -> None:
@@ -280,10 +243,8 @@ class GenerateScreen(Screen):
     async def _leave_step_mode(self, check: bool = True) -> None:
         if not self.has_class("-stepping"):
             return
-        chart = self.query_one(StepCandidates)
-        chart.stepper = None
+        self.query_one(StepCandidates).end()
         self.remove_class("-stepping")
-        chart.display = False
         self.query_one("#prime").focus()
         if check:
             self._copy_check()
@@ -341,13 +302,8 @@ class GenerateScreen(Screen):
         if event.worker.group == "generate" and event.worker.is_finished:
             self._set_running(False)
             if event.worker.state == WorkerState.ERROR:
-                self.notify(
-                    error_text(event.worker.error),
-                    title="generation failed",
-                    severity="error",
-                    timeout=15,
-                    markup=False,
-                )
+                error = error_text(event.worker.error)
+                self.notify(error, title="generation failed", severity="error", timeout=15, markup=False)
             if event.worker.name == "stepper" and event.worker.state == WorkerState.ERROR:
                 await self._leave_step_mode(check=False)  # no weights: no step mode (the line above says why)
 
@@ -356,9 +312,3 @@ class GenerateScreen(Screen):
 
     def on_unmount(self) -> None:
         self.stop.set()  # a stream still running has no screen to go to
-
-
-def _searching(width: int, done: int = 0, total: int = 0) -> Text:
-    """What a beam search's pane shows until its beams come back."""
-    count = f" {done:,} of {total:,} characters" if total else ""
-    return Text(f"searching {width} beams…{count}", style="dim italic")

@@ -1,14 +1,13 @@
 """The Inspect screen: run a model once over a text (in a thread worker) and explore what it computed.
 
 The screen owns the user's choices (cursor, layer, h/c, selected unit, ranking, marked range) and turns
-them into one immutable View after every key; the widgets only draw that View. Rankings ("find neurons")
-use rnntui.core.analysis.features, which is numpy only, so nothing here imports torch outside the worker.
+them into one immutable View after every key (widgets/inspect/moves.py, ranking.py); the widgets only draw
+that View. Rankings ("find neurons") use rnntui.core.analysis.features, which is numpy only, so nothing
+here imports torch outside the workers (workers/inspection.py, influence.py).
 """
 
 from __future__ import annotations
 
-import re
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -16,54 +15,24 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import WorkerState, get_current_worker
 
-from rnntui.core.analysis.features import FEATURES, FeatureError
 from rnntui.core.config import RnntuiError
 from rnntui.core.textsafe import visible
 from rnntui.ui.widgets.header import AppHeader
-from rnntui.ui.widgets.inspect import (
-    CONSTANT_NOTE,
-    AnatomyPanel,
-    AskLine,
-    CursorPanel,
-    InspectHeatmap,
-    InspectText,
-    PredPanel,
-    RunLine,
-    UnitList,
-    View,
-    ViewWidget,
-    next_feature,
-    next_sort,
-    unit_ranking,
-)
+from rnntui.ui.widgets.inspect import moves
+from rnntui.ui.widgets.inspect.ask import AskLine
 from rnntui.ui.widgets.inspect.gain import HOW_TO_READ, GainPanel, compute_text_gain
+from rnntui.ui.widgets.inspect.heatmap import InspectHeatmap
 from rnntui.ui.widgets.inspect.influence import HELP_SECTIONS, InfluencePanel
+from rnntui.ui.widgets.inspect.panels import AnatomyPanel, CursorPanel, PredPanel, RunLine, UnitList
+from rnntui.ui.widgets.inspect.ranking import UnitOrder, next_sort
+from rnntui.ui.widgets.inspect.text import InspectText
+from rnntui.ui.widgets.inspect.view import View, ViewWidget
 from rnntui.ui.workers.influence import ContextReady, CursorQueue, InfluenceReady, context_shares, cursor_shares
-
-PROGRESS_S = 0.1  # at most ten progress updates a second from the worker
-
-
-class InspectProgress(Message):
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__()
-        self.done, self.total = done, total  # model steps run so far, of all
-
-
-class InspectLoaded(Message):
-    def __init__(self, inspection) -> None:
-        super().__init__()
-        self.inspection = inspection  # rnntui.core.analysis.inspect.Inspection (numpy arrays only)
-
-
-class GainLoaded(Message):
-    def __init__(self, gain) -> None:
-        super().__init__()
-        self.gain = gain  # rnntui.core.analysis.ngram.gain.TextGain (numpy arrays and floats)
+from rnntui.ui.workers.inspection import GainLoaded, InspectLoaded, InspectProgress, run_inspection
 
 
 class InspectScreen(Screen):
@@ -101,10 +70,7 @@ class InspectScreen(Screen):
         self.source = source
         self.text = text  # text to run over; None: a slice of the checkpoint corpus's validation split
         self.view: View | None = None  # everything the widgets draw; None until the worker is done
-        self.sort = "variance"  # one of ranking.SORTS
-        self.feature = "quotes"  # the feature of the last find (a key of FEATURES)
-        self.found = False  # a find has run, so the "feature" sort has something to sort by
-        self.pattern = ""  # regular expression of the regex feature
+        self.order = UnitOrder()  # the unit list's order: s's sort, the last find's feature and regex
         # text position where an unfinished range mark started (not "anchor": a Widget method of that name)
         self.mark_from: int | None = None
         self.words = np.zeros(0, np.int64)  # start positions of words, for ctrl+left/right
@@ -139,57 +105,37 @@ class InspectScreen(Screen):
 
     @work(thread=True, exclusive=True, group="inspect", exit_on_error=False)
     def run_model(self) -> None:
-        from rnntui.core.analysis.inspect import inspect_checkpoint  # imports torch: only ever in this thread
-
-        worker = get_current_worker()
-        last = 0.0
-
-        def progress(done: int, total: int) -> None:
-            nonlocal last
-            if time.monotonic() - last >= PROGRESS_S:
-                last = time.monotonic()
-                self.post_message(InspectProgress(done, total))
-
         if callable(self.source):
             self.source = self.source()  # the live weights' copy, here in the worker
-        if self.source is None:
-            raise RnntuiError("no weights yet: wait for the first training step")
-        ins = inspect_checkpoint(self.source, self.text, stop=worker.cancelled_event, progress=progress)
-        if ins is not None:
-            self.post_message(InspectLoaded(ins))
+        run_inspection(self.post_message, self.source, self.text, get_current_worker().cancelled_event)
 
     def on_inspect_progress(self, msg: InspectProgress) -> None:
         if self.view is None:
             self.query_one(RunLine).progress(msg.done, msg.total)
 
     def on_worker_state_changed(self, event) -> None:
-        if event.worker.group == "gain" and event.state == WorkerState.ERROR:  # e.g. the corpus is gone
-            err = event.worker.error
-            msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
+        if event.state != WorkerState.ERROR:
+            return
+        err = event.worker.error
+        msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
+        if event.worker.group == "gain":  # e.g. the corpus is gone
             self.query_one(GainPanel).show(None, f"no n-gram comparison: {msg}")
             self.notify(f"no n-gram comparison: {msg}", severity="warning")
-        if event.worker.group in ("influence", "context") and event.state == WorkerState.ERROR:
+        if event.worker.group in ("influence", "context"):
             if event.worker.group == "influence":
                 self.influence.busy = False  # the next cursor move tries again
-            err = event.worker.error
-            msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
             self.notify(f"cannot measure the influence: {visible(msg)}", severity="warning")
-        if event.worker.group == "inspect" and event.state == WorkerState.ERROR:
-            err = event.worker.error
-            msg = str(err) if isinstance(err, RnntuiError) else f"{type(err).__name__}: {err}"
+        if event.worker.group == "inspect":
             self.query_one(RunLine).failed(msg)
 
     def on_inspect_loaded(self, msg: InspectLoaded) -> None:
         ins = msg.inspection
-        self.words = np.array([m.start() for m in re.finditer(r"\w+", ins.text)], dtype=np.int64)
+        self.words = moves.word_starts(ins.text)
         from rnntui.core.runs.checkpoints import weights_of  # torch is loaded by now: the inspection ran
 
         self.sub_title = f"{ins.kind} {ins.layers}x{ins.hidden} · step {weights_of(self.source).step:,}"
         self.query_one(RunLine).summary(ins)
-        empty = View(
-            ins=ins, cursor=0, layer=0, state="h", unit=0, order=np.arange(ins.hidden), scores=None, ranking=""
-        )
-        self.view = empty
+        self.view = View.first(ins)
         self._rerank(select_top=True)
         self.measure_context(ins)
 
@@ -206,10 +152,8 @@ class InspectScreen(Screen):
         self.post_message(InfluenceReady(cursor_shares(ins, self.source, cursor, step, q.cache, q.method)))
 
     def action_attribution(self) -> None:
-        q = self.influence
-        q.method = "integrated-gradients" if q.method == "gradient-x-input" else "gradient-x-input"
+        self.influence.switch()
         if self.view is not None:
-            q.wanted = None  # measure the cursor again, with the other method
             self._want_influence(self.view.cursor)
 
     def on_influence_ready(self, msg: InfluenceReady) -> None:
@@ -246,42 +190,26 @@ class InspectScreen(Screen):
 
     def _rerank(self, select_top: bool = False) -> None:
         """Recompute the unit order for the current sort, layer and state."""
-        v = self._shown()
-        sort = "variance" if self.sort == "feature" and not self.found else self.sort
-        try:
-            order, scores, label = unit_ranking(v, sort, self.feature, self.pattern)
-        except FeatureError as e:
-            self.notify(str(e), severity="warning")
-            self.sort, self.found = "variance", False
-            return self._rerank(select_top)
-        unit = int(order[0]) if select_top else v.unit
-        self._show(replace(v, order=order, scores=scores, ranking=label, unit=unit))
+        self._ordered(*self.order.apply(self._shown(), select_top))
 
-    # ---- actions: time cursor -------------------------------------------------------------------------
+    def _ordered(self, view: View, warning: str) -> None:
+        if warning:  # a feature that cannot be computed, or never changes
+            self.notify(warning, severity="warning")
+        self._show(view)
+
+    # ---- actions: time cursor (widgets/inspect/moves.py) ----------------------------------------------
 
     def _cursor(self, pos: int) -> None:
-        if self.view is None:
-            return
-        pos = max(0, min(pos, len(self.view.ins.text) - 1))
-        sel = self.view.selection
-        if self.mark_from is not None:  # an unfinished mark follows the cursor
-            sel = (min(self.mark_from, pos), max(self.mark_from, pos) + 1)
-        self._show(replace(self.view, cursor=pos, selection=sel))
+        if self.view is not None:
+            self._show(moves.at_cursor(self.view, pos, self.mark_from))
 
     def action_move(self, delta: int) -> None:
         if self.view is not None:
             self._cursor(self.view.cursor + delta)
 
     def action_word(self, direction: int) -> None:
-        if self.view is None:
-            return
-        cur, w = self.view.cursor, self.words
-        if direction > 0:
-            i = int(np.searchsorted(w, cur, side="right"))
-            self._cursor(int(w[i]) if i < len(w) else len(self.view.ins.text) - 1)
-        else:
-            i = int(np.searchsorted(w, cur, side="left")) - 1
-            self._cursor(int(w[i]) if i >= 0 else 0)
+        if self.view is not None:
+            self._cursor(moves.word_target(self.view, self.words, direction))
 
     def action_edge(self, end: int) -> None:
         if self.view is not None:
@@ -289,55 +217,41 @@ class InspectScreen(Screen):
 
     # ---- actions: units -------------------------------------------------------------------------------
 
-    def _select_rank(self, k: int) -> None:
-        v = self._shown()
-        k = max(0, min(k, len(v.order) - 1))
-        self._show(replace(v, unit=int(v.order[k])))
-
     def action_unit_step(self, delta: int) -> None:
         if self.view is not None:
-            self._select_rank(self.view.rank_index + delta)
+            self._show(moves.at_rank(self.view, self.view.rank_index + delta))
 
     def action_unit_page(self, direction: int) -> None:
         if self.view is not None:
             page = max(1, self.query_one("#ins-units").content_size.height)
-            self._select_rank(self.view.rank_index + direction * page)
+            self._show(moves.at_rank(self.view, self.view.rank_index + direction * page))
 
     def action_sort(self) -> None:
         if self.view is not None:
-            self.sort = next_sort(self.sort, self.found)
+            self.order.sort = next_sort(self.order.sort, self.order.found)
             self._rerank()
 
     def action_layer(self) -> None:
         if self.view is not None:
-            self.view = replace(self.view, layer=(self.view.layer + 1) % self.view.ins.layers)
+            self.view = moves.next_layer(self.view)
             self._rerank()
 
     def action_cell(self) -> None:
-        if self.view is None:
-            return
-        if self.view.ins.c is None:
+        if self.view is not None and self.view.ins.c is None:
             self.notify("only an LSTM has a cell state c", severity="warning")
-            return
-        self.view = replace(self.view, state="c" if self.view.state == "h" else "h")
-        self._rerank()
+        elif self.view is not None:
+            self.view = moves.other_state(self.view)
+            self._rerank()
 
     # ---- actions: find neurons --------------------------------------------------------------------------
 
     def run_find(self, feature: str) -> None:
         """Rank units by the feature and select the best one."""
-        self.feature, self.found, self.sort = feature, True, "feature"
-        self._rerank(select_top=True)
-        if self.view is not None and self.view.ranking.endswith(CONSTANT_NOTE):
-            self.notify(
-                f"{FEATURES[feature]} does not change over this text, so no unit can track it; "
-                "f tries the next feature",
-                severity="warning",
-            )
+        self._ordered(*self.order.find(self._shown(), feature))
 
     def action_find(self) -> None:
         if self.view is not None:
-            self.run_find(next_feature(self.feature if self.found else None, self.pattern, self.view.selection))
+            self.run_find(self.order.next_find(self.view.selection))
 
     def action_mark(self) -> None:
         if self.view is None:
@@ -352,7 +266,7 @@ class InspectScreen(Screen):
 
     def action_threshold(self, delta: float) -> None:
         if self.view is not None:
-            self.view = replace(self.view, threshold=round(min(0.95, max(0.05, self.view.threshold + delta)), 2))
+            self.view = moves.with_threshold(self.view, delta)
             self._rerank()
 
     # ---- the input line: a unit number or a regex ---------------------------------------------------------
@@ -363,32 +277,14 @@ class InspectScreen(Screen):
         return self.query_one(AskLine).asking
 
     def action_ask(self, what: str) -> None:
-        if self.view is None:
-            return
-        line = self.query_one(AskLine)
-        line.placeholder = (
-            f"unit number 0-{self.view.ins.hidden - 1}, enter"
-            if what == "unit"
-            else "regular expression, enter (e.g. [0-9]+)"
-        )
-        line.value = self.pattern if what == "regex" else ""
-        line.asking = what  # shows the line and focuses it
+        if self.view is not None:
+            self.query_one(AskLine).ask(what, self.view.ins.hidden, self.order.pattern)
 
-    def on_ask_line_answered(self, msg: AskLine.Answered) -> None:
-        value = msg.value
+    def on_ask_line_answered(self, msg: AskLine.Answered) -> None:  # the line checked the answer
         if msg.what == "unit":
-            view = self._shown()  # the line asks only while a view is shown
-            if not value.isdigit() or int(value) >= view.ins.hidden:
-                self.notify(f"no unit {value!r}: 0-{view.ins.hidden - 1}", severity="warning")
-                return
-            self._show(replace(view, unit=int(value)))
-        elif msg.what == "regex" and value:
-            try:
-                re.compile(value)
-            except re.error as e:
-                self.notify(f"bad regular expression: {e}", severity="error")
-                return
-            self.pattern = value
+            self._show(replace(self._shown(), unit=int(msg.value)))  # the line asks only while a view is shown
+        elif msg.what == "regex" and msg.value:
+            self.order.pattern = msg.value
             self.run_find("regex")
 
     # ---- the vs-n-gram mode (widgets/inspect/gain.py) --------------------------------------------------
@@ -405,11 +301,10 @@ class InspectScreen(Screen):
 
     def _show_gain(self) -> None:
         g = self.gain if self.gain_on else None
-        if self.view is None:  # nothing inspected yet
-            return
-        self._show(
-            replace(self.view, gain=g.gain if g is not None else None, gain_against=g.against if g is not None else "")
-        )
+        if self.view is not None:  # something inspected
+            self._show(
+                replace(self.view, gain=None if g is None else g.gain, gain_against="" if g is None else g.against)
+            )
 
     @work(thread=True, exclusive=True, group="gain", exit_on_error=False)
     def compare_ngram(self, ins) -> None:
@@ -418,8 +313,7 @@ class InspectScreen(Screen):
     def on_gain_loaded(self, msg: GainLoaded) -> None:
         self.gain = msg.gain
         self.query_one(GainPanel).show(msg.gain)
-        if self.view is not None:
-            self._show_gain()
+        self._show_gain()
 
     def action_back(self) -> None:
         if self.asking:

@@ -15,23 +15,24 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Select, Static
 
-from rnntui.core.config import MODEL_KINDS, ConfigError, TrainConfig, config_from_dict, suggested_model
+from rnntui.core.config import ConfigError, TrainConfig, config_from_dict, suggested_model
 from rnntui.core.runs.folder import continue_in
 from rnntui.core.textsafe import visible
 from rnntui.ui.screens.forms import all_valid
 from rnntui.ui.screens.setup_form import (
     BUILTIN_LABELS,
     FIELDS,
-    OPTIONAL,
-    PathSuggester,
+    checkpoint_block,
+    checkpoint_line,
     config_from_form,
+    corpus_block,
     experiment_block,
-    form_values,
+    model_block,
     model_values,
 )
 from rnntui.ui.widgets.header import AppHeader
@@ -99,67 +100,15 @@ class SetupScreen(Screen):
 
     def compose(self) -> ComposeResult:
         defaults = self.previous or TrainConfig(model=suggested_model("cpu"))
-        values = form_values(defaults)
         builtin = self.builtin_shown
         path = "" if self.corpus in BUILTIN_LABELS or self.corpus is None else self.corpus
         yield AppHeader()
         with VerticalScroll(id="setup"):
             yield Button("Start training  (ctrl+s)", id="start", variant="primary")
             with Horizontal(id="setup-cols"):
-                with Vertical(id="corpus-col", classes="setup-box") as box:
-                    box.border_title = "corpus"
-                    yield Select(
-                        [(v, k) for k, v in BUILTIN_LABELS.items()],
-                        value=builtin,
-                        allow_blank=False,
-                        id="corpus-builtin",
-                    )
-                    yield Input(
-                        path,
-                        placeholder="or a UTF-8 text file: type a path (→ accepts)",
-                        suggester=PathSuggester(),
-                        id="corpus-path",
-                    )
-                    yield Static("loading corpus…", id="corpus-info")
-                    yield Static("", id="corpus-preview")
-                with Vertical(id="model-col", classes="setup-box") as box:
-                    box.border_title = "model and training"
-                    with Horizontal(classes="field"):
-                        yield Label("kind", classes="field-label")
-                        yield Select(
-                            [(k, k) for k in MODEL_KINDS], value=defaults.model.kind, allow_blank=False, id="kind"
-                        )
-                    yield Static("", classes="why")
-                    for key, (label, validators, kind) in FIELDS.items():
-                        with Horizontal(classes="field"):
-                            yield Label(label, classes="field-label")
-                            yield Input(
-                                values[key],
-                                type=kind,
-                                validators=validators,
-                                id=key,
-                                valid_empty=key in OPTIONAL,
-                                placeholder="empty: until stopped" if key == "steps" else "",
-                            )
-                        yield Static("", id=f"{key}-why", classes="why")
-                    with Horizontal(classes="field"):
-                        yield Label("device", classes="field-label")
-                        yield Select(
-                            [("auto (finding devices…)", "auto")], value="auto", allow_blank=False, id="device"
-                        )
-            with Vertical(id="ckpt-box", classes="setup-box") as box:
-                box.border_title = "or open a checkpoint"
-                yield Input(
-                    self.checkpoint or "",
-                    placeholder="path to a .pt checkpoint (→ accepts), enter loads",
-                    suggester=PathSuggester(),
-                    id="ckpt-path",
-                )
-                yield Static("", id="ckpt-info")
-                with Horizontal(id="ckpt-buttons"):
-                    yield Button("Continue training", id="resume", disabled=True)
-                    yield Button("Generate", id="generate", disabled=True)
-                    yield Button("Inspect", id="inspect", disabled=True)
+                yield from corpus_block(builtin, path)
+                yield from model_block(defaults)
+            yield from checkpoint_block(self.checkpoint or "")
             yield from experiment_block()
         yield Footer()
 
@@ -304,14 +253,7 @@ class SetupScreen(Screen):
         self.post_message(self.CheckpointOpened(path, ckpt))
         cfg = config_from_dict(ckpt["config"])
         m = cfg.model
-        self.query_one("#ckpt-info", Static).update(
-            Text(
-                visible(
-                    f"{m.kind} {m.layers}x{m.hidden} · step {ckpt.get('step', 0):,} · vocabulary {len(ckpt['vocab'])}"
-                    f" · corpus {cfg.corpus}"
-                )
-            )
-        )
+        self.query_one("#ckpt-info", Static).update(Text(visible(checkpoint_line(ckpt, cfg))))
         for key, value in model_values(m).items():  # continuing keeps the checkpoint's architecture
             self.query_one(f"#{key}", Input).value = value
         self.query_one("#kind", Select).value = m.kind

@@ -1,6 +1,7 @@
 """The setup form's parts, apart from the screen that arranges them: the numeric fields (their labels and
 their validators, built from the config's limits), the values they show for a config and the config they
-make, path completion, and the experiment block.
+make, path completion, and the form's blocks (corpus, model and training, checkpoint, experiment) as the
+screen composes them.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from dataclasses import replace
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.suggester import Suggester
-from textual.widgets import Button, Select
+from textual.widgets import Button, Input, Label, Select, Static
 
-from rnntui.core.config import ModelConfig, TrainConfig
+from rnntui.core.config import MODEL_KINDS, ModelConfig, TrainConfig
 from rnntui.ui.screens.forms import limit_field
 
 # -----------------------------------------------------------------------------
@@ -121,6 +122,83 @@ class PathSuggester(Suggester):
             return None
         full = os.path.join(head, names[0]) if head else names[0]
         return value[: len(value) - len(tail)] + names[0] + ("/" if os.path.isdir(full) else "")
+
+
+# -----------------------------------------------------------------------------
+# the blocks of the form
+
+
+def corpus_block(builtin: str, path: str) -> ComposeResult:
+    """A built-in corpus (`builtin` selected) or a file's `path`, and what the corpus holds once read."""
+    with Vertical(id="corpus-col", classes="setup-box") as box:
+        box.border_title = "corpus"
+        yield Select(
+            [(v, k) for k, v in BUILTIN_LABELS.items()],
+            value=builtin,
+            allow_blank=False,
+            id="corpus-builtin",
+        )
+        yield Input(
+            path,
+            placeholder="or a UTF-8 text file: type a path (→ accepts)",
+            suggester=PathSuggester(),
+            id="corpus-path",
+        )
+        yield Static("loading corpus…", id="corpus-info")
+        yield Static("", id="corpus-preview")
+
+
+def model_block(defaults: TrainConfig) -> ComposeResult:
+    """The cell kind, every field of FIELDS filled from `defaults` (each with its line for a refusal), and
+    the device (the list is filled in once the devices are found)."""
+    values = form_values(defaults)
+    with Vertical(id="model-col", classes="setup-box") as box:
+        box.border_title = "model and training"
+        with Horizontal(classes="field"):
+            yield Label("kind", classes="field-label")
+            yield Select([(k, k) for k in MODEL_KINDS], value=defaults.model.kind, allow_blank=False, id="kind")
+        yield Static("", classes="why")
+        for key, (label, validators, kind) in FIELDS.items():
+            with Horizontal(classes="field"):
+                yield Label(label, classes="field-label")
+                yield Input(
+                    values[key],
+                    type=kind,
+                    validators=validators,
+                    id=key,
+                    valid_empty=key in OPTIONAL,
+                    placeholder="empty: until stopped" if key == "steps" else "",
+                )
+            yield Static("", id=f"{key}-why", classes="why")
+        with Horizontal(classes="field"):
+            yield Label("device", classes="field-label")
+            yield Select([("auto (finding devices…)", "auto")], value="auto", allow_blank=False, id="device")
+
+
+def checkpoint_block(path: str) -> ComposeResult:
+    """A checkpoint's path, what it holds once loaded, and what can be done with it (enabled then)."""
+    with Vertical(id="ckpt-box", classes="setup-box") as box:
+        box.border_title = "or open a checkpoint"
+        yield Input(
+            path,
+            placeholder="path to a .pt checkpoint (→ accepts), enter loads",
+            suggester=PathSuggester(),
+            id="ckpt-path",
+        )
+        yield Static("", id="ckpt-info")
+        with Horizontal(id="ckpt-buttons"):
+            yield Button("Continue training", id="resume", disabled=True)
+            yield Button("Generate", id="generate", disabled=True)
+            yield Button("Inspect", id="inspect", disabled=True)
+
+
+def checkpoint_line(ckpt: dict, cfg: TrainConfig) -> str:
+    """What an opened checkpoint holds, in one line (raw: the caller shows it through textsafe.visible)."""
+    m = cfg.model
+    return (
+        f"{m.kind} {m.layers}x{m.hidden} · step {ckpt.get('step', 0):,} · vocabulary {len(ckpt['vocab'])}"
+        f" · corpus {cfg.corpus}"
+    )
 
 
 # -----------------------------------------------------------------------------

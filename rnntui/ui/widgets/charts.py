@@ -20,7 +20,7 @@ from rnntui.core.analysis.horizon import Horizon
 from rnntui.core.events import ProbeSnapshot
 from rnntui.ui.renderables.axes import Waiting
 from rnntui.ui.renderables.gradflow import BAR_STYLE, MARK_STYLE, TOTAL_STYLE, VERDICT_STYLES, GradFlow
-from rnntui.ui.renderables.linechart import (
+from rnntui.ui.renderables.traincharts import (
     CLIP_STYLE,
     EMA_STYLE,
     NORM_STYLE,

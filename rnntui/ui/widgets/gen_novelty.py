@@ -12,7 +12,7 @@ from textual.widget import Widget
 from rnntui.core.generate.settings import MATCH_DEPTH as MAX_LENGTH  # the curve's longest length; no numpy
 from rnntui.ui.renderables.novelty import COPIED_STYLE, NOVEL_STYLE, NoveltyChart, NoveltyLine
 from rnntui.ui.widgets.theme_styles import component_styles
-from rnntui.ui.workers.generation import NOVELTY_UPDATE_S
+from rnntui.ui.workers.novelty import NOVELTY_UPDATE_S
 
 STYLE_CLASSES = ("novelty--copied", "novelty--novel")
 

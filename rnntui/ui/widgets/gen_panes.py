@@ -85,6 +85,11 @@ class GenPane(VerticalScroll):
         else:
             self.to_end()
 
+    def show_beams(self, beams: tuple[gw.BeamResult, ...]) -> None:
+        """A beam search's result: every beam, the best first (the pane's text is the best one's)."""
+        self.beams = beams
+        self.set_text(beams[0].text, list(beams[0].probs))
+
     def copied_spans(self) -> tuple[tuple[int, int], ...]:
         return getattr(self.report, "spans", ())
 

@@ -58,6 +58,23 @@ class StepCandidates(Widget, can_focus=True):
         model, chosen = component_styles(self, BAR_CLASSES, (MODEL_STYLE, CHOSEN_STYLE))
         return CandidateBars(self.view, self.selected, model, chosen)
 
+    # ---- step mode starting and ending ------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Step mode starts: the chart shown and focused, "loading the weights…" until ready()."""
+        self.stepper = self.view = None
+        self.display = True
+        self.focus()
+
+    def ready(self, stepper: Stepper) -> None:
+        """The screen's worker built the stepper: its candidates are shown."""
+        self.stepper = stepper
+        self.show(stepper.view())
+
+    def end(self) -> None:
+        self.stepper = None
+        self.display = False
+
     # ---- changing the stepper ----------------------------------------------------------------------
 
     def set_sampling(self, temperature: float, top_k: int) -> None:

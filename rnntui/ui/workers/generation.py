@@ -4,10 +4,8 @@ Sampling, beam search, building a step-mode stepper and the copy check run in Te
 (torch and the weights copy stay off the UI thread); results come back only through post_message, as
 plain strings, floats and frozen dataclasses. Every loop checks a stop Event: threads cannot be killed.
 
-While a text streams in, the sampling worker also measures its novelty curve (core/generate/novelty.py)
-at most every NOVELTY_UPDATE_S and once more when the pane is done, each time searching only what arrived
-since (RunningNovelty). The corpus index it needs loads in a thread of its own, so the text never waits
-for a first build; one index per corpus is kept for the process and shared with the copy check.
+While a text streams in, the sampling worker also measures its novelty curve (novelty.py); the copy check
+uses the same corpus index.
 """
 
 from __future__ import annotations
@@ -21,10 +19,10 @@ from typing import Any
 from textual.message import Message
 
 from rnntui.core.generate.settings import GenerationSettings
+from rnntui.ui.workers.novelty import IndexLoader, PaneNovelty, shared_index
 
 GEN_UPDATE_S = 0.05  # generated text reaches the screen in chunks at most every 50 ms per pane
 BEAM_PROGRESS_S = 0.25  # a beam search's "n of N characters" is posted at most this often
-NOVELTY_UPDATE_S = 0.5  # a streaming pane's novelty curve is measured at most this often (and when it is done)
 
 SamplerFactory = Callable[[dict], Any]  # checkpoint dict -> object with .stream_scored(...)
 
@@ -97,16 +95,6 @@ class StepperReady(Message):
         self.run, self.stepper = run, stepper  # a core Stepper: NumPy state, no tensors
 
 
-class NoveltyMeasured(Message):
-    """A pane's novelty curve so far: plain floats, one per substring length."""
-
-    def __init__(self, run: int, pane: int, fractions: tuple[float, ...], chars: int) -> None:
-        super().__init__()
-        self.run, self.pane = run, pane  # which generation (chunks' run id); which pane
-        self.fractions = fractions  # [L-1]: share of the text's length-L substrings found nowhere in the corpus
-        self.chars = chars  # characters measured (the pane's text so far)
-
-
 class CopyChecked(Message):
     def __init__(self, run: int, pane: int, report: Any) -> None:
         super().__init__()
@@ -146,13 +134,13 @@ def generate(
     ckpt = _weights(source)
     origin = _origin(ckpt)
     post(GenStarted(run, origin))
-    index = _IndexLoader(origin)
+    index = IndexLoader(origin.corpus, origin.val_frac)
     sampler = (factory or real_sampler)(ckpt)
     s = req.settings
     for pane, temperature in enumerate(req.temperatures):
         chars: list[str] = []
         probs: list[float] = []
-        novelty = _PaneNovelty(index, post, run, pane)
+        novelty = PaneNovelty(index, post, run, pane)
         last = time.monotonic()
         for ch, p in sampler.stream_scored(
             prime=s.prime,
@@ -177,76 +165,6 @@ def generate(
         novelty.add(text, done=True)
         if stop.is_set():
             return
-
-
-# -----------------------------------------------------------------------------
-# the live novelty curve
-
-
-_INDEX_LOCK = threading.Lock()  # one build at a time: the copy check and the live curve wait for the same one
-_INDEX: dict[tuple, Any] = {}  # the last corpus index, by (corpus, validation fraction, file version)
-
-
-def shared_index(origin: Origin) -> Any:
-    """The copy-check index (CopyIndex) of origin's training split: built or loaded from the cache once,
-    then kept for the process (the last corpus only) for every generation after it."""
-    from rnntui.core.config import RnntuiError
-    from rnntui.core.data.builtin import resolve_corpus
-    from rnntui.core.data.read import file_key
-    from rnntui.core.generate.copycheck import CopyIndex
-
-    with _INDEX_LOCK:
-        try:  # the file's version: an edited corpus is a new key (the disk cache keys it the same way)
-            key = (origin.corpus, origin.val_frac, file_key(resolve_corpus(origin.corpus)))
-        except (RnntuiError, OSError, ValueError):
-            key = None  # a missing or unknown corpus: for_corpus says so in one line
-        if key is not None and key in _INDEX:
-            return _INDEX[key]
-        index = CopyIndex.for_corpus(origin.corpus, origin.val_frac)
-        _INDEX.clear()
-        if key is not None:
-            _INDEX[key] = index
-        return index
-
-
-class _IndexLoader:
-    """shared_index in a daemon thread of its own, started at once: the stream goes on meanwhile, and the
-    curve is measured from the first update after the index is there (the whole text so far then)."""
-
-    def __init__(self, origin: Origin) -> None:
-        self.index: Any = None  # the CopyIndex, once loaded
-        if origin.corpus:  # no corpus named: no curve (the copy check says why)
-            threading.Thread(target=self._load, args=(origin,), name="novelty-index", daemon=True).start()
-
-    def _load(self, origin: Origin) -> None:
-        try:
-            self.index = shared_index(origin)
-        except Exception:
-            pass
-
-
-class _PaneNovelty:
-    """One pane's running curve: text is kept until the index is there, then measured at most every
-    NOVELTY_UPDATE_S (and always when the pane is done)."""
-
-    def __init__(self, loader: _IndexLoader, post: Callable[[Message], object], run: int, pane: int) -> None:
-        self.loader, self.post, self.run, self.pane = loader, post, run, pane
-        self.meter: Any = None  # core RunningNovelty, once the index is loaded
-        self.pending: list[str] = []  # text not measured yet
-        self.last = 0.0  # monotonic time of the last measurement
-
-    def add(self, text: str, done: bool = False) -> None:
-        self.pending.append(text)
-        if not done and time.monotonic() - self.last < NOVELTY_UPDATE_S:
-            return
-        if self.meter is None:
-            if self.loader.index is None:
-                return
-            self.meter = self.loader.index.running_novelty()
-        curve = self.meter.extend("".join(self.pending))
-        self.pending.clear()
-        self.last = time.monotonic()
-        self.post(NoveltyMeasured(self.run, self.pane, tuple(f for _, f in curve.points()), len(self.meter.text)))
 
 
 def beam(
@@ -306,7 +224,9 @@ def copy_check(post: Callable[[Message], object], origin: Origin, n: int, texts:
             post(CopyChecked(run, pane, "copy check: the weights do not say which corpus they learned"))
         return
     try:
-        shared = shared_index(origin)  # the live novelty curve's index, when it was loaded for this corpus
+        shared = shared_index(
+            origin.corpus, origin.val_frac
+        )  # the live novelty curve's index, when it was loaded for this corpus
         index = CopyIndex(shared.train, shared.vocab, n, shared.sa, shared.newlines)
     except (RnntuiError, OSError) as e:
         for pane in range(len(texts)):

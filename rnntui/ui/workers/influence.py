@@ -40,6 +40,11 @@ class CursorQueue:
         self.cache: dict = {}  # the worker's CursorInfluence (its model copy), kept between moves
         self.method = "gradient-x-input"  # influence.METHODS: `a` in the inspector switches
 
+    def switch(self) -> None:
+        """The other attribution method (`a`): the cursor is to be measured again."""
+        self.method = "integrated-gradients" if self.method == "gradient-x-input" else "gradient-x-input"
+        self.wanted = None
+
     def want(self, cursor: int) -> bool:
         """Note the wish; True when a measurement should start now (none is running)."""
         self.wanted = cursor

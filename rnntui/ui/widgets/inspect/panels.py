@@ -16,8 +16,11 @@ from textual.widgets import Static
 
 from rnntui.core.textsafe import visible
 from rnntui.ui.renderables.bars import bar
+from rnntui.ui.renderables.gaintable import BETTER_STYLE, WORSE_STYLE
+from rnntui.ui.widgets.inspect.gain import GAIN_CLASSES, gain_words
 from rnntui.ui.widgets.inspect.text import shown_char
 from rnntui.ui.widgets.inspect.view import View, ViewWidget
+from rnntui.ui.widgets.theme_styles import component_styles
 
 if TYPE_CHECKING:  # rnntui.core.analysis.inspect imports torch; the UI only needs the type
     from rnntui.core.analysis.inspect import Inspection
@@ -62,6 +65,7 @@ class CursorPanel(ViewWidget):
     """The step under the cursor: its character, how well the model predicted it, each layer's state."""
 
     BORDER_TITLE = "at the cursor"
+    COMPONENT_CLASSES = set(GAIN_CLASSES)  # the gain figure's colours in the vs-n-gram mode, from the theme
 
     def build(self, v: View) -> RenderableType:
         ins, t = v.ins, v.step
@@ -72,6 +76,11 @@ class CursorPanel(ViewWidget):
         else:
             p, loss = float(ins.p_char[t]), float(ins.loss[t])
             out.append("first step\n" if not np.isfinite(p) else f"P {p:.3f} loss {loss:.2f} nats\n")
+        if v.gain is not None:  # the vs-n-gram mode: this character's gain, the number its colour shows
+            g = float(v.gain[v.cursor])
+            better, worse = component_styles(self, GAIN_CLASSES, (BETTER_STYLE, WORSE_STYLE))
+            style = "dim" if not np.isfinite(g) else better if g >= 0 else worse
+            out.append(gain_words(g, v.gain_against) + "\n", style=style)
         for layer in range(ins.layers):
             h = ins.h[layer, t]  # (H,)
             out.append(f"layer {layer + 1} h ", style="bold" if layer == v.layer else "dim")

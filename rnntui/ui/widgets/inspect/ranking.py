@@ -6,9 +6,19 @@ numpy only (rnntui.core.analysis.features), so nothing here imports torch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
-from rnntui.core.analysis.features import FEATURES, correlation, rank, selection_scores, text_feature, variance_order
+from rnntui.core.analysis.features import (
+    FEATURES,
+    FeatureError,
+    correlation,
+    rank,
+    selection_scores,
+    text_feature,
+    variance_order,
+)
 from rnntui.ui.widgets.inspect.view import View
 
 SORTS = ("variance", "feature", "index")  # s cycles the unit order through these
@@ -51,3 +61,46 @@ def unit_ranking(v: View, sort: str, feature: str, pattern: str) -> tuple[np.nda
         if feat.size and feat.min() == feat.max():  # nothing to track: every r is 0, say why
             label += f" · {CONSTANT_NOTE}"
     return rank(scores), scores, label
+
+
+def ranked(v: View, sort: str, feature: str, pattern: str, select_top: bool = False) -> View:
+    """The view with its units ordered by unit_ranking (select_top: the first of the order selected, else
+    the same unit). Raises FeatureError as unit_ranking does."""
+    order, scores, label = unit_ranking(v, sort, feature, pattern)
+    unit = int(order[0]) if select_top else v.unit
+    return replace(v, order=order, scores=scores, ranking=label, unit=unit)
+
+
+@dataclass
+class UnitOrder:
+    """The unit order the user chose on the Inspect screen: s's sort and what the last find looked for."""
+
+    sort: str = "variance"  # one of SORTS
+    feature: str = "quotes"  # the feature of the last find (a key of FEATURES)
+    found: bool = False  # a find has run, so the "feature" sort has something to sort by
+    pattern: str = ""  # regular expression of the regex feature
+
+    def apply(self, v: View, select_top: bool = False) -> tuple[View, str]:
+        """v in this order, and a warning for the user ("" none): a feature that cannot be computed says
+        why, and the order falls back to variance."""
+        sort = "variance" if self.sort == "feature" and not self.found else self.sort
+        try:
+            return ranked(v, sort, self.feature, self.pattern, select_top), ""
+        except FeatureError as e:
+            self.sort, self.found = "variance", False
+            return self.apply(v, select_top)[0], str(e)
+
+    def find(self, v: View, feature: str) -> tuple[View, str]:
+        """Order by the feature from now on: v so ordered, its best unit selected, and a warning as apply's,
+        or saying that the feature never changes over the text (so no unit can track it)."""
+        self.feature, self.found, self.sort = feature, True, "feature"
+        view, warning = self.apply(v, select_top=True)
+        if not warning and view.ranking.endswith(CONSTANT_NOTE):
+            warning = (
+                f"{FEATURES[feature]} does not change over this text, so no unit can track it; f tries the next feature"
+            )
+        return view, warning
+
+    def next_find(self, selection: tuple[int, int] | None) -> str:
+        """The feature f looks for next (next_feature)."""
+        return next_feature(self.feature if self.found else None, self.pattern, selection)

@@ -36,6 +36,11 @@ class View:
     gain: np.ndarray | None = None  # (N,) the vs-n-gram mode (gain.py): colour the text by this instead
     gain_against: str = ""  # which n-gram the gain is against, "6-gram"
 
+    @classmethod
+    def first(cls, ins: Inspection) -> View:
+        """The view of a new inspection: the cursor on the first character, layer 1's h, units by index."""
+        return cls(ins=ins, cursor=0, layer=0, state="h", unit=0, order=np.arange(ins.hidden), scores=None, ranking="")
+
     @property
     def acts(self) -> np.ndarray:
         """(T, H) the activations shown: h or c of the current layer."""
