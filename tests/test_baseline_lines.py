@@ -232,7 +232,7 @@ async def test_compare_view_has_the_vs_ngram_column_of_rnntui_compare(tmp_path, 
 
     from rnntui.core.analysis.compare import compare_row, format_table
     from rnntui.core.analysis.ngram.baselines import save
-    from rnntui.core.runs.records import read_log
+    from rnntui.core.runs.runlog import read_log
     from rnntui.ui.screens.compare import ChartBox, CompareScreen
 
     monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
