@@ -1,5 +1,5 @@
 """The terminal the process runs in, and what is left to do once it is gone. Standard library only: the
-headless commands (cli/train.py) and the app (ui/shutdown.py) both use it.
+headless commands (cli/signals.py) and the app (ui/shutdown.py) both use it.
 
 A terminal goes away when its window is closed, its ssh connection drops or its tmux session is killed:
 the kernel hangs its tty up. From then on a read of it returns end-of-file at once (or fails with EIO),

@@ -16,10 +16,9 @@ import pytest
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.config import ModelConfig, TrainConfig
+from rnntui.core.config import GATES, ModelConfig, TrainConfig
 from rnntui.core.model import peak as pk
 from rnntui.core.model.flops import (
-    GATES,
     describe_peak,
     flops_per_char,
     format_flops,

@@ -10,6 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 MODEL_KINDS = ("rnn", "lstm", "gru")
+# weight blocks per layer, the rows of W_ih / W_hh per hidden unit in PyTorch's layout: tanh RNN 1;
+# GRU r, z, n; LSTM i, f, g, o (FLOPs, memory estimates and the NumPy twin all read it)
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 SCHEDULES = ("wsd", "cosine", "step", "constant")
 

@@ -21,11 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnntui.core.config import ConfigError, ModelConfig
+from rnntui.core.config import GATES, ConfigError, ModelConfig
 from rnntui.core.data.corpus import Vocab
-
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # rows of W_ih / W_hh per hidden unit, PyTorch layout
-
 
 # -----------------------------------------------------------------------------
 # per-stream state: every buffer a step writes, allocated once

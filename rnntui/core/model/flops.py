@@ -21,12 +21,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from rnntui.core.config import ModelConfig
+from rnntui.core.config import GATES, ModelConfig
 
 if TYPE_CHECKING:
     from rnntui.core import events as ev
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per layer: tanh RNN 1; GRU r, z, n; LSTM i, f, g, o
 BACKWARD_FACTOR = 2  # backward FLOPs per forward FLOP (input gradient + weight gradient)
 
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rnntui.core.config import ConfigError, ModelConfig
+from rnntui.core.config import GATES, ConfigError, ModelConfig
 
-GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # weight blocks per layer
 FIT_FRACTION = 0.9  # refuse when the estimate is above this share of the memory available
 NO_LIMIT = 1 << 60  # cgroup v1 writes "no limit" as 2**63 minus a page; anything this large is none
 

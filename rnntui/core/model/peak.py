@@ -26,13 +26,11 @@ from pathlib import Path
 import torch
 
 from rnntui.core import events as ev
-from rnntui.core.config import ModelConfig
+from rnntui.core.config import GATES, ModelConfig
 from rnntui.core.data.builtin import cache_dir
 from rnntui.core.data.cache import warn_uncached
 from rnntui.core.model.cpuload import OtherLoad
-from rnntui.core.model.flops import GATES
-from rnntui.core.runs.files import RunDirError, read_regular
-from rnntui.core.runs.folder import atomic_write_bytes
+from rnntui.core.runs.files import RunDirError, atomic_write_bytes, read_regular
 
 FORMAT = 2  # bump when an entry's meaning changes: older entries are then measured again (1: 50 ms samples)
 REPEATS = 50  # timed samples; the best one is the peak (the others lost time to something else)

@@ -36,9 +36,6 @@ from rnntui.core.train.loop import Diverged, TrainLoop
 from rnntui.core.train.observe import Observer
 from rnntui.core.train.rundir import claim_run_dir
 
-__all__ = ["Trainer", "run_name_for", "corpus_fingerprint"]
-
-
 # -----------------------------------------------------------------------------
 # the trainer
 
