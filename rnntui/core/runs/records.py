@@ -133,6 +133,14 @@ class ProbeThinner:
         self.time_stride = seconds / cap if seconds else 0.0
         self.open_stride = 1 if not (total_steps or seconds) else 0
         self.next_step, self.next_t, self.written = -math.inf, -math.inf, 0
+        self.elapsed = 0.0  # the run's clock, from the last StepMetrics passed in (probes carry none)
+
+    def passes(self, event: ev.Event) -> bool:
+        """Whether a writer keeps `event`: every event but a thinned-out ProbeSnapshot (StepMetrics set the
+        clock a time budget thins by)."""
+        if isinstance(event, ev.StepMetrics):
+            self.elapsed = event.elapsed_s
+        return not isinstance(event, ev.ProbeSnapshot) or self.keep(event.step, self.elapsed)
 
     def keep(self, step: int, elapsed_s: float) -> bool:
         ok = elapsed_s >= self.next_t if self.time_stride else step >= self.next_step
@@ -165,7 +173,6 @@ class MetricsLog:
         self.path = Path(path)
         self.thinner = thinner
         self.kinds = set(kinds) if kinds is not None else None  # None: every record type
-        self._elapsed = 0.0
         try:
             self._f: IO[str] | None = _open_log(self.path, run_file)
         except OSError as e:
@@ -180,13 +187,7 @@ class MetricsLog:
         rec = to_record(event)
         if rec is None or self._f is None or (self.kinds is not None and rec["type"] not in self.kinds):
             return
-        if isinstance(event, ev.StepMetrics):
-            self._elapsed = event.elapsed_s
-        if (
-            isinstance(event, ev.ProbeSnapshot)
-            and self.thinner is not None
-            and not self.thinner.keep(event.step, self._elapsed)
-        ):
+        if self.thinner is not None and not self.thinner.passes(event):
             return
         try:
             self._f.write(json.dumps(rec) + "\n")

@@ -245,7 +245,6 @@ class LiveBoard:
         self.writer = writer
         self.mapper = BoardMapper()
         self.thinner: ProbeThinner | None = None
-        self._elapsed = 0.0
 
     def write(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
@@ -254,13 +253,7 @@ class LiveBoard:
         rec = to_record(event)
         if rec is None:
             return
-        if isinstance(event, ev.StepMetrics):
-            self._elapsed = event.elapsed_s
-        if (
-            isinstance(event, ev.ProbeSnapshot)
-            and self.thinner is not None
-            and not self.thinner.keep(event.step, self._elapsed)
-        ):
+        if self.thinner is not None and not self.thinner.passes(event):
             return
         self.writer.write(self.mapper.add(rec))
         if isinstance(event, ev.RunFinished):
