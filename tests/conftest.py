@@ -8,8 +8,12 @@ has its own tests that ask for it explicitly. (CLI tests run in a subprocess kee
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from helpers import TINY, tiny_args
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -48,3 +52,31 @@ def ckpt() -> dict:
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=2, embed=8, vocab_size=len(vocab)))
     torch.manual_seed(0)
     return {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars, "step": 5}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A 5-step 1x16 GRU on the tiny corpus, trained by `rnntui train` in a subprocess: the run folder
+    (latest.pt, run.json, metrics.jsonl). Shared by the session: tests open or copy it, never change it."""
+    cwd = tmp_path_factory.mktemp("tiny-run")
+    subprocess.run(
+        [sys.executable, "-m", "rnntui", "train", "tiny", "--steps", "5", *tiny_args("gru")],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (run,) = (cwd / "checkpoints").iterdir()
+    return run
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory) -> Path:
+    """A 3-step 1x16 LSTM trained on corpora/tiny.txt by `rnntui train` in-process: its latest.pt, for
+    `rnntui sample` (beam, copy check, novelty). Shared by the session: tests read it, never change it."""
+    from rnntui.cli import main
+
+    out = tmp_path_factory.mktemp("beam-ck")
+    assert main(["train", TINY, "--steps", "3", "--out-dir", str(out), *tiny_args("lstm")]) == 0
+    (path,) = out.glob("*/latest.pt")
+    return path

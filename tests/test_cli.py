@@ -11,28 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import TINY, tiny_args
 
 from rnntui.cli import main
 from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
 
-TINY = str(Path(__file__).resolve().parents[1] / "corpora" / "tiny.txt")
-SMALL = [
-    "--model",
-    "lstm",
-    "--hidden",
-    "16",
-    "--layers",
-    "1",
-    "--embed",
-    "8",
-    "--seq-len",
-    "16",
-    "--batch-size",
-    "4",
-    "--device",
-    "cpu",
-    "--no-samples",
-]
+SMALL = tiny_args("lstm")
 
 
 def run_cli(*args, cwd=None):

@@ -12,11 +12,11 @@ import math
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from helpers import ROOT, TINY, tiny_args
 
 from rnntui.core.analysis.context import checkpoint_context, effective_context, prediction_ends
 from rnntui.core.analysis.influence import (
@@ -36,9 +36,6 @@ from rnntui.core.analysis.influence import (
 from rnntui.core.config import ModelConfig, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab
 from rnntui.core.model.cells import CharModel, loss_fn
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY = str(ROOT / "corpora" / "tiny.txt")
 
 # -----------------------------------------------------------------------------
 # the oracle: the answer is the key exactly KEY_BACK characters back, and nothing else says which or when
@@ -394,34 +391,7 @@ def tiny_ckpt(tmp_path_factory):
     from rnntui.cli import main
 
     out = tmp_path_factory.mktemp("ck")
-    assert (
-        main(
-            [
-                "train",
-                TINY,
-                "--steps",
-                "10",
-                "--out-dir",
-                str(out),
-                "--model",
-                "lstm",
-                "--hidden",
-                "16",
-                "--layers",
-                "2",
-                "--embed",
-                "8",
-                "--seq-len",
-                "16",
-                "--batch-size",
-                "4",
-                "--device",
-                "cpu",
-                "--no-samples",
-            ]
-        )
-        == 0
-    )
+    assert main(["train", TINY, "--steps", "10", "--out-dir", str(out), *tiny_args("lstm", layers=2)]) == 0
     return str(out / "lstm-2x16-tiny" / "latest.pt")
 
 
