@@ -25,6 +25,21 @@ def _private_cache(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """One intra-op thread for the models trained and run inside the test process. They are tiny (16
+    units, batches of 4): a second thread has no work to share and only waits at each op's barrier, and on
+    a loaded 2-core machine the two spin against each other (a 20-step engine run: 0.27 s on one thread,
+    1.7-17 s on two). Tiny ops run on one thread either way, so the numbers are the same. Tests that set
+    threads themselves (flops, distributed) save and restore around this."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _fp32_by_default():
     with pytest.MonkeyPatch.context() as mp:  # session-wide, so module-scoped fixtures see it too
         mp.setattr("rnntui.core.train.engine.native_bf16", lambda device: False)

@@ -54,9 +54,12 @@ def tiny_config(out_dir: str | Path, **kw) -> TrainConfig:
     return TrainConfig(**base)
 
 
-def rnntui_env(**extra: str) -> dict[str, str]:
-    """The environment for `python -m rnntui` in a subprocess: this checkout's package first."""
-    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
+def rnntui_env(one_thread: bool = True, **extra: str) -> dict[str, str]:
+    """The environment for `python -m rnntui` in a subprocess: this checkout's package first, and one
+    torch thread (the child trains or samples a 16-unit model: a second thread only spins, which on a
+    loaded 2-core machine makes each step many times slower; conftest's _one_torch_thread, for a child)."""
+    threads = {"OMP_NUM_THREADS": "1"} if one_thread else {}
+    return {**os.environ, "PYTHONPATH": str(ROOT), **threads, **extra}
 
 
 # -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from helpers import rnntui_env, tiny_args
 
-ENV = rnntui_env(OMP_NUM_THREADS="1")  # four at once on a few cores
+ENV = rnntui_env()  # one torch thread each: four at once on a few cores
 S = tiny_args()  # the default cell, a 1x16 GRU
 ROUNDS = 3  # races of each kind: a race lost once in three is seen
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from helpers import ROOT, TINY, tiny_args
 
 from rnntui.cli import main
@@ -41,15 +40,6 @@ from rnntui.core.units import format_count, format_duration
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "records.jsonl"
 SMALL = [*tiny_args(seq_len=40), "--no-bf16", "--eval-every", "0", "--val-chars", "2000"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Two torch threads spin against each other on a loaded 2-core machine (x20 slower): use one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 # -----------------------------------------------------------------------------
