@@ -8,8 +8,12 @@ has its own tests that ask for it explicitly. (CLI tests run in a subprocess kee
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from helpers import TINY, tiny_args
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -18,6 +22,21 @@ def _private_cache(tmp_path_factory):
     if "RNNTUI_CACHE" not in os.environ:
         os.environ["RNNTUI_CACHE"] = str(tmp_path_factory.mktemp("rnntui-cache"))
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """One intra-op thread for the models trained and run inside the test process. They are tiny (16
+    units, batches of 4): a second thread has no work to share and only waits at each op's barrier, and on
+    a loaded 2-core machine the two spin against each other (a 20-step engine run: 0.27 s on one thread,
+    1.7-17 s on two). Tiny ops run on one thread either way, so the numbers are the same. Tests that set
+    threads themselves (flops, distributed) save and restore around this."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -48,3 +67,31 @@ def ckpt() -> dict:
     cfg = TrainConfig(corpus="tiny", model=ModelConfig(kind="gru", hidden=16, layers=2, embed=8, vocab_size=len(vocab)))
     torch.manual_seed(0)
     return {"model": CharModel(cfg.model).state_dict(), "config": config_to_dict(cfg), "vocab": vocab.chars, "step": 5}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """A 5-step 1x16 GRU on the tiny corpus, trained by `rnntui train` in a subprocess: the run folder
+    (latest.pt, run.json, metrics.jsonl). Shared by the session: tests open or copy it, never change it."""
+    cwd = tmp_path_factory.mktemp("tiny-run")
+    subprocess.run(
+        [sys.executable, "-m", "rnntui", "train", "tiny", "--steps", "5", *tiny_args("gru")],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (run,) = (cwd / "checkpoints").iterdir()
+    return run
+
+
+@pytest.fixture(scope="session")
+def checkpoint(tmp_path_factory) -> Path:
+    """A 3-step 1x16 LSTM trained on corpora/tiny.txt by `rnntui train` in-process: its latest.pt, for
+    `rnntui sample` (beam, copy check, novelty). Shared by the session: tests read it, never change it."""
+    from rnntui.cli import main
+
+    out = tmp_path_factory.mktemp("beam-ck")
+    assert main(["train", TINY, "--steps", "3", "--out-dir", str(out), *tiny_args("lstm")]) == 0
+    (path,) = out.glob("*/latest.pt")
+    return path

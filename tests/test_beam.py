@@ -8,7 +8,6 @@ import random
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,19 +254,7 @@ def test_top_k_is_the_stable_argsort(seed):
 
 
 # -----------------------------------------------------------------------------
-# progress: `rnntui sample --beam` on a real terminal, and the app's worker
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    from test_cli import SMALL, TINY
-
-    from rnntui.cli import main
-
-    out = tmp_path_factory.mktemp("beam-ck")
-    assert main(["train", TINY, "--steps", "3", "--out-dir", str(out), *SMALL]) == 0
-    (path,) = out.glob("*/latest.pt")
-    return path
+# progress: `rnntui sample --beam` on a real terminal, and the app's worker (checkpoint: conftest.py)
 
 
 def sample_on_a_terminal(args: list[str], progress_after_s: float | None = None) -> tuple[int, str, bytes]:

@@ -11,32 +11,18 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import TINY, rnntui_env, tiny_args
 
 from rnntui.cli import main
 from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
 
-TINY = str(Path(__file__).resolve().parents[1] / "corpora" / "tiny.txt")
-SMALL = [
-    "--model",
-    "lstm",
-    "--hidden",
-    "16",
-    "--layers",
-    "1",
-    "--embed",
-    "8",
-    "--seq-len",
-    "16",
-    "--batch-size",
-    "4",
-    "--device",
-    "cpu",
-    "--no-samples",
-]
+SMALL = tiny_args("lstm")
 
 
 def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=rnntui_env()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +215,7 @@ def test_a_stop_signal_saves_latest_and_exits_non_zero(tmp_path, sig):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=rnntui_env(),
     )
     run_dir = tmp_path / "lstm-1x16-tiny"
     wait_for_steps(run_dir, p)

@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 import pytest
-from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 from rnntui.core.config import ConfigError
 from rnntui.core.generate.copycheck import CopyIndex
@@ -221,7 +220,7 @@ def test_corpora_whose_names_differ_after_a_dot_keep_their_own_index(tmp_path, m
 
 
 @pytest.mark.parametrize("cache", ["/dev/null/x", "a-file/x"])
-def test_sample_copy_check_with_an_unusable_cache_warns_once_and_checks(checkpoint, tmp_path, cache):  # noqa: F811
+def test_sample_copy_check_with_an_unusable_cache_warns_once_and_checks(checkpoint, tmp_path, cache):
     # the text is already printed when the index is built: a cache that cannot be written costs one
     # warning line (as the corpus cache's does), the check still runs, the exit status is 0
     (tmp_path / "a-file").write_text("not a folder")

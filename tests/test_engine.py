@@ -7,6 +7,7 @@ import threading
 
 import pytest
 import torch
+from helpers import TEXT, tiny_config
 
 from rnntui.core import events as ev
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
@@ -15,30 +16,6 @@ from rnntui.core.runs.checkpoints import load_checkpoint, model_from_checkpoint
 from rnntui.core.train.engine import Trainer
 from rnntui.core.train.history import History
 from rnntui.core.train.schedule import Budget, lr_at
-
-TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
-
-
-def tiny_cfg(tmp_path, **kw) -> TrainConfig:
-    base = dict(
-        corpus="mem",
-        model=ModelConfig(kind="lstm", hidden=16, layers=2, embed=8),
-        seq_len=16,
-        batch_size=4,
-        lr=1e-2,
-        steps=20,
-        eval_every=10,
-        eval_windows=2,
-        log_every=5,
-        probe_hz=0,
-        sample_every_s=0,
-        out_dir=str(tmp_path),
-        run_name="run",
-        device="cpu",
-        warmup=3,
-    )
-    base.update(kw)
-    return TrainConfig(**base)
 
 
 def run(cfg, resume=None, stop=None, pause=None, stop_after=None):
@@ -56,7 +33,7 @@ def of(events, cls):
 
 
 def test_event_stream_shape(tmp_path):
-    events = run(tiny_cfg(tmp_path))
+    events = run(tiny_config(tmp_path))
     assert isinstance(events[0], ev.RunStarted) and isinstance(events[-1], ev.RunFinished)
     start = events[0]
     assert start.n_params > 0 and start.device == "cpu" and start.vocab == "".join(sorted(set(TEXT)))
@@ -72,13 +49,13 @@ def test_event_stream_shape(tmp_path):
 
 
 def test_loss_goes_down(tmp_path):
-    events = run(tiny_cfg(tmp_path, steps=80, lr=2e-2, log_every=10, save=False))
+    events = run(tiny_config(tmp_path, steps=80, lr=2e-2, log_every=10, save=False))
     losses = [e.loss for e in of(events, ev.StepMetrics)]
     assert losses[-1] < losses[0] - 0.5
 
 
 def test_probes_and_samples_are_emitted(tmp_path):
-    events = run(tiny_cfg(tmp_path, probe_hz=1000, probe_budget=1.0, sample_every_s=0.001, save=False, steps=6))
+    events = run(tiny_config(tmp_path, probe_hz=1000, probe_budget=1.0, sample_every_s=0.001, save=False, steps=6))
     probes = of(events, ev.ProbeSnapshot)
     assert probes, "no probe snapshot"
     p = probes[0]
@@ -90,7 +67,7 @@ def test_probes_and_samples_are_emitted(tmp_path):
 
 
 def test_stop_event_ends_run_and_saves_latest(tmp_path):
-    events = run(tiny_cfg(tmp_path, steps=1000), stop_after=5)
+    events = run(tiny_config(tmp_path, steps=1000), stop_after=5)
     fin = events[-1]
     assert fin.reason == "stopped" and fin.step < 1000
     ckpt = load_checkpoint(fin.latest_path)
@@ -102,7 +79,7 @@ def test_pause_blocks_until_cleared(tmp_path):
     pause.set()
     got = []
     paused, saved_while_paused = threading.Event(), threading.Event()
-    trainer = Trainer(tiny_cfg(tmp_path), corpus=corpus_from_text("mem", TEXT))
+    trainer = Trainer(tiny_config(tmp_path), corpus=corpus_from_text("mem", TEXT))
 
     def consume():
         for e in trainer.run(stop, pause):
@@ -136,9 +113,9 @@ def test_resume_is_exact(tmp_path, kind, dropout):
     """N steps, save, resume for M more == N+M steps in one go, bit for bit (dropout RNG included)."""
     m = ModelConfig(kind=kind, hidden=16, layers=2, embed=8, dropout=dropout)
     kw = dict(model=m, schedule="constant", log_every=1)
-    one = run(tiny_cfg(tmp_path / "one", steps=24, **kw))
-    run(tiny_cfg(tmp_path / "two", steps=12, **kw))
-    two = run(tiny_cfg(tmp_path / "two", steps=24, **kw), resume=str(tmp_path / "two" / "run" / "latest.pt"))
+    one = run(tiny_config(tmp_path / "one", steps=24, **kw))
+    run(tiny_config(tmp_path / "two", steps=12, **kw))
+    two = run(tiny_config(tmp_path / "two", steps=24, **kw), resume=str(tmp_path / "two" / "run" / "latest.pt"))
     assert two[0].start_step == 12
     a, b = _weights(one[-1].latest_path), _weights(two[-1].latest_path)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -148,11 +125,11 @@ def test_resume_is_exact(tmp_path, kind, dropout):
 
 def test_resume_after_stop_with_cosine_schedule(tmp_path):
     """Stopped mid-run (Ctrl+C) and resumed to the same total: identical to the uninterrupted run."""
-    one = run(tiny_cfg(tmp_path / "one", steps=20, log_every=1))
-    middle = run(tiny_cfg(tmp_path / "two", steps=20, log_every=1), stop_after=7)
+    one = run(tiny_config(tmp_path / "one", steps=20, log_every=1))
+    middle = run(tiny_config(tmp_path / "two", steps=20, log_every=1), stop_after=7)
     # the stop took: the first invocation ended early, so the resume below has steps left to train
     assert middle[-1].reason == "stopped" and 7 <= middle[-1].step < 20
-    two = run(tiny_cfg(tmp_path / "two", steps=20, log_every=1), resume=str(tmp_path / "two" / "run" / "latest.pt"))
+    two = run(tiny_config(tmp_path / "two", steps=20, log_every=1), resume=str(tmp_path / "two" / "run" / "latest.pt"))
     assert two[0].start_step == middle[-1].step and two[-1].reason == "completed" and two[-1].step == 20
     a, b = _weights(one[-1].latest_path), _weights(two[-1].latest_path)
     assert a and a.keys() == b.keys()  # not vacuous: the same, non-empty set of tensors on both sides
@@ -160,18 +137,18 @@ def test_resume_after_stop_with_cosine_schedule(tmp_path):
 
 
 def test_resume_carries_history(tmp_path):
-    run(tiny_cfg(tmp_path, steps=10))
-    events = run(tiny_cfg(tmp_path, steps=20), resume=str(tmp_path / "run" / "latest.pt"))
+    run(tiny_config(tmp_path, steps=10))
+    events = run(tiny_config(tmp_path, steps=20), resume=str(tmp_path / "run" / "latest.pt"))
     start = events[0]
     assert start.history_steps and start.history_steps[-1] == 10 and start.val_history
 
 
 def test_divergence_stops_and_keeps_last_good_checkpoint(tmp_path):
-    cfg = tiny_cfg(tmp_path, steps=10)
+    cfg = tiny_config(tmp_path, steps=10)
     run(cfg)
     good = _weights(tmp_path / "run" / "latest.pt")
     events = run(
-        tiny_cfg(tmp_path, steps=40, lr=5.0, clip=0.0, warmup=0, log_every=1),
+        tiny_config(tmp_path, steps=40, lr=5.0, clip=0.0, warmup=0, log_every=1),
         resume=str(tmp_path / "run" / "latest.pt"),
     )
     fin = events[-1]
@@ -181,7 +158,7 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(tmp_path):
 
 
 def test_request_save_and_snapshot(tmp_path):
-    trainer = Trainer(tiny_cfg(tmp_path, steps=30, log_every=1), corpus=corpus_from_text("mem", TEXT))
+    trainer = Trainer(tiny_config(tmp_path, steps=30, log_every=1), corpus=corpus_from_text("mem", TEXT))
     assert trainer.snapshot() is None
     saved = []
     for e in trainer.run():
@@ -197,7 +174,7 @@ def test_request_save_and_snapshot(tmp_path):
 
 def test_bad_config_raises_before_first_event(tmp_path):
     with pytest.raises(ConfigError):
-        next(iter(Trainer(tiny_cfg(tmp_path, lr=-1.0), corpus=corpus_from_text("mem", TEXT)).run()))
+        next(iter(Trainer(tiny_config(tmp_path, lr=-1.0), corpus=corpus_from_text("mem", TEXT)).run()))
 
 
 def test_history_is_bounded():
@@ -209,16 +186,16 @@ def test_history_is_bounded():
 
 
 def test_schedule_warmup_and_decay(tmp_path):
-    cfg = tiny_cfg(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1, schedule="cosine")
+    cfg = tiny_config(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1, schedule="cosine")
     assert lr_at(cfg, 0, 0.0) == pytest.approx(0.1)
     assert lr_at(cfg, 10, 0.0) == pytest.approx(1.0)
     assert lr_at(cfg, 50, 0.5) == pytest.approx(0.55)
     assert lr_at(cfg, 99, 1.0) == pytest.approx(0.1)
-    wsd = tiny_cfg(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1, schedule="wsd")
+    wsd = tiny_config(tmp_path, lr=1.0, warmup=10, min_lr_frac=0.1, schedule="wsd")
     assert lr_at(wsd, 50, 0.6) == pytest.approx(1.0)  # flat until 70% of the budget
     assert lr_at(wsd, 90, 0.85) == pytest.approx(0.55)  # then linear down to min_lr_frac
     assert lr_at(wsd, 99, 1.0) == pytest.approx(0.1)
-    step = tiny_cfg(tmp_path, lr=1.0, warmup=0, schedule="step")
+    step = tiny_config(tmp_path, lr=1.0, warmup=0, schedule="step")
     assert [lr_at(step, 0, p) for p in (0.1, 0.6, 0.8, 0.95)] == [1.0, 0.5, 0.25, 0.125]
     assert Budget.of(TrainConfig(epochs=2.5), steps_per_epoch=10).total_steps == 25
     assert Budget.of(TrainConfig(minutes=1), 10).done(5, 61.0)
@@ -228,7 +205,7 @@ def test_schedule_warmup_and_decay(tmp_path):
 def test_bf16_autocast_on_cpu_with_probes(tmp_path, bf16):
     # a GRU: oneDNN runs it under bf16 autocast on every x86 CPU (its LSTM kernel needs native bf16)
     gru = ModelConfig(kind="gru", hidden=16, layers=2, embed=8)
-    events = run(tiny_cfg(tmp_path, model=gru, bf16=bf16, steps=6, probe_hz=1000, probe_budget=1.0, save=False))
+    events = run(tiny_config(tmp_path, model=gru, bf16=bf16, steps=6, probe_hz=1000, probe_budget=1.0, save=False))
     assert events[0].config.bf16 is bf16
     probe = of(events, ev.ProbeSnapshot)[0]
     assert probe.hidden.dtype.name == "float32" and math.isfinite(events[-1].val_loss)
@@ -247,7 +224,7 @@ def test_bf16_default_follows_the_hardware(monkeypatch):
 def test_forced_bf16_lstm_on_a_cpu_without_native_bf16_is_one_line(tmp_path):
     # conftest makes every CPU read as non-native: the oneDNN LSTM kernel would fail mid-run
     with pytest.raises(ConfigError, match="--no-bf16"):
-        run(tiny_cfg(tmp_path, bf16=True, steps=2, save=False))
+        run(tiny_config(tmp_path, bf16=True, steps=2, save=False))
 
 
 # -----------------------------------------------------------------------------
@@ -278,7 +255,7 @@ def test_no_host_reads_between_log_intervals(tmp_path, monkeypatch, kind):
 
     for name in HOST_READS:
         spy(name)
-    cfg = tiny_cfg(
+    cfg = tiny_config(
         tmp_path,
         model=ModelConfig(kind=kind, hidden=16, layers=2, embed=8),
         steps=40,

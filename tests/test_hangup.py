@@ -19,9 +19,7 @@ exit status, and the run folder: latest.pt written and loadable, run.json no lon
 from __future__ import annotations
 
 import codecs
-import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -33,17 +31,21 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import (
+    CTRL_R,
+    CTRL_S,
+    ENTER,
+    ESCAPES,
+    GONE_WITHIN_S,
+    HANGUP,
+    TAB,
+    UP_WITHIN_S,
+    assert_saved_and_stopped,
+    has_trained,
+)
 
 fcntl = pytest.importorskip("fcntl")  # POSIX pseudo-terminals
 termios = pytest.importorskip("termios")
-
-TINY = ["--hidden", "16", "--layers", "1", "--seq-len", "16", "--batch-size", "4", "--no-samples"]
-GONE_WITHIN_S = 20.0  # after the terminal closes; a hang check (the fix exits in about a second)
-UP_WITHIN_S = 90.0  # for the app to show a screen or start a run on a loaded machine
-HANGUP = 128 + signal.SIGHUP  # 129: the exit status after a closed terminal, signal or not
-ESCAPES = re.compile(rb"\x1b\[[0-9;?<>=$ ]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78cM]")
-CTRL_S, CTRL_R, TAB, ENTER = b"\x13", b"\x12", b"\t", b"\r"
-
 
 # -----------------------------------------------------------------------------
 # a terminal the test can close
@@ -155,51 +157,7 @@ def terminal():
 
 
 # -----------------------------------------------------------------------------
-# a run folder to open, and what a stopped run leaves
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    """A 5-step 1x16 GRU on the tiny corpus: the run folder (latest.pt, run.json, metrics.jsonl)."""
-    cwd = tmp_path_factory.mktemp("tiny-run")
-    subprocess.run(
-        [sys.executable, "-m", "rnntui", "train", "tiny", "--steps", "5", *TINY],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    (run,) = (cwd / "checkpoints").iterdir()
-    return run
-
-
-def runs_in(cwd: Path) -> list[Path]:
-    root = cwd / "checkpoints"
-    return sorted(p.parent for p in root.glob("*/run.json")) if root.is_dir() else []
-
-
-def has_trained(cwd: Path) -> bool:
-    """A run is going and has taken a step: a record of step 1 or later (its first probe or sample comes
-    before the first step record). Stopped before its first step, a run has nothing to save."""
-    for run in runs_in(cwd):
-        metrics = run / "metrics.jsonl"
-        for line in metrics.read_text(errors="replace").splitlines() if metrics.exists() else []:
-            try:
-                if json.loads(line).get("step", 0) >= 1:
-                    return True
-            except (ValueError, AttributeError):
-                pass  # a line being written
-    return False
-
-
-def assert_saved_and_stopped(cwd: Path) -> None:
-    from rnntui.core.runs.checkpoints import load_checkpoint
-
-    (run,) = runs_in(cwd)
-    state = json.loads((run / "run.json").read_text())["state"]
-    assert state == "stopped", state
-    ckpt = load_checkpoint(str(run / "latest.pt"))
-    assert ckpt["step"] > 0
+# a run under way (tiny_run, the run folder it continues: conftest.py)
 
 
 def start_training(terminal, tiny_run: Path, cwd: Path, leader: bool) -> Terminal:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import rnntui_env, tiny_args
 
 from rnntui.core.config import ModelConfig, RnntuiError
 from rnntui.core.model import memory
@@ -29,34 +30,16 @@ from rnntui.core.runs.listing import list_runs
 from rnntui.core.runs.records import LogError, MetricsLog
 from rnntui.core.runs.runlog import Follower, read_log, read_records
 
-ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "--model",
-    "gru",
-    "--hidden",
-    "16",
-    "--layers",
-    "1",
-    "--embed",
-    "8",
-    "--seq-len",
-    "16",
-    "--batch-size",
-    "4",
-    "--device",
-    "cpu",
-    "--no-samples",
-]
+SMALL = tiny_args("gru")
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "rnntui", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
+        env=rnntui_env(),
         stdin=subprocess.DEVNULL,
     )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT, TINY, tiny_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,28 +24,7 @@ from rnntui.core.analysis.ngram.model import MAX_ORDER, fit, unigram_log_probs, 
 from rnntui.core.data.corpus import corpus_fingerprint, corpus_from_text, load_corpus
 from rnntui.core.units import format_count
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = str(ROOT / "corpora" / "tiny.txt")
-SMALL = [
-    "--hidden",
-    "16",
-    "--layers",
-    "1",
-    "--embed",
-    "8",
-    "--seq-len",
-    "40",
-    "--batch-size",
-    "4",
-    "--device",
-    "cpu",
-    "--no-bf16",
-    "--no-samples",
-    "--eval-every",
-    "0",
-    "--val-chars",
-    "2000",
-]
+SMALL = [*tiny_args(seq_len=40), "--no-bf16", "--eval-every", "0", "--val-chars", "2000"]
 
 
 # -----------------------------------------------------------------------------

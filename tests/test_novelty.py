@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_beam import checkpoint  # noqa: F401  (a fixture: a 3-step model trained on corpora/tiny.txt)
 
 from rnntui.core.data.corpus import Vocab, load_corpus
 from rnntui.core.generate import suffixes
@@ -220,7 +219,7 @@ def test_cache_round_trip_and_a_damaged_entry(tmp_path, monkeypatch, builder):
     assert np.array_equal(np.load(sa_file), np.asarray(first.sa))
 
 
-def test_sample_copy_check_prints_the_curve_and_leaves_stdout_alone(checkpoint, tmp_path):  # noqa: F811
+def test_sample_copy_check_prints_the_curve_and_leaves_stdout_alone(checkpoint, tmp_path):
     import torch
 
     env = {**os.environ, "RNNTUI_CACHE": str(tmp_path / "cache")}

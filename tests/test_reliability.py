@@ -11,10 +11,10 @@ import subprocess
 import sys
 import textwrap
 import threading
-from pathlib import Path
 
 import pytest
 import torch
+from helpers import TEXT, TINY, rnntui_env, tiny_args, tiny_config
 
 from rnntui.core import events as ev
 from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
@@ -25,49 +25,14 @@ from rnntui.core.runs.files import remove_stale_temps
 from rnntui.core.runs.folder import RunDir, RunDirError
 from rnntui.core.train.engine import Trainer
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = str(ROOT / "corpora" / "tiny.txt")
-TEXT = ("the quick brown fox jumps over the lazy dog. " * 40 + "\n") * 3
 OTHER = ("the lazy dog jumps over the quick brown fox. " * 40 + "\n") * 3  # the same characters
-SMALL = [
-    "--model",
-    "lstm",
-    "--hidden",
-    "16",
-    "--layers",
-    "1",
-    "--embed",
-    "8",
-    "--seq-len",
-    "16",
-    "--batch-size",
-    "4",
-    "--device",
-    "cpu",
-    "--no-samples",
-]
+SMALL = tiny_args("lstm")
 
 
 def cfg(tmp_path, **kw) -> TrainConfig:
-    base = dict(
-        corpus="mem",
-        model=ModelConfig(kind="gru", hidden=16, layers=1, embed=8),
-        seq_len=16,
-        batch_size=4,
-        lr=1e-2,
-        steps=10,
-        eval_every=0,
-        eval_windows=2,
-        log_every=5,
-        probe_hz=0,
-        sample_every_s=0,
-        out_dir=str(tmp_path),
-        run_name="run",
-        device="cpu",
-        warmup=2,
-    )
-    base.update(kw)
-    return TrainConfig(**base)
+    """helpers.tiny_config as a 1x16 GRU for 10 steps, no evaluation."""
+    gru = ModelConfig(kind="gru", hidden=16, layers=1, embed=8)
+    return tiny_config(tmp_path, **{"model": gru, "steps": 10, "eval_every": 0, "warmup": 2, **kw})
 
 
 def train(c, text=TEXT, stop=None, **kw):
@@ -75,9 +40,8 @@ def train(c, text=TEXT, stop=None, **kw):
 
 
 def cli(*args, timeout=120):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, timeout=timeout, env=env
+        [sys.executable, "-m", "rnntui", *args], capture_output=True, text=True, timeout=timeout, env=rnntui_env()
     )
 
 
@@ -238,7 +202,7 @@ def test_sigkill_during_a_save_leaves_a_loadable_checkpoint_and_the_next_run_cle
         [sys.executable, "-c", KILL_MID_SAVE, str(tmp_path)],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=rnntui_env(),
         timeout=120,
     )
     assert r.returncode == -signal.SIGKILL, r.stderr
@@ -318,7 +282,9 @@ def test_loading_a_large_corpus_reports_progress_before_the_run_starts(tmp_path,
     big = tmp_path / "big.txt"
     big.write_text("the quick brown fox jumps over the lazy dog.\n" * 200_000)  # 9 MB: 3+ chunks a pass
     events = []
-    for e in Trainer(cfg(tmp_path, corpus=str(big), steps=1, save=False)).run():
+    # val_chars: the closing validation scores 2,000 characters, not the default 500,000 (7,800 windows of
+    # a 4x16 batch: nearly all of this test's time); what is checked happens before RunStarted
+    for e in Trainer(cfg(tmp_path, corpus=str(big), steps=1, save=False, val_chars=2000)).run():
         events.append(e)
     first_run = next(i for i, e in enumerate(events) if isinstance(e, ev.RunStarted))
     loading = [e for e in events[:first_run] if isinstance(e, ev.Loading)]

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import rnntui_env, tiny_args
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}  # four at once on a few cores
-S = ["--hidden", "16", "--layers", "1", "--seq-len", "16", "--batch-size", "4", "--no-samples", "--device", "cpu"]
+ENV = rnntui_env()  # one torch thread each: four at once on a few cores
+S = tiny_args()  # the default cell, a 1x16 GRU
 ROUNDS = 3  # races of each kind: a race lost once in three is seen
 
 BARRIER = textwrap.dedent("""

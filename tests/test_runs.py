@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from helpers import ROOT, TINY, tiny_args
 
 from rnntui.cli import main
 from rnntui.core import events as ev
@@ -39,38 +39,8 @@ from rnntui.core.runs.records import MetricsLog, ProbeThinner, to_record
 from rnntui.core.runs.runlog import Follower, RunLog, read_log, read_records
 from rnntui.core.units import format_count, format_duration
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = str(ROOT / "corpora" / "tiny.txt")
 GOLDEN = Path(__file__).resolve().parent / "golden" / "records.jsonl"
-SMALL = [
-    "--hidden",
-    "16",
-    "--layers",
-    "1",
-    "--embed",
-    "8",
-    "--seq-len",
-    "40",
-    "--batch-size",
-    "4",
-    "--device",
-    "cpu",
-    "--no-bf16",
-    "--no-samples",
-    "--eval-every",
-    "0",
-    "--val-chars",
-    "2000",
-]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Two torch threads spin against each other on a loaded 2-core machine (x20 slower): use one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+SMALL = [*tiny_args(seq_len=40), "--no-bf16", "--eval-every", "0", "--val-chars", "2000"]
 
 
 # -----------------------------------------------------------------------------

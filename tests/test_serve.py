@@ -32,15 +32,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_hangup import (
-    CTRL_S,
-    ESCAPES,
-    GONE_WITHIN_S,
-    UP_WITHIN_S,
-    assert_saved_and_stopped,
-    has_trained,
-    tiny_run,  # noqa: F401  (a fixture: a 5-step 1x16 GRU run folder)
-)
+from helpers import CTRL_S, ESCAPES, GONE_WITHIN_S, UP_WITHIN_S, assert_saved_and_stopped, has_trained
 
 from rnntui.cli import main
 from rnntui.cli.serve import INSTALL, is_loopback, public_url, tab_command
