@@ -32,7 +32,8 @@ from rnntui.core import events as ev
 from rnntui.core.config import ModelConfig, RnntuiError, TrainConfig, config_to_dict
 from rnntui.core.data.corpus import Vocab, corpus_info, read_text
 from rnntui.core.runs.checkpoints import Checkpoint, CheckpointError, check_dict
-from rnntui.core.runs.folder import RunDir, RunDirError
+from rnntui.core.runs.files import RunDirError
+from rnntui.core.runs.folder import RunDir
 from rnntui.core.runs.info import RunInfo
 from rnntui.core.runs.listing import list_runs
 from rnntui.core.runs.records import to_record

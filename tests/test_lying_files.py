@@ -25,7 +25,8 @@ from helpers import rnntui_env, tiny_args
 from rnntui.core.config import ModelConfig, RnntuiError
 from rnntui.core.model import memory
 from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint
-from rnntui.core.runs.folder import RunDir, RunDirError
+from rnntui.core.runs.files import RunDirError
+from rnntui.core.runs.folder import RunDir
 from rnntui.core.runs.listing import list_runs
 from rnntui.core.runs.records import LogError, MetricsLog
 from rnntui.core.runs.runlog import Follower, read_log, read_records

@@ -21,8 +21,8 @@ from rnntui.core.config import ConfigError, ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
 from rnntui.core.model.memory import check_fits
 from rnntui.core.runs.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from rnntui.core.runs.files import remove_stale_temps
-from rnntui.core.runs.folder import RunDir, RunDirError
+from rnntui.core.runs.files import RunDirError, remove_stale_temps
+from rnntui.core.runs.folder import RunDir
 from rnntui.core.train.engine import Trainer
 
 OTHER = ("the lazy dog jumps over the quick brown fox. " * 40 + "\n") * 3  # the same characters

@@ -319,7 +319,7 @@ def test_one_process_cannot_take_a_folder_twice_and_reading_writes_nothing(tmp_p
 
 
 def test_delete_refuses_a_live_run_and_a_folder_of_runs(tmp_path):
-    from rnntui.core.runs.folder import RunDirError
+    from rnntui.core.runs.files import RunDirError
     from rnntui.core.runs.lock import RunBusy
     from rnntui.core.runs.placement import delete_run
 

@@ -18,7 +18,8 @@ import shutil
 from pathlib import Path
 
 from rnntui.core.config import ConfigError
-from rnntui.core.runs.folder import RunDir, RunDirError, check_name
+from rnntui.core.runs.files import RunDirError
+from rnntui.core.runs.folder import RunDir, check_name
 from rnntui.core.runs.lock import RunBusy, RunLock, busy
 
 
