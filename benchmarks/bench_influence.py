@@ -26,6 +26,8 @@ from rnntui.core.analysis.influence import (
     IG_STEPS,
     INTEGRATED_GRADIENTS,
     WINDOW,
+    _inputs_only,
+    _last_log_probs,
     attribute,
     influence,
     normalise,
@@ -151,6 +153,7 @@ def bench_brackets(path: str, n: int, window: int) -> None:
             beyond_1 += int(at > others.max())  # the opener beats everything but the character just read
             rank.append(int((row > at).sum()) + 1)
     k = len(pairs)
+    hit_c, rank_c, right_type = _which_closer(model, vocab, ids, pairs, window)
     print(
         f"{path}: {cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden}, {k} closing brackets of the "
         f"validation split (distance to the opener {min(c - o for c, o in pairs)}-{max(c - o for c, o in pairs)})"
@@ -161,6 +164,39 @@ def bench_brackets(path: str, n: int, window: int) -> None:
         f"median rank of the opener {int(np.median(rank))}; mean share at the opener {np.mean(at_opener):.3f} "
         f"(uniform would be {1 / window:.3f})"
     )
+    print(
+        f"  which closer (the right bracket's log-odds against the other two): the right type likeliest "
+        f"{right_type}/{k} ({right_type / k:.0%}); opener strongest {hit_c}/{k} ({hit_c / k:.0%}), "
+        f"median rank {int(np.median(rank_c))}"
+    )
+
+
+def _which_closer(model, vocab, ids: np.ndarray, pairs, window: int) -> tuple[int, list[int], int]:
+    """A contrastive reading (Yin & Neubig 2022): attribute log p(right closer) - logsumexp(log p(the other
+    closers)), which asks "why this bracket and not another" rather than "why a bracket now" (the latter
+    is mostly the last few characters). Gradient x input, as in the app. (opener strongest, opener's rank
+    per bracket, brackets whose right type the model ranks first among the closers)."""
+    closers = torch.tensor([vocab.chars.index(ch) for ch in CLOSE])  # (3,)
+    hit, ranks, right = 0, [], 0
+    for s in range(0, len(pairs), 32):
+        chunk = pairs[s : s + 32]
+        ends = np.array([c - 1 for c, _ in chunk])
+        windows = torch.from_numpy(ids[ends[:, None] + np.arange(-window + 1, 1)[None]])  # (b, W)
+        tgt = torch.from_numpy(ids[ends + 1])  # (b,) the right closer
+        with _inputs_only(model):
+            emb = model.embed(windows).detach()  # (b, W, E)
+            x = emb.clone().requires_grad_(True)
+            lp = _last_log_probs(model, x, None)  # (b, V)
+            is_right = closers[None, :] == tgt[:, None]  # (b, 3)
+            others = torch.logsumexp(lp[:, closers].masked_fill(is_right, -1e9), dim=1)  # (b,)
+            (g,) = torch.autograd.grad((lp.gather(1, tgt[:, None])[:, 0] - others).sum(), x)
+            shares = normalise((g * emb).norm(dim=-1).double().numpy())  # (b, W)
+            right += int((lp[:, closers].argmax(1) == is_right.int().argmax(1)).sum())
+        for (c, o), row in zip(chunk, shares):
+            at = row[window - (c - o)]
+            hit += int(np.argmax(row) == window - (c - o))
+            ranks.append(int((row > at).sum()) + 1)
+    return hit, ranks, right
 
 
 def main() -> None:
