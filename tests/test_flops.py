@@ -387,3 +387,14 @@ def test_the_summary_says_flops_achieved_and_peak_and_doubts_a_share_over_1():
         and second.startswith("MFU over 100%: the peak was measured while")
         and "measured again" in second
     )
+
+
+def test_the_progress_says_why_the_peak_is_measured_again():
+    peak = pk.Peak(flops=1e9, dtype="fp32", device="cpu", machine="x", size=256, threads=2, repeats=10, cached=True)
+    progress = _progress(200)
+    progress.set_throughput(ev.Throughput(40_000, peak_dtype="fp32", measuring=True))
+    progress.set_throughput(peak.event(40_000))
+    progress.set_throughput(ev.Throughput(40_000, peak_dtype="fp32", measuring=True))  # beaten: measured again
+    first, _, again = progress.console.file.getvalue().splitlines()
+    assert first == "measuring the fp32 matmul peak for MFU (once per machine, unless the machine is busy)"
+    assert again == "measuring the fp32 matmul peak again: this run beat the cached one, so it was measured low"

@@ -140,11 +140,12 @@ class TrainProgress:
         the model's FLOPs per char and the peak MFU is read against."""
         if e.measuring:
             if not self.quiet:
-                self.console.print(
-                    f"measuring the {e.peak_dtype} matmul peak for MFU (first run on this machine only)",
-                    highlight=False,
-                    soft_wrap=True,
+                why = (
+                    "again: this run beat the cached one, so it was measured low"
+                    if self.throughput is not None and self.throughput.peak_flops
+                    else "for MFU (once per machine, unless the machine is busy)"
                 )
+                self.console.print(f"measuring the {e.peak_dtype} matmul peak {why}", highlight=False, soft_wrap=True)
             return
         self.throughput, self.ranks = e, max(1, e.ranks)
         if self.quiet:
