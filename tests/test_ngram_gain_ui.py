@@ -108,6 +108,16 @@ def checkpoint(corpus_path: str, vocab: Vocab) -> dict:
     }
 
 
+def bracket_app(tmp_path, monkeypatch) -> tuple[App, Path, str]:
+    """The inspector on a fresh bracket corpus (its n-gram baselines fitted on demand into a private cache)
+    over 20 groups of bracket text: (the app, the corpus file, the text inspected)."""
+    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "brackets.txt"
+    path.write_text(bracket_text(2000))
+    text = bracket_text(20, seed=3)
+    return Host(checkpoint(str(path), Vocab.from_text(path.read_text())), text), path, text
+
+
 def colours(widget) -> list:
     """The background colour of every cell the widget draws."""
     c = Console(width=widget.content_size.width, file=io.StringIO(), color_system="truecolor")
@@ -134,11 +144,7 @@ async def test_n_colours_the_text_by_the_gain_and_shows_the_summary(tmp_path, mo
     from rnntui.ui.widgets.inspect import InspectHeatmap, InspectText
     from rnntui.ui.widgets.inspect.gain import GainPanel
 
-    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
-    path = tmp_path / "brackets.txt"
-    path.write_text(bracket_text(2000))
-    text = bracket_text(20, seed=3)
-    app = Host(checkpoint(str(path), Vocab.from_text(path.read_text())), text)
+    app, _, _ = bracket_app(tmp_path, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -208,11 +214,7 @@ async def test_the_cursor_panel_gives_the_gain_of_the_character_under_the_cursor
     from rnntui.ui.widgets.inspect import CursorPanel
     from rnntui.ui.widgets.inspect.gain import HOW_TO_READ
 
-    monkeypatch.setenv("RNNTUI_CACHE", str(tmp_path / "cache"))
-    path = tmp_path / "brackets.txt"
-    path.write_text(bracket_text(2000))
-    text = bracket_text(20, seed=3)
-    app = Host(checkpoint(str(path), Vocab.from_text(path.read_text())), text)
+    app, path, text = bracket_app(tmp_path, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
