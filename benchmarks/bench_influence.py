@@ -26,8 +26,6 @@ from rnntui.core.analysis.influence import (
     IG_STEPS,
     INTEGRATED_GRADIENTS,
     WINDOW,
-    _inputs_only,
-    _last_log_probs,
     attribute,
     influence,
     normalise,
@@ -130,73 +128,51 @@ def opener_of(text: str) -> dict[int, int]:
     return out
 
 
-def bench_brackets(path: str, n: int, window: int) -> None:
+def bench_brackets(path: str, n: int, window: int, method: str) -> None:
+    """At closing brackets of the validation split: where the influence on predicting the bracket peaks,
+    read two ways (plain: log p(closer); contrastive: its log-odds against the other two closers), over
+    all closers and split by what lies between the pair: no other bracket ("flat", as `(beta)`) or
+    other brackets opened and closed in between ("nested", where the opener is the top of a stack)."""
     ckpt = load_checkpoint(path)
     model, vocab, cfg = model_from_checkpoint(ckpt)
     corpus = load_corpus(cfg.corpus, cfg.val_frac, vocab)
     text = vocab.decode(corpus.val)
     ids = corpus.val.astype(np.int64)
     pairs = [(c, o) for c, o in opener_of(text).items() if c >= window and c - o > 1][:n]  # not "()"
-    at_opener, strongest_is_opener, beyond_1, rank = [], 0, 0, []
+    nested = np.array([any(ch in OPEN + CLOSE for ch in text[o + 1 : c]) for c, o in pairs])
+    closers = torch.tensor([vocab.chars.index(ch) for ch in CLOSE])  # (3,)
+    readings: dict[str, dict[str, list]] = {r: {"top": [], "rank": [], "share": []} for r in ("plain", "contrast")}
+    right = []  # the model ranks the right closer first among the three
     for s in range(0, len(pairs), 32):
         chunk = pairs[s : s + 32]
         ends = np.array([c - 1 for c, _ in chunk])  # the last character read before the closing bracket
-        windows = torch.from_numpy(ids[ends[:, None] + np.arange(-window + 1, 1)[None]])
-        targets = torch.from_numpy(ids[ends + 1])  # the closing bracket
-        shares = normalise(attribute(model, windows, None, targets, GRADIENT_X_INPUT)[0])  # (b, W)
-        for (c, o), row in zip(chunk, shares):
-            d = c - o  # the opener is d characters before the closing bracket: window index W - d
-            at = row[window - d] if d <= window else 0.0
-            at_opener.append(at)
-            strongest_is_opener += int(np.argmax(row) == window - d)
-            others = np.delete(row, [window - d, window - 1]) if d > 1 else row[:-1]
-            beyond_1 += int(at > others.max())  # the opener beats everything but the character just read
-            rank.append(int((row > at).sum()) + 1)
-    k = len(pairs)
-    hit_c, rank_c, right_type = _which_closer(model, vocab, ids, pairs, window)
-    print(
-        f"{path}: {cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden}, {k} closing brackets of the "
-        f"validation split (distance to the opener {min(c - o for c, o in pairs)}-{max(c - o for c, o in pairs)})"
-    )
-    print(
-        f"  strongest influence on the opening bracket: {strongest_is_opener}/{k} "
-        f"({strongest_is_opener / k:.0%}); the opener ahead of every character but the last: {beyond_1 / k:.0%}; "
-        f"median rank of the opener {int(np.median(rank))}; mean share at the opener {np.mean(at_opener):.3f} "
-        f"(uniform would be {1 / window:.3f})"
-    )
-    print(
-        f"  which closer (the right bracket's log-odds against the other two): the right type likeliest "
-        f"{right_type}/{k} ({right_type / k:.0%}); opener strongest {hit_c}/{k} ({hit_c / k:.0%}), "
-        f"median rank {int(np.median(rank_c))}"
-    )
-
-
-def _which_closer(model, vocab, ids: np.ndarray, pairs, window: int) -> tuple[int, list[int], int]:
-    """A contrastive reading (Yin & Neubig 2022): attribute log p(right closer) - logsumexp(log p(the other
-    closers)), which asks "why this bracket and not another" rather than "why a bracket now" (the latter
-    is mostly the last few characters). Gradient x input, as in the app. (opener strongest, opener's rank
-    per bracket, brackets whose right type the model ranks first among the closers)."""
-    closers = torch.tensor([vocab.chars.index(ch) for ch in CLOSE])  # (3,)
-    hit, ranks, right = 0, [], 0
-    for s in range(0, len(pairs), 32):
-        chunk = pairs[s : s + 32]
-        ends = np.array([c - 1 for c, _ in chunk])
         windows = torch.from_numpy(ids[ends[:, None] + np.arange(-window + 1, 1)[None]])  # (b, W)
-        tgt = torch.from_numpy(ids[ends + 1])  # (b,) the right closer
-        with _inputs_only(model):
-            emb = model.embed(windows).detach()  # (b, W, E)
-            x = emb.clone().requires_grad_(True)
-            lp = _last_log_probs(model, x, None)  # (b, V)
-            is_right = closers[None, :] == tgt[:, None]  # (b, 3)
-            others = torch.logsumexp(lp[:, closers].masked_fill(is_right, -1e9), dim=1)  # (b,)
-            (g,) = torch.autograd.grad((lp.gather(1, tgt[:, None])[:, 0] - others).sum(), x)
-            shares = normalise((g * emb).norm(dim=-1).double().numpy())  # (b, W)
-            right += int((lp[:, closers].argmax(1) == is_right.int().argmax(1)).sum())
-        for (c, o), row in zip(chunk, shares):
-            at = row[window - (c - o)]
-            hit += int(np.argmax(row) == window - (c - o))
-            ranks.append(int((row > at).sum()) + 1)
-    return hit, ranks, right
+        targets = torch.from_numpy(ids[ends + 1])  # (b,) the closing bracket
+        for name, contrast in (("plain", None), ("contrast", closers)):
+            scores, logp, _ = attribute(model, windows, None, targets, method, contrast=contrast)
+            for (c, o), row in zip(chunk, normalise(scores)):  # (W,) shares; the opener is at W - (c - o)
+                at = row[window - (c - o)]
+                readings[name]["top"].append(int(np.argmax(row) == window - (c - o)))
+                readings[name]["rank"].append(int((row > at).sum()) + 1)
+                readings[name]["share"].append(at)
+        right += list(
+            logp[:, closers.numpy()].argmax(1) == (closers.numpy()[None] == targets.numpy()[:, None]).argmax(1)
+        )
+    right_a = np.array(right)
+    d = np.array([c - o for c, o in pairs])
+    print(
+        f"{path}: {cfg.model.kind} {cfg.model.layers}x{cfg.model.hidden}, {method}, {len(pairs)} closing brackets "
+        f"of the validation split ({(~nested).sum()} flat, {nested.sum()} nested; distance to the opener "
+        f"{d.min()}-{d.max()}, median flat {int(np.median(d[~nested]))}, nested {int(np.median(d[nested]))})"
+    )
+    print("| pairs | n | right closer first | opener strongest: plain | median rank | contrastive | median rank |")
+    for label, m in (("all", np.ones_like(nested)), ("flat", ~nested), ("nested", nested)):
+        if not m.any():
+            continue
+        p_, c_ = readings["plain"], readings["contrast"]
+        top = lambda r: f"{np.mean(np.array(r['top'])[m]):.0%}"
+        rank = lambda r: f"{int(np.median(np.array(r['rank'])[m]))}"
+        print(f"| {label} | {m.sum()} | {right_a[m].mean():.0%} | {top(p_)} | {rank(p_)} | {top(c_)} | {rank(c_)} |")
 
 
 def main() -> None:
@@ -219,7 +195,7 @@ def main() -> None:
     if args.context:
         bench_context(args.context, args.positions, args.window, args.method)
     if args.brackets:
-        bench_brackets(args.brackets, args.pairs, args.window)
+        bench_brackets(args.brackets, args.pairs, args.window, args.method)
 
 
 if __name__ == "__main__":

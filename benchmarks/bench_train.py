@@ -25,6 +25,13 @@ the process, not the turn), N rounds of rnn, lstm and gru, in fp32 and, where th
 natively, bf16; then a table of each cell's ratio per run with its spread.
 
     python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --paired --model all --repeat 5
+
+--control adds, per cell, the same pairing with a second bare loop (a model of its own) in the engine's
+place: on a shared machine two identical loops read 0.96-1.04 of each other per 40-second run, which is
+the floor under any ratio this script prints. The engine's own work (run-folder writer, probes, samples)
+is also clocked directly in the timed turns, the figure that noise does not move.
+
+    python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --paired --model all --repeat 5 --control
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from rnntui.core.model.devices import native_bf16
 from rnntui.core.model.heap import keep_heap
 from rnntui.core.runs import writer as runwriter_mod
 from rnntui.core.train.engine import Trainer
+from rnntui.core.train.observe import Observer
 
 
 def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
@@ -89,23 +97,31 @@ def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
     return chars / (time.perf_counter() - t0)
 
 
-class WriterClock:
-    """Times the engine's run-folder writer (metrics.jsonl records, run.json rewrites) from outside: the
-    direct measure of what the log costs, immune to the machine noise that swamps a throughput ratio."""
+class Clock:
+    """Times one method of a class from outside (every call, in every instance): the direct measure of what
+    the engine's own work costs (the run-folder writer, the probes, the samples), immune to the machine
+    noise that moves a throughput ratio by a few percent."""
 
-    def __init__(self) -> None:
+    def __init__(self, cls: type, name: str) -> None:
         self.seconds, self.calls = 0.0, 0
-        inner = runwriter_mod.RunWriter.write
+        inner = getattr(cls, name)
 
-        def timed(writer, event):
+        def timed(obj, *args, **kwargs):
             t = time.perf_counter()
             try:
-                return inner(writer, event)
+                return inner(obj, *args, **kwargs)
             finally:
                 self.seconds += time.perf_counter() - t
                 self.calls += 1
 
-        runwriter_mod.RunWriter.write = timed
+        setattr(cls, name, timed)
+
+    def reset(self) -> None:
+        self.seconds, self.calls = 0.0, 0
+
+
+def WriterClock() -> Clock:
+    return Clock(runwriter_mod.RunWriter, "write")
 
 
 def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = None) -> tuple[float, int, int]:
@@ -170,9 +186,10 @@ class BareSteps:
 
 
 def paired_run(
-    cfg: TrainConfig, corpus, seconds: float, out_dir: str, logs_per_turn: int
+    cfg: TrainConfig, corpus, seconds: float, out_dir: str, logs_per_turn: int, on_start=lambda: None
 ) -> list[tuple[int, float, float]]:
-    """(steps, engine seconds, bare seconds) per turn, over about `seconds` of wall time in all."""
+    """(steps, engine seconds, bare seconds) per turn, over about `seconds` of wall time in all. on_start():
+    called when the warm-up ends (the engine's first logged step) and the timed turns begin."""
     run_cfg = replace(cfg, minutes=None, steps=None, epochs=None, save=True, out_dir=out_dir, run_name="paired")
     trainer, stop = Trainer(run_cfg, corpus=corpus), threading.Event()
     events = trainer.run(stop)
@@ -186,6 +203,7 @@ def paired_run(
         for e in events:  # the engine's turn: up to its logs_per_turn-th StepMetrics
             if isinstance(e, ev.StepMetrics):
                 if step is None:  # the first logged step: warm-up ends here
+                    on_start()
                     step, t0 = e.step, time.perf_counter()
                     continue
                 logs += 1
@@ -199,6 +217,18 @@ def paired_run(
     stop.set()
     for _ in events:  # the closing validation and save, not timed
         pass
+    return turns
+
+
+def control_run(cfg: TrainConfig, corpus, seconds: float, steps: int) -> list[tuple[int, float, float]]:
+    """paired_run's turns with a second bare loop (a model, optimiser and streams of its own, as the engine
+    has) in the engine's place: what the pairing reads when both sides do the same work."""
+    a, b = BareSteps(cfg, corpus), BareSteps(cfg, corpus)
+    a.run(3), b.run(3)  # warm-up, not timed
+    turns: list[tuple[int, float, float]] = []
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        turns.append((steps, b.run(steps), a.run(steps)))  # b in the engine's place, first in each turn
     return turns
 
 
@@ -238,6 +268,14 @@ def main() -> None:
     p.add_argument("--logs-per-turn", type=int, default=2, help="--paired: logged steps (of 10) per turn")
     p.add_argument("--repeat", type=int, default=1, help="--paired: measurements per cell and dtype, each in a process")
     p.add_argument("--target", type=float, default=0.98, help="--repeat: the ratio every measurement must reach")
+    p.add_argument("--probe-budget", type=float, default=None, help="the engine's probe budget (default: its own)")
+    p.add_argument("--probe-hz", type=float, default=None, help="the engine's most probes per second (0: none)")
+    p.add_argument("--sample-every", type=float, default=None, help="the engine's seconds between samples (0: none)")
+    p.add_argument(
+        "--control",
+        action="store_true",
+        help="--paired: a second bare loop (a model of its own) in the engine's place: the measurement's own spread",
+    )
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a child of --repeat: last line is JSON
     a = p.parse_args()
     if a.model == "all" or a.repeat > 1:
@@ -256,18 +294,20 @@ def main() -> None:
         seq_len=a.seq_len,
         batch_size=a.batch_size,
         eval_every=0,
-        sample_every_s=15.0,
         save=False,
         device="cpu",
         bf16=bf16,
         val_chars=20_000,
     )  # the closing validation is not timed: keep it short
+    observe = {"probe_budget": a.probe_budget, "probe_hz": a.probe_hz, "sample_every_s": a.sample_every}
+    cfg = replace(cfg, **{k: v for k, v in observe.items() if v is not None})  # the engine's defaults unless given
     print(
         f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, bf16 {bf16}, "
-        f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement"
+        f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement; the engine's probes: budget "
+        f"{cfg.probe_budget:g}, at most {cfg.probe_hz:g}/s; samples every {cfg.sample_every_s:g} s"
     )
     if a.paired:
-        paired_report(cfg, corpus, a.seconds, a.logs_per_turn, a.json)
+        paired_report(cfg, corpus, a.seconds, a.logs_per_turn, a.json, a.control)
         return
     modes = ("log", "nolog") if a.engine == "both" else (a.engine,)
     bare: list[float] = []
@@ -309,22 +349,31 @@ def main() -> None:
         )
 
 
-def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int, as_json: bool = False) -> None:
-    clock = WriterClock()
-    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
-        turns = paired_run(cfg, corpus, seconds, tmp, logs_per_turn)
+def paired_report(
+    cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int, as_json: bool = False, control: bool = False
+) -> None:
+    clocks = {"writer": WriterClock(), "probes": Clock(Observer, "probe"), "samples": Clock(Observer, "sample")}
+    if control:
+        turns = control_run(cfg, corpus, seconds, logs_per_turn * cfg.log_every)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+            turns = paired_run(cfg, corpus, seconds, tmp, logs_per_turn, lambda: [c.reset() for c in clocks.values()])
+    side = "a second bare loop" if control else "engine (with its run folder)"
     steps = sum(t[0] for t in turns)
     eng_s, bare_s = sum(t[1] for t in turns), sum(t[2] for t in turns)
     chars = steps * cfg.batch_size * cfg.seq_len
     pair = sorted(b / e for _, e, b in turns)  # bare time / engine time: the engine's speed relative to bare
     q = lambda f: pair[min(len(pair) - 1, int(f * len(pair)))]
     print(f"{len(turns)} turns of {turns[0][0] if turns else 0} steps each side, {steps:,} steps each")
-    print(f"bare {chars / bare_s:,.0f} chars/s   engine (with its run folder) {chars / eng_s:,.0f} chars/s")
-    print(f"per-turn ratio engine/bare: median {statistics.median(pair):.3f}, middle half {q(0.25):.3f}-{q(0.75):.3f}")
+    print(f"bare {chars / bare_s:,.0f} chars/s   {side} {chars / eng_s:,.0f} chars/s")
+    print(f"per-turn ratio {side}/bare: median {statistics.median(pair):.3f}, middle half {q(0.25):.3f}-{q(0.75):.3f}")
     ratio = bare_s / eng_s
-    print(f"engine vs bare over all turns: ratio {ratio:.3f}  {'PASS' if ratio >= 0.97 else 'FAIL'} (target >= 0.97)")
+    print(f"{side} vs bare over all turns: ratio {ratio:.3f}  {'PASS' if ratio >= 0.98 else 'FAIL'} (target >= 0.98)")
+    own = sum(c.seconds for c in clocks.values())  # the engine's own work in the timed turns, clocked directly
     print(
-        f"time in the run-folder writer: {clock.seconds * 1000:.0f} ms ({100 * clock.seconds / eng_s:.2f}% of the engine's time)"
+        f"the engine's own work: {own * 1000:.0f} ms, {100 * own / eng_s:.2f}% of its time ("
+        + ", ".join(f"{k} {c.calls} x {1000 * c.seconds / max(c.calls, 1):.0f} ms" for k, c in clocks.items())
+        + ")"
     )
     if as_json:
         result = {
@@ -332,6 +381,7 @@ def paired_report(cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int, 
             "turn_median": statistics.median(pair),
             "bare": chars / bare_s,
             "engine": chars / eng_s,
+            "own": own / eng_s,
         }
         print(json.dumps(result), flush=True)
 
@@ -349,35 +399,43 @@ def repeat_report(a: argparse.Namespace) -> None:
     common = [a.corpus, "--paired", "--json", "--seconds", str(a.seconds), "--logs-per-turn", str(a.logs_per_turn)]
     common += ["--hidden", str(a.hidden), "--layers", str(a.layers), "--seq-len", str(a.seq_len)]
     common += ["--batch-size", str(a.batch_size)] + (["--threads", str(a.threads)] if a.threads else [])
-    ratios: dict[tuple[str, str], list[float]] = {(c, d): [] for c in cells for d in dtypes}
+    for flag, v in (("--probe-budget", a.probe_budget), ("--probe-hz", a.probe_hz), ("--sample-every", a.sample_every)):
+        common += [flag, str(v)] if v is not None else []
+    sides = ("engine", "control") if a.control else ("engine",)  # control: bare vs bare, the spread alone
+    rows = [(c, d, side) for c in cells for d in dtypes for side in sides]
+    ratios: dict[tuple[str, str, str], list[float]] = {row: [] for row in rows}
+    own: dict[tuple[str, str, str], list[float]] = {row: [] for row in rows}
     for r in range(a.repeat):
-        for cell in cells:  # round-robin: a slow stretch of the machine hits every cell, not one
-            for dt in dtypes:
-                argv = [sys.executable, __file__, *common, "--model", cell, "--bf16" if dt == "bf16" else "--no-bf16"]
-                out = subprocess.run(argv, capture_output=True, text=True, check=False)
-                if out.returncode != 0 or not out.stdout.strip():
-                    raise SystemExit(f"bench_train: {cell} {dt} run {r + 1} failed:\n{out.stderr[-2000:]}")
-                result = json.loads(out.stdout.strip().splitlines()[-1])
-                ratios[cell, dt].append(result["ratio"])
-                print(
-                    f"run {r + 1}/{a.repeat} {cell} {dt}: engine/bare {result['ratio']:.3f} (per-turn median "
-                    f"{result['turn_median']:.3f}; bare {result['bare']:,.0f}, engine {result['engine']:,.0f} chars/s)",
-                    flush=True,
-                )
-    print(f"\nengine / bare loop, paired, {a.seconds:.0f} s per run, one process per run (target >= {a.target}):")
-    head = "| cell | dtype | " + " | ".join(f"run {i + 1}" for i in range(a.repeat)) + " | min | median | max | |"
+        for cell, dt, side in rows:  # round-robin: a slow stretch of the machine hits every row, not one
+            argv = [sys.executable, __file__, *common, "--model", cell, "--bf16" if dt == "bf16" else "--no-bf16"]
+            out = subprocess.run(argv + (["--control"] if side == "control" else []), capture_output=True, text=True)
+            if out.returncode != 0 or not out.stdout.strip():
+                raise SystemExit(f"bench_train: {cell} {dt} {side} run {r + 1} failed:\n{out.stderr[-2000:]}")
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            ratios[cell, dt, side].append(result["ratio"])
+            own[cell, dt, side].append(result["own"])
+            print(
+                f"run {r + 1}/{a.repeat} {cell} {dt} {side}: /bare {result['ratio']:.3f} (per-turn median "
+                f"{result['turn_median']:.3f}; bare {result['bare']:,.0f}, {side} {result['engine']:,.0f} chars/s; "
+                f"the engine's own work {100 * result['own']:.2f}%)",
+                flush=True,
+            )
+    print(f"\nagainst the bare loop, paired, {a.seconds:.0f} s per run, one process per run (target >= {a.target}):")
+    head = "| cell | dtype | side | " + " | ".join(f"run {i + 1}" for i in range(a.repeat))
+    head += " | min | median | max | own work (median) | |"
     print(head + "\n" + "|---" * (head.count("|") - 1) + "|")
     failed = 0
-    for (cell, dt), v in ratios.items():
+    for (cell, dt, side), v in ratios.items():
         ok = min(v) >= a.target
-        failed += not ok
+        failed += not ok and side == "engine"
         cols = " | ".join(f"{x:.3f}" for x in v)
+        work = f"{100 * statistics.median(own[cell, dt, side]):.2f}%" if side == "engine" else "–"
         print(
-            f"| {cell} | {dt} | {cols} | {min(v):.3f} | {statistics.median(v):.3f} | {max(v):.3f} | {'PASS' if ok else 'FAIL'} |"
+            f"| {cell} | {dt} | {side} | {cols} | {min(v):.3f} | {statistics.median(v):.3f} | {max(v):.3f} | {work} "
+            f"| {'PASS' if ok else 'FAIL'} |"
         )
-    print(
-        f"{'PASS' if not failed else 'FAIL'}: {len(ratios) - failed} of {len(ratios)} cells at >= {a.target} in every run"
-    )
+    engines = sum(side == "engine" for *_, side in rows)
+    print(f"{'PASS' if not failed else 'FAIL'}: {engines - failed} of {engines} cells at >= {a.target} in every run")
 
 
 if __name__ == "__main__":

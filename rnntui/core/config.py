@@ -188,7 +188,7 @@ class TrainConfig:
     val_chars: int = 500_000  # characters of the closing validation, spread evenly over the split (0: all)
     log_every: int = 10  # steps between metrics events (each one is a device sync)
     probe_hz: float = 2.0  # most probe snapshots per second (0 disables probes)
-    probe_budget: float = 0.02  # most fraction of wall time spent on probes
+    probe_budget: float = 0.005  # most fraction of wall time spent on probes (0.5%: see observe.py)
     probe_text: str = ""  # text for the hidden-state heatmap; empty: a slice of validation
     sample_every_s: float = 15.0  # seconds between samples during training (0 disables)
     sample_len: int = 160  # characters per sample during training

@@ -94,10 +94,12 @@ def attribute(
     targets: torch.Tensor | None = None,
     method: str = GRADIENT_X_INPUT,
     ig_steps: int = IG_STEPS,
+    contrast: torch.Tensor | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """windows (B, T) ids -> (scores (B, T) float64 >= 0, not yet normalised; log-probabilities (B, V) of
     the next character; targets (B,) the ids whose log-probability was explained: `targets`, or each
-    window's likeliest next character). `state`: the state each window starts from (None: zeros)."""
+    window's likeliest next character). `state`: the state each window starts from (None: zeros).
+    `contrast` (K,) ids: explain the target against these alternatives instead (see _explained)."""
     if method not in METHODS:
         raise InfluenceError(f"unknown attribution method {method!r} (choose {', '.join(METHODS)})")
     with _inputs_only(model):
@@ -106,7 +108,7 @@ def attribute(
             x = emb.clone().requires_grad_(True)
             logp = _last_log_probs(model, x, state)  # (B, V)
             tgt = logp.argmax(dim=-1) if targets is None else targets
-            (grad,) = torch.autograd.grad(logp.gather(1, tgt[:, None]).sum(), x)  # windows are independent
+            (grad,) = torch.autograd.grad(_explained(logp, tgt, contrast).sum(), x)  # windows are independent
             attr = grad * emb  # (B, T, E)
         else:
             with torch.no_grad():
@@ -119,11 +121,24 @@ def attribute(
             path = (alpha[:, None, None, None] * emb).reshape(ig_steps * B, *emb.shape[1:])  # (S*B, T, E)
             path.requires_grad_(True)
             rep = None if state is None else _repeat_state(state, ig_steps)
-            lp = _last_log_probs(model, path, rep).gather(1, tgt.repeat(ig_steps)[:, None])  # (S*B, 1)
+            lp = _explained(_last_log_probs(model, path, rep), tgt.repeat(ig_steps), contrast)  # (S*B,)
             (grad,) = torch.autograd.grad((lp.view(ig_steps, B) * w[:, None]).sum(), path)
             attr = grad.view(ig_steps, B, *emb.shape[1:]).sum(dim=0) * emb  # (B, T, E): weights already in
     scores = attr.norm(dim=-1).double().numpy()  # (B, T)
     return scores, logp.detach().double().numpy(), tgt.numpy()
+
+
+def _explained(logp: torch.Tensor, tgt: torch.Tensor, contrast: torch.Tensor | None) -> torch.Tensor:
+    """(N, V) log-probabilities -> (N,) the quantity attributed: log p(target), or with `contrast` (K,) ids
+    the target's log-odds against the other alternatives, log p(target) - logsumexp(log p(the others)).
+    The second asks "why this character and not those" (Yin & Neubig, 2022, contrastive explanations):
+    at a closing bracket, "why `)` and not `]` or `}`", where the plain reading mostly answers "why a
+    bracket now", which the last few characters decide."""
+    own = logp.gather(1, tgt[:, None])[:, 0]  # (N,)
+    if contrast is None:
+        return own
+    others = logp[:, contrast].masked_fill(contrast[None, :] == tgt[:, None], -1e9)  # (N, K): the target out
+    return own - torch.logsumexp(others, dim=1)
 
 
 def _repeat_state(state: State, n: int) -> State:

@@ -31,8 +31,13 @@ if TYPE_CHECKING:
     from rnntui.core.train.loop import TrainLoop
 
 PROBE_STREAMS = 8  # streams per gradient-flow probe: more streams, a steadier curve
-PROBE_FLOOR_STEPS = 200  # a probe at least every this many steps, whatever the time budget says...
-PROBE_FLOOR_S = 20.0  # ...or every this many seconds, whichever comes first
+# The floor: a probe at least every PROBE_FLOOR_STEPS steps or PROBE_FLOOR_S seconds, whatever the budget
+# says. A probe of the default 2x256 cells costs about one training step on a CPU (the unrolled twin runs
+# op by op), so at the default 0.5% budget an LSTM is probed about every 30 s; the floor is set so that it
+# never outruns the budget at that size (200 steps was 20 s of an LSTM: 0.75% of its time, and a run held
+# under 98% of a bare loop's speed; issue 21, BENCHMARKS.md).
+PROBE_FLOOR_STEPS = 500
+PROBE_FLOOR_S = 30.0
 
 
 class Observer:
