@@ -66,6 +66,16 @@ def test_probes_and_samples_are_emitted(tmp_path):
     assert samples and len(samples[0].text) == 160
 
 
+def test_a_run_ends_with_a_probe_of_its_last_weights(tmp_path):
+    """However few probes the budget allowed (here: the one at step 1, then none), the last is of the
+    trained model, at the run's last step: what compare's table and a finished run's horizon read."""
+    events = run(tiny_config(tmp_path, probe_hz=1000, probe_budget=1e-9, save=False, steps=40))
+    steps = [p.step for p in of(events, ev.ProbeSnapshot)]
+    assert steps == [1, 40]
+    events = run(tiny_config(tmp_path, probe_hz=0, save=False, steps=10))  # probes off: none at the end either
+    assert not of(events, ev.ProbeSnapshot)
+
+
 def test_stop_event_ends_run_and_saves_latest(tmp_path):
     events = run(tiny_config(tmp_path, steps=1000), stop_after=5)
     fin = events[-1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from rnntui.core.analysis.compare import CompareRow
     from rnntui.core.data.corpus import Corpus
     from rnntui.core.runs.folder import RunDir
+
+# compare's table reads each cell's horizon from its last probes: it probes at 2% of training time (a
+# plain run: 0.5%, for speed), so that a run of a few hundred steps still has several to average
+COMPARE_PROBE_BUDGET = 0.02
 
 # -----------------------------------------------------------------------------
 # argument parsers
@@ -139,7 +144,7 @@ def cmd_compare(argv: Sequence[str]) -> int:
             check_name(name)
             ns = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "models"}, kind=cell, resume=None)
             ns.run_name = name
-            cfg = train_config(ns)
+            cfg = replace(train_config(ns), probe_budget=COMPARE_PROBE_BUDGET)
             cfg.validate()  # every run's settings checked before the first one trains
             configs.append((cell, cfg))
         corpus = load_corpus(configs[0][1].corpus, configs[0][1].val_frac)  # once: the same data for each

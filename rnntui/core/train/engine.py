@@ -246,6 +246,8 @@ class Trainer:
                     yield obs.probe(loop)
                 if obs.sample_due(now):
                     yield obs.sample(loop)
+            if obs.last_probe_due(loop):
+                yield obs.probe(loop)
         except Diverged as d:
             reason, message = "diverged", str(d)
         yield from self._finish(loop, reason, message, stop)

@@ -62,6 +62,12 @@ class Observer:
         rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * loop.elapsed()
         return floor or rate_ok
 
+    def last_probe_due(self, loop: TrainLoop) -> bool:
+        """A run ends with a probe of its last weights (unless one was just taken): the horizon that
+        `compare`, `runs` and a finished run's dashboard read is then the trained model's, however few
+        probes the budget allowed on the way (a 300-step run may otherwise hold only its step-1 probe)."""
+        return self.cfg.probe_hz > 0 and self.dist.is_main and loop.x is not None and self.last_probe_step != loop.step
+
     def probe(self, loop: TrainLoop) -> ev.ProbeSnapshot:
         t = time.perf_counter()
         self.last_probe, self.last_probe_step = t, loop.step
