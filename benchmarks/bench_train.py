@@ -15,7 +15,9 @@ folder) live side by side in the process and take turns every few logged steps, 
 of steps; the engine's generator is suspended while the bare loop runs, and that time is credited to it
 as idle (Trainer.credit_idle, as experiments do), so its probe budget and clocks count its own time only.
 Turns a second or two apart see the same machine, so the drift that moves 30-second rounds by 10% cancels
-in each pair's ratio.
+in each pair's ratio. The turns begin after the engine's first minute of training, alone and not timed:
+there it probes every 5 s for the user watching the picture form (observe.py), a start-up cost, not a
+rate.
 
     python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --paired --seconds 240
 
@@ -59,7 +61,7 @@ from rnntui.core.model.devices import native_bf16
 from rnntui.core.model.heap import keep_heap
 from rnntui.core.runs import writer as runwriter_mod
 from rnntui.core.train.engine import Trainer
-from rnntui.core.train.observe import Observer
+from rnntui.core.train.observe import EARLY_S, Observer
 
 
 def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
@@ -151,8 +153,9 @@ def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = N
             f"bench_train: only {len(logged)} metrics event(s) in {seconds:.0f} s: the machine is "
             "too slow or too loaded for this model; give more --seconds or a smaller model"
         )
-    # measure from the first logged step so model construction and warm-up are excluded, as in bare_loop
-    a, b = logged[0], logged[-1]
+    # measure from the first logged step after the probes' first minute (denser probes: observe.py), so
+    # model construction and warm-up are excluded, as in bare_loop; a shorter run from its first log
+    a, b = next((e for e in logged if e.elapsed_s >= EARLY_S and e is not logged[-1]), logged[0]), logged[-1]
     return (b.step - a.step) * cfg.batch_size * cfg.seq_len / (b.elapsed_s - a.elapsed_s), probes, log_bytes
 
 
@@ -188,24 +191,23 @@ class BareSteps:
 def paired_run(
     cfg: TrainConfig, corpus, seconds: float, out_dir: str, logs_per_turn: int, on_start=lambda: None
 ) -> list[tuple[int, float, float]]:
-    """(steps, engine seconds, bare seconds) per turn, over about `seconds` of wall time in all. on_start():
-    called when the warm-up ends (the engine's first logged step) and the timed turns begin."""
+    """(steps, engine seconds, bare seconds) per turn, over about `seconds` of wall time after the warm-up
+    (the engine's first EARLY_S of training, where it probes more often: observe.py). on_start(): called
+    when the warm-up ends and the timed turns begin."""
     run_cfg = replace(cfg, minutes=None, steps=None, epochs=None, save=True, out_dir=out_dir, run_name="paired")
     trainer, stop = Trainer(run_cfg, corpus=corpus), threading.Event()
     events = trainer.run(stop)
     bare = BareSteps(cfg, corpus)
     bare.run(3)  # warm-up, not timed
+    # the engine's warm-up, alone: up to its first logged step past the probes' first minute
+    step = next(e for e in events if isinstance(e, ev.StepMetrics) and e.elapsed_s >= EARLY_S).step
+    on_start()
     turns: list[tuple[int, float, float]] = []
-    step = None  # the engine's step when its generator was last suspended (right after a StepMetrics)
     t_end = time.perf_counter() + seconds
     while time.perf_counter() < t_end:
         t0, logs = time.perf_counter(), 0
         for e in events:  # the engine's turn: up to its logs_per_turn-th StepMetrics
             if isinstance(e, ev.StepMetrics):
-                if step is None:  # the first logged step: warm-up ends here
-                    on_start()
-                    step, t0 = e.step, time.perf_counter()
-                    continue
                 logs += 1
                 if logs == logs_per_turn:
                     break

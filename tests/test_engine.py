@@ -76,6 +76,25 @@ def test_a_run_ends_with_a_probe_of_its_last_weights(tmp_path):
     assert not of(events, ev.ProbeSnapshot)
 
 
+def test_probes_come_every_5_s_in_the_first_minute_then_by_the_budget(tmp_path):
+    """The floor: 5 s while the run is young (a user watches the picture form), 30 s after; in between
+    the budget decides (0.5% of training time, here long spent)."""
+    from types import SimpleNamespace
+
+    from rnntui.core.train.distributed import Dist
+    from rnntui.core.train.observe import EARLY_FLOOR_S, EARLY_S, PROBE_FLOOR_S, Observer
+
+    cfg = tiny_config(tmp_path, probe_hz=2)
+    obs = Observer(cfg, corpus_from_text("mem", TEXT), torch.device("cpu"), Dist())
+    obs.last_probe, obs.last_probe_step, obs.probe_s = 100.0, 10, 1e9  # the budget spent
+    young = SimpleNamespace(step=20, elapsed=lambda: EARLY_S / 2)
+    old = SimpleNamespace(step=20, elapsed=lambda: 10 * EARLY_S)
+    assert not obs.probe_due(100.0 + EARLY_FLOOR_S - 0.1, young)
+    assert obs.probe_due(100.0 + EARLY_FLOOR_S, young)
+    assert not obs.probe_due(100.0 + EARLY_FLOOR_S, old)
+    assert obs.probe_due(100.0 + PROBE_FLOOR_S, old)
+
+
 def test_stop_event_ends_run_and_saves_latest(tmp_path):
     events = run(tiny_config(tmp_path, steps=1000), stop_after=5)
     fin = events[-1]
