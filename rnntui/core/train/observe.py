@@ -7,9 +7,9 @@
 Both are time-based, not step-based, so a slow model is probed as often per minute as a fast one. Probes
 are budgeted (cfg.probe_budget: the share of training time they may take) with a floor no budget can
 starve: one at least every PROBE_FLOOR_STEPS steps or PROBE_FLOOR_S seconds (EARLY_FLOOR_S in the run's
-first EARLY_S), and one at the end. Rank 0 alone probes (its own
-streams) and samples. An Observer keeps its own clocks and only reads the loop: the loop's last window and
-the state it began with, its model and step.
+first EARLY_S), and one at the end. Rank 0 alone probes (its own streams) and samples. An Observer keeps
+its own clocks and only reads the loop: the loop's last window and the state it began with, its model and
+step.
 """
 
 from __future__ import annotations
