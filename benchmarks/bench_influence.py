@@ -141,7 +141,7 @@ def bench_brackets(path: str, n: int, window: int, method: str) -> None:
     pairs = [(c, o) for c, o in opener_of(text).items() if c >= window and c - o > 1][:n]  # not "()"
     nested = np.array([any(ch in OPEN + CLOSE for ch in text[o + 1 : c]) for c, o in pairs])
     closers = torch.tensor([vocab.chars.index(ch) for ch in CLOSE])  # (3,)
-    readings: dict[str, dict[str, list]] = {r: {"top": [], "rank": [], "share": []} for r in ("plain", "contrast")}
+    readings: dict[str, dict[str, list]] = {r: {"top": [], "rank": []} for r in ("plain", "contrast")}
     right = []  # the model ranks the right closer first among the three
     for s in range(0, len(pairs), 32):
         chunk = pairs[s : s + 32]
@@ -154,7 +154,6 @@ def bench_brackets(path: str, n: int, window: int, method: str) -> None:
                 at = row[window - (c - o)]
                 readings[name]["top"].append(int(np.argmax(row) == window - (c - o)))
                 readings[name]["rank"].append(int((row > at).sum()) + 1)
-                readings[name]["share"].append(at)
         right += list(
             logp[:, closers.numpy()].argmax(1) == (closers.numpy()[None] == targets.numpy()[:, None]).argmax(1)
         )

@@ -122,10 +122,6 @@ class Clock:
         self.seconds, self.calls = 0.0, 0
 
 
-def WriterClock() -> Clock:
-    return Clock(runwriter_mod.RunWriter, "write")
-
-
 def engine_run(cfg: TrainConfig, corpus, seconds: float, out_dir: str | None = None) -> tuple[float, int, int]:
     """chars/s of Trainer.run over a time budget (validation off, so only training and probes count), the
     probe snapshots it took, and the bytes of metrics.jsonl it wrote (out_dir: its run folder goes there;
@@ -314,7 +310,7 @@ def main() -> None:
     modes = ("log", "nolog") if a.engine == "both" else (a.engine,)
     bare: list[float] = []
     eng: dict[str, list[float]] = {m: [] for m in modes}
-    clock, log_s = WriterClock(), []
+    clock, log_s = Clock(runwriter_mod.RunWriter, "write"), []
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         for r in range(a.rounds):
             bare.append(bare_loop(cfg, corpus, a.seconds))
@@ -354,7 +350,11 @@ def main() -> None:
 def paired_report(
     cfg: TrainConfig, corpus, seconds: float, logs_per_turn: int, as_json: bool = False, control: bool = False
 ) -> None:
-    clocks = {"writer": WriterClock(), "probes": Clock(Observer, "probe"), "samples": Clock(Observer, "sample")}
+    clocks = {
+        "writer": Clock(runwriter_mod.RunWriter, "write"),
+        "probes": Clock(Observer, "probe"),
+        "samples": Clock(Observer, "sample"),
+    }
     if control:
         turns = control_run(cfg, corpus, seconds, logs_per_turn * cfg.log_every)
     else:

@@ -63,9 +63,10 @@ class Observer:
             return False
         if self.last_probe == -math.inf:
             return True
-        every_s = EARLY_FLOOR_S if loop.elapsed() < EARLY_S else PROBE_FLOOR_S
+        elapsed = loop.elapsed()
+        every_s = EARLY_FLOOR_S if elapsed < EARLY_S else PROBE_FLOOR_S
         floor = loop.step - self.last_probe_step >= PROBE_FLOOR_STEPS or now - self.last_probe >= every_s
-        rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * loop.elapsed()
+        rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * elapsed
         return floor or rate_ok
 
     def last_probe_due(self, loop: TrainLoop) -> bool:
