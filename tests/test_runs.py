@@ -37,6 +37,7 @@ from rnntui.core.runs.folder import RunDir
 from rnntui.core.runs.listing import list_runs, summary_of
 from rnntui.core.runs.records import MetricsLog, ProbeThinner, to_record
 from rnntui.core.runs.runlog import Follower, RunLog, read_log, read_records
+from rnntui.core.train.experiments import COMPARE_PROBE_BUDGET
 from rnntui.core.units import format_count, format_duration
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "records.jsonl"
@@ -563,6 +564,7 @@ def test_compare_trains_each_cell_and_prints_the_table(tmp_path):
         assert (s.model, s.steps, s.state, s.has_log) == (cell, 30, "completed", True)
         info = RunDir(s.path).read_info()
         assert info.config["seed"] == 1337 and info.config["seq_len"] == 40 and info.config["steps"] == 30
+        assert info.config["probe_budget"] == COMPARE_PROBE_BUDGET  # as the app's experiments probe
     out = r.stdout.splitlines()
     head = next(i for i, line in enumerate(out) if line.startswith("run ") and "kept@32" in line)
     assert out[head + 1].split()[:2] == ["rnn", "30"] and out[head + 2].split()[:2] == ["lstm", "30"]

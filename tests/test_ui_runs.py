@@ -26,7 +26,7 @@ from rnntui.core.runs.folder import RunDir
 from rnntui.core.runs.info import RunInfo
 from rnntui.core.runs.records import MetricsLog
 from rnntui.core.runs.runlog import read_log
-from rnntui.core.train.experiments import experiment_configs
+from rnntui.core.train.experiments import COMPARE_PROBE_BUDGET, experiment_configs
 from rnntui.ui.app import RnntuiApp
 from rnntui.ui.renderables.compare import RUN_STYLES, CompareLoss, CompareReach, FinalTable, LossCurve, ReachCurve
 from rnntui.ui.screens.compare import CompareScreen
@@ -434,6 +434,7 @@ def test_experiment_interleaves_runs_and_stops_them_all():
         ),
     )
     assert [c.model.kind for c in cfgs] == ["rnn", "lstm", "gru"] and len({c.run_name for c in cfgs}) == 3
+    assert {c.probe_budget for c in cfgs} == {COMPARE_PROBE_BUDGET}  # compared runs probe as `rnntui compare`
     session = ExperimentSession("vanishing gradients", cfgs, CountingTrainer)
     posted: list[tuple[int, object]] = []
     session.run(lambda i, e: posted.append((i, e)))

@@ -32,10 +32,6 @@ if TYPE_CHECKING:
     from rnntui.core.data.corpus import Corpus
     from rnntui.core.runs.folder import RunDir
 
-# compare's table reads each cell's horizon from its last probes: it probes at 2% of training time (a
-# plain run: 0.5%, for speed), so that a run of a few hundred steps still has several to average
-COMPARE_PROBE_BUDGET = 0.02
-
 # -----------------------------------------------------------------------------
 # argument parsers
 
@@ -135,6 +131,7 @@ def cmd_compare(argv: Sequence[str]) -> int:
         from rnntui.core.runs.folder import RunDir, check_name
         from rnntui.core.runs.runlog import read_log
         from rnntui.core.train.engine import Trainer
+        from rnntui.core.train.experiments import COMPARE_PROBE_BUDGET
 
         cells = _cells(args.models)
         stem = Path(args.corpus).stem or "corpus"

@@ -22,6 +22,10 @@ class Preset:
     variants: tuple[tuple[str, dict], ...]  # (label, changes to the form's config) per run
 
 
+# a comparison reads each cell's horizon from its last probes: compared runs (the app's experiments and
+# `rnntui compare`) probe at 2% of training time (a plain run: 0.5%, for speed), so that a run of a few
+# hundred steps still has several probes to average
+COMPARE_PROBE_BUDGET = 0.02
 HIGH_LR = 0.05  # "clipping": ten times the default rate, where an unclipped RNN's gradient spikes
 PRESETS = {
     "vanishing": Preset(
@@ -47,7 +51,7 @@ PRESETS = {
 
 def experiment_configs(key: str, base: TrainConfig) -> list[TrainConfig]:
     """One config per run of a preset: the form's settings (same seed, data and budget) with the
-    preset's changes, each in its own run folder under the same out_dir."""
+    preset's changes, each in its own run folder under the same out_dir, probing at the comparison's rate."""
     preset = PRESETS[key]
     stem = Path(base.corpus).stem or "corpus"
     out = []
@@ -55,6 +59,7 @@ def experiment_configs(key: str, base: TrainConfig) -> list[TrainConfig]:
         model = {k: v for k, v in changes.items() if k in ("kind", "layers", "hidden")}
         train = {k: v for k, v in changes.items() if k not in model}
         cfg = replace(base, model=replace(base.model, **model), run_name=f"exp-{key}-{label}-{stem}", **train)
+        cfg = replace(cfg, probe_budget=COMPARE_PROBE_BUDGET)
         cfg.validate()
         out.append(cfg)
     return out
