@@ -141,7 +141,7 @@ def bench_brackets(path: str, n: int, window: int, method: str) -> None:
     pairs = [(c, o) for c, o in opener_of(text).items() if c >= window and c - o > 1][:n]  # not "()"
     nested = np.array([any(ch in OPEN + CLOSE for ch in text[o + 1 : c]) for c, o in pairs])
     closers = torch.tensor([vocab.chars.index(ch) for ch in CLOSE])  # (3,)
-    readings: dict[str, dict[str, list]] = {r: {"top": [], "rank": []} for r in ("plain", "contrast")}
+    readings: dict[str, dict[str, list]] = {r: {"top": [], "rank": [], "past": []} for r in ("plain", "contrast")}
     right = []  # the model ranks the right closer first among the three
     for s in range(0, len(pairs), 32):
         chunk = pairs[s : s + 32]
@@ -154,6 +154,9 @@ def bench_brackets(path: str, n: int, window: int, method: str) -> None:
                 at = row[window - (c - o)]
                 readings[name]["top"].append(int(np.argmax(row) == window - (c - o)))
                 readings[name]["rank"].append(int((row > at).sum()) + 1)
+                # the last character read decides *when* the group closes and draws the most gradient in
+                # about half the closers: is the opener the strongest of the rest?
+                readings[name]["past"].append(int(np.argmax(row[:-1]) == window - (c - o)))
         right += list(
             logp[:, closers.numpy()].argmax(1) == (closers.numpy()[None] == targets.numpy()[:, None]).argmax(1)
         )
@@ -164,14 +167,20 @@ def bench_brackets(path: str, n: int, window: int, method: str) -> None:
         f"of the validation split ({(~nested).sum()} flat, {nested.sum()} nested; distance to the opener "
         f"{d.min()}-{d.max()}, median flat {int(np.median(d[~nested]))}, nested {int(np.median(d[nested]))})"
     )
-    print("| pairs | n | right closer first | opener strongest: plain | median rank | contrastive | median rank |")
+    print(
+        "| pairs | n | right closer first | opener strongest: plain | median rank | contrastive | median rank "
+        "| contrastive, the last character aside |"
+    )
     for label, m in (("all", np.ones_like(nested)), ("flat", ~nested), ("nested", nested)):
         if not m.any():
             continue
         p_, c_ = readings["plain"], readings["contrast"]
         top = lambda r: f"{np.mean(np.array(r['top'])[m]):.0%}"
+        past = lambda r: f"{np.mean(np.array(r['past'])[m]):.0%}"
         rank = lambda r: f"{int(np.median(np.array(r['rank'])[m]))}"
-        print(f"| {label} | {m.sum()} | {right_a[m].mean():.0%} | {top(p_)} | {rank(p_)} | {top(c_)} | {rank(c_)} |")
+        print(
+            f"| {label} | {m.sum()} | {right_a[m].mean():.0%} | {top(p_)} | {rank(p_)} | {top(c_)} | {rank(c_)} | {past(c_)} |"
+        )
 
 
 def main() -> None:

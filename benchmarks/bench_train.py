@@ -384,6 +384,7 @@ def paired_report(
             "bare": chars / bare_s,
             "engine": chars / eng_s,
             "own": own / eng_s,
+            "parts": {k: c.seconds / eng_s for k, c in clocks.items()},  # the own work by part, as shares
         }
         print(json.dumps(result), flush=True)
 
@@ -419,7 +420,9 @@ def repeat_report(a: argparse.Namespace) -> None:
             print(
                 f"run {r + 1}/{a.repeat} {cell} {dt} {side}: /bare {result['ratio']:.3f} (per-turn median "
                 f"{result['turn_median']:.3f}; bare {result['bare']:,.0f}, {side} {result['engine']:,.0f} chars/s; "
-                f"the engine's own work {100 * result['own']:.2f}%)",
+                f"the engine's own work {100 * result['own']:.2f}%"
+                + "".join(f", {k} {100 * v:.2f}%" for k, v in result.get("parts", {}).items() if side == "engine")
+                + ")",
                 flush=True,
             )
     print(f"\nagainst the bare loop, paired, {a.seconds:.0f} s per run, one process per run (target >= {a.target}):")
