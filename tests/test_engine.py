@@ -78,7 +78,7 @@ def test_a_run_ends_with_a_probe_of_its_last_weights(tmp_path):
 
 def test_probes_come_every_5_s_in_the_first_minute_then_by_the_budget(tmp_path):
     """The floor: 5 s while the run is young (a user watches the picture form), 30 s after; in between
-    the budget decides (0.5% of training time, here long spent)."""
+    the budget decides (0.5% of training time, here long spent). All on the run's own clock."""
     from types import SimpleNamespace
 
     from rnntui.core.train.distributed import Dist
@@ -86,13 +86,42 @@ def test_probes_come_every_5_s_in_the_first_minute_then_by_the_budget(tmp_path):
 
     cfg = tiny_config(tmp_path, probe_hz=2)
     obs = Observer(cfg, corpus_from_text("mem", TEXT), torch.device("cpu"), Dist())
-    obs.last_probe, obs.last_probe_step, obs.probe_s = 100.0, 10, 1e9  # the budget spent
-    young = SimpleNamespace(step=20, elapsed=lambda: EARLY_S / 2)
-    old = SimpleNamespace(step=20, elapsed=lambda: 10 * EARLY_S)
-    assert not obs.probe_due(100.0 + EARLY_FLOOR_S - 0.1, young)
-    assert obs.probe_due(100.0 + EARLY_FLOOR_S, young)
-    assert not obs.probe_due(100.0 + EARLY_FLOOR_S, old)
-    assert obs.probe_due(100.0 + PROBE_FLOOR_S, old)
+    clock = SimpleNamespace(t=0.0)
+    loop = SimpleNamespace(step=20, elapsed=lambda: clock.t)  # the run's clock: loop.elapsed()
+    obs.last_probe, obs.last_probe_step, obs.probe_s = EARLY_S / 4, 10, 1e9  # the budget spent
+    clock.t = EARLY_S / 4 + EARLY_FLOOR_S - 0.1
+    assert not obs.probe_due(loop)
+    clock.t = EARLY_S / 4 + EARLY_FLOOR_S  # young
+    assert obs.probe_due(loop)
+    obs.last_probe = 10 * EARLY_S
+    clock.t = 10 * EARLY_S + EARLY_FLOOR_S  # old: the 5-s floor is over
+    assert not obs.probe_due(loop)
+    clock.t = 10 * EARLY_S + PROBE_FLOOR_S
+    assert obs.probe_due(loop)
+
+
+def test_probes_and_samples_keep_time_on_the_runs_clock_not_the_wall(tmp_path):
+    """Time a run is held suspended (paused, or an experiment training the others: credit_pause) is not
+    its training time, for the probe floor and the sample interval as for the budget: three runs side by
+    side are each probed and sampled per minute of their own training, as one run alone."""
+    from types import SimpleNamespace
+
+    from rnntui.core.train.distributed import Dist
+    from rnntui.core.train.observe import EARLY_S, PROBE_FLOOR_S, Observer
+
+    cfg = tiny_config(tmp_path, probe_hz=2, sample_every_s=15.0)
+    obs = Observer(cfg, corpus_from_text("mem", TEXT), torch.device("cpu"), Dist())
+    wall = SimpleNamespace(t=10 * EARLY_S, held=0.0)
+    loop = SimpleNamespace(step=20, elapsed=lambda: wall.t - wall.held)  # as TrainState.elapsed()
+    obs.last_probe, obs.last_probe_step, obs.probe_s = loop.elapsed(), 10, 1e9  # the budget spent
+    obs.last_sample = loop.elapsed()
+    wall.t += 10 * PROBE_FLOOR_S  # ten floors of wall time pass, all of it suspended and credited
+    wall.held += 10 * PROBE_FLOOR_S
+    assert not obs.probe_due(loop) and not obs.sample_due(loop)
+    wall.t += cfg.sample_every_s  # then 15 s of its own training
+    assert obs.sample_due(loop) and not obs.probe_due(loop)
+    wall.t += PROBE_FLOOR_S - cfg.sample_every_s  # 30 s of its own training
+    assert obs.probe_due(loop)
 
 
 def test_stop_event_ends_run_and_saves_latest(tmp_path):

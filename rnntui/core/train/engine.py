@@ -241,10 +241,9 @@ class Trainer:
                             yield saved
                 if cfg.eval_every and loop.step % cfg.eval_every == 0 and not loop.done():
                     yield from loop.validate(cfg.eval_windows, stop=stop)
-                now = time.perf_counter()
-                if obs.probe_due(now, loop):
+                if obs.probe_due(loop):
                     yield obs.probe(loop)
-                if obs.sample_due(now):
+                if obs.sample_due(loop):
                     yield obs.sample(loop)
             if obs.last_probe_due(loop):
                 yield obs.probe(loop)

@@ -1,10 +1,13 @@
 """What training shows of itself between steps: gradient-flow probes and text samples.
 
     obs = Observer(cfg, corpus, device, dist)      beside the TrainLoop, one per run
-    if obs.probe_due(now, loop): yield obs.probe(loop)
-    if obs.sample_due(now): yield obs.sample(loop)
+    if obs.probe_due(loop): yield obs.probe(loop)
+    if obs.sample_due(loop): yield obs.sample(loop)
 
-Both are time-based, not step-based, so a slow model is probed as often per minute as a fast one. Probes
+Both are time-based, not step-based, so a slow model is probed as often per minute as a fast one, and the
+time is the run's own (loop.elapsed(): training time, which leaves out a pause and the time an experiment
+or a benchmark holds the run suspended while others train), the clock the budget is held against too: a
+run among three side by side is probed per minute of its own training as it would be alone. Probes
 are budgeted (cfg.probe_budget: the share of training time they may take) with a floor no budget can
 starve: one at least every PROBE_FLOOR_STEPS steps or PROBE_FLOOR_S seconds (EARLY_FLOOR_S in the run's
 first EARLY_S), and one at the end. Rank 0 alone probes (its own streams) and samples. An Observer keeps
@@ -52,21 +55,22 @@ class Observer:
         self.cfg, self.dist = cfg, dist
         self.probe_ids = probe_text_ids(corpus, cfg.probe_text, device)  # (T,) the heatmap's text
         self.probe_s = 0.0  # time spent probing, held against cfg.probe_budget
-        self.last_probe = self.last_sample = -math.inf
+        self.last_probe = self.last_sample = -math.inf  # on the run's clock, loop.elapsed()
         self.last_probe_step = -(10**9)
 
     # ---- probes: time-based, budgeted, with a floor no budget can starve ----------------------------
 
-    def probe_due(self, now: float, loop: TrainLoop) -> bool:
+    def probe_due(self, loop: TrainLoop) -> bool:
         cfg = self.cfg
         if cfg.probe_hz <= 0 or not self.dist.is_main:  # rank 0 probes its own streams, alone
             return False
         if self.last_probe == -math.inf:
             return True
-        elapsed = loop.elapsed()
-        every_s = EARLY_FLOOR_S if elapsed < EARLY_S else PROBE_FLOOR_S
-        floor = loop.step - self.last_probe_step >= PROBE_FLOOR_STEPS or now - self.last_probe >= every_s
-        rate_ok = now - self.last_probe >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * elapsed
+        now = loop.elapsed()  # read once: the floor and the budget compare the same instant
+        since = now - self.last_probe
+        every_s = EARLY_FLOOR_S if now < EARLY_S else PROBE_FLOOR_S
+        floor = loop.step - self.last_probe_step >= PROBE_FLOOR_STEPS or since >= every_s
+        rate_ok = since >= 1.0 / cfg.probe_hz and self.probe_s <= cfg.probe_budget * now
         return floor or rate_ok
 
     def last_probe_due(self, loop: TrainLoop) -> bool:
@@ -76,8 +80,8 @@ class Observer:
         return self.cfg.probe_hz > 0 and self.dist.is_main and loop.x is not None and self.last_probe_step != loop.step
 
     def probe(self, loop: TrainLoop) -> ev.ProbeSnapshot:
-        t = time.perf_counter()
-        self.last_probe, self.last_probe_step = t, loop.step
+        t = time.perf_counter()  # the probe's own cost, held against the budget
+        self.last_probe, self.last_probe_step = loop.elapsed(), loop.step
         assert loop.x is not None and loop.y is not None  # a probe follows a step
         n = min(PROBE_STREAMS, loop.x.size(0))
         st = None if loop.state_in is None else map_state(lambda s: s[:, :n], loop.state_in)
@@ -89,11 +93,12 @@ class Observer:
 
     # ---- samples ----------------------------------------------------------------------------------
 
-    def sample_due(self, now: float) -> bool:
-        return self.cfg.sample_every_s > 0 and self.dist.is_main and now - self.last_sample >= self.cfg.sample_every_s
+    def sample_due(self, loop: TrainLoop) -> bool:
+        cfg = self.cfg
+        return cfg.sample_every_s > 0 and self.dist.is_main and loop.elapsed() - self.last_sample >= cfg.sample_every_s
 
     def sample(self, loop: TrainLoop) -> ev.Sample:
-        self.last_sample = time.perf_counter()
+        self.last_sample = loop.elapsed()
         with loop.lock:
             sampler = Sampler.from_model(loop.model, loop.corpus.vocab)
         text = sampler.sample("", temperature=0.8, length=self.cfg.sample_len, seed=self.cfg.seed + loop.step)
