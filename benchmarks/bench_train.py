@@ -61,6 +61,7 @@ from rnntui.core.model.devices import native_bf16
 from rnntui.core.model.heap import keep_heap
 from rnntui.core.runs import writer as runwriter_mod
 from rnntui.core.train.engine import Trainer
+from rnntui.core.train.loop import TrainLoop
 from rnntui.core.train.observe import EARLY_S, Observer
 
 
@@ -354,6 +355,7 @@ def paired_report(
         "writer": Clock(runwriter_mod.RunWriter, "write"),
         "probes": Clock(Observer, "probe"),
         "samples": Clock(Observer, "sample"),
+        "checkpoints": Clock(TrainLoop, "save"),  # latest.pt every cfg.checkpoint_minutes of wall time
     }
     if control:
         turns = control_run(cfg, corpus, seconds, logs_per_turn * cfg.log_every)
