@@ -58,8 +58,10 @@ def experiment_configs(key: str, base: TrainConfig) -> list[TrainConfig]:
     for label, changes in preset.variants:
         model = {k: v for k, v in changes.items() if k in ("kind", "layers", "hidden")}
         train = {k: v for k, v in changes.items() if k not in model}
-        cfg = replace(base, model=replace(base.model, **model), run_name=f"exp-{key}-{label}-{stem}", **train)
-        cfg = replace(cfg, probe_budget=COMPARE_PROBE_BUDGET)
+        name = f"exp-{key}-{label}-{stem}"
+        cfg = replace(
+            base, model=replace(base.model, **model), run_name=name, probe_budget=COMPARE_PROBE_BUDGET, **train
+        )
         cfg.validate()
         out.append(cfg)
     return out
