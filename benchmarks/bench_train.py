@@ -355,7 +355,7 @@ def paired_report(
         "writer": Clock(runwriter_mod.RunWriter, "write"),
         "probes": Clock(Observer, "probe"),
         "samples": Clock(Observer, "sample"),
-        "checkpoints": Clock(TrainLoop, "save"),  # latest.pt every cfg.checkpoint_minutes of wall time
+        "checkpoints": Clock(TrainLoop, "save"),  # latest.pt every cfg.checkpoint_minutes of the run's own time
     }
     if control:
         turns = control_run(cfg, corpus, seconds, logs_per_turn * cfg.log_every)

@@ -124,6 +124,26 @@ def test_probes_and_samples_keep_time_on_the_runs_clock_not_the_wall(tmp_path):
     assert obs.probe_due(loop)
 
 
+def test_periodic_saves_keep_time_on_the_runs_clock_not_the_wall(tmp_path):
+    """latest.pt comes every checkpoint_minutes of the run's own training: the time it is held suspended
+    (credit_idle: an experiment training the others, or bench_train's bare loop) does not count, so a run
+    among three does not save three times as often per minute of its training as one alone."""
+    stop = threading.Event()
+    trainer = Trainer(tiny_config(tmp_path, checkpoint_minutes=1.0), corpus=corpus_from_text("mem", TEXT))
+    events = trainer.run(stop)
+    next(e for e in events if isinstance(e, ev.StepMetrics))
+    loop = trainer._loop
+    loop.last_save = loop.elapsed()
+    loop.t0 -= 600.0  # ten minutes of wall time pass...
+    trainer.credit_idle(600.0)  # ...all of it held suspended
+    assert not loop.save_due()
+    loop.t0 -= 60.0  # then a minute of its own training
+    assert loop.save_due()
+    stop.set()
+    for _ in events:
+        pass
+
+
 def test_stop_event_ends_run_and_saves_latest(tmp_path):
     events = run(tiny_config(tmp_path, steps=1000), stop_after=5)
     fin = events[-1]

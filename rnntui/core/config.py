@@ -192,7 +192,7 @@ class TrainConfig:
     probe_text: str = ""  # text for the hidden-state heatmap; empty: a slice of validation
     sample_every_s: float = 15.0  # seconds between samples during training (0 disables)
     sample_len: int = 160  # characters per sample during training
-    checkpoint_minutes: float = 2.0  # minutes between periodic saves of latest.pt
+    checkpoint_minutes: float = 2.0  # minutes of training (pauses left out) between periodic saves of latest.pt
     device: str = "auto"  # auto, cpu, cuda or mps
     bf16: bool | None = None  # bf16 autocast; None: on where the GPU or CPU computes bf16 natively
     run_name: str = ""  # folder under out_dir; empty: derived from model and corpus

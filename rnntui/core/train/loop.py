@@ -71,7 +71,7 @@ class TrainLoop(TrainState):
         self.x: torch.Tensor | None = None  # the last window (B, T) and the state it began with, for the probes
         self.y: torch.Tensor | None = None
         self.state_in: State | None = None
-        self.last_save = self.t0
+        self.last_save = self.elapsed()  # on the run's clock: see _save_time
 
     # ---- the run's first and last events ------------------------------------------------------------
 
@@ -225,7 +225,7 @@ class TrainLoop(TrainState):
     def save(self, kind: str) -> ev.CheckpointSaved | None:
         """Rank 0 writes; distributed, every rank calls it for latest.pt (it gathers their state first)."""
         if kind == "latest":
-            self.last_save = time.perf_counter()  # on every rank: each one's clock of the next periodic save
+            self.last_save = self.elapsed()  # on every rank: each one's clock of the next periodic save
         self.share()
         if self.run is None or not self.dist.is_main:
             return None
@@ -240,7 +240,11 @@ class TrainLoop(TrainState):
         return requested or self._save_time()
 
     def _save_time(self) -> bool:
-        return time.perf_counter() - self.last_save >= self.cfg.checkpoint_minutes * 60
+        # On the run's own clock (elapsed(): a pause and the time an experiment holds the run suspended
+        # while the others train are left out), as the probes and samples are (observe.py): what a crash
+        # can lose is the training done since latest.pt, and a run among three side by side would
+        # otherwise save three times as often per minute of its own training as one alone.
+        return self.elapsed() - self.last_save >= self.cfg.checkpoint_minutes * 60
 
     # ---- validation ------------------------------------------------------------------------------
 
