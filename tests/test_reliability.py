@@ -243,6 +243,17 @@ def test_a_text_file_given_as_a_checkpoint_says_so(tmp_path):
     p.write_text("hello, this is not a checkpoint\n")
     with pytest.raises(CheckpointError, match="not a checkpoint .*text file"):
         load_checkpoint(p)
+    p.write_text("a" + "é" * 300)  # the 512-byte head ends mid-character: still text
+    with pytest.raises(CheckpointError, match="not a checkpoint .*text file"):
+        load_checkpoint(p)
+
+
+def test_binary_bytes_without_a_nul_are_not_called_text(tmp_path):
+    p = tmp_path / "noise.pt"
+    p.write_bytes(bytes(range(1, 256)) * 4)  # no NUL in the head, yet no text
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(p)
+    assert "text file" not in str(e.value) and "noise.pt" in str(e.value)
 
 
 # -----------------------------------------------------------------------------
