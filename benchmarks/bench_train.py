@@ -1,5 +1,7 @@
 """Training throughput of the engine (probes on, at their default rate) against a bare fused PyTorch loop
-of the same model, in the same process, alternating so machine noise hits both alike.
+of the same model, in the same process, alternating so machine noise hits both alike. The bare loop's
+AdamW is PyTorch's default, as a bare loop is written; --bare-adamw fused gives it the engine's fused
+kernel (train/optimizer.py), so the ratio reads the engine's own overhead alone.
 
     python benchmarks/bench_train.py ../shared/corpora/tinyshakespeare.txt --seconds 20 --rounds 4
 
@@ -64,13 +66,23 @@ from rnntui.core.train.engine import Trainer
 from rnntui.core.train.loop import TrainLoop
 from rnntui.core.train.observe import EARLY_S, Observer
 
+# --bare-adamw: the bare loop's optimiser. "default" is PyTorch's AdamW as a bare loop is written (the
+# engine's fused kernel, train/optimizer.py, then counts in the engine's favour); "fused" gives the bare
+# loop the engine's kernel too, so a ratio reads the engine's own overhead alone. main() sets it.
+BARE_ADAMW = "default"
+
+
+def bare_adamw(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    fused = {"fused": True} if BARE_ADAMW == "fused" else {}
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
+
 
 def bare_loop(cfg: TrainConfig, corpus, seconds: float) -> float:
-    """The reference: the same model, data, optimiser and autocast, nothing else."""
+    """The reference: the same model, data, AdamW settings (its kernel: --bare-adamw) and autocast, nothing else."""
     autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if cfg.bf16 else contextlib.nullcontext
     torch.manual_seed(cfg.seed)
     model = CharModel(cfg.model)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = bare_adamw(model, cfg)
     streams = Streams(corpus.train, cfg.batch_size, cfg.seq_len, torch.device("cpu"))
     state, step, chars = None, 0, 0
     for _ in range(3):  # warm-up steps, not timed
@@ -163,7 +175,7 @@ class BareSteps:
         self.autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if cfg.bf16 else contextlib.nullcontext
         torch.manual_seed(cfg.seed)
         self.model = CharModel(cfg.model)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.opt = bare_adamw(self.model, cfg)
         self.streams = Streams(corpus.train, cfg.batch_size, cfg.seq_len, torch.device("cpu"))
         self.clip, self.state, self.step = cfg.clip, None, 0
 
@@ -275,8 +287,16 @@ def main() -> None:
         action="store_true",
         help="--paired: a second bare loop (a model of its own) in the engine's place: the measurement's own spread",
     )
+    p.add_argument(
+        "--bare-adamw",
+        choices=("default", "fused"),
+        default="default",
+        help="the bare loop's AdamW: PyTorch's default, as a bare loop is written (default), or fused as the engine's",
+    )
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a child of --repeat: last line is JSON
     a = p.parse_args()
+    global BARE_ADAMW
+    BARE_ADAMW = a.bare_adamw
     if a.model == "all" or a.repeat > 1:
         if not a.paired:
             p.error("--model all and --repeat take --paired (one process per measurement)")
@@ -302,7 +322,8 @@ def main() -> None:
     cfg = replace(cfg, **{k: v for k, v in observe.items() if v is not None})  # the engine's defaults unless given
     print(
         f"{a.model} {a.layers}x{a.hidden}, seq {a.seq_len}, batch {a.batch_size}, bf16 {bf16}, "
-        f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement; the engine's probes: budget "
+        f"torch threads {torch.get_num_threads()}, {a.seconds:.0f} s per measurement, the bare loop's AdamW "
+        f"{a.bare_adamw}; the engine's probes: budget "
         f"{cfg.probe_budget:g}, at most {cfg.probe_hz:g}/s; samples every {cfg.sample_every_s:g} s"
     )
     if a.paired:
@@ -403,7 +424,9 @@ def repeat_report(a: argparse.Namespace) -> None:
         dtypes = ("bf16",) if a.bf16 else ("fp32",)
     common = [a.corpus, "--paired", "--json", "--seconds", str(a.seconds), "--logs-per-turn", str(a.logs_per_turn)]
     common += ["--hidden", str(a.hidden), "--layers", str(a.layers), "--seq-len", str(a.seq_len)]
-    common += ["--batch-size", str(a.batch_size)] + (["--threads", str(a.threads)] if a.threads else [])
+    common += ["--batch-size", str(a.batch_size), "--bare-adamw", a.bare_adamw] + (
+        ["--threads", str(a.threads)] if a.threads else []
+    )
     for flag, v in (("--probe-budget", a.probe_budget), ("--probe-hz", a.probe_hz), ("--sample-every", a.sample_every)):
         common += [flag, str(v)] if v is not None else []
     sides = ("engine", "control") if a.control else ("engine",)  # control: bare vs bare, the spread alone
@@ -427,7 +450,9 @@ def repeat_report(a: argparse.Namespace) -> None:
                 + ")",
                 flush=True,
             )
-    print(f"\nagainst the bare loop, paired, {a.seconds:.0f} s per run, one process per run (target >= {a.target}):")
+    print(
+        f"\nagainst the bare loop (its AdamW {a.bare_adamw}), paired, {a.seconds:.0f} s per run, one process per run (target >= {a.target}):"
+    )
     head = "| cell | dtype | side | " + " | ".join(f"run {i + 1}" for i in range(a.repeat))
     head += " | min | median | max | own work (median) | |"
     print(head + "\n" + "|---" * (head.count("|") - 1) + "|")

@@ -30,6 +30,7 @@ from rnntui.core.model.cells import CharModel, State, map_state
 from rnntui.core.runs.checkpoints import FORMAT, VERSION, Checkpoint
 from rnntui.core.train.distributed import Dist
 from rnntui.core.train.history import History
+from rnntui.core.train.optimizer import adamw, as_built
 from rnntui.core.train.ranks import gather_rngs, gather_streams, rank_rng, rank_slice, rank_streams
 from rnntui.core.train.schedule import Budget
 
@@ -65,7 +66,7 @@ class TrainState:
         self.model = CharModel(cfg.model).to(device)
         if dist.enabled:  # the same initial weights everywhere; each rank its own dropout masks
             torch.manual_seed(cfg.seed + dist.rank)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.opt = adamw(self.model.parameters(), cfg)  # fused where the device has it (optimizer.py)
         self.train = Streams(
             rank_slice(corpus.train, cfg.batch_size, cfg.seq_len, dist), cfg.batch_size, cfg.seq_len, device
         )  # (B, L): this rank's streams
@@ -147,7 +148,7 @@ class TrainState:
         ck = ckpt if isinstance(ckpt, Checkpoint) else Checkpoint.from_dict(ckpt)
         self.model.load_state_dict(ck.snapshot.weights)
         if ck.optimizer is not None:
-            self.opt.load_state_dict(ck.optimizer)
+            self.opt.load_state_dict(as_built(ck.optimizer, self.opt))  # this run's kernel, not the saved one
         self.step = self.start_step = self.last_log_step = ck.step
         self.losses, self.grad_norms = History.from_dict(ck.history), History.from_dict(ck.grad_history)
         self.val_hist = list(ck.val_history)
