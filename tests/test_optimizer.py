@@ -105,3 +105,44 @@ def test_as_built_changes_only_the_kernel_flags():
         k: v for k, v in s.items() if k not in ("fused", "foreach")
     }
     assert fitted["state"] is saved["state"] and s["foreach"] is True  # the saved dict itself is left alone
+
+
+# -----------------------------------------------------------------------------
+# opening a checkpoint builds no optimiser (that would import torch._dynamo: seconds per `rnntui sample`)
+
+
+def test_the_checked_adamw_settings_are_a_built_adamws():
+    from rnntui.core.runs.checkpoint_check import adamw_defaults
+
+    built = torch.optim.AdamW([torch.zeros(1)]).param_groups[0]
+    assert adamw_defaults() == {k: v for k, v in built.items() if k != "params"}
+
+
+def test_opening_a_checkpoint_does_not_import_dynamo(tmp_path):
+    import subprocess
+    import sys
+
+    from helpers import rnntui_env
+
+    loop = loop_for(cfg_for(len(corpus_from_text("mem", TEXT, 0.1).vocab)))
+    loop.optimise()
+    save_checkpoint(tmp_path / "c.pt", loop.state_dict())
+    code = (
+        "import sys; from rnntui.core.runs.checkpoints import load_checkpoint; "
+        f"ck = load_checkpoint({str(tmp_path / 'c.pt')!r}); "
+        "print(ck['step'], 'torch._dynamo' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=rnntui_env(), timeout=120)
+    assert out.returncode == 0 and out.stdout.split() == ["1", "False"], out.stderr[-600:]
+
+
+def test_checking_a_checkpoint_leaves_the_random_state_alone(tmp_path):
+    from rnntui.core.runs.checkpoints import load_checkpoint
+
+    loop = loop_for(cfg_for(len(corpus_from_text("mem", TEXT, 0.1).vocab)))
+    save_checkpoint(tmp_path / "c.pt", loop.state_dict())
+    torch.manual_seed(7)
+    want = torch.rand(3)
+    torch.manual_seed(7)
+    load_checkpoint(tmp_path / "c.pt")  # builds the model to learn its layout
+    assert torch.equal(torch.rand(3), want)

@@ -14,6 +14,7 @@ its shapes: a config too large for the machine is refused without building anyth
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ import torch
 
 from rnntui.core.config import ModelConfig
 from rnntui.core.model.cells import CharModel
-from rnntui.core.model.memory import check_model_fits
+from rnntui.core.model.memory import check_model_fits, n_params
 from rnntui.core.runs import fields as fv
 from rnntui.core.runs.fields import FieldError, checked_config
 
@@ -86,10 +87,18 @@ def _optional(d: dict[str, Any], name: str, kind: type, what: str) -> Any:
 # tensors
 
 
+# Weights above this many bytes are laid out on the meta device (allocating nothing); smaller ones on the
+# CPU, which is quicker there: on meta the initialisers run PyTorch's reference ops, whose first call
+# imports torch._dynamo (about 2 s on a small CPU, paid by every `rnntui sample` and `inspect`).
+META_ABOVE_BYTES = 1 << 26
+
+
 def expected_weights(m: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """The state dict CharModel(m) has, as name -> shape: built on the meta device, so it allocates
-    nothing, and the model's own code is the one home of its layout."""
-    with torch.device("meta"):
+    """The state dict CharModel(m) has, as name -> shape: a large model is built on the meta device, so
+    it allocates nothing, and the model's own code is the one home of its layout. The initialisers' draws
+    come from a forked generator: opening a checkpoint leaves the caller's random state as it was."""
+    meta = 4 * n_params(m, m.vocab_size) > META_ABOVE_BYTES
+    with torch.random.fork_rng(devices=[]), torch.device("meta" if meta else "cpu"):  # draws leave no trace
         model = CharModel(m)
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
@@ -130,6 +139,15 @@ def _check_weights(w: Any, shapes: dict[str, tuple[int, ...]]) -> None:
         _tensor(w[k], f"model[{k}]", shape)
 
 
+def adamw_defaults() -> dict[str, Any]:
+    """AdamW's param-group settings with their defaults, read from its signature rather than from an
+    optimiser built for the purpose: building one imports torch._dynamo (PyTorch wraps add_param_group in
+    torch._disable_dynamo), about 2 s on a small CPU that `rnntui sample` and `inspect` would pay for each
+    checkpoint they open. AdamW is Adam with decoupled weight decay, a setting its signature does not list."""
+    sig = inspect.signature(torch.optim.AdamW.__init__).parameters
+    return {k: p.default for k, p in sig.items() if k not in ("self", "params")} | {"decoupled_weight_decay": True}
+
+
 def _check_optimizer(o: Any, shapes: list[tuple[int, ...]]) -> None:
     """AdamW's state dict over the model's parameters, in the order CharModel.parameters() lists them."""
     if o is None:
@@ -144,7 +162,7 @@ def _check_optimizer(o: Any, shapes: list[tuple[int, ...]]) -> None:
         or params != list(range(len(shapes)))
     ):
         raise FieldError(f"optimizer must hold one group of the model's {len(shapes)} parameters")
-    fresh = torch.optim.AdamW([torch.zeros(1)]).param_groups[0]  # what rnntui's loop creates
+    fresh = adamw_defaults()  # the settings of the AdamW rnntui's loop creates
     for key, default in fresh.items():
         if key == "params" or (key not in groups[0] and (default is None or isinstance(default, bool))):
             continue  # a flag left out takes its default when loaded; a number left out is a KeyError in step()
