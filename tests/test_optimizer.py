@@ -5,6 +5,7 @@ import threading
 
 import pytest
 import torch
+from helpers import tiny_config
 
 from rnntui.core.config import ModelConfig, TrainConfig
 from rnntui.core.data.corpus import corpus_from_text
@@ -18,21 +19,10 @@ CPU = torch.device("cpu")
 
 
 def cfg_for(vocab: int, kind: str = "lstm") -> TrainConfig:
-    return TrainConfig(
-        corpus="mem",
-        model=ModelConfig(kind=kind, hidden=16, layers=2, embed=8, vocab_size=vocab),
-        seq_len=16,
-        batch_size=4,
-        lr=1e-2,
-        weight_decay=0.1,
-        steps=30,
-        warmup=3,
-        save=False,
-        probe_hz=0,
-        sample_every_s=0,
-        device="cpu",
-        bf16=False,
-    )
+    """helpers.tiny_config's 2x16 model, sized to `vocab`, with weight decay (so AdamW's decoupled decay
+    is exercised too), 30 steps, no run folder, fp32."""
+    model = ModelConfig(kind=kind, hidden=16, layers=2, embed=8, vocab_size=vocab)
+    return tiny_config(".", model=model, weight_decay=0.1, steps=30, save=False, bf16=False)
 
 
 def test_the_cpu_optimizer_is_fused_and_keeps_the_configs_settings():
